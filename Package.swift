@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// PointConnect: a LINE POINT Connect issuance service.
+/// Layers (imports point only downwards):
+/// COpenSSL / CLinuxShim → PointJSON → PointCrypto → PointLedger → PointCore → PointHTTP → PointAPI → pointconnect
+let package = Package(
+    name: "PointConnect",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pointconnect", targets: ["pointconnect"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "CLinuxShim"),
+        .target(name: "PointJSON"),
+        .target(name: "PointCrypto", dependencies: ["COpenSSL", "PointJSON"]),
+        .target(name: "PointLedger", dependencies: ["PointCrypto", "PointJSON", "CLinuxShim"]),
+        .target(name: "PointCore", dependencies: ["PointCrypto", "PointJSON"]),
+        .target(name: "PointHTTP", dependencies: ["CLinuxShim"]),
+        .target(name: "PointAPI", dependencies: ["PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
+        .executableTarget(
+            name: "pointconnect",
+            dependencies: ["PointAPI", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]
+        ),
+        .testTarget(name: "PointJSONTests", dependencies: ["PointJSON"]),
+        .testTarget(name: "PointCryptoTests", dependencies: ["PointCrypto", "PointJSON"]),
+        .testTarget(name: "PointLedgerTests", dependencies: ["PointLedger", "PointCrypto", "PointJSON"]),
+        .testTarget(name: "PointCoreTests", dependencies: ["PointCore", "PointCrypto", "PointJSON"]),
+        .testTarget(name: "PointHTTPTests", dependencies: ["PointHTTP"]),
+        .testTarget(name: "PointAPITests", dependencies: ["PointAPI", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
+    ]
+)

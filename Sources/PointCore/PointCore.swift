@@ -1,0 +1,2 @@
+/// Module placeholder; the real contents arrive with their issues.
+public enum PointCoreModule {}

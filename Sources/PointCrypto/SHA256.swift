@@ -1,0 +1,127 @@
+import Foundation
+import COpenSSL
+
+/// A SHA-256 digest: 32 bytes held inline (no heap allocation).
+public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
+    @usableFromInline var storage: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The all-zero digest (used as `prev` of the first ledger record).
+    public static let zero = SHA256Digest(storage: (0, 0, 0, 0))
+
+    @usableFromInline init(storage: (UInt64, UInt64, UInt64, UInt64)) {
+        self.storage = storage
+    }
+
+    /// Wraps exactly 32 bytes; `nil` for any other length.
+    public init?<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
+        guard bytes.count == 32 else { return nil }
+        var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &storage) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        self.storage = storage
+    }
+
+    /// Parses 64 lowercase or uppercase hex characters; `nil` otherwise.
+    public init?(hex: some StringProtocol) {
+        guard let bytes = Hex.decode(hex), bytes.count == 32 else { return nil }
+        self.init(bytes: bytes)
+    }
+
+    /// Calls `body` with the 32 digest bytes.
+    @inlinable
+    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try Swift.withUnsafeBytes(of: storage, body)
+    }
+
+    /// The digest as a byte array.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Lowercase hex, 64 characters.
+    public var hex: String { withUnsafeBytes { Hex.encode($0) } }
+
+    public var description: String { hex }
+
+    public static func == (left: SHA256Digest, right: SHA256Digest) -> Bool {
+        left.storage.0 == right.storage.0 && left.storage.1 == right.storage.1
+            && left.storage.2 == right.storage.2 && left.storage.3 == right.storage.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.0)
+        hasher.combine(storage.1)
+        hasher.combine(storage.2)
+        hasher.combine(storage.3)
+    }
+}
+
+/// SHA-256 (FIPS 180-4) through OpenSSL's EVP interface.
+public enum SHA256 {
+    /// The algorithm, fetched once; OpenSSL 3 otherwise re-fetches it on every implicit use.
+    nonisolated(unsafe) static let algorithm: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+
+    /// The digest of `bytes`.
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        var hasher = SHA256Hasher()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// The digest of `bytes`.
+    public static func hash<Bytes: ContiguousBytes>(_ bytes: Bytes) -> SHA256Digest {
+        bytes.withUnsafeBytes { hash($0) }
+    }
+
+    /// The digest of a string's UTF-8 bytes.
+    public static func hash(_ text: String) -> SHA256Digest {
+        var text = text
+        return text.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The digest of `prefix` followed by `bytes` (RFC 6962 leaf and node hashing).
+    public static func hash(prefix: UInt8, _ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        var hasher = SHA256Hasher()
+        var prefix = prefix
+        Swift.withUnsafeBytes(of: &prefix) { hasher.update($0) }
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+}
+
+/// Incremental SHA-256. Reusable after ``finalize()``.
+public struct SHA256Hasher: ~Copyable {
+    private let context: OpaquePointer
+
+    public init() {
+        // EVP_MD_CTX_new only fails when memory is exhausted; there is no useful recovery.
+        guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
+        self.context = context
+        guard EVP_DigestInit_ex2(context, SHA256.algorithm, nil) == 1 else { fatalError("SHA-256 is unavailable in this OpenSSL") }
+    }
+
+    deinit {
+        EVP_MD_CTX_free(context)
+    }
+
+    /// Adds `bytes` to the running digest.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        EVP_DigestUpdate(context, bytes.baseAddress, bytes.count)
+    }
+
+    /// Adds `bytes` to the running digest.
+    public mutating func update<Bytes: ContiguousBytes>(_ bytes: Bytes) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// Returns the digest and resets the hasher for reuse.
+    public mutating func finalize() -> SHA256Digest {
+        var digest = SHA256Digest.zero
+        var length: UInt32 = 32
+        Swift.withUnsafeMutableBytes(of: &digest.storage) { raw in
+            _ = EVP_DigestFinal_ex(context, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
+        }
+        EVP_DigestInit_ex2(context, nil, nil)
+        return digest
+    }
+}

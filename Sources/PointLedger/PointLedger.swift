@@ -1,0 +1,2 @@
+/// The append-only, hash-chained, Merkle-tree-backed file ledger.
+public enum PointLedger {}

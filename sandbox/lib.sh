@@ -1,0 +1,26 @@
+# Shared helpers for the sandbox scripts. Sourced, not run.
+
+# Installs the Debian packages the build needs when they are missing.
+ensure_system_packages() {
+  local missing=()
+  command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+  if ! pkg-config --exists openssl 2>/dev/null || ! pkg-config --atleast-version=3.0 openssl 2>/dev/null; then
+    missing+=(libssl-dev)
+  fi
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "sandbox: installing ${missing[*]}" >&2
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  fi
+  if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+      export PATH="/opt/swift/usr/bin:$PATH"
+    else
+      echo "sandbox: Swift 6 is required (https://www.swift.org/install/linux/); 'swift' was not found on PATH." >&2
+      exit 1
+    fi
+  fi
+}
