@@ -1,0 +1,443 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import PointCrypto
+
+/// The append-only ledger: hash-chained records in numbered segment files, made durable by
+/// group commit on a dedicated writer thread.
+///
+/// Appending is two steps: ``enqueue(_:)`` assigns seqs, encodes and chains the records
+/// (cheap, in memory, in call order), and ``waitUntilDurable(_:)`` returns once the writer
+/// thread has written and `fdatasync`ed them — one write and one fdatasync for every record
+/// that arrived while the previous sync was running. A failed write or sync poisons the ledger:
+/// every waiting and later append fails, and nothing unsynced is ever reported as durable.
+public final class Ledger: @unchecked Sendable {
+    // All mutable state below is guarded by `condition` (an NSCondition: a mutex plus a wait
+    // queue). That is why the class is @unchecked Sendable.
+    private let condition = NSCondition()
+
+    /// The segment directory.
+    public let directory: String
+    private let options: LedgerOptions
+    private let fileSystem: any LedgerFileSystem
+    private var lockDescriptor: Int32 = -1
+
+    // Chain head, including records not yet durable.
+    private var lastEnqueuedSeq: UInt64
+    private var lastLineHash: SHA256Digest
+    private var lastTime: Int64
+    private var tailSegmentFirstSeq: UInt64
+    private var tailSegmentBytes: Int
+    private var hasTailSegment: Bool
+
+    // Waiting to be written.
+    private var pendingBuffer: [UInt8] = []
+    private var pendingBreaks: [(offset: Int, firstSeq: UInt64)] = []
+    private var scratchLine: [UInt8] = []
+
+    // Durability.
+    private var durable: UInt64
+    private var waiters: [(seq: UInt64, continuation: CheckedContinuation<Result<Void, LedgerError>, Never>)] = []
+    private var poison: LedgerError?
+    private var closing = false
+    private var writerFinished = false
+
+    // Leaf hashes of every enqueued record, index = seq - 1.
+    private var leafHashes: [SHA256Digest] = []
+
+    // Writer-thread state (touched only by the writer thread after start).
+    private var writerDescriptor: Int32 = -1
+    private var writerSegmentFirstSeq: UInt64 = 0
+    private var writerSpareBuffer: [UInt8] = []
+
+    /// Called on the writer thread after every group commit (for metrics and checkpoints).
+    private let commitObserver: (@Sendable (CommitStatistics) -> Void)?
+    /// Called on the writer thread when it has been idle for ``LedgerOptions/idleTickMilliseconds``.
+    private let idleObserver: (@Sendable () -> Void)?
+
+    /// Opens (creating when needed) the ledger in `directory`, recovering from a crash.
+    ///
+    /// Every valid record is passed to `replay` in order, so callers rebuild their state while
+    /// the ledger streams the files. A torn last line is truncated and reported through `log`;
+    /// any other damage refuses to open with ``LedgerError/corrupt(file:offset:seq:reason:)``.
+    ///
+    /// - Parameter protectedSeq: size of the newest signed checkpoint: records up to it were
+    ///   acknowledged, so damage there is never treated as a torn write.
+    public static func open(
+        directory: String,
+        options: LedgerOptions = LedgerOptions(),
+        fileSystem: any LedgerFileSystem = PosixFileSystem(),
+        protectedSeq: UInt64 = 0,
+        log: (String) -> Void = { _ in },
+        commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil,
+        idleObserver: (@Sendable () -> Void)? = nil,
+        replay: (LedgerRecord) throws(LedgerError) -> Void = { _ in }
+    ) throws(LedgerError) -> Ledger {
+        do { try fileSystem.makeDirectory(directory) } catch {
+            throw LedgerError.io(operation: "creating directory", path: directory, errno: error.code)
+        }
+        let lock = try acquireDirectoryLock(directory)
+        var leafHashes: [SHA256Digest] = []
+        let summary: ScanSummary
+        do {
+            summary = try LedgerScanner(directory: directory, fileSystem: fileSystem).scan(
+                repairTornTail: true, protectedSeq: protectedSeq
+            ) { (record, _) throws(LedgerError) in
+                leafHashes.append(record.leafHash)
+                try replay(record)
+            }
+        } catch {
+            Glibc.close(lock)
+            throw error
+        }
+        if let torn = summary.tornTail {
+            log("ledger: truncated a torn last line in \(torn.file) at byte \(torn.offset) (\(torn.bytes) bytes, would-be seq \(torn.seq)): \(torn.reason). It was never acknowledged.")
+        }
+        let ledger = Ledger(directory: directory, options: options, fileSystem: fileSystem, summary: summary,
+                            leafHashes: leafHashes, commitObserver: commitObserver, idleObserver: idleObserver)
+        ledger.lockDescriptor = lock
+        if let last = summary.segments.last {
+            do {
+                ledger.writerDescriptor = try fileSystem.open(last.path, flags: O_WRONLY | O_APPEND, mode: 0)
+            } catch {
+                Glibc.close(lock)
+                throw LedgerError.io(operation: "opening for append", path: last.path, errno: error.code)
+            }
+            ledger.writerSegmentFirstSeq = last.firstSeq
+        }
+        ledger.startWriter()
+        return ledger
+    }
+
+    private init(
+        directory: String, options: LedgerOptions, fileSystem: any LedgerFileSystem, summary: ScanSummary,
+        leafHashes: [SHA256Digest], commitObserver: (@Sendable (CommitStatistics) -> Void)?, idleObserver: (@Sendable () -> Void)?
+    ) {
+        self.directory = directory
+        self.options = options
+        self.fileSystem = fileSystem
+        self.lastEnqueuedSeq = summary.lastSeq
+        self.lastLineHash = summary.lastLineHash
+        self.lastTime = summary.lastTime
+        self.durable = summary.lastSeq
+        self.hasTailSegment = !summary.segments.isEmpty
+        self.tailSegmentFirstSeq = summary.segments.last?.firstSeq ?? 1
+        self.tailSegmentBytes = Int(summary.lastSegmentBytes)
+        self.leafHashes = leafHashes
+        self.commitObserver = commitObserver
+        self.idleObserver = idleObserver
+    }
+
+    deinit {
+        if writerDescriptor >= 0 { fileSystem.close(writerDescriptor) }
+        if lockDescriptor >= 0 { Glibc.close(lockDescriptor) }
+    }
+
+    // MARK: Appending
+
+    /// Assigns seqs to `entries`, chains and encodes them, and queues them for the writer.
+    /// Returns at once; the records are durable only after ``waitUntilDurable(_:)``.
+    /// The record time is the entry's time, raised to the previous record's time when earlier.
+    public func enqueue(_ entries: [LedgerEntry]) throws(LedgerError) -> [AppendedRecord] {
+        guard !entries.isEmpty else { return [] }
+        guard entries.count <= options.maxEntriesPerAppend else {
+            throw LedgerError.invalidEntry("\(entries.count) entries in one append; the limit is \(options.maxEntriesPerAppend)")
+        }
+        for entry in entries { try LedgerRecordFormat.validate(entry) }
+        condition.lock()
+        defer { condition.unlock() }
+        if let poison { throw poison }
+        if closing { throw LedgerError.closed }
+        guard pendingBuffer.count < options.maxPendingBytes else {
+            throw LedgerError.overloaded("\(pendingBuffer.count) bytes are waiting for the disk (limit \(options.maxPendingBytes))")
+        }
+        var appended: [AppendedRecord] = []
+        appended.reserveCapacity(entries.count)
+        for entry in entries {
+            let seq = lastEnqueuedSeq + 1
+            let time = max(entry.time, lastTime)
+            let timed = LedgerEntry(type: entry.type, data: entry.data, time: time)
+            LedgerRecordFormat.encodeLine(seq: seq, entry: timed, prev: lastLineHash, into: &scratchLine)
+            guard scratchLine.count <= LedgerRecordFormat.maxLineBytes else {
+                // Nothing of this entry was queued; earlier entries of the call stay queued in order.
+                throw LedgerError.invalidEntry("encoded record is \(scratchLine.count) bytes; the limit is \(LedgerRecordFormat.maxLineBytes)")
+            }
+            let (lineHash, leafHash) = scratchLine.withUnsafeBytes { raw in
+                (SHA256.hash(raw), SHA256.hash(prefix: 0x00, raw))
+            }
+            let lineBytes = scratchLine.count + 1
+            if !hasTailSegment || (tailSegmentBytes > 0 && tailSegmentBytes + lineBytes > options.maxSegmentBytes) {
+                pendingBreaks.append((pendingBuffer.count, seq))
+                tailSegmentFirstSeq = seq
+                tailSegmentBytes = 0
+                hasTailSegment = true
+            }
+            pendingBuffer.append(contentsOf: scratchLine)
+            pendingBuffer.append(0x0A)
+            tailSegmentBytes += lineBytes
+            lastEnqueuedSeq = seq
+            lastLineHash = lineHash
+            lastTime = time
+            leafHashes.append(leafHash)
+            appended.append(AppendedRecord(seq: seq, time: time, lineHash: lineHash, leafHash: leafHash))
+        }
+        condition.signal()
+        return appended
+    }
+
+    /// Returns once every record up to `seq` is durable; throws when the ledger was poisoned or
+    /// closed before that.
+    public func waitUntilDurable(_ seq: UInt64) async throws(LedgerError) {
+        let result: Result<Void, LedgerError> = await withCheckedContinuation { continuation in
+            condition.lock()
+            if durable >= seq {
+                condition.unlock()
+                continuation.resume(returning: .success(()))
+            } else if let poison {
+                condition.unlock()
+                continuation.resume(returning: .failure(poison))
+            } else if writerFinished {
+                condition.unlock()
+                continuation.resume(returning: .failure(.closed))
+            } else {
+                waiters.append((seq, continuation))
+                condition.unlock()
+            }
+        }
+        try result.get()
+    }
+
+    /// Enqueues `entries` and waits until they are durable.
+    public func append(_ entries: [LedgerEntry]) async throws(LedgerError) -> [AppendedRecord] {
+        let appended = try enqueue(entries)
+        if let last = appended.last { try await waitUntilDurable(last.seq) }
+        return appended
+    }
+
+    /// Blocks the calling thread until every record up to `seq` is durable. For command-line
+    /// tools and benchmarks; never call it from Swift's cooperative thread pool.
+    public func waitUntilDurableBlocking(_ seq: UInt64) throws(LedgerError) {
+        condition.lock()
+        defer { condition.unlock() }
+        while durable < seq {
+            if let poison { throw poison }
+            if writerFinished { throw LedgerError.closed }
+            condition.wait()
+        }
+    }
+
+    // MARK: State
+
+    /// Highest seq that is durable on disk.
+    public var durableSeq: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return durable
+    }
+
+    /// Highest seq handed out (durable or not).
+    public var enqueuedSeq: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return lastEnqueuedSeq
+    }
+
+    /// The failure that poisoned the ledger, if any.
+    public var poisonReason: LedgerError? {
+        condition.lock()
+        defer { condition.unlock() }
+        return poison
+    }
+
+    /// Leaf hashes of records `1...count` (count ≤ ``durableSeq``), for Merkle proofs.
+    public func withDurableLeafHashes<Result>(_ body: (ArraySlice<SHA256Digest>) throws -> Result) rethrows -> Result {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body(leafHashes[0..<Int(durable)])
+    }
+
+    /// Stops accepting appends, writes and syncs everything queued, and stops the writer thread.
+    public func close() {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while !writerFinished { condition.wait() }
+        if writerDescriptor >= 0 {
+            fileSystem.close(writerDescriptor)
+            writerDescriptor = -1
+        }
+        if lockDescriptor >= 0 {
+            Glibc.close(lockDescriptor)
+            lockDescriptor = -1
+        }
+        condition.unlock()
+    }
+
+    // MARK: Writer thread
+
+    private func startWriter() {
+        let thread = Thread { [self] in writerLoop() }
+        thread.name = "ledger-writer"
+        thread.qualityOfService = .userInitiated
+        thread.start()
+    }
+
+    private func writerLoop() {
+        while true {
+            condition.lock()
+            var idle = false
+            while pendingBuffer.isEmpty && !closing && poison == nil {
+                if !condition.wait(until: Date(timeIntervalSinceNow: Double(options.idleTickMilliseconds) / 1000)) {
+                    idle = true
+                    break
+                }
+            }
+            if idle && pendingBuffer.isEmpty {
+                condition.unlock()
+                idleObserver?()
+                continue
+            }
+            if (pendingBuffer.isEmpty && closing) || poison != nil {
+                finishWriter()
+                condition.unlock()
+                return
+            }
+            swap(&pendingBuffer, &writerSpareBuffer)
+            let breaks = pendingBreaks
+            pendingBreaks.removeAll(keepingCapacity: true)
+            let batchLastSeq = lastEnqueuedSeq
+            let batchFirstSeq = durable + 1
+            condition.unlock()
+
+            let outcome = writeBatch(writerSpareBuffer, breaks: breaks)
+            let batchBytes = writerSpareBuffer.count
+            writerSpareBuffer.removeAll(keepingCapacity: true)
+
+            condition.lock()
+            var ready: [CheckedContinuation<Result<Void, LedgerError>, Never>] = []
+            var failed: [CheckedContinuation<Result<Void, LedgerError>, Never>] = []
+            switch outcome {
+            case .success:
+                durable = batchLastSeq
+                waiters.removeAll { waiter in
+                    guard waiter.seq <= batchLastSeq else { return false }
+                    ready.append(waiter.continuation)
+                    return true
+                }
+            case .failure(let error):
+                poison = error
+                failed = waiters.map(\.continuation)
+                waiters.removeAll()
+            }
+            condition.broadcast()
+            let poisonNow = poison
+            condition.unlock()
+            for continuation in ready { continuation.resume(returning: .success(())) }
+            if let poisonNow {
+                for continuation in failed { continuation.resume(returning: .failure(poisonNow)) }
+            }
+            if case .success(let timing) = outcome {
+                commitObserver?(CommitStatistics(records: Int(batchLastSeq - batchFirstSeq + 1), bytes: batchBytes,
+                                                 writeMicros: timing.writeMicros, syncMicros: timing.syncMicros,
+                                                 durableSeq: batchLastSeq))
+            }
+        }
+    }
+
+    /// Called with the lock held when the writer stops.
+    private func finishWriter() {
+        writerFinished = true
+        let error = poison ?? .closed
+        for waiter in waiters { waiter.continuation.resume(returning: .failure(error)) }
+        waiters.removeAll()
+        condition.broadcast()
+    }
+
+    private func writeBatch(_ buffer: [UInt8], breaks: [(offset: Int, firstSeq: UInt64)]) -> Result<(writeMicros: Int64, syncMicros: Int64), LedgerError> {
+        do {
+            return .success(try writeAndSync(buffer, breaks: breaks))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func writeAndSync(_ buffer: [UInt8], breaks: [(offset: Int, firstSeq: UInt64)]) throws(LedgerError) -> (writeMicros: Int64, syncMicros: Int64) {
+        var writeMicros: Int64 = 0
+        var cursor = 0
+        var breakIndex = 0
+        while cursor < buffer.count {
+            if breakIndex < breaks.count && breaks[breakIndex].offset == cursor {
+                try startSegment(firstSeq: breaks[breakIndex].firstSeq)
+                breakIndex += 1
+            }
+            let end = breakIndex < breaks.count ? breaks[breakIndex].offset : buffer.count
+            let started = MonotonicClock.micros()
+            let descriptor = writerDescriptor
+            let failure: SystemError? = buffer.withUnsafeBytes { raw in
+                do {
+                    try fileSystem.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: raw[cursor..<end]))
+                    return nil
+                } catch let error as SystemError {
+                    return error
+                } catch {
+                    return SystemError(EIO)
+                }
+            }
+            if let failure {
+                throw LedgerError.poisoned("write to \(SegmentDirectory.fileName(firstSeq: writerSegmentFirstSeq)) failed: \(ErrnoName.describe(failure.code))")
+            }
+            writeMicros += MonotonicClock.micros() - started
+            cursor = end
+        }
+        let started = MonotonicClock.micros()
+        try synchronizeCurrentSegment()
+        return (writeMicros, MonotonicClock.micros() - started)
+    }
+
+    private func synchronizeCurrentSegment() throws(LedgerError) {
+        do {
+            try fileSystem.synchronizeData(writerDescriptor)
+        } catch {
+            throw LedgerError.poisoned("fdatasync of \(SegmentDirectory.fileName(firstSeq: writerSegmentFirstSeq)) failed: \(ErrnoName.describe(error.code))")
+        }
+    }
+
+    /// Syncs and closes the current segment, then creates the next and fsyncs the directory.
+    private func startSegment(firstSeq: UInt64) throws(LedgerError) {
+        if writerDescriptor >= 0 {
+            try synchronizeCurrentSegment()
+            fileSystem.close(writerDescriptor)
+            writerDescriptor = -1
+        }
+        let name = SegmentDirectory.fileName(firstSeq: firstSeq)
+        do {
+            writerDescriptor = try fileSystem.open(directory + "/" + name, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND, mode: 0o640)
+            writerSegmentFirstSeq = firstSeq
+            try fileSystem.synchronizeDirectory(directory)
+        } catch {
+            throw LedgerError.poisoned("creating segment \(name) failed: \(ErrnoName.describe(error.code))")
+        }
+    }
+
+    private static func acquireDirectoryLock(_ directory: String) throws(LedgerError) -> Int32 {
+        let path = directory + "/LOCK"
+        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw LedgerError.io(operation: "opening lock file", path: path, errno: errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(descriptor)
+            throw LedgerError.locked(directory)
+        }
+        return descriptor
+    }
+}
+
+/// Microseconds from a monotonic clock, for durations.
+public enum MonotonicClock {
+    /// Microseconds since an arbitrary fixed point.
+    public static func micros() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000
+    }
+}

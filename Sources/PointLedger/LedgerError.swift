@@ -1,0 +1,50 @@
+/// Every way the ledger refuses to open, append or read — each says where and what to do.
+public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The caller's entry is malformed; nothing was appended.
+    case invalidEntry(String)
+    /// A stored record is damaged or out of order: names the segment file, byte offset and seq.
+    case corrupt(file: String, offset: Int, seq: UInt64, reason: String)
+    /// An earlier write or fsync failed; no append succeeds until the process restarts.
+    case poisoned(String)
+    /// An I/O call failed (open, read, directory listing…).
+    case io(operation: String, path: String, errno: Int32)
+    /// The ledger is closed.
+    case closed
+    /// Too many appends are waiting; retry later.
+    case overloaded(String)
+    /// Another process holds the data directory.
+    case locked(String)
+
+    public var description: String {
+        switch self {
+        case .invalidEntry(let reason):
+            return "invalid ledger entry: \(reason)"
+        case .corrupt(let file, let offset, let seq, let reason):
+            return "ledger is damaged in \(file) at byte \(offset) (seq \(seq)): \(reason). The ledger refuses to open; restore the file from a replica or backup, or ask an auditor to inspect it with 'pointconnect ledger verify'."
+        case .poisoned(let reason):
+            return "the ledger refuses writes after a storage failure (\(reason)); nothing unacknowledged was reported as saved. Fix the storage and restart the service."
+        case .io(let operation, let path, let code):
+            return "\(operation) \(path) failed: \(ErrnoName.describe(code))"
+        case .closed:
+            return "the ledger is closed"
+        case .overloaded(let reason):
+            return "the ledger is overloaded: \(reason); retry shortly"
+        case .locked(let path):
+            return "the data directory \(path) is in use by another pointconnect process"
+        }
+    }
+}
+
+/// Readable names for the errno values storage code meets.
+enum ErrnoName {
+    static func describe(_ code: Int32) -> String {
+        let names: [Int32: String] = [
+            1: "EPERM (operation not permitted)", 2: "ENOENT (no such file or directory)", 5: "EIO (input/output error)",
+            9: "EBADF (bad file descriptor)", 11: "EAGAIN (resource temporarily unavailable)", 13: "EACCES (permission denied)",
+            17: "EEXIST (file exists)", 20: "ENOTDIR (not a directory)", 21: "EISDIR (is a directory)",
+            22: "EINVAL (invalid argument)", 24: "EMFILE (too many open files)", 27: "EFBIG (file too large)",
+            28: "ENOSPC (no space left on device)", 30: "EROFS (read-only file system)", 122: "EDQUOT (disk quota exceeded)",
+        ]
+        return names[code] ?? "errno \(code)"
+    }
+}

@@ -1,0 +1,175 @@
+import PointCrypto
+import PointJSON
+
+/// One ledger record: a single line of canonical JSON
+/// `{"seq":N,"time":"…","type":"…","prev":"<64 hex>","data":{…}}`.
+public struct LedgerRecord: Sendable, Equatable {
+    /// Position in the ledger: 1, 2, 3… without gaps.
+    public let seq: UInt64
+    /// When the record was decided, in microseconds since the Unix epoch (UTC).
+    public let time: Int64
+    /// The event type, e.g. `grant.created`.
+    public let type: String
+    /// SHA-256 of the previous record's line bytes (``SHA256Digest/zero`` for the first record).
+    public let prev: SHA256Digest
+    /// The event payload: a JSON object.
+    public let data: JSONValue
+    /// The exact line bytes, without the trailing newline.
+    public let line: [UInt8]
+
+    /// SHA-256 of ``line``: the next record's `prev`.
+    public var lineHash: SHA256Digest { line.withUnsafeBytes { SHA256.hash($0) } }
+
+    /// RFC 6962 leaf hash of ``line``: SHA-256(0x00 ‖ line).
+    public var leafHash: SHA256Digest { line.withUnsafeBytes { SHA256.hash(prefix: 0x00, $0) } }
+}
+
+/// What a caller asks the ledger to append: the ledger adds `seq` and `prev`.
+public struct LedgerEntry: Sendable, Equatable {
+    /// The event type: 1–64 characters of `a-z`, `0-9`, `.` and `_`, starting with a letter.
+    public let type: String
+    /// The payload; must be a JSON object.
+    public let data: JSONValue
+    /// When the event was decided (microseconds since the Unix epoch, UTC).
+    public let time: Int64
+
+    public init(type: String, data: JSONValue, time: Int64) {
+        self.type = type
+        self.data = data
+        self.time = time
+    }
+}
+
+/// Builds and reads record lines.
+public enum LedgerRecordFormat {
+    /// Largest accepted line, in bytes (excluding the newline).
+    public static let maxLineBytes = 1 << 20
+    /// Longest accepted event type.
+    public static let maxTypeLength = 64
+
+    static let seqPrefix: [UInt8] = Array(#"{"seq":"#.utf8)
+    static let timePrefix: [UInt8] = Array(#","time":""#.utf8)
+    static let typePrefix: [UInt8] = Array(#"","type":""#.utf8)
+    static let prevPrefix: [UInt8] = Array(#"","prev":""#.utf8)
+    static let dataPrefix: [UInt8] = Array(#"","data":"#.utf8)
+
+    /// True when `type` is a valid event type name.
+    public static func isValidType(_ type: String) -> Bool {
+        let utf8 = type.utf8
+        guard let first = utf8.first, utf8.count <= maxTypeLength, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
+            return false
+        }
+        return utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+        }
+    }
+
+    /// Encodes the line for `entry` at `seq` after a record whose line hash is `prev`.
+    /// The caller has validated the entry (see ``validate(_:)``).
+    public static func encodeLine(seq: UInt64, entry: LedgerEntry, prev: SHA256Digest, into line: inout [UInt8]) {
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: seqPrefix)
+        CanonicalJSON.appendInteger(Int64(seq), to: &line)
+        line.append(contentsOf: timePrefix)
+        LedgerTime.append(entry.time, to: &line)
+        line.append(contentsOf: typePrefix)
+        line.append(contentsOf: entry.type.utf8)
+        line.append(contentsOf: prevPrefix)
+        prev.withUnsafeBytes { appendHex($0, to: &line) }
+        line.append(contentsOf: dataPrefix)
+        CanonicalJSON.append(entry.data, to: &line)
+        line.append(UInt8(ascii: "}"))
+    }
+
+    /// Checks an entry before it is accepted for appending.
+    public static func validate(_ entry: LedgerEntry) throws(LedgerError) {
+        guard isValidType(entry.type) else {
+            throw LedgerError.invalidEntry("event type \"\(entry.type)\" must be 1–64 characters of a-z, 0-9, '.', '_' starting with a letter")
+        }
+        guard case .object = entry.data else {
+            throw LedgerError.invalidEntry("event data must be a JSON object, not \(entry.data.kindName)")
+        }
+        guard LedgerTime.supportedRange.contains(entry.time) else {
+            throw LedgerError.invalidEntry("event time \(entry.time) µs is outside 1970–9999")
+        }
+    }
+
+    /// Parses one line (without its newline). `expectedSeq` is only used for messages.
+    public static func parse(line: UnsafeRawBufferPointer) -> Result<LedgerRecord, LineProblem> {
+        var cursor = 0
+        func expect(_ literal: [UInt8], _ what: String) -> LineProblem? {
+            guard cursor + literal.count <= line.count else { return LineProblem(offset: cursor, reason: "line ends before \(what)") }
+            for (index, byte) in literal.enumerated() where line[cursor + index] != byte {
+                return LineProblem(offset: cursor + index, reason: "expected \(what)")
+            }
+            cursor += literal.count
+            return nil
+        }
+        guard line.count <= maxLineBytes else { return .failure(LineProblem(offset: 0, reason: "line is longer than \(maxLineBytes) bytes")) }
+        if let problem = expect(seqPrefix, "{\"seq\":") { return .failure(problem) }
+        // seq: 1–20 digits, no leading zero.
+        let seqStart = cursor
+        var seq: UInt64 = 0
+        while cursor < line.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[cursor]) {
+            let (times10, overflow1) = seq.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(line[cursor] - UInt8(ascii: "0")))
+            if overflow1 || overflow2 { return .failure(LineProblem(offset: seqStart, reason: "seq is out of range")) }
+            seq = sum
+            cursor += 1
+        }
+        guard cursor > seqStart, line[seqStart] != UInt8(ascii: "0"), seq <= UInt64(Int64.max) else {
+            return .failure(LineProblem(offset: seqStart, reason: "seq must be a positive integer without leading zeros"))
+        }
+        if let problem = expect(timePrefix, ",\"time\":\"") { return .failure(problem) }
+        guard cursor + LedgerTime.formattedLength <= line.count,
+              let time = LedgerTime.parse(UnsafeRawBufferPointer(rebasing: line[cursor..<(cursor + LedgerTime.formattedLength)]))
+        else { return .failure(LineProblem(offset: cursor, reason: "time must be UTC like 2026-01-31T23:59:59.000000Z")) }
+        cursor += LedgerTime.formattedLength
+        if let problem = expect(typePrefix, "\",\"type\":\"") { return .failure(problem) }
+        let typeStart = cursor
+        while cursor < line.count, line[cursor] != UInt8(ascii: "\""), cursor - typeStart <= maxTypeLength { cursor += 1 }
+        let type = String(decoding: UnsafeRawBufferPointer(rebasing: line[typeStart..<cursor]), as: UTF8.self)
+        guard isValidType(type) else { return .failure(LineProblem(offset: typeStart, reason: "invalid event type")) }
+        if let problem = expect(prevPrefix, "\",\"prev\":\"") { return .failure(problem) }
+        guard cursor + 64 <= line.count,
+              line[cursor..<(cursor + 64)].allSatisfy({ isLowerHex($0) }),
+              let prev = SHA256Digest(hex: String(decoding: UnsafeRawBufferPointer(rebasing: line[cursor..<(cursor + 64)]), as: UTF8.self))
+        else { return .failure(LineProblem(offset: cursor, reason: "prev must be 64 lowercase hex characters")) }
+        cursor += 64
+        if let problem = expect(dataPrefix, "\",\"data\":") { return .failure(problem) }
+        guard line.count > cursor, line[line.count - 1] == UInt8(ascii: "}") else {
+            return .failure(LineProblem(offset: line.count, reason: "record must end with '}'"))
+        }
+        let dataBytes = UnsafeBufferPointer(rebasing: line.bindMemory(to: UInt8.self)[cursor..<(line.count - 1)])
+        let data: JSONValue
+        do {
+            data = try JSONParser.parse(dataBytes, limits: JSONLimits(maxBytes: maxLineBytes, maxDepth: 16))
+        } catch {
+            return .failure(LineProblem(offset: cursor + error.offset, reason: "data: \(error.reason)"))
+        }
+        guard case .object = data else { return .failure(LineProblem(offset: cursor, reason: "data must be a JSON object")) }
+        return .success(LedgerRecord(seq: seq, time: time, type: type, prev: prev, data: data, line: Array(line)))
+    }
+
+    private static func isLowerHex(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func appendHex(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+        for byte in bytes {
+            output.append(hexDigits[Int(byte >> 4)])
+            output.append(hexDigits[Int(byte & 0x0F)])
+        }
+    }
+}
+
+/// Why a line is not a valid record, and where in the line.
+public struct LineProblem: Error, Sendable, Equatable {
+    /// Byte offset within the line.
+    public let offset: Int
+    /// What is wrong.
+    public let reason: String
+}
