@@ -83,9 +83,13 @@ public final class Ledger: @unchecked Sendable {
         do {
             summary = try LedgerScanner(directory: directory, fileSystem: fileSystem).scan(
                 repairTornTail: true, protectedSeq: protectedSeq
-            ) { (record, _) throws(LedgerError) in
-                leafHashes.append(record.leafHash)
-                try replay(record)
+            ) { (view, location) throws(LedgerError) in
+                leafHashes.append(view.leafHash)
+                switch view.decode() {
+                case .success(let record): try replay(record)
+                case .failure(let problem):
+                    throw LedgerError.corrupt(file: location.file, offset: Int(location.offset) + problem.offset, seq: view.seq, reason: problem.reason)
+                }
             }
         } catch {
             Glibc.close(lock)

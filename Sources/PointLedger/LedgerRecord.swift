@@ -95,8 +95,17 @@ public enum LedgerRecordFormat {
         }
     }
 
-    /// Parses one line (without its newline). `expectedSeq` is only used for messages.
+    /// Parses and fully decodes one line (without its newline).
     public static func parse(line: UnsafeRawBufferPointer) -> Result<LedgerRecord, LineProblem> {
+        switch parseView(line: line) {
+        case .failure(let problem): return .failure(problem)
+        case .success(let view): return view.decode()
+        }
+    }
+
+    /// Parses one line (without its newline) without copying it: checks the envelope's layout
+    /// and that `data` is canonical JSON. The view is valid while `line` is.
+    public static func parseView(line: UnsafeRawBufferPointer) -> Result<RecordView, LineProblem> {
         var cursor = 0
         func expect(_ literal: [UInt8], _ what: String) -> LineProblem? {
             guard cursor + literal.count <= line.count else { return LineProblem(offset: cursor, reason: "line ends before \(what)") }
@@ -108,14 +117,11 @@ public enum LedgerRecordFormat {
         }
         guard line.count <= maxLineBytes else { return .failure(LineProblem(offset: 0, reason: "line is longer than \(maxLineBytes) bytes")) }
         if let problem = expect(seqPrefix, "{\"seq\":") { return .failure(problem) }
-        // seq: 1–20 digits, no leading zero.
+        // seq: 1–19 digits, no leading zero.
         let seqStart = cursor
         var seq: UInt64 = 0
-        while cursor < line.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[cursor]) {
-            let (times10, overflow1) = seq.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(line[cursor] - UInt8(ascii: "0")))
-            if overflow1 || overflow2 { return .failure(LineProblem(offset: seqStart, reason: "seq is out of range")) }
-            seq = sum
+        while cursor < line.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[cursor]), cursor - seqStart < 19 {
+            seq = seq * 10 + UInt64(line[cursor] - UInt8(ascii: "0"))
             cursor += 1
         }
         guard cursor > seqStart, line[seqStart] != UInt8(ascii: "0"), seq <= UInt64(Int64.max) else {
@@ -128,28 +134,55 @@ public enum LedgerRecordFormat {
         cursor += LedgerTime.formattedLength
         if let problem = expect(typePrefix, "\",\"type\":\"") { return .failure(problem) }
         let typeStart = cursor
-        while cursor < line.count, line[cursor] != UInt8(ascii: "\""), cursor - typeStart <= maxTypeLength { cursor += 1 }
-        let type = String(decoding: UnsafeRawBufferPointer(rebasing: line[typeStart..<cursor]), as: UTF8.self)
-        guard isValidType(type) else { return .failure(LineProblem(offset: typeStart, reason: "invalid event type")) }
+        while cursor < line.count, cursor - typeStart <= maxTypeLength, isTypeByte(line[cursor]) { cursor += 1 }
+        guard cursor > typeStart, cursor - typeStart <= maxTypeLength, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(line[typeStart]) else {
+            return .failure(LineProblem(offset: typeStart, reason: "invalid event type"))
+        }
+        let typeRange = typeStart..<cursor
         if let problem = expect(prevPrefix, "\",\"prev\":\"") { return .failure(problem) }
-        guard cursor + 64 <= line.count,
-              line[cursor..<(cursor + 64)].allSatisfy({ isLowerHex($0) }),
-              let prev = SHA256Digest(hex: String(decoding: UnsafeRawBufferPointer(rebasing: line[cursor..<(cursor + 64)]), as: UTF8.self))
-        else { return .failure(LineProblem(offset: cursor, reason: "prev must be 64 lowercase hex characters")) }
+        guard cursor + 64 <= line.count, let prev = parseLowerHexDigest(UnsafeRawBufferPointer(rebasing: line[cursor..<(cursor + 64)])) else {
+            return .failure(LineProblem(offset: cursor, reason: "prev must be 64 lowercase hex characters"))
+        }
         cursor += 64
         if let problem = expect(dataPrefix, "\",\"data\":") { return .failure(problem) }
         guard line.count > cursor, line[line.count - 1] == UInt8(ascii: "}") else {
             return .failure(LineProblem(offset: line.count, reason: "record must end with '}'"))
         }
-        let dataBytes = UnsafeBufferPointer(rebasing: line.bindMemory(to: UInt8.self)[cursor..<(line.count - 1)])
-        let data: JSONValue
-        do {
-            data = try JSONParser.parse(dataBytes, limits: JSONLimits(maxBytes: maxLineBytes, maxDepth: 16))
-        } catch {
-            return .failure(LineProblem(offset: cursor + error.offset, reason: "data: \(error.reason)"))
+        guard line[cursor] == UInt8(ascii: "{") else { return .failure(LineProblem(offset: cursor, reason: "data must be a JSON object")) }
+        let dataRange = cursor..<(line.count - 1)
+        if let problem = CanonicalJSONValidator.validate(UnsafeRawBufferPointer(rebasing: line[dataRange]), maxDepth: maxDataDepth) {
+            return .failure(LineProblem(offset: cursor + problem.offset, reason: "data: \(problem.reason)"))
         }
-        guard case .object = data else { return .failure(LineProblem(offset: cursor, reason: "data must be a JSON object")) }
-        return .success(LedgerRecord(seq: seq, time: time, type: type, prev: prev, data: data, line: Array(line)))
+        return .success(RecordView(seq: seq, time: time, prev: prev, line: line, typeRange: typeRange, dataRange: dataRange))
+    }
+
+    /// Deepest nesting accepted inside `data`.
+    public static let maxDataDepth = 16
+
+    private static func isTypeByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+    }
+
+    private static func parseLowerHexDigest(_ text: UnsafeRawBufferPointer) -> SHA256Digest? {
+        var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &bytes) { raw -> Bool in
+            for index in 0..<32 {
+                guard let high = lowerHexValue(text[index * 2]), let low = lowerHexValue(text[index * 2 + 1]) else { return false }
+                raw[index] = high << 4 | low
+            }
+            return true
+        }
+        guard valid else { return nil }
+        return withUnsafeBytes(of: &bytes) { SHA256Digest(bytes: $0) }
+    }
+
+    private static func lowerHexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        default: return nil
+        }
     }
 
     private static func isLowerHex(_ byte: UInt8) -> Bool {
@@ -163,6 +196,44 @@ public enum LedgerRecordFormat {
             output.append(hexDigits[Int(byte >> 4)])
             output.append(hexDigits[Int(byte & 0x0F)])
         }
+    }
+}
+
+/// A parsed record line that borrows the line's bytes (no copy). Valid only while the bytes are.
+public struct RecordView {
+    /// The record's seq.
+    public let seq: UInt64
+    /// The record's time (microseconds since the Unix epoch, UTC).
+    public let time: Int64
+    /// The previous line's hash as stored.
+    public let prev: SHA256Digest
+    /// The line bytes without the newline.
+    public let line: UnsafeRawBufferPointer
+    let typeRange: Range<Int>
+    let dataRange: Range<Int>
+
+    /// The event type.
+    public var type: String { String(decoding: UnsafeRawBufferPointer(rebasing: line[typeRange]), as: UTF8.self) }
+
+    /// The raw canonical JSON bytes of `data`.
+    public var dataBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: line[dataRange]) }
+
+    /// SHA-256 of the line.
+    public var lineHash: SHA256Digest { SHA256.hash(line) }
+
+    /// RFC 6962 leaf hash of the line.
+    public var leafHash: SHA256Digest { SHA256.hash(prefix: 0x00, line) }
+
+    /// Decodes `data` and copies the line into an owned ``LedgerRecord``.
+    public func decode() -> Result<LedgerRecord, LineProblem> {
+        let data: JSONValue
+        do {
+            data = try JSONParser.parse(UnsafeBufferPointer(rebasing: line.bindMemory(to: UInt8.self)[dataRange]),
+                                        limits: JSONLimits(maxBytes: LedgerRecordFormat.maxLineBytes, maxDepth: LedgerRecordFormat.maxDataDepth + 1))
+        } catch {
+            return .failure(LineProblem(offset: dataRange.lowerBound + error.offset, reason: "data: \(error.reason)"))
+        }
+        return .success(LedgerRecord(seq: seq, time: time, type: type, prev: prev, data: data, line: Array(line)))
     }
 }
 

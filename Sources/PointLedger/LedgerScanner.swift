@@ -69,7 +69,7 @@ public struct LedgerScanner {
     public func scan(
         repairTornTail: Bool,
         protectedSeq: UInt64 = 0,
-        visit: (LedgerRecord, RecordLocation) throws(LedgerError) -> Void
+        visit: (RecordView, RecordLocation) throws(LedgerError) -> Void
     ) throws(LedgerError) -> ScanSummary {
         var summary = ScanSummary()
         summary.segments = try SegmentDirectory.list(directory, fileSystem: fileSystem)
@@ -93,7 +93,7 @@ public struct LedgerScanner {
     private func scanSegment(
         _ segment: SegmentFile, isLast: Bool, repairTornTail: Bool, protectedSeq: UInt64,
         buffer: inout [UInt8], summary: inout ScanSummary,
-        visit: (LedgerRecord, RecordLocation) throws(LedgerError) -> Void
+        visit: (RecordView, RecordLocation) throws(LedgerError) -> Void
     ) throws(LedgerError) -> Int64 {
         let flags = repairTornTail && isLast ? O_RDWR : O_RDONLY
         let descriptor: Int32
@@ -108,7 +108,7 @@ public struct LedgerScanner {
         var bufferStart: Int64 = 0 // file offset of buffer[0]
         var reachedEnd = false
         var validEnd: Int64 = 0
-        var pendingVisit: [(LedgerRecord, RecordLocation)] = []
+        var visitError: LedgerError?
 
         while true {
             if !reachedEnd && filled < buffer.count {
@@ -131,13 +131,13 @@ public struct LedgerScanner {
             var consumed = 0
             var problem: (offset: Int64, reason: String, lineBytes: Int64, complete: Bool)?
             buffer.withUnsafeBytes { raw in
-                while consumed < filled, problem == nil {
+                while consumed < filled, problem == nil, visitError == nil {
                     let remaining = filled - consumed
                     guard let found = memchr(raw.baseAddress! + consumed, 0x0A, remaining) else { break }
                     let lineLength = raw.baseAddress!.distance(to: UnsafeRawPointer(found)) - consumed
                     let line = UnsafeRawBufferPointer(rebasing: raw[consumed..<(consumed + lineLength)])
                     let lineOffset = bufferStart + Int64(consumed)
-                    switch LedgerRecordFormat.parse(line: line) {
+                    switch LedgerRecordFormat.parseView(line: line) {
                     case .failure(let lineProblem):
                         problem = (lineOffset, "\(lineProblem.reason) (at byte \(lineProblem.offset) of the line)", Int64(lineLength + 1), true)
                     case .success(let record):
@@ -147,17 +147,22 @@ public struct LedgerScanner {
                         }
                         summary.records += 1
                         summary.lastSeq = record.seq
-                        summary.lastLineHash = line.withUnsafeBytes { SHA256.hash($0) }
+                        summary.lastLineHash = record.lineHash
                         summary.lastTime = record.time
                         summary.bytes += Int64(lineLength + 1)
                         consumed += lineLength + 1
                         validEnd = bufferStart + Int64(consumed)
-                        pendingVisit.append((record, RecordLocation(file: segment.name, offset: lineOffset)))
+                        do {
+                            try visit(record, RecordLocation(file: segment.name, offset: lineOffset))
+                        } catch let error as LedgerError {
+                            visitError = error
+                        } catch {
+                            visitError = LedgerError.invalidEntry("\(error)")
+                        }
                     }
                 }
             }
-            for (record, location) in pendingVisit { try visit(record, location) }
-            pendingVisit.removeAll(keepingCapacity: true)
+            if let visitError { throw visitError }
 
             if let problem {
                 // A bad complete line is a torn tail only when nothing follows it in the newest segment.
@@ -198,7 +203,7 @@ public struct LedgerScanner {
         }
     }
 
-    private func chainProblem(_ record: LedgerRecord, summary: ScanSummary) -> String? {
+    private func chainProblem(_ record: RecordView, summary: ScanSummary) -> String? {
         if record.seq != summary.lastSeq + 1 {
             return "seq \(record.seq) follows seq \(summary.lastSeq); seq \(summary.lastSeq + 1) was expected"
         }

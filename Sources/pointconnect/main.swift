@@ -1,1 +1,46 @@
-print("pointconnect")
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Entry point: `pointconnect <command> [options]`.
+let usage = """
+usage: pointconnect <command> [options]
+
+commands:
+  ledger verify --data-dir DIR [--public-key FILE]
+                       recompute the hash chain, the Merkle root and every checkpoint signature
+  bench ledger [--records N] [--appenders N] [--data-dir DIR]
+                       durable append throughput with concurrent appenders, beside one fdatasync per record
+  bench verify [--records N] [--data-dir DIR]
+                       build a ledger of N records, then time a full verification
+  help                 this text
+"""
+
+func run(_ arguments: [String]) async -> Int32 {
+    guard arguments.count >= 2 else {
+        print(usage)
+        return 2
+    }
+    do {
+        let options = try CommandLineOptions(arguments.dropFirst(2))
+        switch arguments[1] {
+        case "ledger":
+            return try await LedgerCommand.run(options)
+        case "bench":
+            return try await BenchCommand.run(options)
+        case "help", "--help", "-h":
+            print(usage)
+            return 0
+        default:
+            throw UsageError("unknown command \"\(arguments[1])\"")
+        }
+    } catch let error as UsageError {
+        FileHandleOutput.standardError("pointconnect: \(error.message)\n\n\(usage)\n")
+        return 2
+    } catch {
+        FileHandleOutput.standardError("pointconnect: \(error)\n")
+        return 1
+    }
+}
+
+exit(await run(CommandLine.arguments))

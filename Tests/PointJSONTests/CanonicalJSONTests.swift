@@ -25,3 +25,45 @@ import Testing
         #expect(CanonicalJSON.encode(try JSONParser.parse(bytes)) == bytes)
     }
 }
+
+@Suite struct CanonicalJSONValidatorTests {
+    private func problem(_ text: String) -> JSONParseError? {
+        Array(text.utf8).withUnsafeBytes { CanonicalJSONValidator.validate($0) }
+    }
+
+    @Test func acceptsWhatTheWriterProduces() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let value: JSONValue = [
+                "k\(Int.random(in: 0...9, using: &generator))": .int(Int64.random(in: Int64.min...Int64.max, using: &generator)),
+                "s": .string(String((0..<8).map { _ in Character(Unicode.Scalar(UInt8.random(in: 0...127, using: &generator))) }) + "點😀"),
+                "a": [true, false, nil, ["z": 1, "y": [:]]],
+            ]
+            let bytes = CanonicalJSON.encode(value)
+            #expect(bytes.withUnsafeBytes { CanonicalJSONValidator.validate($0) } == nil, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"b":1,"a":2}"#, "strictly increasing"),
+        (#"{"a":1,"a":2}"#, "strictly increasing"),
+        (#"{"a": 1}"#, "a value was expected"),
+        (#"{"a":01}"#, "leading zero"),
+        (#"{"a":-0}"#, "leading zero"),
+        (#"{"a":1.0}"#, "whole numbers"),
+        (#"{"a":"\u0041"}"#, "without a"),
+        (#"{"a":"\/"}"#, "unexpected escape"),
+        (#"{"a":"\u000a"}"#, "without a"),
+        (#"{"a":1}x"#, "after the end"),
+    ])
+    func refusesNonCanonicalForms(text: String, reason: String) {
+        let found = problem(text)
+        #expect(found?.reason.contains(reason) == true, "\(String(describing: found))")
+    }
+
+    @Test func refusesInvalidUTF8() {
+        for bytes: [UInt8] in [[0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
+            #expect(bytes.withUnsafeBytes { CanonicalJSONValidator.validate($0) } != nil)
+        }
+    }
+}

@@ -52,8 +52,8 @@ func sampleEntry(_ index: Int, time: Int64 = 1_795_000_000_000_000) -> LedgerEnt
 /// Reads every record of a ledger directory without opening it for writes.
 func readAll(_ directory: String) throws -> [LedgerRecord] {
     var records: [LedgerRecord] = []
-    _ = try LedgerScanner(directory: directory).scan(repairTornTail: false) { (record, _) throws(LedgerError) in
-        records.append(record)
+    _ = try LedgerScanner(directory: directory).scan(repairTornTail: false) { (view, _) throws(LedgerError) in
+        if case .success(let record) = view.decode() { records.append(record) }
     }
     return records
 }

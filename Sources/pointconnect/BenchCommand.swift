@@ -1,0 +1,165 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import PointCrypto
+import PointJSON
+import PointLedger
+
+/// `pointconnect bench …`: throughput figures, each printed beside a baseline measured in the same run.
+enum BenchCommand {
+    static func run(_ options: CommandLineOptions) async throws -> Int32 {
+        guard let what = options.positional.first else { throw UsageError("bench needs a target: ledger or verify") }
+        switch what {
+        case "ledger": return try await ledgerAppend(options)
+        case "verify": return try await verify(options)
+        default: throw UsageError("unknown bench target \"\(what)\"")
+        }
+    }
+
+    /// A grant-like entry of about 300 bytes once encoded.
+    static func benchEntry(_ index: Int, time: Int64) -> LedgerEntry {
+        LedgerEntry(type: "grant.created", data: [
+            "merchantId": "M0000001",
+            "orderId": .string("bench-order-\(index)"),
+            "memberId": .string("member-\(index % 10_007)"),
+            "lineUserId": "U0123456789abcdef0123456789abcdef",
+            "scenarioId": "S000001",
+            "points": .int(Int64(index % 500 + 1)),
+            "unitPriceTenths": 11,
+            "environment": "production",
+        ], time: time)
+    }
+
+    static func scratchDirectory(_ options: CommandLineOptions, _ label: String) -> String {
+        if let given = options.value("data-dir") { return given }
+        return "/var/tmp/pointconnect-bench-\(label)-\(getpid())"
+    }
+
+    static func nowMicros() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000
+    }
+
+    /// Group-committed appends from many concurrent appenders vs. one fdatasync per record.
+    static func ledgerAppend(_ options: CommandLineOptions) async throws -> Int32 {
+        let records = try options.integer("records", default: 200_000, range: 1_000...10_000_000)
+        let appenders = try options.integer("appenders", default: 64, range: 1...4_096)
+        let baselineRecords = try options.integer("baseline-records", default: 3_000, range: 100...1_000_000)
+        let directory = scratchDirectory(options, "append")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+
+        // Baseline: the serial physical limit, one write + one fdatasync per record.
+        var line: [UInt8] = []
+        LedgerRecordFormat.encodeLine(seq: 1, entry: benchEntry(1, time: nowMicros()), prev: .zero, into: &line)
+        line.append(0x0A)
+        let baselinePath = directory + "/baseline.jsonl"
+        let descriptor = open(baselinePath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o640)
+        guard descriptor >= 0 else { throw UsageError("cannot create \(baselinePath)") }
+        let baselineStart = MonotonicClock.micros()
+        for _ in 0..<baselineRecords {
+            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written == line.count, fdatasync(descriptor) == 0 else { throw UsageError("baseline write failed: errno \(errno)") }
+        }
+        let baselineSeconds = Double(MonotonicClock.micros() - baselineStart) / 1e6
+        close(descriptor)
+        let baselineRate = Double(baselineRecords) / baselineSeconds
+
+        let statistics = CommitCounter()
+        let ledger = try Ledger.open(directory: directory + "/ledger", commitObserver: { statistics.add($0) })
+        let perAppender = records / appenders
+        let start = MonotonicClock.micros()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for appender in 0..<appenders {
+                group.addTask {
+                    for round in 0..<perAppender {
+                        _ = try await ledger.append([benchEntry(appender * perAppender + round, time: nowMicros())])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let seconds = Double(MonotonicClock.micros() - start) / 1e6
+        ledger.close()
+        let total = perAppender * appenders
+        let rate = Double(total) / seconds
+        let bytes = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/ledger"))?
+            .compactMap { try? FileManager.default.attributesOfItem(atPath: directory + "/ledger/" + $0)[.size] as? Int }
+            .reduce(0, +) ?? 0
+        let snapshot = statistics.snapshot()
+        print("durable appends: \(total) records of ~\(bytes / max(total, 1)) bytes, \(appenders) concurrent appenders")
+        print(String(format: "  group commit:        %10.0f records/s  (%.2f s, %d fdatasyncs, %.1f records per sync, mean sync %.0f µs)",
+                     rate, seconds, snapshot.batches, Double(snapshot.records) / Double(max(snapshot.batches, 1)),
+                     Double(snapshot.syncMicros) / Double(max(snapshot.batches, 1))))
+        print(String(format: "  baseline (1 fdatasync per record): %10.0f records/s  (%d records)", baselineRate, baselineRecords))
+        print(String(format: "  ratio: %.1fx the serial fdatasync limit", rate / baselineRate))
+        return 0
+    }
+
+    /// Builds a ledger of N records, then times a full streaming verification.
+    static func verify(_ options: CommandLineOptions) async throws -> Int32 {
+        let records = try options.integer("records", default: 1_000_000, range: 1_000...100_000_000)
+        let directory = scratchDirectory(options, "verify")
+        defer { if options.value("data-dir") == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        let ledgerPath = directory + "/ledger"
+        let existing = (try? SegmentDirectory.list(ledgerPath, fileSystem: PosixFileSystem()))?.isEmpty == false
+        if !existing {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let ledger = try Ledger.open(directory: ledgerPath)
+            let started = nowMicros()
+            var next = 0
+            while next < records {
+                let count = min(10_000, records - next)
+                let appended = try ledger.enqueue((next..<(next + count)).map { benchEntry($0, time: started + Int64($0)) })
+                next += count
+                if next % 200_000 == 0 || next == records, let last = appended.last { try await ledger.waitUntilDurable(last.seq) }
+            }
+            ledger.close()
+        }
+        let start = MonotonicClock.micros()
+        let report = try LedgerVerification.verify(dataDirectory: directory, publicKey: nil, progress: nil)
+        let seconds = Double(MonotonicClock.micros() - start) / 1e6
+        let bytes = Double(report.bytes)
+        print("verify: \(report.records) records, \(report.segments) segments, \(Int(bytes / 1_048_576)) MiB")
+        print(String(format: "  chain + Merkle root + checkpoints: %10.0f records/s  (%.2f s, %.0f MiB/s)",
+                     Double(report.records) / seconds, seconds, bytes / 1_048_576 / seconds))
+        let rss = ResidentMemory.currentBytes()
+        print("  resident memory after verify: \(rss / 1_048_576) MiB")
+        return 0
+    }
+}
+
+/// Totals of group commits, updated from the writer thread.
+final class CommitCounter: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var batches = 0
+    private var records = 0
+    private var syncMicros: Int64 = 0
+
+    func add(_ commit: CommitStatistics) {
+        lock.lock()
+        batches += 1
+        records += commit.records
+        syncMicros += commit.syncMicros
+        lock.unlock()
+    }
+
+    func snapshot() -> (batches: Int, records: Int, syncMicros: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (batches, records, syncMicros)
+    }
+}
+
+/// Resident set size from /proc/self/statm.
+enum ResidentMemory {
+    static func currentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
