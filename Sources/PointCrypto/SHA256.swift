@@ -17,8 +17,21 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         guard bytes.count == 32 else { return nil }
         var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         withUnsafeMutableBytes(of: &storage) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+            var index = 0
+            for byte in bytes {
+                raw[index] = byte
+                index += 1
+            }
         }
+        self.storage = storage
+    }
+
+    /// Copies exactly 32 bytes from raw memory; `nil` for any other length.
+    @inlinable
+    public init?(raw: UnsafeRawBufferPointer) {
+        guard raw.count == 32 else { return nil }
+        var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) }
         self.storage = storage
     }
 
@@ -112,6 +125,20 @@ public struct SHA256Hasher: ~Copyable {
     /// Adds `bytes` to the running digest.
     public mutating func update<Bytes: ContiguousBytes>(_ bytes: Bytes) {
         bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// The digest of `bytes` alone, reusing this hasher's context (no allocation).
+    public mutating func hash(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        update(bytes)
+        return finalize()
+    }
+
+    /// The digest of `prefix` followed by `bytes`, reusing this hasher's context.
+    public mutating func hash(prefix: UInt8, _ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        var prefix = prefix
+        Swift.withUnsafeBytes(of: &prefix) { update($0) }
+        update(bytes)
+        return finalize()
     }
 
     /// Returns the digest and resets the hasher for reuse.

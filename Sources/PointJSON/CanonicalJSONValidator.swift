@@ -52,7 +52,11 @@ public struct CanonicalJSONValidator {
 
     private mutating func literal(_ bytes: [UInt8]) throws(JSONParseError) {
         guard position + bytes.count <= buffer.count else { throw fail("truncated literal") }
-        for (index, byte) in bytes.enumerated() where buffer[position + index] != byte { throw fail("invalid literal") }
+        var index = 0
+        while index < bytes.count {
+            if buffer[position + index] != bytes[index] { throw fail("invalid literal") }
+            index += 1
+        }
         position += bytes.count
     }
 
@@ -134,6 +138,18 @@ public struct CanonicalJSONValidator {
         position += 1
         let start = position
         while position < buffer.count {
+            // Fast path: printable ASCII other than '"' and '\'.
+            if let base = buffer.baseAddress {
+                var cursor = position
+                let end = buffer.count
+                while cursor < end {
+                    let byte = base.load(fromByteOffset: cursor, as: UInt8.self)
+                    guard byte >= 0x20, byte < 0x80, byte != 0x22, byte != 0x5C else { break }
+                    cursor &+= 1
+                }
+                position = cursor
+                guard position < end else { break }
+            }
             let byte = buffer[position]
             switch byte {
             case UInt8(ascii: "\""):

@@ -109,8 +109,10 @@ public enum LedgerRecordFormat {
         var cursor = 0
         func expect(_ literal: [UInt8], _ what: String) -> LineProblem? {
             guard cursor + literal.count <= line.count else { return LineProblem(offset: cursor, reason: "line ends before \(what)") }
-            for (index, byte) in literal.enumerated() where line[cursor + index] != byte {
-                return LineProblem(offset: cursor + index, reason: "expected \(what)")
+            var index = 0
+            while index < literal.count {
+                if line[cursor + index] != literal[index] { return LineProblem(offset: cursor + index, reason: "expected \(what)") }
+                index += 1
             }
             cursor += literal.count
             return nil
@@ -166,22 +168,27 @@ public enum LedgerRecordFormat {
 
     private static func parseLowerHexDigest(_ text: UnsafeRawBufferPointer) -> SHA256Digest? {
         var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        let valid = withUnsafeMutableBytes(of: &bytes) { raw -> Bool in
-            for index in 0..<32 {
-                guard let high = lowerHexValue(text[index * 2]), let low = lowerHexValue(text[index * 2 + 1]) else { return false }
-                raw[index] = high << 4 | low
+        var invalid: UInt8 = 0
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            lowerHexTable.withUnsafeBufferPointer { table in
+                for index in 0..<32 {
+                    let high = table[Int(text[index &* 2])]
+                    let low = table[Int(text[index &* 2 &+ 1])]
+                    invalid |= (high | low) & 0x10
+                    raw[index] = (high << 4) | (low & 0x0F)
+                }
             }
-            return true
         }
-        guard valid else { return nil }
-        return withUnsafeBytes(of: &bytes) { SHA256Digest(bytes: $0) }
+        guard invalid == 0 else { return nil }
+        return withUnsafeBytes(of: &bytes) { SHA256Digest(raw: $0) }
     }
 
-    private static func lowerHexValue(_ byte: UInt8) -> UInt8? {
+    /// Nibble value of each byte for lowercase hex; 0x10 marks a byte that is not one.
+    private static let lowerHexTable: [UInt8] = (0..<256).map { byte -> UInt8 in
         switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        default: return nil
+        case 0x30...0x39: return UInt8(byte - 0x30)
+        case 0x61...0x66: return UInt8(byte - 0x61 + 10)
+        default: return 0x10
         }
     }
 
@@ -223,6 +230,12 @@ public struct RecordView {
 
     /// RFC 6962 leaf hash of the line.
     public var leafHash: SHA256Digest { SHA256.hash(prefix: 0x00, line) }
+
+    /// SHA-256 of the line, reusing `hasher`.
+    public func lineHash(using hasher: inout SHA256Hasher) -> SHA256Digest { hasher.hash(line) }
+
+    /// RFC 6962 leaf hash of the line, reusing `hasher`.
+    public func leafHash(using hasher: inout SHA256Hasher) -> SHA256Digest { hasher.hash(prefix: 0x00, line) }
 
     /// Decodes `data` and copies the line into an owned ``LedgerRecord``.
     public func decode() -> Result<LedgerRecord, LineProblem> {

@@ -109,6 +109,7 @@ public struct LedgerScanner {
         var reachedEnd = false
         var validEnd: Int64 = 0
         var visitError: LedgerError?
+        var hasher = SHA256Hasher()
 
         while true {
             if !reachedEnd && filled < buffer.count {
@@ -147,7 +148,7 @@ public struct LedgerScanner {
                         }
                         summary.records += 1
                         summary.lastSeq = record.seq
-                        summary.lastLineHash = record.lineHash
+                        summary.lastLineHash = record.lineHash(using: &hasher)
                         summary.lastTime = record.time
                         summary.bytes += Int64(lineLength + 1)
                         consumed += lineLength + 1

@@ -30,9 +30,10 @@ public enum LedgerVerification {
     public static func verify(dataDirectory: String, publicKey: Ed25519PublicKey?, progress: Progress?) throws(LedgerError) -> VerificationReport {
         var report = VerificationReport()
         var bytes: Int64 = 0
+        var hasher = SHA256Hasher()
         let summary = try LedgerScanner(directory: dataDirectory + "/ledger").scan(repairTornTail: false) { (record, _) throws(LedgerError) in
             bytes += Int64(record.line.count + 1)
-            _ = record.leafHash
+            _ = record.leafHash(using: &hasher)
             report.records += 1
             if report.records % 65_536 == 0 { progress?(report.records, bytes) }
         }
