@@ -34,6 +34,12 @@ public final class Ledger: @unchecked Sendable {
     // Waiting to be written.
     private var pendingBuffer: [UInt8] = []
     private var pendingBreaks: [(offset: Int, firstSeq: UInt64)] = []
+    private var pendingRecords = 0
+    /// Records in flight around the last commit: the batch size worth waiting for.
+    private var targetBatchRecords = 0
+    /// What the writer thread is waiting for, so appenders wake it only when it helps.
+    private var writerWait = WriterWait.busy
+    private enum WriterWait { case busy, idle, gathering }
     private var scratchLine: [UInt8] = []
 
     // Durability.
@@ -180,13 +186,18 @@ public final class Ledger: @unchecked Sendable {
             pendingBuffer.append(contentsOf: scratchLine)
             pendingBuffer.append(0x0A)
             tailSegmentBytes += lineBytes
+            pendingRecords += 1
             lastEnqueuedSeq = seq
             lastLineHash = lineHash
             lastTime = time
             leafHashes.append(leafHash)
             appended.append(AppendedRecord(seq: seq, time: time, lineHash: lineHash, leafHash: leafHash))
         }
-        condition.signal()
+        switch writerWait {
+        case .idle: condition.broadcast()
+        case .gathering where pendingRecords >= targetBatchRecords: condition.broadcast()
+        default: break
+        }
         return appended
     }
 
@@ -265,6 +276,7 @@ public final class Ledger: @unchecked Sendable {
     public func close() {
         condition.lock()
         closing = true
+        writerWait = .busy
         condition.broadcast()
         while !writerFinished { condition.wait() }
         if writerDescriptor >= 0 {
@@ -291,12 +303,14 @@ public final class Ledger: @unchecked Sendable {
         while true {
             condition.lock()
             var idle = false
+            writerWait = .idle
             while pendingBuffer.isEmpty && !closing && poison == nil {
                 if !condition.wait(until: Date(timeIntervalSinceNow: Double(options.idleTickMilliseconds) / 1000)) {
                     idle = true
                     break
                 }
             }
+            writerWait = .busy
             if idle && pendingBuffer.isEmpty {
                 condition.unlock()
                 idleObserver?()
@@ -307,11 +321,23 @@ public final class Ledger: @unchecked Sendable {
                 condition.unlock()
                 return
             }
+            // Group commit: give the appenders acknowledged by the previous commit a moment to
+            // send their next records, so that one fdatasync serves them all.
+            if options.groupCommitWaitMicros > 0 && pendingRecords < targetBatchRecords && !closing {
+                let deadline = Date(timeIntervalSinceNow: Double(options.groupCommitWaitMicros) / 1_000_000)
+                writerWait = .gathering
+                while pendingRecords < targetBatchRecords && !closing && poison == nil {
+                    if !condition.wait(until: deadline) { break }
+                }
+                writerWait = .busy
+            }
             swap(&pendingBuffer, &writerSpareBuffer)
             let breaks = pendingBreaks
             pendingBreaks.removeAll(keepingCapacity: true)
             let batchLastSeq = lastEnqueuedSeq
             let batchFirstSeq = durable + 1
+            let batchRecords = pendingRecords
+            pendingRecords = 0
             condition.unlock()
 
             let outcome = writeBatch(writerSpareBuffer, breaks: breaks)
@@ -324,6 +350,8 @@ public final class Ledger: @unchecked Sendable {
             switch outcome {
             case .success:
                 durable = batchLastSeq
+                // Everything acknowledged now plus what queued up meanwhile is the load in flight.
+                targetBatchRecords = min(batchRecords + pendingRecords, 4_096)
                 waiters.removeAll { waiter in
                     guard waiter.seq <= batchLastSeq else { return false }
                     ready.append(waiter.continuation)

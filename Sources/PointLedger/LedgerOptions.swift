@@ -8,17 +8,22 @@ public struct LedgerOptions: Sendable {
     public var maxEntriesPerAppend: Int
     /// How often the writer wakes when idle, to run ``Ledger/idleTick`` work such as time-based checkpoints.
     public var idleTickMilliseconds: Int
+    /// Longest the writer waits, after a commit, for the appenders it just acknowledged to send
+    /// their next records, so that one fdatasync covers all of them (0 disables the wait).
+    public var groupCommitWaitMicros: Int
 
     public init(
         maxSegmentBytes: Int = 64 << 20,
         maxPendingBytes: Int = 64 << 20,
         maxEntriesPerAppend: Int = 10_000,
-        idleTickMilliseconds: Int = 1_000
+        idleTickMilliseconds: Int = 1_000,
+        groupCommitWaitMicros: Int = 0
     ) {
         self.maxSegmentBytes = maxSegmentBytes
         self.maxPendingBytes = maxPendingBytes
         self.maxEntriesPerAppend = maxEntriesPerAppend
         self.idleTickMilliseconds = idleTickMilliseconds
+        self.groupCommitWaitMicros = groupCommitWaitMicros
     }
 }
 

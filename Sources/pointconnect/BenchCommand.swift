@@ -68,7 +68,9 @@ enum BenchCommand {
         let baselineRate = Double(baselineRecords) / baselineSeconds
 
         let statistics = CommitCounter()
-        let ledger = try Ledger.open(directory: directory + "/ledger", commitObserver: { statistics.add($0) })
+        let groupWait = try options.integer("group-wait-us", default: LedgerOptions().groupCommitWaitMicros, range: 0...10_000)
+        let ledger = try Ledger.open(directory: directory + "/ledger", options: LedgerOptions(groupCommitWaitMicros: groupWait),
+                                     commitObserver: { statistics.add($0) })
         let perAppender = records / appenders
         let start = MonotonicClock.micros()
         try await withThrowingTaskGroup(of: Void.self) { group in
