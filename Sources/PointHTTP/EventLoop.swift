@@ -227,7 +227,7 @@ final class EventLoop: @unchecked Sendable {
     /// Advances the parser over buffered bytes: answers 100-continue, starts a complete request,
     /// or refuses an invalid one.
     private func parseBuffered(_ connection: HTTPConnection, now: UInt64) {
-        while connection.state == .reading {
+        while connection.isOpen && connection.state == .reading {
             switch connection.parser.next() {
             case .needMoreData:
                 connection.refreshReadingDeadline(now: now, limits: limits)
@@ -267,7 +267,12 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func respond(_ connection: HTTPConnection, with response: HTTPResponse, now: UInt64) {
+    private func respond(_ connection: HTTPConnection, with handlerResponse: HTTPResponse, now: UInt64) {
+        // Interim (1xx) statuses are the server's business; a handler must produce a final one.
+        let response = handlerResponse.status.code < 200
+            ? HTTPResponse.error(status: .internalServerError, code: "internal_error",
+                                 message: "the handler produced an interim status")
+            : handlerResponse
         let keepAlive = connection.inFlightKeepAlive && !draining
             && !response.headers.containsToken("close", inFieldsNamed: "Connection")
         let bodyBytes = HTTPResponseSerializer.append(
@@ -313,7 +318,7 @@ final class EventLoop: @unchecked Sendable {
             connection.outboundOffset += sent
         }
         connection.resetOutbound(retainedCapacity: EventLoop.retainedOutboundCapacity)
-        guard connection.state == .writing else { return }
+        guard connection.isOpen, connection.state == .writing else { return }
         if connection.closeAfterWrite {
             beginLingeringClose(connection, now: now)
             return
@@ -336,7 +341,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Registers exactly the interest the connection's state needs with epoll.
     private func syncInterest(_ connection: HTTPConnection) {
-        guard connections[connection.id] != nil else { return }
+        guard connection.isOpen else { return }
         var wanted: Epoll.Events = []
         if connection.state == .reading || connection.state == .lingering { wanted.insert(.readable) }
         if connection.hasUnsentOutput { wanted.insert(.writable) }
@@ -350,6 +355,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func close(_ connection: HTTPConnection) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        connection.isOpen = false
         _ = epoll.remove(connection.descriptor)
         SocketCalls.close(connection.descriptor)
         observer?.openConnectionsChanged(to: connections.count)

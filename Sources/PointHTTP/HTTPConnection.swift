@@ -31,6 +31,8 @@ final class HTTPConnection {
     let acceptedAt: UInt64
 
     var parser: HTTPRequestParser
+    /// False once the loop has closed the descriptor.
+    var isOpen = true
     var state: State = .reading
     /// Bytes queued for the socket; `outbound[outboundOffset...]` is still unsent.
     var outbound: [UInt8] = []

@@ -39,6 +39,11 @@ public final class HTTPServer: Sendable {
         self.handler = handler
     }
 
+    deinit {
+        // Without this, a server dropped while running would leave its loop thread behind.
+        shutdown()
+    }
+
     /// Binds, starts the event loop thread and returns the bound port.
     @discardableResult
     public func start() throws(HTTPServerError) -> UInt16 {

@@ -41,6 +41,19 @@ struct HTTPServerTests {
         }
     }
 
+    @Test func writesLargeResponsesAcrossPartialWrites() async throws {
+        try await withServer { _, port in
+            let responses = try await onThread {
+                let client = try RawClient(port: port)
+                try client.send("GET /large HTTP/1.1\r\nHost: t\r\n\r\nGET /after HTTP/1.1\r\nHost: t\r\n\r\n")
+                Thread.sleep(forTimeInterval: 0.2)  // Let the server fill the socket buffer first.
+                return [try client.readResponse(), try client.readResponse()]
+            }
+            #expect(responses.first?.body == largeBody)
+            #expect(responses.last?.header("X-Path") == "/after")
+        }
+    }
+
     @Test func decodesAChunkedBody() async throws {
         try await withServer { _, port in
             let response = try await exchange(

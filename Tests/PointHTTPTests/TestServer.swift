@@ -2,13 +2,19 @@ import Foundation
 @testable import PointHTTP
 import Synchronization
 
-/// Echoes request details; `/slow` sleeps first, `/status/NNN` answers with that status.
+/// A body far larger than a socket send buffer, so writes are partial.
+let largeBody: [UInt8] = (0..<(4 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+
+/// Echoes request details; `/large` returns `largeBody`; `/slow` sleeps first, `/status/NNN` answers with that status.
 struct EchoHandler: HTTPHandler {
     var slowDelay: Duration = .milliseconds(600)
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         if request.path == "/slow" {
             try? await Task.sleep(for: slowDelay)
+        }
+        if request.path == "/large" {
+            return HTTPResponse(status: .ok, body: largeBody)
         }
         if request.path.hasPrefix("/status/"), let code = Int(request.path.dropFirst("/status/".count)) {
             return HTTPResponse(status: HTTPStatus(code: code))
