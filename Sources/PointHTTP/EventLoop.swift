@@ -292,8 +292,9 @@ final class EventLoop: @unchecked Sendable {
     private func fail(_ connection: HTTPConnection, with error: HTTPRequestError, now: UInt64) {
         let bodyBytes = HTTPResponseSerializer.append(
             error.response, forHead: false, keepAlive: false, to: &connection.outbound)
+        let waited = now >= connection.phaseStartedAt ? now - connection.phaseStartedAt : 0
         observer?.requestCompleted(HTTPRequestMetrics(
-            method: nil, path: nil, status: error.status.code, latency: .zero,
+            method: nil, path: nil, status: error.status.code, latency: .nanoseconds(Int64(clamping: waited)),
             requestBodyBytes: 0, responseBodyBytes: bodyBytes))
         connection.state = .writing
         connection.closeAfterWrite = true

@@ -5,6 +5,7 @@ public struct HTTPHeaderField: Sendable, Hashable {
     /// The field value, without surrounding whitespace.
     public var value: String
 
+    /// A field; names are matched case-insensitively, values are sent as given.
     public init(name: String, value: String) {
         self.name = name
         self.value = value
@@ -23,6 +24,7 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         self.fields = fields
     }
 
+    /// Headers in literal order: `["Content-Type": "text/plain"]`.
     public init(dictionaryLiteral elements: (String, String)...) {
         fields = elements.map { HTTPHeaderField(name: $0.0, value: $0.1) }
     }
@@ -61,6 +63,7 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         fields.removeAll { HTTPHeaders.namesMatch($0.name, name) }
     }
 
+    /// Iterates the fields in order.
     public func makeIterator() -> IndexingIterator<[HTTPHeaderField]> {
         fields.makeIterator()
     }

@@ -1,8 +1,11 @@
 /// One name/value pair from a request's query string, percent-decoded.
 public struct HTTPQueryItem: Sendable, Hashable {
+    /// The decoded name.
     public var name: String
+    /// The decoded value ("" when the item has no `=`).
     public var value: String
 
+    /// A query item with already-decoded text.
     public init(name: String, value: String) {
         self.name = name
         self.value = value
@@ -30,6 +33,7 @@ public struct HTTPRequest: Sendable {
     /// The peer's TCP port.
     public var remotePort: UInt16
 
+    /// A request, mainly for tests of handlers; `path` and `query` are derived from `target`.
     public init(
         method: HTTPMethod, target: String, version: HTTPVersion = .http1_1,
         headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],

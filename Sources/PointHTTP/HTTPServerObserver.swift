@@ -6,7 +6,8 @@ public struct HTTPRequestMetrics: Sendable, Equatable {
     public var path: String?
     /// The response status code.
     public var status: Int
-    /// From the moment the request was complete (or refused) until its response was queued for writing.
+    /// From the moment the request was complete until its response was queued for writing; for a
+    /// refused request, from the start of the part being read (head or body) until the refusal.
     public var latency: Duration
     /// Bytes of request body received.
     public var requestBodyBytes: Int

@@ -16,6 +16,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         self.init(code: code, reasonPhrase: HTTPStatus.standardReasonPhrase(for: code))
     }
 
+    /// "200 OK".
     public var description: String { "\(code) \(reasonPhrase)" }
 
     /// Whether a response with this status never carries a body (1xx, 204, 304).

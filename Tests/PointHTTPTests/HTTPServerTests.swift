@@ -54,6 +54,22 @@ struct HTTPServerTests {
         }
     }
 
+    @Test func dropsAClientThatStopsReadingItsResponse() async throws {
+        let observer = RecordingObserver()
+        let limits = testLimits { $0.writeTimeout = .milliseconds(300) }
+        try await withServer(limits: limits, observer: observer) { _, port in
+            let received = try await onThread {
+                let client = try RawClient(port: port, receiveBufferBytes: 4096)
+                try client.send("GET /huge HTTP/1.1\r\nHost: t\r\n\r\n")
+                Thread.sleep(forTimeInterval: 1)
+                return client.byteCountUntilClosed()
+            }
+            let count = try #require(received)
+            #expect(count < hugeBodyBytes, "the connection was cut before the whole body went out")
+        }
+        #expect(observer.connectionCounts.withLock { $0.last } == 0)
+    }
+
     @Test func decodesAChunkedBody() async throws {
         try await withServer { _, port in
             let response = try await exchange(

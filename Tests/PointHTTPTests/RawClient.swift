@@ -32,9 +32,12 @@ final class RawClient {
     let descriptor: Int32
     private var pending: [UInt8] = []
 
-    init(port: UInt16, receiveTimeoutSeconds: Int = 5) throws {
+    init(port: UInt16, receiveTimeoutSeconds: Int = 5, receiveBufferBytes: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw RawClientError(description: "socket failed") }
+        if var size = receiveBufferBytes {
+            _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -120,6 +123,19 @@ final class RawClient {
             return try !fill() && pending.isEmpty
         } catch {
             return false
+        }
+    }
+
+    /// Reads until the peer closes; returns the byte count, or nil on a receive timeout.
+    func byteCountUntilClosed() -> Int? {
+        var total = pending.count
+        pending.removeAll()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let received = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if received == 0 || (received < 0 && errno == ECONNRESET) { return total }
+            if received < 0 { return nil }
+            total += received
         }
     }
 

@@ -5,13 +5,19 @@ import Synchronization
 /// A body far larger than a socket send buffer, so writes are partial.
 let largeBody: [UInt8] = (0..<(4 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
 
-/// Echoes request details; `/large` returns `largeBody`; `/slow` sleeps first, `/status/NNN` answers with that status.
+/// More than the kernel's socket buffers can hold, to stall a response on a client that does not read.
+let hugeBodyBytes = 24 * 1024 * 1024
+
+/// Echoes request details; `/large` returns `largeBody`, `/huge` `hugeBodyBytes` bytes; `/slow` sleeps first, `/status/NNN` answers with that status.
 struct EchoHandler: HTTPHandler {
     var slowDelay: Duration = .milliseconds(600)
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         if request.path == "/slow" {
             try? await Task.sleep(for: slowDelay)
+        }
+        if request.path == "/huge" {
+            return HTTPResponse(status: .ok, body: [UInt8](repeating: 0x61, count: hugeBodyBytes))
         }
         if request.path == "/large" {
             return HTTPResponse(status: .ok, body: largeBody)
