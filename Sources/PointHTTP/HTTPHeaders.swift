@@ -2,7 +2,7 @@
 public struct HTTPHeaderField: Sendable, Hashable {
     /// The field name, with the case it was received or given in.
     public var name: String
-    /// The field value, without surrounding whitespace.
+    /// The field value, without surrounding whitespace (received bytes that are not UTF-8 become U+FFFD).
     public var value: String
 
     /// A field; names are matched case-insensitively, values are sent as given.
