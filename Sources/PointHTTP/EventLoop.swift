@@ -1,0 +1,365 @@
+import Glibc
+
+/// The epoll loop: accepts connections, reads and parses requests, hands complete requests to
+/// the handler in Tasks, writes responses, and enforces every timeout by a periodic sweep.
+///
+/// `@unchecked Sendable` because the instance is handed to the loop thread once (by
+/// `HTTPServer.start`) and, from then on, all mutable state is touched only on that thread; the
+/// one member other threads use, `mailbox`, is itself `Sendable` (mutex-protected).
+final class EventLoop: @unchecked Sendable {
+    static let wakeToken: UInt64 = 0
+    static let listenerToken: UInt64 = 1
+    /// How often deadlines are checked; also the longest `epoll_wait` sleep.
+    static let sweepIntervalNanoseconds: UInt64 = 50_000_000
+    /// Most events taken from one `epoll_wait`, and most connections accepted per wake-up.
+    static let eventBatchSize = 64
+    /// Outbound buffers that grew past this (large responses) are released after use.
+    static let retainedOutboundCapacity = 64 * 1024
+
+    let mailbox: EventLoopMailbox
+    private let epoll: Epoll
+    private var listenDescriptor: Int32
+    private let limits: HTTPServerLimits
+    private let handler: any HTTPHandler
+    private let observer: (any HTTPServerObserver)?
+    private let onStopped: @Sendable () -> Void
+
+    private var connections: [UInt64: HTTPConnection] = [:]
+    private var nextConnectionID: UInt64 = 2
+    private let readBuffer: UnsafeMutableRawBufferPointer
+    private var draining = false
+    private var drainDeadline: UInt64 = .max
+    private var acceptPaused = false
+    private var nextSweep: UInt64 = 0
+
+    /// Registers the listening socket and a fresh wake pipe with a new epoll instance.
+    init(listenDescriptor: Int32, limits: HTTPServerLimits, handler: any HTTPHandler,
+         observer: (any HTTPServerObserver)?, onStopped: @escaping @Sendable () -> Void) throws(HTTPServerError) {
+        let epoll = try Epoll()
+        let mailbox = try EventLoopMailbox()
+        var status = epoll.add(mailbox.wakeDescriptor, interest: .readable, token: EventLoop.wakeToken)
+        if status == 0 {
+            status = epoll.add(listenDescriptor, interest: .readable, token: EventLoop.listenerToken)
+        }
+        guard status == 0 else {
+            mailbox.close()
+            throw .eventLoopSetupFailed(errno: -status)
+        }
+        self.epoll = epoll
+        self.listenDescriptor = listenDescriptor
+        self.mailbox = mailbox
+        self.limits = limits
+        self.handler = handler
+        self.observer = observer
+        self.onStopped = onStopped
+        self.readBuffer = .allocate(byteCount: max(512, limits.readChunkBytes), alignment: 16)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    // MARK: Loop
+
+    /// Runs until a requested shutdown has drained every connection. Loop thread only.
+    func run() {
+        var events = EpollEventBuffer(capacity: EventLoop.eventBatchSize)
+        while !(draining && connections.isEmpty) {
+            let timeoutMilliseconds = Int32(EventLoop.sweepIntervalNanoseconds / 1_000_000)
+            let count = epoll.wait(into: &events, timeoutMilliseconds: timeoutMilliseconds)
+            if count < 0 { break }
+            let now = SocketCalls.monotonicNanoseconds()
+            for index in 0..<count {
+                let event = events.event(at: index)
+                switch event.token {
+                case EventLoop.wakeToken: drainMailbox(now: now)
+                case EventLoop.listenerToken: acceptConnections(now: now)
+                default: connectionEvent(id: event.token, events: event.events, now: now)
+                }
+            }
+            if now >= nextSweep {
+                sweep(now: now)
+                nextSweep = now + EventLoop.sweepIntervalNanoseconds
+            }
+        }
+        for connection in Array(connections.values) { close(connection) }
+        stopListening()
+        mailbox.close()
+        onStopped()
+    }
+
+    private func drainMailbox(now: UInt64) {
+        let (deliveries, shutdownRequested) = mailbox.takeAll()
+        if shutdownRequested { beginDraining(now: now) }
+        for delivery in deliveries {
+            guard let connection = connections[delivery.connectionID], connection.state == .handling else { continue }
+            respond(connection, with: delivery.response, now: now)
+            syncInterest(connection)
+        }
+    }
+
+    private func beginDraining(now: UInt64) {
+        guard !draining else { return }
+        draining = true
+        let (deadline, overflow) = now.addingReportingOverflow(limits.drainTimeout.clampedNanoseconds)
+        drainDeadline = overflow ? .max : deadline
+        stopListening()
+        for connection in Array(connections.values) where connection.isIdle {
+            close(connection)
+        }
+    }
+
+    private func stopListening() {
+        guard listenDescriptor >= 0 else { return }
+        _ = epoll.remove(listenDescriptor)
+        SocketCalls.close(listenDescriptor)
+        listenDescriptor = -1
+    }
+
+    /// Enforces deadlines: timeouts, lingering closes, the drain limit, and resumes accepting.
+    private func sweep(now: UInt64) {
+        if acceptPaused && listenDescriptor >= 0 {
+            acceptPaused = false
+            _ = epoll.modify(listenDescriptor, interest: .readable, token: EventLoop.listenerToken)
+        }
+        if draining && now >= drainDeadline {
+            for connection in Array(connections.values) { close(connection) }
+            return
+        }
+        let expired = connections.values.filter { $0.deadline <= now }
+        for connection in expired {
+            switch connection.timeoutAction {
+            case .none, .closeSilently:
+                close(connection)
+            case .respondRequestTimeout(let message):
+                fail(connection, with: .requestTimeout(message), now: now)
+                syncInterest(connection)
+            }
+        }
+    }
+
+    // MARK: Accepting
+
+    private func acceptConnections(now: UInt64) {
+        for _ in 0..<EventLoop.eventBatchSize {
+            guard listenDescriptor >= 0 else { return }
+            let descriptor: Int32
+            let remoteAddress: String
+            let port: UInt16
+            switch SocketCalls.accept(listenDescriptor) {
+            case .success(let accepted): (descriptor, remoteAddress, port) = accepted
+            case .failure(let error) where error.code == EAGAIN || error.code == EWOULDBLOCK: return
+            case .failure(let error) where error.code == EINTR || error.code == ECONNABORTED: continue
+            case .failure:
+                // Out of descriptors (EMFILE/ENFILE) or similar: stop polling the listener until
+                // the next sweep instead of spinning on a level-triggered event.
+                acceptPaused = true
+                _ = epoll.modify(listenDescriptor, interest: [], token: EventLoop.listenerToken)
+                return
+            }
+            if connections.count >= limits.maxConnections {
+                refuseOverCapacity(descriptor)
+                continue
+            }
+            let id = nextConnectionID
+            nextConnectionID += 1
+            guard epoll.add(descriptor, interest: .readable, token: id) == 0 else {
+                SocketCalls.close(descriptor)
+                continue
+            }
+            let connection = HTTPConnection(
+                id: id, descriptor: descriptor, remoteAddress: remoteAddress, remotePort: port,
+                limits: limits, now: now, registeredInterest: .readable)
+            connection.refreshReadingDeadline(now: now, limits: limits)
+            connections[id] = connection
+            observer?.openConnectionsChanged(to: connections.count)
+        }
+    }
+
+    /// Best-effort 503 on a connection over the limit, written without blocking, then closed.
+    private func refuseOverCapacity(_ descriptor: Int32) {
+        var bytes: [UInt8] = []
+        let error = HTTPRequestError.serviceUnavailable
+        HTTPResponseSerializer.append(error.response, forHead: false, keepAlive: false, to: &bytes)
+        _ = bytes.withUnsafeBytes { raw in raw.baseAddress.map { SocketCalls.send(descriptor, $0, raw.count) } }
+        _ = SocketCalls.shutdownWrite(descriptor)
+        _ = SocketCalls.receive(descriptor, into: readBuffer)
+        SocketCalls.close(descriptor)
+        observer?.requestCompleted(HTTPRequestMetrics(
+            method: nil, path: nil, status: error.status.code, latency: .zero,
+            requestBodyBytes: 0, responseBodyBytes: 0))
+    }
+
+    // MARK: Connection I/O
+
+    private func connectionEvent(id: UInt64, events: Epoll.Events, now: UInt64) {
+        guard let connection = connections[id] else { return }
+        if !events.isDisjoint(with: [.error, .hangup]) {
+            close(connection)
+            return
+        }
+        if events.contains(.writable) {
+            flush(connection, now: now)
+        }
+        if !events.isDisjoint(with: .readable), connections[id] != nil {
+            readAvailable(connection, now: now)
+        }
+        if connections[id] != nil { syncInterest(connection) }
+    }
+
+    private func readAvailable(_ connection: HTTPConnection, now: UInt64) {
+        guard connection.state == .reading || connection.state == .lingering else { return }
+        let received = SocketCalls.receive(connection.descriptor, into: readBuffer)
+        if received == -EAGAIN || received == -EWOULDBLOCK || received == -EINTR { return }
+        guard received > 0 else {
+            close(connection)  // End of stream or a socket error.
+            return
+        }
+        if connection.state == .lingering {
+            connection.lingeredBytes += received
+            if connection.lingeredBytes > HTTPConnection.maxLingerBytes { close(connection) }
+            return
+        }
+        connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<received]))
+        parseBuffered(connection, now: now)
+    }
+
+    /// Advances the parser over buffered bytes: answers 100-continue, starts a complete request,
+    /// or refuses an invalid one.
+    private func parseBuffered(_ connection: HTTPConnection, now: UInt64) {
+        while connection.isOpen && connection.state == .reading {
+            switch connection.parser.next() {
+            case .needMoreData:
+                connection.refreshReadingDeadline(now: now, limits: limits)
+                return
+            case .continueRequested:
+                connection.outbound.append(contentsOf: HTTPResponseSerializer.continueResponse)
+                flush(connection, now: now)
+            case .request(let head, let body):
+                startHandling(connection, head: head, body: body, now: now)
+                return
+            case .failure(let error):
+                fail(connection, with: error, now: now)
+                return
+            }
+        }
+    }
+
+    private func startHandling(_ connection: HTTPConnection, head: HTTPRequestHead, body: [UInt8], now: UInt64) {
+        connection.requestsStarted += 1
+        connection.state = .handling
+        connection.clearDeadline()
+        let request = HTTPRequest(
+            method: head.method, target: head.target, version: head.version, headers: head.headers,
+            body: body, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort)
+        connection.inFlightMethod = head.method
+        connection.inFlightPath = request.path
+        connection.inFlightBodyBytes = body.count
+        connection.inFlightStartedAt = now
+        connection.inFlightKeepAlive = head.keepAlive
+            && connection.requestsStarted < limits.maxRequestsPerConnection
+        let handler = self.handler
+        let mailbox = self.mailbox
+        let id = connection.id
+        Task {
+            let response = await handler.handle(request)
+            mailbox.deliver(EventLoopMailbox.Delivery(connectionID: id, response: response))
+        }
+    }
+
+    private func respond(_ connection: HTTPConnection, with handlerResponse: HTTPResponse, now: UInt64) {
+        // Interim (1xx) statuses are the server's business; a handler must produce a final one.
+        let response = handlerResponse.status.code < 200
+            ? HTTPResponse.error(status: .internalServerError, code: "internal_error",
+                                 message: "the handler produced an interim status")
+            : handlerResponse
+        let keepAlive = connection.inFlightKeepAlive && !draining
+            && !response.headers.containsToken("close", inFieldsNamed: "Connection")
+        let bodyBytes = HTTPResponseSerializer.append(
+            response, forHead: connection.inFlightMethod == .head, keepAlive: keepAlive, to: &connection.outbound)
+        observer?.requestCompleted(HTTPRequestMetrics(
+            method: connection.inFlightMethod, path: connection.inFlightPath, status: response.status.code,
+            latency: .nanoseconds(Int64(clamping: now &- connection.inFlightStartedAt)),
+            requestBodyBytes: connection.inFlightBodyBytes, responseBodyBytes: bodyBytes))
+        connection.inFlightPath = nil
+        connection.state = .writing
+        connection.closeAfterWrite = !keepAlive
+        connection.setDeadline(after: limits.writeTimeout, from: now, action: .closeSilently)
+        flush(connection, now: now)
+    }
+
+    /// Sends a server-generated error and closes the connection once it is written.
+    private func fail(_ connection: HTTPConnection, with error: HTTPRequestError, now: UInt64) {
+        let bodyBytes = HTTPResponseSerializer.append(
+            error.response, forHead: false, keepAlive: false, to: &connection.outbound)
+        let waited = now >= connection.phaseStartedAt ? now - connection.phaseStartedAt : 0
+        observer?.requestCompleted(HTTPRequestMetrics(
+            method: nil, path: nil, status: error.status.code, latency: .nanoseconds(Int64(clamping: waited)),
+            requestBodyBytes: 0, responseBodyBytes: bodyBytes))
+        connection.state = .writing
+        connection.closeAfterWrite = true
+        connection.setDeadline(after: limits.writeTimeout, from: now, action: .closeSilently)
+        flush(connection, now: now)
+    }
+
+    /// Writes as much queued output as the socket takes; finishes the response when all is sent.
+    private func flush(_ connection: HTTPConnection, now: UInt64) {
+        while connection.hasUnsentOutput {
+            let sent = connection.outbound.withUnsafeBytes { bytes -> Int in
+                guard let base = bytes.baseAddress else { return 0 }
+                return SocketCalls.send(connection.descriptor, base + connection.outboundOffset,
+                                        bytes.count - connection.outboundOffset)
+            }
+            if sent == -EAGAIN || sent == -EWOULDBLOCK { return }
+            if sent == -EINTR { continue }
+            guard sent > 0 else {
+                close(connection)
+                return
+            }
+            connection.outboundOffset += sent
+        }
+        connection.resetOutbound(retainedCapacity: EventLoop.retainedOutboundCapacity)
+        guard connection.isOpen, connection.state == .writing else { return }
+        if connection.closeAfterWrite {
+            beginLingeringClose(connection, now: now)
+            return
+        }
+        connection.state = .reading
+        connection.observedPhase = .idle
+        connection.phaseStartedAt = now
+        parseBuffered(connection, now: now)
+    }
+
+    private func beginLingeringClose(_ connection: HTTPConnection, now: UInt64) {
+        guard SocketCalls.shutdownWrite(connection.descriptor) == 0 else {
+            close(connection)
+            return
+        }
+        connection.state = .lingering
+        connection.deadline = now + HTTPConnection.lingerNanoseconds
+        connection.timeoutAction = .closeSilently
+    }
+
+    /// Registers exactly the interest the connection's state needs with epoll.
+    private func syncInterest(_ connection: HTTPConnection) {
+        guard connection.isOpen else { return }
+        var wanted: Epoll.Events = []
+        if connection.state == .reading || connection.state == .lingering { wanted.insert(.readable) }
+        if connection.hasUnsentOutput { wanted.insert(.writable) }
+        guard wanted != connection.registeredInterest else { return }
+        if epoll.modify(connection.descriptor, interest: wanted, token: connection.id) == 0 {
+            connection.registeredInterest = wanted
+        } else {
+            close(connection)
+        }
+    }
+
+    private func close(_ connection: HTTPConnection) {
+        guard connections.removeValue(forKey: connection.id) != nil else { return }
+        connection.isOpen = false
+        _ = epoll.remove(connection.descriptor)
+        SocketCalls.close(connection.descriptor)
+        observer?.openConnectionsChanged(to: connections.count)
+        if draining && connections.isEmpty { stopListening() }
+    }
+}

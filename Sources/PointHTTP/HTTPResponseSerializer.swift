@@ -1,0 +1,65 @@
+/// Writes a response head and body into a reusable byte buffer.
+enum HTTPResponseSerializer {
+    /// Bytes of an interim `100 Continue` response.
+    static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Appends `response` to `output`. The server owns framing: handler-supplied Content-Length,
+    /// Transfer-Encoding and Connection fields are replaced, and fields that could split the
+    /// response (invalid names, CR/LF/NUL in values) are dropped. Returns the body bytes written.
+    @discardableResult
+    static func append(_ response: HTTPResponse, forHead isHeadRequest: Bool, keepAlive: Bool,
+                       to output: inout [UInt8]) -> Int {
+        let status = (100...999).contains(response.status.code) ? response.status : .internalServerError
+        output.reserveCapacity(output.count + 128 + response.body.count)
+        output.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status.code, to: &output)
+        output.append(HTTPSyntax.space)
+        output.append(contentsOf: status.reasonPhrase.utf8.lazy.filter(HTTPSyntax.isFieldValueByte))
+        appendCRLF(to: &output)
+
+        for field in response.headers where isServerOwned(field.name) == false {
+            guard !field.name.isEmpty, field.name.utf8.allSatisfy(HTTPSyntax.isTokenByte),
+                  field.value.utf8.allSatisfy(HTTPSyntax.isFieldValueByte) else { continue }
+            output.append(contentsOf: field.name.utf8)
+            output.append(contentsOf: ": ".utf8)
+            output.append(contentsOf: field.value.utf8)
+            appendCRLF(to: &output)
+        }
+        let sendsBody = !status.forbidsBody
+        if sendsBody {
+            output.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(response.body.count, to: &output)
+            appendCRLF(to: &output)
+        }
+        output.append(contentsOf: (keepAlive ? "Connection: keep-alive" : "Connection: close").utf8)
+        appendCRLF(to: &output)
+        appendCRLF(to: &output)
+        guard sendsBody, !isHeadRequest else { return 0 }
+        output.append(contentsOf: response.body)
+        return response.body.count
+    }
+
+    private static func isServerOwned(_ name: String) -> Bool {
+        HTTPHeaders.namesMatch(name, "Content-Length") || HTTPHeaders.namesMatch(name, "Transfer-Encoding")
+            || HTTPHeaders.namesMatch(name, "Connection")
+    }
+
+    private static func appendCRLF(to output: inout [UInt8]) {
+        output.append(HTTPSyntax.cr)
+        output.append(HTTPSyntax.lf)
+    }
+
+    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        if value == 0 {
+            output.append(UInt8(ascii: "0"))
+            return
+        }
+        let start = output.count
+        var remaining = value
+        while remaining > 0 {
+            output.append(UInt8(ascii: "0") + UInt8(remaining % 10))
+            remaining /= 10
+        }
+        output[start...].reverse()
+    }
+}

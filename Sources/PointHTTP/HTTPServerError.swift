@@ -1,0 +1,17 @@
+/// Why the server could not start.
+public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The listening socket could not be created or bound (errno; EINVAL when the host does not resolve).
+    case bindFailed(host: String, port: UInt16, errno: Int32)
+    /// epoll or eventfd could not be set up.
+    case eventLoopSetupFailed(errno: Int32)
+    /// `start()` was called on a server that was already started or stopped.
+    case alreadyStarted
+
+    public var description: String {
+        switch self {
+        case .bindFailed(let host, let port, let errno): return "cannot listen on \(host):\(port) (errno \(errno))"
+        case .eventLoopSetupFailed(let errno): return "cannot set up the event loop (errno \(errno))"
+        case .alreadyStarted: return "the server was already started"
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Glibc
+
+/// An errno value from a failed system call.
+struct SystemCallError: Error, Equatable {
+    let code: Int32
+}
+
+/// The POSIX socket calls the server uses, returning negative errno values on failure.
+enum SocketCalls {
+    /// A non-blocking listening TCP socket with SO_REUSEADDR on `host:port` (0 picks a free port),
+    /// with the port actually bound. Fails with -errno (-EINVAL when `host` does not resolve).
+    static func listen(host: String, port: UInt16, backlog: Int32) -> Result<(descriptor: Int32, port: UInt16), SystemCallError> {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        var found: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &found) == 0, let first = found else { return .failure(SystemCallError(code: EINVAL)) }
+        defer { freeaddrinfo(first) }
+        var lastError = EADDRNOTAVAIL
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let info = candidate {
+            candidate = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            guard fd >= 0 else { lastError = errno; continue }
+            var one: Int32 = 1
+            if setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) < 0
+                || bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) < 0
+                || Glibc.listen(fd, backlog) < 0
+                || !configureDescriptor(fd) {
+                lastError = errno
+                _ = Glibc.close(fd)
+                continue
+            }
+            var local = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let named = withUnsafeMutablePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            guard named == 0 else { lastError = errno; _ = Glibc.close(fd); continue }
+            return .success((fd, peerEndpoint(local).port))
+        }
+        return .failure(SystemCallError(code: lastError))
+    }
+
+    /// Accepts one connection as a non-blocking, close-on-exec socket with TCP_NODELAY,
+    /// with the peer's numeric address and port; -EAGAIN when none is pending.
+    static func accept(_ listenDescriptor: Int32) -> Result<(descriptor: Int32, address: String, port: UInt16), SystemCallError> {
+        var peer = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(listenDescriptor, $0, &length) }
+        }
+        guard fd >= 0 else { return .failure(SystemCallError(code: errno)) }
+        guard configureDescriptor(fd) else {
+            let error = errno
+            _ = Glibc.close(fd)
+            return .failure(SystemCallError(code: error))
+        }
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let endpoint = peerEndpoint(peer)
+        return .success((fd, endpoint.address, endpoint.port))
+    }
+
+    /// Makes `fd` non-blocking and close-on-exec.
+    static func configureDescriptor(_ fd: Int32) -> Bool {
+        let flags = fcntl(fd, F_GETFL)
+        return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0
+    }
+
+    private static func peerEndpoint(_ storage: sockaddr_storage) -> (address: String, port: UInt16) {
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let family = Int32(storage.ss_family)
+        return withUnsafeBytes(of: storage) { raw -> (String, UInt16) in
+            switch family {
+            case AF_INET:
+                var address = raw.loadUnaligned(as: sockaddr_in.self)
+                _ = inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count))
+                return (decode(text), UInt16(bigEndian: address.sin_port))
+            case AF_INET6:
+                var address = raw.loadUnaligned(as: sockaddr_in6.self)
+                _ = inet_ntop(AF_INET6, &address.sin6_addr, &text, socklen_t(text.count))
+                return (decode(text), UInt16(bigEndian: address.sin6_port))
+            default:
+                return ("", 0)
+            }
+        }
+    }
+
+    private static func decode(_ text: [CChar]) -> String {
+        String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// send(2) with MSG_NOSIGNAL: bytes written or -errno.
+    static func send(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        let written = Glibc.send(fd, bytes, count, Int32(MSG_NOSIGNAL))
+        return written < 0 ? -Int(errno) : written
+    }
+
+    /// recv(2): bytes read, 0 at end of stream, or -errno.
+    static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let received = recv(fd, buffer.baseAddress, buffer.count, 0)
+        return received < 0 ? -Int(errno) : received
+    }
+
+    /// Half-closes the sending direction; 0 or -errno.
+    static func shutdownWrite(_ fd: Int32) -> Int32 {
+        shutdown(fd, Int32(SHUT_WR)) < 0 ? -errno : 0
+    }
+
+    static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds.
+    static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+@testable import PointHTTP
+import Testing
+
+@Suite("HTTP model types")
+struct HTTPModelTests {
+    @Test func headerLookupIsCaseInsensitiveAndOrdered() {
+        var headers: HTTPHeaders = ["Content-Type": "text/plain", "X-A": "1"]
+        headers.add(name: "x-a", value: "2")
+        #expect(headers["content-type"] == "text/plain")
+        #expect(headers.values(for: "X-a") == ["1", "2"])
+        headers.set(name: "X-A", value: "3")
+        #expect(headers.values(for: "x-a") == ["3"])
+        headers.remove(name: "CONTENT-TYPE")
+        #expect(!headers.contains("Content-Type"))
+        #expect(headers.map(\.name) == ["X-A"])
+    }
+
+    @Test func pathsAndQueriesKeepRawFormAndDecodeOnRequest() {
+        let request = HTTPRequest(method: .get, target: "/a%20b/c%2Fd?name=J%C3%BCrgen+X&flag&empty=&bad=%zz")
+        #expect(request.path == "/a%20b/c%2Fd")
+        #expect(request.decodedPath == "/a b/c/d")
+        #expect(request.query == "name=J%C3%BCrgen+X&flag&empty=&bad=%zz")
+        #expect(request.queryItems == [
+            HTTPQueryItem(name: "name", value: "Jürgen X"), HTTPQueryItem(name: "flag", value: ""),
+            HTTPQueryItem(name: "empty", value: ""), HTTPQueryItem(name: "bad", value: "%zz"),
+        ])
+        #expect(request.queryValue("name") == "Jürgen X")
+        #expect(HTTPRequest(method: .get, target: "/%ff").decodedPath == nil)
+        #expect(HTTPRequest(method: .get, target: "/%2").decodedPath == nil)
+        #expect(HTTPRequest(method: .get, target: "http://host:8/p?q=1").path == "/p")
+        #expect(HTTPRequest(method: .get, target: "http://host").path == "/")
+    }
+
+    @Test func errorBodiesAreEscapedJSON() throws {
+        let response = HTTPResponse.error(status: .badRequest, code: "bad_request", message: "quote \" slash \\ \u{1}",
+                                          details: ["a\nb"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+        #expect(object["code"] as? String == "bad_request")
+        #expect(object["message"] as? String == "quote \" slash \\ \u{1}")
+        #expect(object["details"] as? [String] == ["a\nb"])
+        #expect(response.headers["Content-Type"] == "application/json")
+    }
+
+    @Test func serializerOwnsFramingAndDropsInjectedFields() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: "999")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        headers.add(name: "X-Evil", value: "a\r\nSet-Cookie: x")
+        headers.add(name: "Bad Name", value: "v")
+        headers.add(name: "X-Good", value: "fine")
+        var output: [UInt8] = []
+        let written = HTTPResponseSerializer.append(
+            HTTPResponse(status: HTTPStatus(code: 200, reasonPhrase: "OK\r\nX: y"), headers: headers, body: Array("hi".utf8)),
+            forHead: false, keepAlive: true, to: &output)
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(written == 2)
+        #expect(text == "HTTP/1.1 200 OKX: y\r\nX-Good: fine\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nhi")
+
+        var noContent: [UInt8] = []
+        HTTPResponseSerializer.append(HTTPResponse(status: .noContent, body: Array("x".utf8)), forHead: false,
+                                      keepAlive: false, to: &noContent)
+        #expect(String(decoding: noContent, as: UTF8.self) == "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+
+        var head: [UInt8] = []
+        let headBody = HTTPResponseSerializer.append(.text("four"), forHead: true, keepAlive: true, to: &head)
+        #expect(headBody == 0)
+        #expect(String(decoding: head, as: UTF8.self).hasSuffix("Content-Length: 4\r\nConnection: keep-alive\r\n\r\n"))
+    }
+
+    @Test func limitsConvertDurationsSafely() {
+        #expect(Duration.milliseconds(1500).clampedNanoseconds == 1_500_000_000)
+        #expect(Duration.seconds(-1).clampedNanoseconds == 0)
+        #expect(Duration.seconds(Int64.max).clampedNanoseconds == UInt64.max)
+    }
+}
