@@ -1,9 +1,8 @@
+import CLinuxShim
 import Glibc
 
-/// Level-triggered epoll, called through libc. Swift's Glibc module does not import
-/// <sys/epoll.h>, and the CLinuxShim module exports only its umbrella header, so the three
-/// functions are resolved once from the already-loaded C library with dlsym; the constants and
-/// the `struct epoll_event` layout are the stable Linux ABI.
+/// Level-triggered epoll through the CLinuxShim C target (Swift's Glibc module does not import
+/// <sys/epoll.h>).
 struct Epoll: ~Copyable {
     /// Readiness bits, as registered and as reported.
     struct Events: OptionSet, Sendable {
@@ -14,49 +13,17 @@ struct Epoll: ~Copyable {
         static let hangup = Events(rawValue: 0x010)  // EPOLLHUP (reported only)
     }
 
-    private typealias CreateFunction = @convention(c) (Int32) -> Int32
-    private typealias ControlFunction = @convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
-    private typealias WaitFunction = @convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32
-
-    private struct Functions: @unchecked Sendable {  // Immutable C function pointers.
-        let create: CreateFunction
-        let control: ControlFunction
-        let wait: WaitFunction
-    }
-
-    private static let functions: Functions? = {
-        let libc = UnsafeMutableRawPointer(bitPattern: 0)  // RTLD_DEFAULT
-        guard let create = dlsym(libc, "epoll_create1"), let control = dlsym(libc, "epoll_ctl"),
-              let wait = dlsym(libc, "epoll_wait") else { return nil }
-        return Functions(create: unsafeBitCast(create, to: CreateFunction.self),
-                         control: unsafeBitCast(control, to: ControlFunction.self),
-                         wait: unsafeBitCast(wait, to: WaitFunction.self))
-    }()
-
-    private static let closeOnExec: Int32 = 0x80000  // EPOLL_CLOEXEC == O_CLOEXEC
     private static let controlAdd: Int32 = 1
     private static let controlDelete: Int32 = 2
     private static let controlModify: Int32 = 3
 
-    #if arch(x86_64)
-    /// `struct epoll_event` is packed on x86-64: events at 0, data at 4.
-    static let eventStride = 12
-    static let eventDataOffset = 4
-    #else
-    static let eventStride = 16
-    static let eventDataOffset = 8
-    #endif
-
     let descriptor: Int32
-    private let functions: Functions
 
     /// A new close-on-exec epoll instance.
     init() throws(HTTPServerError) {
-        guard let functions = Epoll.functions else { throw .eventLoopSetupFailed(errno: ENOSYS) }
-        let descriptor = functions.create(Epoll.closeOnExec)
+        let descriptor = pc_epoll_create()
         guard descriptor >= 0 else { throw .eventLoopSetupFailed(errno: errno) }
         self.descriptor = descriptor
-        self.functions = functions
     }
 
     deinit {
@@ -79,32 +46,27 @@ struct Epoll: ~Copyable {
     }
 
     private func control(_ operation: Int32, _ fd: Int32, _ interest: Events, _ token: UInt64) -> Int32 {
-        var event = (UInt64(0), UInt64(0))  // 16 zeroed bytes: room for either layout.
-        return withUnsafeMutableBytes(of: &event) { raw in
-            raw.storeBytes(of: interest.rawValue, toByteOffset: 0, as: UInt32.self)
-            raw.storeBytes(of: token, toByteOffset: Epoll.eventDataOffset, as: UInt64.self)
-            return functions.control(descriptor, operation, fd, raw.baseAddress) < 0 ? -errno : 0
-        }
+        pc_epoll_control(descriptor, operation, fd, interest.rawValue, token) < 0 ? -errno : 0
     }
 
     /// Waits up to `timeoutMilliseconds`; returns the number of events stored in `buffer`
     /// (0 on EINTR) or -errno.
     func wait(into buffer: inout EpollEventBuffer, timeoutMilliseconds: Int32) -> Int {
-        let count = functions.wait(descriptor, buffer.storage.baseAddress, Int32(buffer.capacity), timeoutMilliseconds)
+        let count = pc_epoll_wait(descriptor, buffer.storage.baseAddress, Int32(buffer.capacity), timeoutMilliseconds)
         if count < 0 { return errno == EINTR ? 0 : -Int(errno) }
         return Int(count)
     }
 }
 
-/// Reusable storage for the events one `epoll_wait` returns.
+/// Reusable storage for the events one `epoll_wait` returns (at most 1,024).
 struct EpollEventBuffer: ~Copyable {
     let capacity: Int
-    fileprivate let storage: UnsafeMutableRawBufferPointer
+    fileprivate let storage: UnsafeMutableBufferPointer<pc_epoll_event>
 
     init(capacity: Int) {
-        self.capacity = capacity
-        storage = .allocate(byteCount: capacity * Epoll.eventStride, alignment: 8)
-        storage.initializeMemory(as: UInt8.self, repeating: 0)
+        self.capacity = min(max(capacity, 1), 1024)
+        storage = .allocate(capacity: self.capacity)
+        storage.initialize(repeating: pc_epoll_event(token: 0, events: 0))
     }
 
     deinit {
@@ -113,9 +75,7 @@ struct EpollEventBuffer: ~Copyable {
 
     /// The token and readiness bits of event `index`.
     func event(at index: Int) -> (token: UInt64, events: Epoll.Events) {
-        let base = index * Epoll.eventStride
-        let bits = storage.loadUnaligned(fromByteOffset: base, as: UInt32.self)
-        let token = storage.loadUnaligned(fromByteOffset: base + Epoll.eventDataOffset, as: UInt64.self)
-        return (token, Epoll.Events(rawValue: bits))
+        let event = storage[index]
+        return (event.token, Epoll.Events(rawValue: event.events))
     }
 }
