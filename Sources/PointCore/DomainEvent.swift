@@ -1,0 +1,110 @@
+/// Every state change of the domain, exactly as it is written to the ledger. The state is the
+/// fold of these events in ledger order (``PointsDomain/apply(_:seq:time:)``).
+public enum DomainEvent: Sendable, Equatable {
+    case merchantRegistered(MerchantRegistered)
+    case sandboxOpened(merchantID: String, access: EnvironmentAccess)
+    case productionOpened(merchantID: String, access: EnvironmentAccess, eligibility: ProductionEligibility)
+    case merchantSuspended(merchantID: String, reason: String)
+    case merchantReinstated(merchantID: String, note: String)
+    case merchantTerminated(merchantID: String, reason: String)
+    case allowlistUpdated(merchantID: String, environment: MerchantEnvironment, allowedSources: [String])
+    case scenarioSubmitted(ScenarioSubmitted)
+    case scenarioApproved(scenarioID: String, note: String)
+    case scenarioRejected(scenarioID: String, reason: String)
+    case userBound(merchantID: String, memberID: String, lineUserID: String)
+    case userUnbound(merchantID: String, memberID: String, lineUserID: String)
+    case pointsGranted(PointsGranted)
+    case pointsRevoked(PointsRevoked)
+    case findingRecorded(merchantID: String, revocationID: String, note: String)
+    case findingWithdrawn(merchantID: String, revocationID: String, note: String)
+
+    /// The ledger record type of the event.
+    public var type: String {
+        switch self {
+        case .merchantRegistered: return "merchant.registered"
+        case .sandboxOpened: return "merchant.sandbox_opened"
+        case .productionOpened: return "merchant.production_opened"
+        case .merchantSuspended: return "merchant.suspended"
+        case .merchantReinstated: return "merchant.reinstated"
+        case .merchantTerminated: return "merchant.terminated"
+        case .allowlistUpdated: return "merchant.allowlist_updated"
+        case .scenarioSubmitted: return "scenario.submitted"
+        case .scenarioApproved: return "scenario.approved"
+        case .scenarioRejected: return "scenario.rejected"
+        case .userBound: return "binding.created"
+        case .userUnbound: return "binding.removed"
+        case .pointsGranted: return "grant.issued"
+        case .pointsRevoked: return "revocation.recorded"
+        case .findingRecorded: return "finding.recorded"
+        case .findingWithdrawn: return "finding.withdrawn"
+        }
+    }
+}
+
+/// A merchant onboarded by a reviewer.
+public struct MerchantRegistered: Sendable, Equatable {
+    public var merchantID: String
+    public var name: String
+    public var taxID: String
+    public var appliedOn: String
+    public var contract: Contract
+
+    public init(merchantID: String, name: String, taxID: String, appliedOn: String, contract: Contract) {
+        self.merchantID = merchantID
+        self.name = name
+        self.taxID = taxID
+        self.appliedOn = appliedOn
+        self.contract = contract
+    }
+}
+
+/// A scenario submitted for review (always stored as `submitted`; review events follow).
+public struct ScenarioSubmitted: Sendable, Equatable {
+    public var scenarioID: String
+    public var merchantID: String
+    public var title: String
+    public var purpose: ScenarioPurpose
+    public var description: String
+    public var grantConditions: String
+    public var purchaseChannels: [PurchaseChannel]
+    public var campaignRules: [CampaignRule]
+    public var caps: ScenarioCaps
+    public var activeFrom: Int64
+    public var activeUntil: Int64
+}
+
+/// Points granted to a bound user under an approved scenario.
+public struct PointsGranted: Sendable, Equatable {
+    public var merchantID: String
+    public var orderID: String
+    public var memberID: String
+    public var lineUserID: String
+    public var scenarioID: String
+    public var points: Int
+
+    public init(merchantID: String, orderID: String, memberID: String, lineUserID: String, scenarioID: String, points: Int) {
+        self.merchantID = merchantID
+        self.orderID = orderID
+        self.memberID = memberID
+        self.lineUserID = lineUserID
+        self.scenarioID = scenarioID
+        self.points = points
+    }
+}
+
+/// Points revoked from one grant in one of the three permitted cases.
+public struct PointsRevoked: Sendable, Equatable {
+    public var merchantID: String
+    public var revocationID: String
+    public var orderID: String
+    public var points: Int
+    public var evidence: RevocationEvidence
+
+    public init(merchantID: String, revocationID: String, orderID: String, points: Int, evidence: RevocationEvidence) {
+        self.merchantID = merchantID
+        self.revocationID = revocationID
+        self.orderID = orderID
+        self.points = points
+        self.evidence = evidence
+    }
+}

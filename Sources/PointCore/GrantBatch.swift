@@ -1,0 +1,42 @@
+/// The result of one grant of a batch.
+public enum GrantOutcome: Sendable, Equatable {
+    case granted(Grant)
+    /// The orderId was granted before with the same content: the original grant.
+    case replayed(Grant)
+    case refused(DomainError)
+}
+
+extension PointsDomain {
+    /// Decides and applies grants one by one, so later items see earlier ones (a repeated
+    /// orderId inside the batch replays or conflicts). `write` puts each new event in the
+    /// ledger and returns its seq and time; if it throws, the batch stops there and the error
+    /// is rethrown — events already written stay applied, nothing after is decided.
+    public mutating func grantBatch(
+        _ commands: [GrantPointsCommand], now: Int64,
+        write: (DomainEvent) throws(DomainError) -> (seq: UInt64, time: Int64)
+    ) throws(DomainError) -> [GrantOutcome] {
+        guard !commands.isEmpty, commands.count <= Self.maxBatchGrants else {
+            throw DomainError.invalid([DomainError.Detail(property: "grants", message: "must hold 1 to \(Self.maxBatchGrants) grants")])
+        }
+        var outcomes: [GrantOutcome] = []
+        outcomes.reserveCapacity(commands.count)
+        for command in commands {
+            let decision: Decision
+            do {
+                decision = try decide(command, now: now)
+            } catch {
+                outcomes.append(.refused(error))
+                continue
+            }
+            switch decision {
+            case .replay:
+                if let grant = grant(merchantID: command.merchantID, orderID: command.orderID) { outcomes.append(.replayed(grant)) }
+            case .append(let event):
+                let written = try write(event)
+                try apply(event, seq: written.seq, time: written.time)
+                if let grant = grant(merchantID: command.merchantID, orderID: command.orderID) { outcomes.append(.granted(grant)) }
+            }
+        }
+        return outcomes
+    }
+}

@@ -1,0 +1,125 @@
+/// Who receives a grant: a bound member, by the merchant's member ID or by LINE user ID.
+public enum GrantRecipient: Sendable, Equatable {
+    case member(String)
+    case lineUser(String)
+}
+
+/// A merchant's request to grant points.
+public struct GrantPointsCommand: Sendable, Equatable {
+    public var merchantID: String
+    public var orderID: String
+    public var recipient: GrantRecipient
+    public var scenarioID: String
+    public var points: Int
+
+    public init(merchantID: String, orderID: String, recipient: GrantRecipient, scenarioID: String, points: Int) {
+        self.merchantID = merchantID
+        self.orderID = orderID
+        self.recipient = recipient
+        self.scenarioID = scenarioID
+        self.points = points
+    }
+}
+
+extension PointsDomain {
+    /// Most grants in one batch request.
+    public static let maxBatchGrants = 1_000
+
+    /// Checks a grant. The same orderId with the same content is a replay of the original; with
+    /// different content it is a conflict. Rejected requests leave no trace, so a corrected
+    /// request may reuse the orderId.
+    public func decide(_ command: GrantPointsCommand, now: Int64) throws(DomainError) -> Decision {
+        guard let merchantSlot = merchantIndex[command.merchantID] else {
+            throw DomainError(.notFound, code: "merchant_not_found", message: "No merchant \(command.merchantID); check the merchant ID.")
+        }
+        if let slot = grants.find(merchant: merchantSlot, orderID: command.orderID) {
+            return try replayOrConflict(command, slot: slot)
+        }
+        let merchant = merchants[Int(merchantSlot)]
+        if merchant.status != .sandbox && merchant.status != .production {
+            _ = try operatingMerchant(command.merchantID, action: "grant points")
+        }
+        var problems = FieldProblems()
+        if !Identifiers.isValidExternalID(command.orderID) { problems.add("orderId", "must be \(Identifiers.externalIDRule)") }
+        if command.points < 1 || command.points > limits.maxPointsPerGrant {
+            problems.add("points", "must be a whole number of points from 1 to \(limits.maxPointsPerGrant)")
+        }
+        switch command.recipient {
+        case .member(let memberID):
+            if !Identifiers.isValidExternalID(memberID) { problems.add("memberId", "must be \(Identifiers.externalIDRule)") }
+        case .lineUser(let lineUserID):
+            if !Identifiers.isValidLineUserID(lineUserID) { problems.add("lineUserId", "must be U followed by 32 lowercase hex digits") }
+        }
+        try problems.throwIfAny()
+        guard let scenarioSlot = scenarioIndex[command.scenarioID], scenarios[Int(scenarioSlot)].merchantID == command.merchantID else {
+            throw DomainError(.notFound, code: "scenario_not_found",
+                              message: "No scenario \(command.scenarioID) for this merchant; grant under one of your approved scenarios.")
+        }
+        let scenario = scenarios[Int(scenarioSlot)]
+        guard scenario.status == .approved else {
+            throw DomainError(.rejected, code: "scenario_not_approved",
+                              message: "Scenario \(scenario.id) is \(scenario.status.rawValue), not approved; points can be granted only under an approved scenario.")
+        }
+        guard now >= scenario.activeFrom, now < scenario.activeUntil else {
+            throw DomainError(.rejected, code: "scenario_not_active",
+                              message: "Scenario \(scenario.id) is active from \(CivilTime.formatUTC(scenario.activeFrom)) until \(CivilTime.formatUTC(scenario.activeUntil)); it is \(CivilTime.formatUTC(now)) now.")
+        }
+        let bindingSlot: UInt32?
+        switch command.recipient {
+        case .member(let memberID): bindingSlot = activeByMember[MerchantScoped(merchant: merchantSlot, id: memberID)]
+        case .lineUser(let lineUserID): bindingSlot = activeByLineUser[MerchantScoped(merchant: merchantSlot, id: lineUserID)]
+        }
+        guard let bindingSlot else {
+            throw DomainError(.rejected, code: "user_not_bound",
+                              message: "The recipient is not bound to a LINE user; bind the member with a LINE Login ID token first.")
+        }
+        if let cap = scenario.caps.maxPointsPerGrant, command.points > cap {
+            throw DomainError(.rejected, code: "cap_points_per_grant",
+                              message: "Scenario \(scenario.id) allows at most \(cap) points per grant; this grant asks for \(command.points).",
+                              details: [DomainError.Detail(property: "points", message: "at most \(cap)")])
+        }
+        if let cap = scenario.caps.maxPointsPerUserPerMonth {
+            let already = pointsThisMonth(binding: bindingSlot, scenario: scenarioSlot, time: now)
+            if already + Int64(command.points) > Int64(cap) {
+                throw DomainError(.rejected, code: "cap_points_per_user_per_month",
+                                  message: "Scenario \(scenario.id) allows at most \(cap) points per user per month; this user already has \(already) this month (Asia/Taipei).",
+                                  details: [DomainError.Detail(property: "points", message: "at most \(max(0, Int64(cap) - already)) more this month")])
+            }
+        }
+        if let budget = scenario.caps.totalBudget, scenario.grantedPoints + Int64(command.points) > Int64(budget) {
+            throw DomainError(.rejected, code: "cap_total_budget",
+                              message: "Scenario \(scenario.id) has a budget of \(budget) points and \(scenario.grantedPoints) are granted; this grant would exceed it.",
+                              details: [DomainError.Detail(property: "points", message: "at most \(max(0, Int64(budget) - scenario.grantedPoints)) left")])
+        }
+        guard grants.hasRoom(forOrderIDBytes: command.orderID.utf8.count) else {
+            throw DomainError(.rejected, code: "limit_reached", message: "The service holds its maximum number of grants.")
+        }
+        let binding = bindings[Int(bindingSlot)]
+        return .append(.pointsGranted(PointsGranted(merchantID: command.merchantID, orderID: command.orderID, memberID: binding.memberID,
+                                                    lineUserID: binding.lineUserID, scenarioID: scenario.id, points: command.points)))
+    }
+
+    private func replayOrConflict(_ command: GrantPointsCommand, slot: Int) throws(DomainError) -> Decision {
+        let stored = grants.slots[slot]
+        let binding = bindings[Int(stored.binding)]
+        var differences: [DomainError.Detail] = []
+        if Int(stored.points) != command.points { differences.append(.init(property: "points", message: "was \(stored.points)")) }
+        if scenarios[Int(stored.scenario)].id != command.scenarioID {
+            differences.append(.init(property: "scenarioId", message: "was \(scenarios[Int(stored.scenario)].id)"))
+        }
+        switch command.recipient {
+        case .member(let memberID) where memberID != binding.memberID:
+            differences.append(.init(property: "memberId", message: "differs from the original grant"))
+        case .lineUser(let lineUserID) where lineUserID != binding.lineUserID:
+            differences.append(.init(property: "lineUserId", message: "differs from the original grant"))
+        default:
+            break
+        }
+        guard differences.isEmpty else {
+            throw DomainError(.conflict, code: "order_id_conflict",
+                              message: "orderId \(command.orderID) was already used for a different grant; use a new orderId for a new grant, or resend the original content to get the original result.",
+                              details: differences)
+        }
+        return .replay
+    }
+}

@@ -1,0 +1,58 @@
+/// Syntax of the identifiers the domain accepts. Every rule is an explicit limit so a stored
+/// identifier is always small, printable and safe to log.
+public enum Identifiers {
+    /// Longest merchant-chosen identifier (orderId, memberId, revocationId, case references).
+    public static let maxExternalIDLength = 64
+
+    /// Merchant-chosen IDs: 1–64 characters of `A–Z a–z 0–9 - _ . : / #`.
+    public static func isValidExternalID(_ value: String) -> Bool {
+        let utf8 = value.utf8
+        guard !utf8.isEmpty, utf8.count <= maxExternalIDLength else { return false }
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
+                UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "#"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The rule of ``isValidExternalID(_:)`` in words, for error messages.
+    public static let externalIDRule = "1–64 characters of letters, digits and - _ . : / #"
+
+    /// A LINE user ID: `U` followed by 32 lowercase hexadecimal digits.
+    public static func isValidLineUserID(_ value: String) -> Bool {
+        let utf8 = value.utf8
+        guard utf8.count == 33, utf8.first == UInt8(ascii: "U") else { return false }
+        return utf8.dropFirst().allSatisfy { isLowerHex($0) }
+    }
+
+    /// A LINE channel ID: exactly 10 decimal digits.
+    public static func isValidChannelID(_ value: String) -> Bool {
+        value.utf8.count == 10 && value.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    /// A LINE Official Account basic ID: `@` and 1–20 of `a–z 0–9 . _ -`.
+    public static func isValidOfficialAccountID(_ value: String) -> Bool {
+        let utf8 = value.utf8
+        guard utf8.count >= 2, utf8.count <= 21, utf8.first == UInt8(ascii: "@") else { return false }
+        return utf8.dropFirst().allSatisfy {
+            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
+    }
+
+    /// Free text (names, titles, notes): 1…`maxLength` characters, no control characters.
+    public static func isValidText(_ value: String, maxLength: Int) -> Bool {
+        guard !value.isEmpty, value.count <= maxLength else { return false }
+        return value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F || $0 == "\n" }
+    }
+
+    private static func isLowerHex(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+    }
+}

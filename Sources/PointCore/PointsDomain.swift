@@ -1,0 +1,206 @@
+/// The state of the points domain: the fold of every ``DomainEvent`` in ledger order.
+///
+/// Commands are checked by the `decide…` methods (which never change anything) and, when
+/// valid, produce one event; the caller writes it to the ledger and then calls
+/// ``apply(_:seq:time:)`` with the record's seq and time. Replaying the ledger through
+/// ``apply(_:seq:time:)`` rebuilds exactly the live state.
+public struct PointsDomain: Sendable {
+    struct MerchantScoped: Hashable, Sendable {
+        let merchant: UInt32
+        let id: String
+    }
+
+    struct UserMonth: Hashable, Sendable {
+        let binding: UInt32
+        let scenario: UInt32
+        let month: Int32
+    }
+
+    /// Explicit limits on what the domain holds.
+    public struct Limits: Sendable, Equatable {
+        public var maxMerchants = 100_000
+        public var maxScenarios = 1_000_000
+        public var maxBindings = 50_000_000
+        public var maxRevocations = 50_000_000
+        public var maxPointsPerGrant = 10_000_000
+        public init() {}
+    }
+
+    public let limits: Limits
+    var merchants: [Merchant] = []
+    var merchantIndex: [String: UInt32] = [:]
+    var loginChannels: [String: (merchant: UInt32, environment: MerchantEnvironment)] = [:]
+    var scenarios: [Scenario] = []
+    var scenarioIndex: [String: UInt32] = [:]
+    var bindings: [Binding] = []
+    var activeByMember: [MerchantScoped: UInt32] = [:]
+    var activeByLineUser: [MerchantScoped: UInt32] = [:]
+    var grants = GrantStore()
+    var grantsByMerchant: [[UInt32]] = []
+    var userMonthPoints: [UserMonth: Int64] = [:]
+    var revocations: [Revocation] = []
+    var revocationIndex: [MerchantScoped: UInt32] = [:]
+    var revocationsByGrant: [UInt32: [UInt32]] = [:]
+    /// The seq of the last applied event.
+    public private(set) var lastSeq: UInt64 = 0
+    /// The time of the last applied event.
+    public private(set) var lastTime: Int64 = 0
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    // MARK: Applying events
+
+    /// Folds one event into the state. Events come from `decide…` (live) or from the ledger
+    /// (replay); an event that contradicts the state (a ledger not written by these rules)
+    /// throws `ledger_event_inconsistent` and changes nothing.
+    public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64) throws(DomainError) {
+        switch event {
+        case .merchantRegistered(let registered):
+            guard merchantIndex[registered.merchantID] == nil else { throw inconsistent(seq, "merchant \(registered.merchantID) registered twice") }
+            merchantIndex[registered.merchantID] = UInt32(merchants.count)
+            merchants.append(Merchant(id: registered.merchantID, name: registered.name, taxID: registered.taxID,
+                                      appliedOn: registered.appliedOn, contract: registered.contract, status: .applied,
+                                      statusBeforeSuspension: nil, sandbox: nil, production: nil, eligibility: nil))
+            grantsByMerchant.append([])
+        case .sandboxOpened(let merchantID, let access):
+            let merchant = try merchantSlot(merchantID, seq)
+            loginChannels[access.loginChannelID] = (merchant, .sandbox)
+            merchants[Int(merchant)].sandbox = access
+            merchants[Int(merchant)].status = .sandbox
+        case .productionOpened(let merchantID, let access, let eligibility):
+            let merchant = try merchantSlot(merchantID, seq)
+            loginChannels[access.loginChannelID] = (merchant, .production)
+            merchants[Int(merchant)].production = access
+            merchants[Int(merchant)].eligibility = eligibility
+            merchants[Int(merchant)].status = .production
+        case .merchantSuspended(let merchantID, _):
+            let merchant = Int(try merchantSlot(merchantID, seq))
+            merchants[merchant].statusBeforeSuspension = merchants[merchant].status
+            merchants[merchant].status = .suspended
+        case .merchantReinstated(let merchantID, _):
+            let merchant = Int(try merchantSlot(merchantID, seq))
+            guard let previous = merchants[merchant].statusBeforeSuspension else { throw inconsistent(seq, "merchant \(merchantID) was not suspended") }
+            merchants[merchant].status = previous
+            merchants[merchant].statusBeforeSuspension = nil
+        case .merchantTerminated(let merchantID, _):
+            let merchant = Int(try merchantSlot(merchantID, seq))
+            merchants[merchant].status = .terminated
+            merchants[merchant].statusBeforeSuspension = nil
+        case .allowlistUpdated(let merchantID, let environment, let sources):
+            let merchant = Int(try merchantSlot(merchantID, seq))
+            switch environment {
+            case .sandbox: merchants[merchant].sandbox?.allowedSources = sources
+            case .production: merchants[merchant].production?.allowedSources = sources
+            }
+        case .scenarioSubmitted(let submitted):
+            _ = try merchantSlot(submitted.merchantID, seq)
+            guard scenarioIndex[submitted.scenarioID] == nil else { throw inconsistent(seq, "scenario \(submitted.scenarioID) submitted twice") }
+            scenarioIndex[submitted.scenarioID] = UInt32(scenarios.count)
+            scenarios.append(Scenario(
+                id: submitted.scenarioID, merchantID: submitted.merchantID, title: submitted.title, purpose: submitted.purpose,
+                description: submitted.description, grantConditions: submitted.grantConditions,
+                purchaseChannels: submitted.purchaseChannels, campaignRules: submitted.campaignRules, caps: submitted.caps,
+                activeFrom: submitted.activeFrom, activeUntil: submitted.activeUntil, status: .submitted, reviewNote: nil,
+                grantedPoints: 0))
+        case .scenarioApproved(let scenarioID, let note), .scenarioRejected(let scenarioID, let note):
+            guard let scenario = scenarioIndex[scenarioID] else { throw inconsistent(seq, "unknown scenario \(scenarioID)") }
+            if case .scenarioApproved = event { scenarios[Int(scenario)].status = .approved } else { scenarios[Int(scenario)].status = .rejected }
+            scenarios[Int(scenario)].reviewNote = note
+        case .userBound(let merchantID, let memberID, let lineUserID):
+            let merchant = try merchantSlot(merchantID, seq)
+            let byMember = MerchantScoped(merchant: merchant, id: memberID)
+            let byLineUser = MerchantScoped(merchant: merchant, id: lineUserID)
+            guard activeByMember[byMember] == nil, activeByLineUser[byLineUser] == nil else {
+                throw inconsistent(seq, "binding of member \(memberID) overlaps an active binding")
+            }
+            let binding = UInt32(bindings.count)
+            bindings.append(Binding(merchantID: merchantID, memberID: memberID, lineUserID: lineUserID, seq: seq,
+                                    boundAt: time, unboundAt: nil))
+            activeByMember[byMember] = binding
+            activeByLineUser[byLineUser] = binding
+        case .userUnbound(let merchantID, let memberID, let lineUserID):
+            let merchant = try merchantSlot(merchantID, seq)
+            guard let binding = activeByMember[MerchantScoped(merchant: merchant, id: memberID)],
+                bindings[Int(binding)].lineUserID == lineUserID
+            else { throw inconsistent(seq, "member \(memberID) is not bound to \(lineUserID)") }
+            bindings[Int(binding)].unboundAt = time
+            activeByMember[MerchantScoped(merchant: merchant, id: memberID)] = nil
+            activeByLineUser[MerchantScoped(merchant: merchant, id: lineUserID)] = nil
+        case .pointsGranted(let granted):
+            try applyGrant(granted, seq: seq, time: time)
+        case .pointsRevoked(let revoked):
+            try applyRevocation(revoked, seq: seq, time: time)
+        case .findingRecorded(let merchantID, let revocationID, let note):
+            let revocation = try revocationSlot(merchantID, revocationID, seq)
+            guard revocations[revocation].finding == nil else { throw inconsistent(seq, "finding on \(revocationID) recorded twice") }
+            revocations[revocation].finding = ComplianceFinding(note: note, seq: seq, recordedAt: time)
+            revocations[revocation].findingsRecorded += 1
+        case .findingWithdrawn(let merchantID, let revocationID, _):
+            let revocation = try revocationSlot(merchantID, revocationID, seq)
+            guard revocations[revocation].finding != nil else { throw inconsistent(seq, "no standing finding on \(revocationID)") }
+            revocations[revocation].finding = nil
+        }
+        lastSeq = seq
+        lastTime = time
+    }
+
+    private mutating func applyGrant(_ granted: PointsGranted, seq: UInt64, time: Int64) throws(DomainError) {
+        let merchant = try merchantSlot(granted.merchantID, seq)
+        guard let scenario = scenarioIndex[granted.scenarioID] else { throw inconsistent(seq, "unknown scenario \(granted.scenarioID)") }
+        guard let binding = activeByMember[MerchantScoped(merchant: merchant, id: granted.memberID)],
+            bindings[Int(binding)].lineUserID == granted.lineUserID
+        else { throw inconsistent(seq, "member \(granted.memberID) is not bound to \(granted.lineUserID)") }
+        guard granted.points > 0, granted.points <= limits.maxPointsPerGrant,
+            grants.hasRoom(forOrderIDBytes: granted.orderID.utf8.count),
+            grants.find(merchant: merchant, orderID: granted.orderID) == nil
+        else { throw inconsistent(seq, "grant \(granted.orderID) is a duplicate or out of range") }
+        let slot = grants.add(merchant: merchant, orderID: granted.orderID, binding: binding, scenario: scenario,
+                              points: UInt32(granted.points), seq: seq, time: time)
+        grantsByMerchant[Int(merchant)].append(UInt32(slot))
+        scenarios[Int(scenario)].grantedPoints += Int64(granted.points)
+        if scenarios[Int(scenario)].caps.maxPointsPerUserPerMonth != nil {
+            userMonthPoints[UserMonth(binding: binding, scenario: scenario, month: CivilTime.taipeiMonthNumber(time)), default: 0]
+                += Int64(granted.points)
+        }
+    }
+
+    private mutating func applyRevocation(_ revoked: PointsRevoked, seq: UInt64, time: Int64) throws(DomainError) {
+        let merchant = try merchantSlot(revoked.merchantID, seq)
+        guard let slot = grants.find(merchant: merchant, orderID: revoked.orderID) else {
+            throw inconsistent(seq, "revocation of unknown grant \(revoked.orderID)")
+        }
+        let grant = grants.slots[slot]
+        guard revoked.points > 0, Int(grant.revoked) + revoked.points <= Int(grant.points) else {
+            throw inconsistent(seq, "revocation \(revoked.revocationID) exceeds the grant")
+        }
+        let key = MerchantScoped(merchant: merchant, id: revoked.revocationID)
+        guard revocationIndex[key] == nil else { throw inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
+        let revocation = UInt32(revocations.count)
+        revocations.append(Revocation(merchantID: revoked.merchantID, revocationID: revoked.revocationID, orderID: revoked.orderID,
+                                      points: revoked.points, evidence: revoked.evidence, seq: seq, revokedAt: time,
+                                      finding: nil, findingsRecorded: 0))
+        revocationIndex[key] = revocation
+        revocationsByGrant[UInt32(slot), default: []].append(revocation)
+        grants.addRevoked(slot, points: UInt32(revoked.points))
+    }
+
+    func merchantSlot(_ merchantID: String, _ seq: UInt64) throws(DomainError) -> UInt32 {
+        guard let merchant = merchantIndex[merchantID] else { throw inconsistent(seq, "unknown merchant \(merchantID)") }
+        return merchant
+    }
+
+    func revocationSlot(_ merchantID: String, _ revocationID: String, _ seq: UInt64) throws(DomainError) -> Int {
+        let merchant = try merchantSlot(merchantID, seq)
+        guard let revocation = revocationIndex[MerchantScoped(merchant: merchant, id: revocationID)] else {
+            throw inconsistent(seq, "unknown revocation \(revocationID)")
+        }
+        return Int(revocation)
+    }
+
+    private func inconsistent(_ seq: UInt64, _ what: String) -> DomainError {
+        DomainError(.conflict, code: "ledger_event_inconsistent",
+                    message: "Ledger record \(seq) contradicts the records before it (\(what)); the ledger was not written by these rules — verify it and restore from a good copy.")
+    }
+}

@@ -1,0 +1,152 @@
+/// Reads of the domain state. Every read is scoped: a merchant sees only its own things.
+extension PointsDomain {
+    public func merchant(_ merchantID: String) -> Merchant? {
+        merchantIndex[merchantID].map { merchants[Int($0)] }
+    }
+
+    /// All merchants in registration order.
+    public var allMerchants: [Merchant] { merchants }
+
+    public func scenario(_ scenarioID: String, merchantID: String? = nil) -> Scenario? {
+        guard let index = scenarioIndex[scenarioID] else { return nil }
+        let scenario = scenarios[Int(index)]
+        if let merchantID, scenario.merchantID != merchantID { return nil }
+        return scenario
+    }
+
+    /// A merchant's scenarios in submission order.
+    public func scenarios(merchantID: String) -> [Scenario] {
+        scenarios.filter { $0.merchantID == merchantID }
+    }
+
+    /// The merchant's active binding of `memberID`.
+    public func binding(merchantID: String, memberID: String) -> Binding? {
+        guard let merchant = merchantIndex[merchantID],
+            let binding = activeByMember[MerchantScoped(merchant: merchant, id: memberID)]
+        else { return nil }
+        return bindings[Int(binding)]
+    }
+
+    /// The merchant's active binding of `lineUserID`.
+    public func binding(merchantID: String, lineUserID: String) -> Binding? {
+        guard let merchant = merchantIndex[merchantID],
+            let binding = activeByLineUser[MerchantScoped(merchant: merchant, id: lineUserID)]
+        else { return nil }
+        return bindings[Int(binding)]
+    }
+
+    /// The LINE Login channel whose ID tokens bind users for this merchant now, if it operates.
+    public func loginChannelID(merchantID: String) -> String? {
+        guard let merchant = merchant(merchantID), let environment = merchant.activeEnvironment else { return nil }
+        return merchant.access(environment)?.loginChannelID
+    }
+
+    public func grant(merchantID: String, orderID: String) -> Grant? {
+        guard let merchant = merchantIndex[merchantID], let slot = grants.find(merchant: merchant, orderID: orderID) else { return nil }
+        return grant(atSlot: slot)
+    }
+
+    /// Number of grants ever made, all merchants.
+    public var grantCount: Int { grants.count }
+
+    /// Filters for listing grants.
+    public struct GrantFilter: Sendable, Equatable {
+        public var memberID: String?
+        public var lineUserID: String?
+        public var scenarioID: String?
+        /// Granted at or after (µs).
+        public var from: Int64?
+        /// Granted before (µs).
+        public var until: Int64?
+        public init(memberID: String? = nil, lineUserID: String? = nil, scenarioID: String? = nil, from: Int64? = nil, until: Int64? = nil) {
+            self.memberID = memberID
+            self.lineUserID = lineUserID
+            self.scenarioID = scenarioID
+            self.from = from
+            self.until = until
+        }
+    }
+
+    /// Longest page of ``grants(merchantID:filter:after:limit:)``.
+    public static let maxPageSize = 1_000
+
+    /// A page of the merchant's grants in ledger order, after the grant with seq `after`;
+    /// `next` is the cursor for the following page (nil at the end).
+    public func grants(merchantID: String, filter: GrantFilter, after: UInt64?, limit: Int) -> (grants: [Grant], next: UInt64?) {
+        guard let merchant = merchantIndex[merchantID] else { return ([], nil) }
+        let list = grantsByMerchant[Int(merchant)]
+        let pageSize = min(max(limit, 1), Self.maxPageSize)
+        // The list is in seq order: binary-search the cursor.
+        var low = 0
+        var high = list.count
+        if let after {
+            while low < high {
+                let middle = (low + high) / 2
+                if grants.slots[Int(list[middle])].seq <= after { low = middle + 1 } else { high = middle }
+            }
+        }
+        var page: [Grant] = []
+        var position = low
+        while position < list.count, page.count < pageSize {
+            let slot = Int(list[position])
+            position += 1
+            let stored = grants.slots[slot]
+            if let from = filter.from, stored.time < from { continue }
+            if let until = filter.until, stored.time >= until { continue }
+            let binding = bindings[Int(stored.binding)]
+            if let memberID = filter.memberID, binding.memberID != memberID { continue }
+            if let lineUserID = filter.lineUserID, binding.lineUserID != lineUserID { continue }
+            if let scenarioID = filter.scenarioID, scenarios[Int(stored.scenario)].id != scenarioID { continue }
+            page.append(grant(atSlot: slot))
+        }
+        let next = page.count == pageSize && position < list.count ? page.last?.seq : nil
+        return (page, next)
+    }
+
+    public func revocation(merchantID: String, revocationID: String) -> Revocation? {
+        guard let merchant = merchantIndex[merchantID],
+            let revocation = revocationIndex[MerchantScoped(merchant: merchant, id: revocationID)]
+        else { return nil }
+        return revocations[Int(revocation)]
+    }
+
+    /// The revocations of one grant, oldest first.
+    public func revocations(merchantID: String, orderID: String) -> [Revocation] {
+        guard let merchant = merchantIndex[merchantID], let slot = grants.find(merchant: merchant, orderID: orderID) else { return [] }
+        return (revocationsByGrant[UInt32(slot)] ?? []).map { revocations[Int($0)] }
+    }
+
+    /// Points granted to a binding under a scenario in the Asia/Taipei month of `time`.
+    func pointsThisMonth(binding: UInt32, scenario: UInt32, time: Int64) -> Int64 {
+        userMonthPoints[UserMonth(binding: binding, scenario: scenario, month: CivilTime.taipeiMonthNumber(time))] ?? 0
+    }
+
+    func grant(atSlot slot: Int) -> Grant {
+        let stored = grants.slots[slot]
+        let binding = bindings[Int(stored.binding)]
+        return Grant(merchantID: merchants[Int(stored.merchant)].id, orderID: grants.orderID(of: slot),
+                     memberID: binding.memberID, lineUserID: binding.lineUserID, scenarioID: scenarios[Int(stored.scenario)].id,
+                     points: Int(stored.points), revokedPoints: Int(stored.revoked), seq: stored.seq, grantedAt: stored.time)
+    }
+}
+
+extension PointsDomain: Equatable {
+    /// Two states are equal when they hold the same merchants, scenarios, bindings, grants,
+    /// revocations and counters (used to prove that replay rebuilds the live state).
+    public static func == (left: PointsDomain, right: PointsDomain) -> Bool {
+        guard left.merchants == right.merchants, left.merchantIndex == right.merchantIndex,
+            left.scenarios == right.scenarios, left.scenarioIndex == right.scenarioIndex,
+            left.bindings == right.bindings, left.activeByMember == right.activeByMember,
+            left.activeByLineUser == right.activeByLineUser, left.grants.slots == right.grants.slots,
+            left.grantsByMerchant == right.grantsByMerchant, left.userMonthPoints == right.userMonthPoints,
+            left.revocations == right.revocations, left.revocationIndex == right.revocationIndex,
+            left.revocationsByGrant == right.revocationsByGrant, left.lastSeq == right.lastSeq, left.lastTime == right.lastTime,
+            left.loginChannels.count == right.loginChannels.count
+        else { return false }
+        for (channel, owner) in left.loginChannels {
+            guard let other = right.loginChannels[channel], other.merchant == owner.merchant, other.environment == owner.environment
+            else { return false }
+        }
+        return left.grants.slots.indices.allSatisfy { left.grants.orderID(of: $0) == right.grants.orderID(of: $0) }
+    }
+}

@@ -1,0 +1,98 @@
+import PointCore
+import Testing
+
+@Suite("Revocations: only the three permitted cases")
+struct RevocationRulesTests {
+    static let notifiedAt = "2026-10-15T09:00:00+08:00"
+
+    static func revoke(_ id: String, order: String = "o-1", points: Int, reason: String, _ evidence: RevocationEvidenceInput) -> RevokePointsCommand {
+        RevokePointsCommand(merchantID: DomainHarness.merchantA, orderID: order, revocationID: id, points: points, reason: reason, evidence: evidence)
+    }
+
+    static let mistake = RevocationEvidenceInput(notifiedAt: notifiedAt, channel: "line_message", message: "We sent 100 points instead of 10.")
+    static let fraud = RevocationEvidenceInput(fraudKind: "point_laundering", caseReference: "FR-2026-001")
+    static let cancelled = RevocationEvidenceInput(cancellation: "refund", transactionReference: "TX-889")
+
+    static func granted(purpose: String = "purchase_cashback") throws -> DomainHarness {
+        var harness = DomainHarness()
+        try harness.registerMerchant()
+        try harness.openSandbox()
+        let scenario = try harness.approvedScenario(purpose: purpose)
+        try harness.bind("m-1", 1)
+        try harness.commit(harness.domain.decide(harness.grant("o-1", 100, scenario: scenario), now: harness.now))
+        return harness
+    }
+
+    @Test("Each permitted reason with its evidence is accepted", arguments: [
+        ("mistaken_issuance", mistake), ("fraud", fraud), ("purchase_cancelled", cancelled),
+    ])
+    func permitted(reason: String, evidence: RevocationEvidenceInput) throws {
+        var harness = try Self.granted()
+        try harness.commit(harness.domain.decide(Self.revoke("r-1", points: 30, reason: reason, evidence), now: harness.now))
+        #expect(harness.domain.revocation(merchantID: DomainHarness.merchantA, revocationID: "r-1")?.reason.rawValue == reason)
+        #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-1")?.remainingPoints == 70)
+    }
+
+    @Test("Any other reason is refused with the list of the three", arguments: ["customer_left", "campaign_rule", "", "MISTAKEN_ISSUANCE"])
+    func otherReasons(reason: String) throws {
+        let harness = try Self.granted()
+        let error = domainError { try harness.domain.decide(Self.revoke("r-1", points: 1, reason: reason, Self.fraud), now: harness.now) }
+        #expect(error?.code == "revocation_reason_not_permitted")
+        for permitted in RevocationReason.allCases { #expect(error?.message.contains(permitted.rawValue) == true) }
+    }
+
+    @Test("Missing evidence is refused field by field", arguments: [
+        ("mistaken_issuance", RevocationEvidenceInput(), ["evidence.notifiedAt", "evidence.channel", "evidence.message"]),
+        ("mistaken_issuance", RevocationEvidenceInput(notifiedAt: "2099-01-01T00:00:00Z", channel: "pigeon", message: "x"),
+         ["evidence.notifiedAt", "evidence.channel"]),
+        ("fraud", RevocationEvidenceInput(), ["evidence.fraudKind", "evidence.caseReference"]),
+        ("fraud", RevocationEvidenceInput(fraudKind: "other", caseReference: "C-1"), ["evidence.description"]),
+        ("purchase_cancelled", RevocationEvidenceInput(), ["evidence.cancellation", "evidence.transactionReference"]),
+        ("purchase_cancelled", RevocationEvidenceInput(cancellation: "regret", transactionReference: "bad ref"),
+         ["evidence.cancellation", "evidence.transactionReference"]),
+    ])
+    func missingEvidence(reason: String, evidence: RevocationEvidenceInput, properties: [String]) throws {
+        let harness = try Self.granted()
+        let error = domainError { try harness.domain.decide(Self.revoke("r-1", points: 1, reason: reason, evidence), now: harness.now) }
+        #expect(error?.code == "validation_failed")
+        #expect(error?.details.map(\.property) == properties)
+    }
+
+    @Test("purchase_cancelled only for purchase-reward scenarios")
+    func purchaseOnly() throws {
+        let harness = try Self.granted(purpose: "survey")
+        #expect(errorCode { try harness.domain.decide(Self.revoke("r-1", points: 1, reason: "purchase_cancelled", Self.cancelled), now: harness.now) }
+                == "purchase_cancelled_not_purchase_reward")
+        #expect(try harness.domain.decide(Self.revoke("r-1", points: 1, reason: "fraud", Self.fraud), now: harness.now).event != nil)
+    }
+
+    @Test("Partial and repeated revocations up to the granted points; revocationId idempotent")
+    func partialAndIdempotent() throws {
+        var harness = try Self.granted()
+        try harness.commit(harness.domain.decide(Self.revoke("r-1", points: 60, reason: "fraud", Self.fraud), now: harness.now))
+        #expect(try harness.domain.decide(Self.revoke("r-1", points: 60, reason: "fraud", Self.fraud), now: harness.now) == .replay)
+        #expect(errorCode { try harness.domain.decide(Self.revoke("r-1", points: 61, reason: "fraud", Self.fraud), now: harness.now) } == "revocation_id_conflict")
+        #expect(errorCode { try harness.domain.decide(Self.revoke("r-1", points: 60, reason: "purchase_cancelled", Self.cancelled), now: harness.now) } == "revocation_id_conflict")
+        #expect(errorCode { try harness.domain.decide(Self.revoke("r-2", points: 41, reason: "fraud", Self.fraud), now: harness.now) } == "revocation_exceeds_grant")
+        try harness.commit(harness.domain.decide(Self.revoke("r-2", points: 40, reason: "mistaken_issuance", Self.mistake), now: harness.now))
+        #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-1")?.remainingPoints == 0)
+        #expect(errorCode { try harness.domain.decide(Self.revoke("r-3", points: 1, reason: "fraud", Self.fraud), now: harness.now) } == "revocation_exceeds_grant")
+        #expect(harness.domain.revocations(merchantID: DomainHarness.merchantA, orderID: "o-1").map(\.revocationID) == ["r-1", "r-2"])
+        #expect(errorCode { try harness.domain.decide(Self.revoke("r-4", order: "nope", points: 1, reason: "fraud", Self.fraud), now: harness.now) } == "grant_not_found")
+    }
+
+    @Test("Compliance findings: record, refuse a second, withdraw")
+    func findings() throws {
+        var harness = try Self.granted()
+        try harness.commit(harness.domain.decide(Self.revoke("r-1", points: 10, reason: "fraud", Self.fraud), now: harness.now))
+        #expect(errorCode { try harness.domain.decide(finding: "r-9", merchantID: DomainHarness.merchantA, record: true, note: "x") } == "revocation_not_found")
+        #expect(errorCode { try harness.domain.decide(finding: "r-1", merchantID: DomainHarness.merchantA, record: false, note: "x") } == "finding_not_recorded")
+        try harness.commit(harness.domain.decide(finding: "r-1", merchantID: DomainHarness.merchantA, record: true, note: "no case file"))
+        #expect(harness.domain.revocation(merchantID: DomainHarness.merchantA, revocationID: "r-1")?.finding?.note == "no case file")
+        #expect(errorCode { try harness.domain.decide(finding: "r-1", merchantID: DomainHarness.merchantA, record: true, note: "again") } == "finding_already_recorded")
+        try harness.commit(harness.domain.decide(finding: "r-1", merchantID: DomainHarness.merchantA, record: false, note: "case file received"))
+        let revocation = try #require(harness.domain.revocation(merchantID: DomainHarness.merchantA, revocationID: "r-1"))
+        #expect(revocation.finding == nil)
+        #expect(revocation.findingsRecorded == 1)
+    }
+}

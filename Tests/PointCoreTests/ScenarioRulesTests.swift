@@ -1,0 +1,86 @@
+import PointCore
+import Testing
+
+@Suite("Issuance scenarios and the usage rules")
+struct ScenarioRulesTests {
+    static func submission(purpose: String, channels: [String] = [], rules: [SubmitScenarioCommand.Rule] = []) -> SubmitScenarioCommand {
+        SubmitScenarioCommand(merchantID: DomainHarness.merchantA, title: "Campaign", purpose: purpose, description: "A campaign",
+                              grantConditions: "members who qualify", purchaseChannels: channels, campaignRules: rules,
+                              activeFrom: "2026-10-01T00:00:00+08:00", activeUntil: "2027-01-01T00:00:00+08:00")
+    }
+
+    static func registered() throws -> DomainHarness {
+        var harness = DomainHarness()
+        try harness.registerMerchant()
+        return harness
+    }
+
+    @Test("Purposes that break a usage rule are refused at once, citing the rule", arguments: [
+        ("resale", [String](), "usage_rule_resale", 1),
+        ("remuneration", [], "usage_rule_remuneration", 2),
+        ("app_download", [], "usage_rule_app_download", 3),
+        ("purchase_cashback", ["in_app"], "usage_rule_in_app_purchase", 3),
+        ("purchase_threshold", ["in_app"], "usage_rule_in_app_purchase", 3),
+        ("points_exchange_medium", [], "usage_rule_exchange_medium", 4),
+    ])
+    func forbiddenPurposes(purpose: String, channels: [String], code: String, rule: Int) throws {
+        let harness = try Self.registered()
+        let error = domainError { try harness.domain.decide(Self.submission(purpose: purpose, channels: channels)) }
+        #expect(error?.code == code)
+        #expect(error?.kind == .rejected)
+        #expect(error?.message.contains("usage rule \(rule)") == true)
+    }
+
+    @Test("In-app purchases are allowed when the reward also applies to mobile web or physical goods", arguments: [
+        ["in_app", "mobile_web"], ["in_app", "physical_store"], ["online_store"],
+    ])
+    func mixedChannels(channels: [String]) throws {
+        let harness = try Self.registered()
+        #expect(try harness.domain.decide(Self.submission(purpose: "purchase_cashback", channels: channels)).event != nil)
+    }
+
+    @Test("Point recovery as a campaign rule is refused (rule 6)")
+    func recoveryAsRule() throws {
+        let harness = try Self.registered()
+        let rules = [SubmitScenarioCommand.Rule(kind: "eligibility", text: "members only"),
+                     SubmitScenarioCommand.Rule(kind: "point_recovery", text: "points are taken back if the member leaves")]
+        let error = domainError { try harness.domain.decide(Self.submission(purpose: "member_registration", rules: rules)) }
+        #expect(error?.code == "usage_rule_recovery_as_campaign_rule")
+        #expect(error?.message.contains("usage rule 6") == true)
+    }
+
+    @Test("Every allowed purpose is accepted", arguments: ScenarioPurpose.allowed)
+    func allowedPurposes(purpose: ScenarioPurpose) throws {
+        let harness = try Self.registered()
+        let channels = purpose.isPurchaseReward ? ["online_store"] : []
+        #expect(try harness.domain.decide(Self.submission(purpose: purpose.rawValue, channels: channels)).event != nil)
+    }
+
+    @Test("Field problems are listed together")
+    func fieldProblems() throws {
+        let harness = try Self.registered()
+        var command = Self.submission(purpose: "lottery", channels: ["fax"])
+        command.title = ""
+        command.activeUntil = "2026-09-01T00:00:00+08:00"
+        command.caps = ScenarioCaps(maxPointsPerGrant: 0)
+        let error = domainError { try harness.domain.decide(command) }
+        #expect(error?.code == "validation_failed")
+        #expect(Set(error?.details.map(\.property) ?? []) == ["title", "purpose", "purchaseChannels[0]", "activeUntil", "caps.maxPointsPerGrant"])
+    }
+
+    @Test("Review: approve or reject once, with a reason")
+    func review() throws {
+        var harness = try Self.registered()
+        let decision = try harness.domain.decide(Self.submission(purpose: "survey"))
+        guard case .scenarioSubmitted(let submitted)? = decision.event else { Issue.record("no event"); return }
+        #expect(submitted.scenarioID == "SCN-000001")
+        try harness.commit(decision)
+        #expect(harness.domain.scenario(submitted.scenarioID)?.status == .submitted)
+        #expect(errorCode { try harness.domain.decide(reviewOf: submitted.scenarioID, approve: false, note: "") } == "validation_failed")
+        try harness.commit(harness.domain.decide(reviewOf: submitted.scenarioID, approve: false, note: "grant conditions unclear"))
+        #expect(harness.domain.scenario(submitted.scenarioID)?.status == .rejected)
+        #expect(harness.domain.scenario(submitted.scenarioID)?.reviewNote == "grant conditions unclear")
+        #expect(errorCode { try harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "ok") } == "scenario_already_reviewed")
+        #expect(errorCode { try harness.domain.decide(reviewOf: "SCN-999999", approve: true, note: "ok") } == "scenario_not_found")
+    }
+}
