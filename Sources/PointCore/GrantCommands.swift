@@ -35,8 +35,8 @@ extension PointsDomain {
         if let slot = grants.find(merchant: merchantSlot, orderID: command.orderID) {
             return try replayOrConflict(command, slot: slot)
         }
-        let merchant = merchants[Int(merchantSlot)]
-        if merchant.status != .sandbox && merchant.status != .production {
+        let status = merchants[Int(merchantSlot)].status
+        if status != .sandbox && status != .production {
             _ = try operatingMerchant(command.merchantID, action: "grant points")
         }
         var problems = FieldProblems()
@@ -55,12 +55,14 @@ extension PointsDomain {
             throw DomainError(.notFound, code: "scenario_not_found",
                               message: "No scenario \(command.scenarioID) for this merchant; grant under one of your approved scenarios.")
         }
-        let scenario = scenarios[Int(scenarioSlot)]
-        guard scenario.status == .approved else {
+        // Fields are read in place: copying the whole scenario would retain every string in it.
+        guard scenarios[Int(scenarioSlot)].status == .approved else {
+            let scenario = scenarios[Int(scenarioSlot)]
             throw DomainError(.rejected, code: "scenario_not_approved",
                               message: "Scenario \(scenario.id) is \(scenario.status.rawValue), not approved; points can be granted only under an approved scenario.")
         }
-        guard now >= scenario.activeFrom, now < scenario.activeUntil else {
+        guard now >= scenarios[Int(scenarioSlot)].activeFrom, now < scenarios[Int(scenarioSlot)].activeUntil else {
+            let scenario = scenarios[Int(scenarioSlot)]
             throw DomainError(.rejected, code: "scenario_not_active",
                               message: "Scenario \(scenario.id) is active from \(CivilTime.formatUTC(scenario.activeFrom)) until \(CivilTime.formatUTC(scenario.activeUntil)); it is \(CivilTime.formatUTC(now)) now.")
         }
@@ -73,30 +75,34 @@ extension PointsDomain {
             throw DomainError(.rejected, code: "user_not_bound",
                               message: "The recipient is not bound to a LINE user; bind the member with a LINE Login ID token first.")
         }
-        if let cap = scenario.caps.maxPointsPerGrant, command.points > cap {
+        let caps = scenarios[Int(scenarioSlot)].caps
+        let scenarioID = scenarios[Int(scenarioSlot)].id
+        if let cap = caps.maxPointsPerGrant, command.points > cap {
             throw DomainError(.rejected, code: "cap_points_per_grant",
-                              message: "Scenario \(scenario.id) allows at most \(cap) points per grant; this grant asks for \(command.points).",
+                              message: "Scenario \(scenarioID) allows at most \(cap) points per grant; this grant asks for \(command.points).",
                               details: [DomainError.Detail(property: "points", message: "at most \(cap)")])
         }
-        if let cap = scenario.caps.maxPointsPerUserPerMonth {
+        if let cap = caps.maxPointsPerUserPerMonth {
             let already = pointsThisMonth(binding: bindingSlot, scenario: scenarioSlot, time: now)
             if already + Int64(command.points) > Int64(cap) {
                 throw DomainError(.rejected, code: "cap_points_per_user_per_month",
-                                  message: "Scenario \(scenario.id) allows at most \(cap) points per user per month; this user already has \(already) this month (Asia/Taipei).",
+                                  message: "Scenario \(scenarioID) allows at most \(cap) points per user per month; this user already has \(already) this month (Asia/Taipei).",
                                   details: [DomainError.Detail(property: "points", message: "at most \(max(0, Int64(cap) - already)) more this month")])
             }
         }
-        if let budget = scenario.caps.totalBudget, scenario.grantedPoints + Int64(command.points) > Int64(budget) {
+        let alreadyGranted = scenarios[Int(scenarioSlot)].grantedPoints
+        if let budget = caps.totalBudget, alreadyGranted + Int64(command.points) > Int64(budget) {
             throw DomainError(.rejected, code: "cap_total_budget",
-                              message: "Scenario \(scenario.id) has a budget of \(budget) points and \(scenario.grantedPoints) are granted; this grant would exceed it.",
-                              details: [DomainError.Detail(property: "points", message: "at most \(max(0, Int64(budget) - scenario.grantedPoints)) left")])
+                              message: "Scenario \(scenarioID) has a budget of \(budget) points and \(alreadyGranted) are granted; this grant would exceed it.",
+                              details: [DomainError.Detail(property: "points", message: "at most \(max(0, Int64(budget) - alreadyGranted)) left")])
         }
         guard grants.hasRoom(forOrderIDBytes: command.orderID.utf8.count) else {
             throw DomainError(.rejected, code: "limit_reached", message: "The service holds its maximum number of grants.")
         }
-        let binding = bindings[Int(bindingSlot)]
-        return .append(.pointsGranted(PointsGranted(merchantID: command.merchantID, orderID: command.orderID, memberID: binding.memberID,
-                                                    lineUserID: binding.lineUserID, scenarioID: scenario.id, points: command.points)))
+        return .append(.pointsGranted(PointsGranted(merchantID: command.merchantID, orderID: command.orderID,
+                                                    memberID: bindings[Int(bindingSlot)].memberID,
+                                                    lineUserID: bindings[Int(bindingSlot)].lineUserID, scenarioID: scenarioID,
+                                                    points: command.points)))
     }
 
     private func replayOrConflict(_ command: GrantPointsCommand, slot: Int) throws(DomainError) -> Decision {

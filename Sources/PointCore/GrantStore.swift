@@ -30,14 +30,18 @@ struct GrantStore: Sendable {
         var orderLength: UInt8
     }
 
-    /// Explicit limits: slots are addressed by UInt32, order IDs live in a 4 GiB arena.
-    static let maxGrants = Int(UInt32.max - 1)
+    /// Explicit limits: order IDs live in a 4 GiB arena; positions come from 32-bit
+    /// fingerprints, so the index stops at 2^31 entries and holds at most 2^30 grants.
+    static let maxGrants = 1 << 30
     static let maxArenaBytes = Int(UInt32.max)
 
     private(set) var slots: [Slot] = []
     private var orderBytes: [UInt8] = []
-    /// Open addressing, linear probing: 0 = empty, otherwise slot index + 1.
-    private var index: [UInt32] = Array(repeating: 0, count: 1024)
+    /// Open addressing, linear probing. Each entry packs a 32-bit fingerprint of the key's
+    /// hash (high half) and slot index + 1 (low half); 0 = empty. The fingerprint filters
+    /// almost every non-matching probe without touching the slot, and positions derive from
+    /// it, so growing never rehashes order IDs.
+    private var index: [UInt64] = Array(repeating: 0, count: 1024)
     private var indexMask = 1023
 
     var count: Int { slots.count }
@@ -46,12 +50,15 @@ struct GrantStore: Sendable {
     func find(merchant: UInt32, orderID: String) -> Int? {
         var orderID = orderID
         return orderID.withUTF8 { bytes in
-            var position = Self.hash(merchant: merchant, bytes) & indexMask
+            let fingerprint = Self.fingerprint(merchant: merchant, bytes)
+            var position = Int(fingerprint) & indexMask
             while true {
                 let entry = index[position]
                 if entry == 0 { return nil }
-                let slotIndex = Int(entry - 1)
-                if slots[slotIndex].merchant == merchant, orderIDEquals(slotIndex, bytes) { return slotIndex }
+                if UInt32(truncatingIfNeeded: entry >> 32) == fingerprint {
+                    let slotIndex = Int(UInt32(truncatingIfNeeded: entry) - 1)
+                    if slots[slotIndex].merchant == merchant, orderIDEquals(slotIndex, bytes) { return slotIndex }
+                }
                 position = (position + 1) & indexMask
             }
         }
@@ -62,17 +69,34 @@ struct GrantStore: Sendable {
         slots.count < Self.maxGrants && orderBytes.count + length <= Self.maxArenaBytes
     }
 
-    /// Adds a grant; the caller has checked that `orderID` is new for `merchant` and that there is room.
-    mutating func add(merchant: UInt32, orderID: String, binding: UInt32, scenario: UInt32,
-                      points: UInt32, seq: UInt64, time: Int64) -> Int {
+    /// Adds a grant unless `orderID` is already granted for `merchant` (then returns nil and
+    /// changes nothing). One probe sequence finds the duplicate or the free position. The
+    /// caller has checked that there is room.
+    mutating func addIfAbsent(merchant: UInt32, orderID: String, binding: UInt32, scenario: UInt32,
+                              points: UInt32, seq: UInt64, time: Int64) -> Int? {
         precondition(hasRoom(forOrderIDBytes: orderID.utf8.count), "grant store limits checked by the caller")
+        if slots.count * 2 + 2 > index.count { grow() }
+        var orderID = orderID
+        let probe: (position: Int, fingerprint: UInt32)? = orderID.withUTF8 { bytes in
+            let fingerprint = Self.fingerprint(merchant: merchant, bytes)
+            var position = Int(fingerprint) & indexMask
+            while true {
+                let entry = index[position]
+                if entry == 0 { return (position, fingerprint) }
+                if UInt32(truncatingIfNeeded: entry >> 32) == fingerprint {
+                    let slotIndex = Int(UInt32(truncatingIfNeeded: entry) - 1)
+                    if slots[slotIndex].merchant == merchant, orderIDEquals(slotIndex, bytes) { return nil }
+                }
+                position = (position + 1) & indexMask
+            }
+        }
+        guard let probe else { return nil }
         let offset = UInt32(orderBytes.count)
         orderBytes.append(contentsOf: orderID.utf8)
         let slotIndex = slots.count
         slots.append(Slot(seq: seq, time: time, points: points, revoked: 0, merchant: merchant, binding: binding,
                           scenario: scenario, orderOffset: offset, orderLength: UInt8(orderID.utf8.count)))
-        if slots.count * 2 > index.count { grow() }
-        insert(slotIndex)
+        index[probe.position] = UInt64(probe.fingerprint) << 32 | UInt64(slotIndex + 1)
         return slotIndex
     }
 
@@ -96,26 +120,21 @@ struct GrantStore: Sendable {
         }
     }
 
-    private mutating func insert(_ slotIndex: Int) {
-        let slot = slots[slotIndex]
-        let start = Int(slot.orderOffset)
-        let hash = orderBytes.withUnsafeBufferPointer { arena in
-            Self.hash(merchant: slot.merchant, UnsafeBufferPointer(rebasing: arena[start..<(start + Int(slot.orderLength))]))
-        }
-        var position = hash & indexMask
-        while index[position] != 0 { position = (position + 1) & indexMask }
-        index[position] = UInt32(slotIndex + 1)
-    }
-
+    /// Doubles the index; entries move by their fingerprints alone.
     private mutating func grow() {
-        index = Array(repeating: 0, count: index.count * 2)
+        let old = index
+        index = Array(repeating: 0, count: old.count * 2)
         indexMask = index.count - 1
-        for slotIndex in slots.indices { insert(slotIndex) }
+        for entry in old where entry != 0 {
+            var position = Int(entry >> 32) & indexMask
+            while index[position] != 0 { position = (position + 1) & indexMask }
+            index[position] = entry
+        }
     }
 
     /// FNV-1a over the merchant and the order ID bytes, finished with a 64-bit mix so linear
     /// probing sees well-spread positions.
-    private static func hash(merchant: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    private static func fingerprint(merchant: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(merchant)
         for byte in bytes {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
@@ -123,6 +142,6 @@ struct GrantStore: Sendable {
         hash ^= hash >> 33
         hash = hash &* 0xff51_afd7_ed55_8ccd
         hash ^= hash >> 33
-        return Int(truncatingIfNeeded: hash & 0x7fff_ffff_ffff_ffff)
+        return UInt32(truncatingIfNeeded: hash)
     }
 }

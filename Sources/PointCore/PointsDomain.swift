@@ -154,10 +154,9 @@ public struct PointsDomain: Sendable {
         else { throw inconsistent(seq, "member \(granted.memberID) is not bound to \(granted.lineUserID)") }
         guard granted.points > 0, granted.points <= limits.maxPointsPerGrant,
             grants.hasRoom(forOrderIDBytes: granted.orderID.utf8.count),
-            grants.find(merchant: merchant, orderID: granted.orderID) == nil
+            let slot = grants.addIfAbsent(merchant: merchant, orderID: granted.orderID, binding: binding, scenario: scenario,
+                                          points: UInt32(granted.points), seq: seq, time: time)
         else { throw inconsistent(seq, "grant \(granted.orderID) is a duplicate or out of range") }
-        let slot = grants.add(merchant: merchant, orderID: granted.orderID, binding: binding, scenario: scenario,
-                              points: UInt32(granted.points), seq: seq, time: time)
         grantsByMerchant[Int(merchant)].append(UInt32(slot))
         scenarios[Int(scenario)].grantedPoints += Int64(granted.points)
         if scenarios[Int(scenario)].caps.maxPointsPerUserPerMonth != nil {

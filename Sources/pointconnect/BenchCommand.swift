@@ -13,6 +13,7 @@ enum BenchCommand {
         switch what {
         case "ledger": return try await ledgerAppend(options)
         case "verify": return try await verify(options)
+        case "core": return try CoreBenchmark.run(options)
         default: throw UsageError("unknown bench target \"\(what)\"")
         }
     }
