@@ -1,0 +1,152 @@
+import Foundation
+import PointCore
+import PointCrypto
+import PointLedger
+import Synchronization
+
+/// Why the service refused or could not finish a command.
+public enum ServiceError: Error, Sendable, Equatable {
+    /// The domain refused the command; nothing was written.
+    case domain(DomainError)
+    /// The ledger could not take or keep the record: nothing was acknowledged.
+    case ledger(LedgerError)
+}
+
+/// What a write produced: the ledger record that holds it (nil for an idempotent replay of an
+/// earlier command, which points at the original record instead).
+public struct CommandReceipt: Sendable, Equatable {
+    /// The record's seq and time, and its RFC 6962 leaf hash.
+    public let seq: UInt64
+    public let time: Int64
+    public let leafHash: SHA256Digest?
+    /// True when the command repeated an earlier one and nothing new was written.
+    public let isReplay: Bool
+}
+
+/// The points service: the domain state behind a lock, fed by the ledger.
+///
+/// A write decides against the current state, enqueues the event in the ledger and applies it
+/// — all under one lock, so the state always equals the fold of the enqueued records — then
+/// waits, outside the lock, until the record is durable. Nothing is acknowledged before its
+/// bytes are on disk; if the ledger fails, the service refuses writes until restart.
+public final class PointService: Sendable {
+    private struct State: ~Copyable {
+        var domain: PointsDomain
+        var lastTime: Int64
+    }
+
+    private let state: Mutex<State>
+    /// The ledger holding every event.
+    public let ledger: Ledger
+    public let clock: ServiceClock
+
+    /// Opens the ledger in `dataDirectory/ledger`, replaying every record into the domain.
+    public static func open(
+        dataDirectory: String, clock: ServiceClock = .system, options: LedgerOptions = LedgerOptions(),
+        log: @escaping (String) -> Void = { _ in }
+    ) throws(ServiceError) -> PointService {
+        var domain = PointsDomain()
+        var replayError: DomainError?
+        let ledger: Ledger
+        do {
+            ledger = try Ledger.open(directory: dataDirectory + "/ledger", options: options, log: log, replay: { (record) throws(LedgerError) in
+                do throws(DomainError) {
+                    guard let event = try DomainEvent.decode(type: record.type, data: record.data) else { return }
+                    try domain.apply(event, seq: record.seq, time: record.time)
+                } catch {
+                    replayError = error
+                    throw LedgerError.invalidEntry("record \(record.seq) (\(record.type)) does not replay: \(error.message)")
+                }
+            })
+        } catch {
+            if let replayError { throw .domain(replayError) }
+            throw .ledger(error)
+        }
+        return PointService(ledger: ledger, domain: domain, clock: clock)
+    }
+
+    private init(ledger: Ledger, domain: PointsDomain, clock: ServiceClock) {
+        self.ledger = ledger
+        self.clock = clock
+        self.state = Mutex(State(domain: domain, lastTime: domain.lastTime))
+    }
+
+    /// Reads the state under the lock. Keep `body` short: writes wait for it.
+    public func read<Result: Sendable>(_ body: (borrowing PointsDomain) -> Result) -> Result {
+        state.withLock { body($0.domain) }
+    }
+
+    /// Decides a command against the state at the service's current time, writes its event
+    /// (if any) and waits until it is durable.
+    public func execute(
+        _ decide: (borrowing PointsDomain, _ now: Int64) throws(DomainError) -> Decision
+    ) async throws(ServiceError) -> CommandReceipt {
+        let receipt = try state.withLock { (state) throws(ServiceError) -> CommandReceipt in
+            let now = max(clock.now(), state.lastTime)
+            let decision: Decision
+            do throws(DomainError) { decision = try decide(state.domain, now) } catch { throw .domain(error) }
+            guard let event = decision.event else {
+                return CommandReceipt(seq: state.domain.lastSeq, time: now, leafHash: nil, isReplay: true)
+            }
+            return try Self.write(event, now: now, into: &state, ledger: ledger)
+        }
+        if !receipt.isReplay { try await waitUntilDurable(receipt.seq) }
+        return receipt
+    }
+
+    /// Grants a batch: a result per item, one durable wait for the whole batch.
+    public func grantBatch(_ commands: [GrantPointsCommand]) async throws(ServiceError) -> [GrantOutcome] {
+        let (outcomes, lastSeq) = try state.withLock { (state) throws(ServiceError) -> ([GrantOutcome], UInt64?) in
+            let now = max(clock.now(), state.lastTime)
+            var lastSeq: UInt64?
+            var ledgerFailure: LedgerError?
+            let ledger = self.ledger
+            do throws(DomainError) {
+                let outcomes = try state.domain.grantBatch(commands, now: now) { (event) throws(DomainError) -> (seq: UInt64, time: Int64) in
+                    do throws(LedgerError) {
+                        let record = try ledger.enqueue([LedgerEntry(type: event.type, data: event.ledgerData, time: now)])[0]
+                        lastSeq = record.seq
+                        return (record.seq, record.time)
+                    } catch {
+                        ledgerFailure = error
+                        throw DomainError(.forbidden, code: "ledger_unavailable", message: error.description)
+                    }
+                }
+                state.lastTime = max(state.lastTime, state.domain.lastTime)
+                return (outcomes, lastSeq)
+            } catch {
+                if let ledgerFailure { throw .ledger(ledgerFailure) }
+                throw .domain(error)
+            }
+        }
+        if let lastSeq { try await waitUntilDurable(lastSeq) }
+        return outcomes
+    }
+
+    /// Stops accepting writes, lets the ledger finish syncing what it has, and closes it.
+    public func close() {
+        ledger.close()
+    }
+
+    private static func write(_ event: DomainEvent, now: Int64, into state: inout State, ledger: Ledger) throws(ServiceError) -> CommandReceipt {
+        let record: AppendedRecord
+        do {
+            record = try ledger.enqueue([LedgerEntry(type: event.type, data: event.ledgerData, time: now)])[0]
+        } catch {
+            throw .ledger(error)
+        }
+        do {
+            try state.domain.apply(event, seq: record.seq, time: record.time)
+        } catch {
+            // Unreachable for events from `decide`; the record is in the ledger, so the
+            // service must not go on with a state that differs from it.
+            fatalError("applying a decided event failed: \(error)")
+        }
+        state.lastTime = record.time
+        return CommandReceipt(seq: record.seq, time: record.time, leafHash: record.leafHash, isReplay: false)
+    }
+
+    private func waitUntilDurable(_ seq: UInt64) async throws(ServiceError) {
+        do { try await ledger.waitUntilDurable(seq) } catch { throw .ledger(error) }
+    }
+}
