@@ -23,4 +23,7 @@ static inline const char *pc_ossl_pkey_param_group_name(void) { return OSSL_PKEY
 static inline const char *pc_ossl_pkey_param_pub_key(void) { return OSSL_PKEY_PARAM_PUB_KEY; }
 static inline const char *pc_ossl_mac_param_digest(void) { return OSSL_MAC_PARAM_DIGEST; }
 
+static inline int pc_evp_pkey_public_key_selection(void) { return EVP_PKEY_PUBLIC_KEY; }
+static inline int pc_evp_pkey_keypair_selection(void) { return EVP_PKEY_KEYPAIR; }
+
 #endif
