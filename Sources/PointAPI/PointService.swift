@@ -45,6 +45,8 @@ public final class PointService: Sendable {
         dataDirectory: String, clock: ServiceClock = .system, options: LedgerOptions = LedgerOptions(),
         log: @escaping (String) -> Void = { _ in }
     ) throws(ServiceError) -> PointService {
+        // The ledger reports a failure to create its own directory precisely; this only makes the parents.
+        try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         var domain = PointsDomain()
         var replayError: DomainError?
         let ledger: Ledger
