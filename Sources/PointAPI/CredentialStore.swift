@@ -1,0 +1,118 @@
+import Synchronization
+
+/// Why a ``CredentialStore`` change was refused.
+public enum CredentialStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A credential with this key id exists already.
+    case duplicateKeyId(String)
+    /// No credential has this key id.
+    case unknownKeyId(String)
+    /// The store holds its maximum number of credentials.
+    case full(capacity: Int)
+    /// The new secret is invalid.
+    case invalidCredential(CredentialError)
+
+    public var description: String {
+        switch self {
+        case .duplicateKeyId(let keyId): return "a credential with key id \(keyId) exists already"
+        case .unknownKeyId(let keyId): return "no credential has key id \(keyId)"
+        case .full(let capacity): return "the credential store is full (\(capacity) credentials)"
+        case .invalidCredential(let error): return error.message
+        }
+    }
+}
+
+/// The active credentials, looked up by key id; thread-safe.
+///
+/// Rotation can keep the previous secret valid for an overlap period so callers can switch
+/// without downtime. Revocation takes effect for the next request.
+public final class CredentialStore: Sendable {
+    /// Most credentials held unless configured otherwise.
+    public static let defaultCapacity = 100_000
+
+    /// Most credentials held.
+    public let capacity: Int
+
+    private struct Entry {
+        var credential: Credential
+        var previousSecret: [UInt8]?
+        /// Unix ms after which `previousSecret` is no longer accepted.
+        var previousSecretValidUntil: Int64
+    }
+
+    private let entries: Mutex<[String: Entry]>
+
+    /// A store holding `credentials` (which must have distinct key ids).
+    public init(_ credentials: [Credential] = [], capacity: Int = CredentialStore.defaultCapacity) throws(CredentialStoreError) {
+        self.capacity = max(1, capacity)
+        var initial: [String: Entry] = [:]
+        for credential in credentials {
+            guard initial[credential.keyId] == nil else { throw .duplicateKeyId(credential.keyId) }
+            guard initial.count < self.capacity else { throw .full(capacity: self.capacity) }
+            initial[credential.keyId] = Entry(credential: credential, previousSecret: nil, previousSecretValidUntil: 0)
+        }
+        entries = Mutex(initial)
+    }
+
+    /// Adds a credential with a new key id.
+    public func add(_ credential: Credential) throws(CredentialStoreError) {
+        let capacity = self.capacity
+        let failure: CredentialStoreError? = entries.withLock { entries in
+            if entries[credential.keyId] != nil { return .duplicateKeyId(credential.keyId) }
+            if entries.count >= capacity { return .full(capacity: capacity) }
+            entries[credential.keyId] = Entry(credential: credential, previousSecret: nil, previousSecretValidUntil: 0)
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// Replaces the secret of `keyId`. The old secret keeps working until `previousSecretValidUntil`
+    /// (Unix ms) when given, otherwise it stops at once. Returns the updated credential.
+    @discardableResult
+    public func rotate(keyId: String, newSecret: [UInt8], previousSecretValidUntil: Int64? = nil) throws(CredentialStoreError) -> Credential {
+        let result: Result<Credential, CredentialStoreError> = entries.withLock { entries in
+            guard var entry = entries[keyId] else { return .failure(.unknownKeyId(keyId)) }
+            let rotated: Credential
+            do throws(CredentialError) {
+                rotated = try entry.credential.replacingSecret(with: newSecret)
+            } catch {
+                return .failure(.invalidCredential(error))
+            }
+            if let previousSecretValidUntil {
+                entry.previousSecret = entry.credential.secret
+                entry.previousSecretValidUntil = previousSecretValidUntil
+            } else {
+                entry.previousSecret = nil
+                entry.previousSecretValidUntil = 0
+            }
+            entry.credential = rotated
+            entries[keyId] = entry
+            return .success(rotated)
+        }
+        return try result.get()
+    }
+
+    /// Removes `keyId`; its requests are refused as an unknown key id from now on.
+    public func revoke(keyId: String) throws(CredentialStoreError) {
+        let removed = entries.withLock { $0.removeValue(forKey: keyId) }
+        if removed == nil { throw .unknownKeyId(keyId) }
+    }
+
+    /// The active credential for `keyId`, or nil.
+    public func credential(forKeyId keyId: String) -> Credential? {
+        entries.withLock { $0[keyId]?.credential }
+    }
+
+    /// The credential for `keyId` and every secret accepted at `unixMilliseconds` (current first).
+    public func verificationSecrets(forKeyId keyId: String, at unixMilliseconds: Int64) -> (credential: Credential, secrets: [[UInt8]])? {
+        entries.withLock { entries in
+            guard let entry = entries[keyId] else { return nil }
+            if let previous = entry.previousSecret, unixMilliseconds <= entry.previousSecretValidUntil {
+                return (entry.credential, [entry.credential.secret, previous])
+            }
+            return (entry.credential, [entry.credential.secret])
+        }
+    }
+
+    /// How many credentials are active.
+    public var count: Int { entries.withLock { $0.count } }
+}

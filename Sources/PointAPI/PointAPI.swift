@@ -1,2 +1,0 @@
-/// Module placeholder; the real contents arrive with their issues.
-public enum PointAPIModule {}

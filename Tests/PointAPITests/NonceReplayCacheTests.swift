@@ -1,0 +1,69 @@
+import Testing
+@testable import PointAPI
+
+@Suite struct NonceReplayCacheTests {
+    @Test func refusesANonceSeenForTheSameKeyWithinTheWindow() throws {
+        let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
+        let cache = NonceReplayCache(window: .seconds(300), capacity: 100, shardCount: 4, clock: clock)
+        try cache.record(keyId: "a", nonce: "n1")
+        #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "n1") }
+        // Same nonce, other key: independent.
+        try cache.record(keyId: "b", nonce: "n1")
+        clock.advance(milliseconds: 299_999)
+        #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "n1") }
+        #expect(cache.contains(keyId: "a", nonce: "n1"))
+    }
+
+    @Test func forgetsNoncesOnlyAfterTheWindowPlusOneSlot() throws {
+        let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
+        let cache = NonceReplayCache(window: .seconds(80), capacity: 100, shardCount: 1, clock: clock)
+        try cache.record(keyId: "a", nonce: "n1")
+        #expect(cache.count == 1)
+        clock.advance(milliseconds: 80_000 + 10_000)   // window + window/8: certainly dropped
+        #expect(cache.count == 0)
+        try cache.record(keyId: "a", nonce: "n1")
+    }
+
+    @Test func retainUntilExtendsButIsCapped() throws {
+        let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
+        let cache = NonceReplayCache(window: .seconds(80), capacity: 100, shardCount: 1, clock: clock)
+        try cache.record(keyId: "a", nonce: "late", retainUntil: Fixture.now + 150_000)
+        try cache.record(keyId: "a", nonce: "far", retainUntil: Fixture.now + 10_000_000)
+        clock.advance(milliseconds: 140_000)
+        #expect(cache.contains(keyId: "a", nonce: "late"))
+        #expect(cache.contains(keyId: "a", nonce: "far"))
+        clock.advance(milliseconds: 40_000)   // 180 s: past 2 × window + slot
+        #expect(!cache.contains(keyId: "a", nonce: "late"))
+        #expect(!cache.contains(keyId: "a", nonce: "far"))
+    }
+
+    @Test func failsClosedWhenFullInsteadOfForgetting() throws {
+        let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
+        let cache = NonceReplayCache(window: .seconds(60), capacity: 3, shardCount: 1, clock: clock)
+        for index in 0..<3 { try cache.record(keyId: "a", nonce: "n\(index)") }
+        #expect(throws: NonceReplayError.capacityExhausted(capacity: 3)) { try cache.record(keyId: "a", nonce: "n3") }
+        // Still remembers every earlier nonce.
+        #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "n0") }
+        clock.advance(milliseconds: 70_000)
+        try cache.record(keyId: "a", nonce: "n3")
+    }
+
+    @Test func concurrentRecordersAcceptEachNonceExactlyOnce() async {
+        let cache = NonceReplayCache(window: .seconds(300), capacity: 100_000, shardCount: 8,
+                                     clock: ManualAPIClock(unixMilliseconds: Fixture.now))
+        let accepted = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var count = 0
+                    for index in 0..<2_000 where (try? cache.record(keyId: "k", nonce: "n\(index)")) != nil {
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(accepted == 2_000)
+        #expect(cache.count == 2_000)
+    }
+}

@@ -1,0 +1,180 @@
+import PointCrypto
+import PointHTTP
+import Testing
+@testable import PointAPI
+
+@Suite struct RequestAuthenticatorTests {
+    let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
+    let store: CredentialStore
+    let authenticator: RequestAuthenticator
+    let signer = RequestSigner(keyId: "1650000001", secret: Fixture.merchantSecret)
+
+    init() throws {
+        store = try CredentialStore([Fixture.merchant(), Fixture.staff(.auditor, keyId: "auditor-1")])
+        authenticator = RequestAuthenticator(
+            credentials: store,
+            replayCache: NonceReplayCache(window: .seconds(300), capacity: 1000, shardCount: 2, clock: clock),
+            clock: clock
+        )
+    }
+
+    func grantRequest(body: String = #"{"orderId":"A-1","points":100}"#) -> HTTPRequest {
+        HTTPRequest(method: .post, target: "/v1/grants", body: Array(body.utf8), remoteAddress: "127.0.0.1")
+    }
+
+    func failure(_ request: HTTPRequest) -> AuthenticationFailure? {
+        do {
+            _ = try authenticator.authenticate(request)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func acceptsACorrectlySignedRequestOnce() throws {
+        let request = signer.signing(grantRequest())
+        let credential = try authenticator.authenticate(request)
+        #expect(credential.keyId == "1650000001")
+        #expect(credential.merchantId == "merchant-a")
+        #expect(failure(request) == .replayedNonce)
+    }
+
+    @Test func acceptsSignedGetWithQueryAndTimestampNonces() throws {
+        let request = HTTPRequest(method: .get, target: "/v1/grants?status=active&limit=2")
+        try authenticator.authenticate(signer.signing(request, nonce: String(Fixture.now / 1000)))
+        try authenticator.authenticate(signer.signing(request, nonce: String(Fixture.now + 120_000)))
+        #expect(failure(signer.signing(request, nonce: String(Fixture.now / 1000))) == .replayedNonce)
+    }
+
+    @Test func aFlippedByteAnywhereIsRefused() {
+        let signed = signer.signing(grantRequest(), nonce: "0b8a3a5e-6a4f-4b1c-9d2e-3f4a5b6c7d8e")
+        // Body bytes.
+        for index in signed.body.indices {
+            var tampered = signed
+            tampered.body[index] ^= 0x01
+            #expect(failure(tampered) == .signatureMismatch)
+        }
+        // Path bytes.
+        var path = Array(signed.path.utf8)
+        for index in path.indices {
+            path[index] ^= 0x01
+            var tampered = signed
+            tampered.path = String(decoding: path, as: UTF8.self)
+            path[index] ^= 0x01
+            #expect(failure(tampered) == .signatureMismatch)
+        }
+        // Signature characters: every position, replaced by another Base64 character.
+        let signature = Array(signed.headers[RequestSignature.signatureHeader] ?? "")
+        for index in signature.indices where signature[index] != "=" {
+            var changed = signature
+            changed[index] = changed[index] == "A" ? "B" : "A"
+            var tampered = signed
+            tampered.headers.set(name: RequestSignature.signatureHeader, value: String(changed))
+            let outcome = failure(tampered)
+            #expect(outcome == .signatureMismatch || outcome == .malformedSignature)
+        }
+        // Query added to a body request changes nothing (the body is signed), but the untouched request passes.
+        #expect(failure(signed) == nil)
+    }
+
+    @Test func queryTamperingIsRefused() {
+        let signed = signer.signing(HTTPRequest(method: .get, target: "/v1/grants?limit=2"))
+        var tampered = signed
+        tampered.query = "limit=3"
+        #expect(failure(tampered) == .signatureMismatch)
+        var methodChanged = signed
+        methodChanged.method = .delete
+        methodChanged.query = nil
+        #expect(failure(methodChanged) == .signatureMismatch)
+    }
+
+    @Test func eachMissingOrRepeatedHeaderIsNamed() {
+        let signed = signer.signing(grantRequest())
+        for name in [RequestSignature.keyIdHeader, RequestSignature.nonceHeader, RequestSignature.signatureHeader] {
+            var missing = signed
+            missing.headers.remove(name: name)
+            #expect(failure(missing) == .missingHeader(name))
+            var empty = signed
+            empty.headers.set(name: name, value: "")
+            #expect(failure(empty) == .missingHeader(name))
+            var repeated = signed
+            repeated.headers.add(name: name.lowercased(), value: "x")
+            #expect(failure(repeated) == .duplicateHeader(name))
+        }
+    }
+
+    @Test func unknownAndRevokedKeysAreRefused() throws {
+        let stranger = RequestSigner(keyId: "1659999999", secret: Fixture.merchantSecret)
+        #expect(failure(stranger.signing(grantRequest())) == .unknownKeyId)
+        try store.revoke(keyId: "1650000001")
+        #expect(failure(signer.signing(grantRequest())) == .unknownKeyId)
+    }
+
+    @Test func malformedAndStaleNoncesAreRefused() {
+        #expect(failure(signer.signing(grantRequest(), nonce: "not-a-nonce")) == .malformedNonce)
+        #expect(failure(signer.signing(grantRequest(), nonce: String(Fixture.now - 300_001))) == .staleNonce)
+        #expect(failure(signer.signing(grantRequest(), nonce: String(Fixture.now + 300_001))) == .staleNonce)
+        #expect(failure(signer.signing(grantRequest(), nonce: "f81d4fae-7dec-11d0-a765-00a0c91e6bf6")) == .staleNonce)
+        #expect(failure(signer.signing(grantRequest(), nonce: String(Fixture.now - 300_000))) == nil)
+    }
+
+    @Test func malformedSignaturesAreRefused() {
+        for value in ["abc", String(repeating: "A", count: 44), "!" + String(repeating: "A", count: 43)] {
+            var request = signer.signing(grantRequest())
+            request.headers.set(name: RequestSignature.signatureHeader, value: value)
+            let outcome = failure(request)
+            #expect(outcome == .malformedSignature || outcome == .signatureMismatch)
+        }
+    }
+
+    @Test func aNonceIsRecordedOnlyAfterTheSignatureVerifies() {
+        let nonce = "0b8a3a5e-6a4f-4b1c-9d2e-3f4a5b6c7d8e"
+        let forger = RequestSigner(keyId: "1650000001", secret: Fixture.otherSecret)
+        #expect(failure(forger.signing(grantRequest(), nonce: nonce)) == .signatureMismatch)
+        #expect(failure(signer.signing(grantRequest(), nonce: nonce)) == nil)
+    }
+
+    @Test func rotationHonoursTheOverlapPeriod() throws {
+        let newSecret = Array("ffffffffffffffffffffffffffffffff".utf8)
+        try store.rotate(keyId: "1650000001", newSecret: newSecret, previousSecretValidUntil: Fixture.now + 60_000)
+        #expect(failure(signer.signing(grantRequest())) == nil)
+        let rotated = RequestSigner(keyId: "1650000001", secret: newSecret)
+        #expect(failure(rotated.signing(grantRequest())) == nil)
+        clock.advance(milliseconds: 60_001)
+        #expect(failure(signer.signing(grantRequest())) == .signatureMismatch)
+        #expect(failure(rotated.signing(grantRequest())) == nil)
+    }
+
+    @Test func aFullReplayCacheAnswers503() throws {
+        let tiny = RequestAuthenticator(
+            credentials: store,
+            replayCache: NonceReplayCache(window: .seconds(60), capacity: 1, shardCount: 1, clock: clock),
+            clock: clock
+        )
+        try tiny.authenticate(signer.signing(grantRequest()))
+        do {
+            try tiny.authenticate(signer.signing(grantRequest()))
+            Issue.record("a full cache must refuse")
+        } catch {
+            #expect(error.apiError.status.code == 503)
+            #expect(error.apiError.code == .unavailable)
+            #expect(error.apiError.headers["Retry-After"] != nil)
+        }
+    }
+
+    @Test func refusalsNeverEchoTheSecretOrTheExpectedSignature() {
+        let good = signer.signing(grantRequest(), nonce: "0b8a3a5e-6a4f-4b1c-9d2e-3f4a5b6c7d8e")
+        let expected = good.headers[RequestSignature.signatureHeader] ?? ""
+        var bad = good
+        bad.body.append(0x20)
+        guard let outcome = failure(bad) else {
+            Issue.record("tampered body accepted")
+            return
+        }
+        let text = String(decoding: outcome.apiError.body, as: UTF8.self)
+        #expect(outcome.apiError.status.code == 401)
+        #expect(!text.contains(expected))
+        #expect(!text.contains(String(decoding: Fixture.merchantSecret, as: UTF8.self)))
+        #expect(!String(describing: Fixture.merchant()).contains(String(decoding: Fixture.merchantSecret, as: UTF8.self)))
+    }
+}
