@@ -5,7 +5,7 @@ struct CommandLineOptions {
     private var flags: Set<String> = []
 
     /// Options that take no value.
-    static let booleanFlags: Set<String> = ["help", "json", "quiet", "long"]
+    static let booleanFlags: Set<String> = ["help", "json", "quiet", "long", "curl"]
 
     init(_ arguments: ArraySlice<String>) throws(UsageError) {
         var index = arguments.startIndex

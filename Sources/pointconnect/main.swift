@@ -13,6 +13,8 @@ commands:
                        durable append throughput with concurrent appenders, beside one fdatasync per record
   bench verify [--records N] [--data-dir DIR]
                        build a ledger of N records, then time a full verification
+  sign --key-id ID --secret S --method M --path P [--query Q] [--body JSON] [--curl]
+                       print the X-LINE-* signature headers for one request
   help                 this text
 """
 
@@ -28,6 +30,8 @@ func run(_ arguments: [String]) async -> Int32 {
             return try await LedgerCommand.run(options)
         case "bench":
             return try await BenchCommand.run(options)
+        case "sign":
+            return try SignCommand.run(options)
         case "help", "--help", "-h":
             print(usage)
             return 0
