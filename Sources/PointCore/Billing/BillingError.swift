@@ -21,6 +21,8 @@ public enum BillingError: Error, Sendable, Equatable, CustomStringConvertible {
     case invoiceNumbersExhausted(year: Int)
     /// A period was closed before it ended in Asia/Taipei, or out of order.
     case periodNotClosable(month: BillingMonth, reason: String)
+    /// An event's ledger time falls in a period that is already closed.
+    case periodAlreadyClosed(month: BillingMonth)
     /// An event refers to a merchant the settlement has no billing profile for.
     case unknownMerchant(merchantID: String)
     /// A finding refers to a revocation the settlement has not seen.
@@ -46,6 +48,8 @@ public enum BillingError: Error, Sendable, Equatable, CustomStringConvertible {
             return "all \(InvoiceNumber.maximumSerial) invoice numbers of \(year) have been issued"
         case .periodNotClosable(let month, let reason):
             return "period \(month) cannot be closed: \(reason)"
+        case .periodAlreadyClosed(let month):
+            return "period \(month) is closed; later events belong to the next open period"
         case .unknownMerchant(let merchantID):
             return "no billing profile for merchant \(merchantID)"
         case .unknownRevocation(let revocationID):
