@@ -42,8 +42,13 @@ public struct SettlementBook: Sendable {
     public init() {}
 
     /// Adds or updates a merchant's billing profile; it applies to periods closed from now on.
-    public mutating func setProfile(_ profile: MerchantBillingProfile) {
+    ///
+    /// - Parameter state: what the merchant's last document before this book left behind
+    ///   (carried credit, the last contract year whose fee was charged), when settlement resumes
+    ///   part-way through a merchant's history; `nil` keeps the book's own state.
+    public mutating func setProfile(_ profile: MerchantBillingProfile, resumingFrom state: MerchantBillingState? = nil) {
         profiles[profile.merchantID] = profile
+        if let state { states[profile.merchantID] = state }
     }
 
     /// The document that billed a merchant's period, once that period is closed.

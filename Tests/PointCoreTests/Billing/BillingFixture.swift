@@ -15,11 +15,15 @@ enum BillingFixture {
         month(text).startInstant + Int64(day - 1) * 86_400_000_000 + 12 * 3_600_000_000
     }
 
-    static func profile(_ merchantID: String = merchantID, start: String = "2025-06", priceTenths: Int64 = 11,
+    static func profile(_ merchantID: String = merchantID, start: String = "2025-09", priceTenths: Int64 = 11,
                         mode: BillingMode = .billable) throws -> MerchantBillingProfile {
         MerchantBillingProfile(merchantID: merchantID, taxID: taxID, merchantName: "Formosa Rewards Co.",
                                contractStart: month(start), unitPrice: try UnitPrice(tenths: priceTenths), mode: mode)
     }
+
+    /// A merchant whose first contract year's fee was already charged (contract year 0 runs
+    /// 2025-09 … 2026-08 for the default profile).
+    static let feePaidForFirstYear = MerchantBillingState(creditBalance: 0, platformFeeChargedThroughContractYear: 0, mode: .billable)
 
     /// The lines of an invoice as (type, quantity, unit price tenths, net).
     static func summary(_ invoice: Invoice?) -> [String] {
