@@ -58,8 +58,8 @@ public struct CitedDocument: Sendable, Hashable, Comparable, CustomStringConvert
         self.invoiceNumber = invoiceNumber
     }
 
-    /// `PC-2026-000012`, or `statement 2026-03` when there is no number.
-    public var description: String { invoiceNumber?.description ?? "statement \(period)" }
+    /// `PC-2026-000012`, or `period 2026-03` when there is no number.
+    public var description: String { invoiceNumber?.description ?? "period \(period)" }
 
     public static func < (left: CitedDocument, right: CitedDocument) -> Bool {
         if left.period != right.period { return left.period < right.period }
