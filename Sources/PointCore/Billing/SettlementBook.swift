@@ -37,7 +37,7 @@ public struct SettlementBook: Sendable {
     private var activity: [MerchantPeriod: PeriodActivity] = [:]
     private var revocations: [String: RevocationRecord] = [:]
     private var revocationsByPeriod: [BillingMonth: [String]] = [:]
-    private var documents: [MerchantPeriod: CitedDocument] = [:]
+    private var documents: [MerchantPeriod: (document: CitedDocument, mode: BillingMode)] = [:]
 
     public init() {}
 
@@ -53,7 +53,7 @@ public struct SettlementBook: Sendable {
 
     /// The document that billed a merchant's period, once that period is closed.
     public func document(merchantID: String, period: BillingMonth) -> CitedDocument? {
-        documents[MerchantPeriod(merchantID: merchantID, period: period)]
+        documents[MerchantPeriod(merchantID: merchantID, period: period)]?.document
     }
 
     /// A grant at ledger time `time`.
@@ -116,11 +116,18 @@ public struct SettlementBook: Sendable {
         var periodActivity: [String: PeriodActivity] = [:]
         for (key, value) in activity where key.period == period { periodActivity[key.merchantID] = value }
         let revocationIDs = revocationsByPeriod[period] ?? []
+        var revocationsBilled: [String] = []
         for revocationID in revocationIDs {
             guard let record = revocations[revocationID] else { continue }
-            let grantBilledOn = record.grantPeriod == period ? nil
-                : documents[MerchantPeriod(merchantID: record.merchantID, period: record.grantPeriod)]
-                    ?? CitedDocument(period: record.grantPeriod, invoiceNumber: nil)
+            var grantBilledOn: CitedDocument?
+            if record.grantPeriod != period {
+                let grantDocument = documents[MerchantPeriod(merchantID: record.merchantID, period: record.grantPeriod)]
+                // A grant billed on a document of another mode (a sandbox grant revoked after
+                // go-live) was never invoiced, so its revocation is not credited on an invoice.
+                if let grantDocument, grantDocument.mode != profiles[record.merchantID]?.mode { continue }
+                grantBilledOn = grantDocument?.document ?? CitedDocument(period: record.grantPeriod, invoiceNumber: nil)
+            }
+            revocationsBilled.append(revocationID)
             try periodActivity[record.merchantID, default: PeriodActivity()].recordRevocation(
                 seq: record.seq, revocationID: revocationID, points: record.points, billedUnitPriceTenths: record.unitPriceTenths,
                 grantBilledOn: grantBilledOn, hasStandingFinding: record.hasStandingFinding)
@@ -134,12 +141,13 @@ public struct SettlementBook: Sendable {
             states[merchantID] = calculation.stateAfter
             guard var invoice = calculation.invoice else { continue }
             if issue, invoice.mode == .billable { invoice.number = try numbering.next(for: period) }
-            documents[MerchantPeriod(merchantID: merchantID, period: period)] = CitedDocument(period: period, invoiceNumber: invoice.number)
+            documents[MerchantPeriod(merchantID: merchantID, period: period)] = (CitedDocument(period: period, invoiceNumber: invoice.number),
+                                                                                 invoice.mode)
             invoices.append(invoice)
         }
-        for revocationID in revocationIDs {
+        for revocationID in revocationsBilled {
             guard var record = revocations[revocationID] else { continue }
-            record.billedOn = documents[MerchantPeriod(merchantID: record.merchantID, period: period)]
+            record.billedOn = documents[MerchantPeriod(merchantID: record.merchantID, period: period)]?.document
             record.billedMode = profiles[record.merchantID]?.mode
             record.credited = !record.hasStandingFinding
             revocations[revocationID] = record
