@@ -35,7 +35,7 @@ public enum InvoiceHTML {
         </dl>
         </header>
         <section class="billto">
-        <h2>Billed to</h2>
+        <h2>\(invoice.status == .notBillableStatement ? "Statement for" : "Billed to")</h2>
         <p><strong>\(escape(invoice.merchantName))</strong><br>
         Unified Business Number \(escape(invoice.merchantTaxID))<br>
         Merchant ID \(escape(invoice.merchantID))</p>
@@ -50,7 +50,7 @@ public enum InvoiceHTML {
             html += "<tr><td>\(escape(line.type.label))"
             if !references.isEmpty { html += "<div class=\"refs\">\(escape(references))</div>" }
             html += "</td><td class=\"num\">\(escape(grouped(line.quantity)))</td>"
-            html += "<td class=\"num\">\(escape(InvoiceHTML.tenths(line.unitPriceTenths)))</td>"
+            html += "<td class=\"num\">\(escape(unitPriceText(line)))</td>"
             html += "<td class=\"num\">\(escape(grouped(line.netAmount)))</td></tr>\n"
         }
         html += """
@@ -58,7 +58,7 @@ public enum InvoiceHTML {
         <tfoot>
         <tr><th colspan="3">Subtotal (tax-exclusive, taxable)</th><td class="num">\(escape(grouped(invoice.subtotal)))</td></tr>
         <tr><th colspan="3">VAT \(BillingMoney.taxRatePercent)% (rounded half-up to whole NT$)</th><td class="num">\(escape(grouped(invoice.tax)))</td></tr>
-        <tr class="total"><th colspan="3">Total due</th><td class="num">\(escape(BillingMoney.format(invoice.total)))</td></tr>
+        <tr class="total"><th colspan="3">\(invoice.status == .notBillableStatement ? "Total (not billable)" : "Total due")</th><td class="num">\(escape(BillingMoney.format(invoice.total)))</td></tr>
         </tfoot>
         </table>
         <p class="balance">Credit balance: \(escape(BillingMoney.format(invoice.creditBalanceBefore))) before this \(invoice.status == .notBillableStatement ? "statement" : "invoice"), \(escape(BillingMoney.format(invoice.creditBalanceAfter))) carried to the next.</p>
@@ -91,6 +91,16 @@ public enum InvoiceHTML {
     static func grouped(_ amount: Int64) -> String {
         let text = BillingMoney.format(amount)
         return amount < 0 ? "-" + text.dropFirst(4) : String(text.dropFirst(3))
+    }
+
+    /// Point prices with their tenth (`1.1`); the fee and balance lines as whole NT$ (`100,000`).
+    static func unitPriceText(_ line: InvoiceLine) -> String {
+        switch line.type {
+        case .platformFee, .creditBroughtForward, .creditCarriedForward:
+            return grouped(line.unitPriceTenths / 10)
+        default:
+            return tenths(line.unitPriceTenths)
+        }
     }
 
     static func tenths(_ tenths: Int64) -> String {

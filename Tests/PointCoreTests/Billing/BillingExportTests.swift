@@ -59,6 +59,11 @@ struct BillingExportTests {
         #expect(InvoiceHTML.render(draft).contains("NOT BILLABLE"))
         if let path = ProcessInfo.processInfo.environment["BILLING_HTML_SAMPLE"] {
             try InvoiceHTML.render(invoice).write(toFile: path, atomically: true, encoding: .utf8)
+            var statement = try #require(InvoiceCalculator.calculate(profile: F.profile(start: "2026-04", mode: .sandboxStatement),
+                                                                     period: F.month("2026-04"), activity: PeriodActivity(),
+                                                                     state: .initial).invoice)
+            statement.merchantName = "Formosa Rewards Co. (sandbox)"
+            try InvoiceHTML.render(statement).write(toFile: path + ".statement.html", atomically: true, encoding: .utf8)
         }
     }
 }
