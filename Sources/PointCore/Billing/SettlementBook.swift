@@ -1,0 +1,183 @@
+/// Monthly settlement over a stream of billing events, fed in ledger order: it keeps each
+/// period's activity aggregated, remembers each revocation's billing (credited or not, on
+/// which document) so findings recorded or withdrawn after a close become adjustment lines,
+/// carries balances between invoices and numbers invoices gaplessly.
+///
+/// Replaying the same events and closes reproduces the same invoices exactly. Memory grows
+/// with merchants, periods and revocations — never with grants.
+public struct SettlementBook: Sendable {
+    /// How one revocation was (or will be) billed.
+    struct RevocationRecord: Sendable {
+        var merchantID: String
+        var seq: UInt64
+        var points: Int64
+        var unitPriceTenths: Int64
+        var period: BillingMonth
+        var grantPeriod: BillingMonth
+        var hasStandingFinding = false
+        /// Set when the revocation's period is closed.
+        var billedOn: CitedDocument?
+        var billedMode: BillingMode?
+        var credited = false
+    }
+
+    struct MerchantPeriod: Hashable {
+        var merchantID: String
+        var period: BillingMonth
+    }
+
+    /// Merchant profiles by id.
+    public private(set) var profiles: [String: MerchantBillingProfile] = [:]
+    /// What each merchant's last document left behind.
+    public private(set) var states: [String: MerchantBillingState] = [:]
+    /// The invoice number sequence.
+    public private(set) var numbering = InvoiceNumberSequence()
+    /// The last closed period, if any.
+    public private(set) var lastClosed: BillingMonth?
+    private var activity: [MerchantPeriod: PeriodActivity] = [:]
+    private var revocations: [String: RevocationRecord] = [:]
+    private var revocationsByPeriod: [BillingMonth: [String]] = [:]
+    private var documents: [MerchantPeriod: (document: CitedDocument, mode: BillingMode)] = [:]
+
+    public init() {}
+
+    /// Adds or updates a merchant's billing profile; it applies to periods closed from now on.
+    ///
+    /// - Parameter state: what the merchant's last document before this book left behind
+    ///   (carried credit, the last contract year whose fee was charged), when settlement resumes
+    ///   part-way through a merchant's history; `nil` keeps the book's own state.
+    public mutating func setProfile(_ profile: MerchantBillingProfile, resumingFrom state: MerchantBillingState? = nil) {
+        profiles[profile.merchantID] = profile
+        if let state { states[profile.merchantID] = state }
+    }
+
+    /// The document that billed a merchant's period, once that period is closed.
+    public func document(merchantID: String, period: BillingMonth) -> CitedDocument? {
+        documents[MerchantPeriod(merchantID: merchantID, period: period)]?.document
+    }
+
+    /// A grant at ledger time `time`.
+    public mutating func recordGrant(merchantID: String, seq: UInt64, orderID: String, points: Int64, at time: Int64) throws(BillingError) {
+        let key = try openPeriodKey(merchantID: merchantID, time: time)
+        try activity[key, default: PeriodActivity()].recordGrant(seq: seq, orderID: orderID, points: points)
+    }
+
+    /// A revocation under a permitted case at ledger time `time` of points from a grant made
+    /// in `grantPeriod` and billed at `billedUnitPriceTenths`.
+    public mutating func recordRevocation(merchantID: String, seq: UInt64, revocationID: String, points: Int64,
+                                          grantPeriod: BillingMonth, billedUnitPriceTenths: Int64, at time: Int64) throws(BillingError) {
+        let key = try openPeriodKey(merchantID: merchantID, time: time)
+        guard (1...BillingMoney.maximumPoints).contains(points) else { throw .pointsOutOfRange(points: points) }
+        guard UnitPrice.supportedTenths.contains(billedUnitPriceTenths) else { throw .unitPriceOutOfRange(tenths: billedUnitPriceTenths) }
+        revocations[revocationID] = RevocationRecord(merchantID: merchantID, seq: seq, points: points, unitPriceTenths: billedUnitPriceTenths,
+                                                     period: key.period, grantPeriod: grantPeriod)
+        revocationsByPeriod[key.period, default: []].append(revocationID)
+    }
+
+    /// A non-compliance finding on a revocation, recorded at ledger time `time`. After the
+    /// revocation's period closed with credit, the credit is charged back in the finding's period.
+    public mutating func recordFinding(revocationID: String, seq: UInt64, at time: Int64) throws(BillingError) {
+        try changeFinding(revocationID: revocationID, standing: true, seq: seq, time: time)
+    }
+
+    /// The withdrawal of a finding at ledger time `time`. After the revocation's period closed
+    /// without credit, the credit is given in the withdrawal's period.
+    public mutating func recordFindingWithdrawn(revocationID: String, seq: UInt64, at time: Int64) throws(BillingError) {
+        try changeFinding(revocationID: revocationID, standing: false, seq: seq, time: time)
+    }
+
+    /// Closes a period at `now`: one invoice (or statement) per merchant with something to
+    /// bill, in merchant-id order, billable ones numbered. Refused before the period has ended
+    /// in Asia/Taipei, for a period already closed, for any period but the one after the last
+    /// closed, and while an earlier period with activity is still open.
+    public mutating func close(_ period: BillingMonth, now: Int64) throws(BillingError) -> [Invoice] {
+        guard period.hasEnded(at: now) else {
+            throw .periodNotClosable(month: period, reason: "it ends at \(period.endInstant) µs (00:00 Asia/Taipei on the 1st of the next month)")
+        }
+        if let lastClosed, period <= lastClosed {
+            throw .periodNotClosable(month: period, reason: "periods up to \(lastClosed) are already closed")
+        }
+        if let lastClosed, let expected = lastClosed.next, period != expected {
+            throw .periodNotClosable(month: period, reason: "periods close in order; \(expected) is next")
+        }
+        if let earlier = activity.keys.map(\.period).filter({ $0 < period }).min() {
+            throw .periodNotClosable(month: period, reason: "the earlier period \(earlier) has activity and is still open")
+        }
+        return try settle(period, issue: true)
+    }
+
+    /// Draft invoices (and statements) for a period as if it were closed now; changes nothing.
+    public func preview(_ period: BillingMonth) throws(BillingError) -> [Invoice] {
+        var copy = self
+        return try copy.settle(period, issue: false)
+    }
+
+    private mutating func settle(_ period: BillingMonth, issue: Bool) throws(BillingError) -> [Invoice] {
+        var periodActivity: [String: PeriodActivity] = [:]
+        for (key, value) in activity where key.period == period { periodActivity[key.merchantID] = value }
+        let revocationIDs = revocationsByPeriod[period] ?? []
+        var revocationsBilled: [String] = []
+        for revocationID in revocationIDs {
+            guard let record = revocations[revocationID] else { continue }
+            var grantBilledOn: CitedDocument?
+            if record.grantPeriod != period {
+                let grantDocument = documents[MerchantPeriod(merchantID: record.merchantID, period: record.grantPeriod)]
+                // A grant billed on a document of another mode (a sandbox grant revoked after
+                // go-live) was never invoiced, so its revocation is not credited on an invoice.
+                if let grantDocument, grantDocument.mode != profiles[record.merchantID]?.mode { continue }
+                grantBilledOn = grantDocument?.document ?? CitedDocument(period: record.grantPeriod, invoiceNumber: nil)
+            }
+            revocationsBilled.append(revocationID)
+            try periodActivity[record.merchantID, default: PeriodActivity()].recordRevocation(
+                seq: record.seq, revocationID: revocationID, points: record.points, billedUnitPriceTenths: record.unitPriceTenths,
+                grantBilledOn: grantBilledOn, hasStandingFinding: record.hasStandingFinding)
+        }
+        var invoices: [Invoice] = []
+        for merchantID in profiles.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            guard let profile = profiles[merchantID] else { continue }
+            let calculation = try InvoiceCalculator.calculate(profile: profile, period: period,
+                                                              activity: periodActivity[merchantID] ?? PeriodActivity(),
+                                                              state: states[merchantID] ?? .initial)
+            states[merchantID] = calculation.stateAfter
+            guard var invoice = calculation.invoice else { continue }
+            if issue, invoice.mode == .billable { invoice.number = try numbering.next(for: period) }
+            documents[MerchantPeriod(merchantID: merchantID, period: period)] = (CitedDocument(period: period, invoiceNumber: invoice.number),
+                                                                                 invoice.mode)
+            invoices.append(invoice)
+        }
+        for revocationID in revocationsBilled {
+            guard var record = revocations[revocationID] else { continue }
+            record.billedOn = documents[MerchantPeriod(merchantID: record.merchantID, period: period)]?.document
+            record.billedMode = profiles[record.merchantID]?.mode
+            record.credited = !record.hasStandingFinding
+            revocations[revocationID] = record
+        }
+        for key in activity.keys where key.period == period { activity[key] = nil }
+        revocationsByPeriod[period] = nil
+        lastClosed = period
+        return invoices
+    }
+
+    private func openPeriodKey(merchantID: String, time: Int64) throws(BillingError) -> MerchantPeriod {
+        guard profiles[merchantID] != nil else { throw .unknownMerchant(merchantID: merchantID) }
+        let period = try BillingMonth(containingLedgerTime: time)
+        if let lastClosed, period <= lastClosed { throw .periodAlreadyClosed(month: period) }
+        return MerchantPeriod(merchantID: merchantID, period: period)
+    }
+
+    private mutating func changeFinding(revocationID: String, standing: Bool, seq: UInt64, time: Int64) throws(BillingError) {
+        guard var record = revocations[revocationID] else { throw .unknownRevocation(revocationID: revocationID) }
+        let key = try openPeriodKey(merchantID: record.merchantID, time: time)
+        guard record.hasStandingFinding != standing else { return }
+        record.hasStandingFinding = standing
+        // Only a closed revocation whose credit no longer matches its finding needs an adjustment,
+        // and only on documents of the same mode (a sandbox revocation never reaches an invoice).
+        if let billedOn = record.billedOn, record.credited == standing, record.billedMode == profiles[record.merchantID]?.mode {
+            try activity[key, default: PeriodActivity()].recordLateFinding(
+                standing ? .recorded : .withdrawn, seq: seq, revocationID: revocationID, points: record.points,
+                unitPriceTenths: record.unitPriceTenths, revocationBilledOn: billedOn)
+            record.credited = !standing
+        }
+        revocations[revocationID] = record
+    }
+}
