@@ -1,0 +1,134 @@
+import PointJSON
+import Testing
+@testable import PointAPI
+
+enum GrantReason: String, CaseIterable { case purchase, campaign }
+
+struct GrantItem: Equatable {
+    var sku: String
+    var points: Int64
+}
+
+struct GrantBody: Equatable {
+    var orderId: String
+    var points: Int64
+    var reason: GrantReason?
+    var note: String?
+    var items: [GrantItem]
+    var dryRun: Bool?
+}
+
+func readGrant(_ json: String) throws(APIError) -> GrantBody {
+    let body = try JSONObjectReader.parse(Array(json.utf8))
+    let orderId = body.requiredString("orderId", maxLength: 16, charset: .identifier)
+    let points = body.requiredInteger("points", in: 1...1_000_000)
+    let reason = body.requiredEnum("reason", as: GrantReason.self)
+    let note = body.optionalString("note", maxLength: 10)
+    let items = body.optionalArray("items", maxCount: 3) { element in
+        element.object { item in
+            GrantItem(sku: item.requiredString("sku", maxLength: 8, charset: .identifier),
+                      points: item.requiredInteger("points", in: 1...100))
+        }
+    } ?? []
+    let dryRun = body.optionalBool("dryRun")
+    try body.finish()
+    return GrantBody(orderId: orderId, points: points, reason: reason, note: note, items: items, dryRun: dryRun)
+}
+
+func details(_ json: String) -> [String: String] {
+    do {
+        _ = try readGrant(json)
+        return [:]
+    } catch {
+        #expect(error.status.code == 422)
+        #expect(error.code == .validationFailed)
+        return Dictionary(error.details.map { ($0.property, $0.message) }, uniquingKeysWith: { first, _ in first })
+    }
+}
+
+@Suite struct JSONRequestReaderTests {
+    @Test func readsAValidBody() throws {
+        let body = try readGrant(#"{"orderId":"A-1","points":100,"reason":"purchase","items":[{"sku":"x1","points":5}],"note":null}"#)
+        #expect(body == GrantBody(orderId: "A-1", points: 100, reason: .purchase, note: nil,
+                                  items: [GrantItem(sku: "x1", points: 5)], dryRun: nil))
+    }
+
+    @Test func collectsEveryProblemWithItsPath() {
+        let found = details(#"{"orderId":"A 1","points":0,"reason":"gift","note":"0123456789x","items":[{"sku":"ok","points":5},{"sku":"ok","points":500,"extra":1},"x"],"dryRun":"yes","bogus":true}"#)
+        #expect(found["orderId"] == "must contain only ASCII letters, digits, '-', '_', '.' and ':'")
+        #expect(found["points"] == "must be between 1 and 1000000")
+        #expect(found["reason"] == "must be one of: purchase, campaign")
+        #expect(found["note"] == "must be at most 10 characters")
+        #expect(found["items[1].points"] == "must be between 1 and 100")
+        #expect(found["items[1].extra"] == "is not a recognised field")
+        #expect(found["items[2]"] == "must be an object, not string")
+        #expect(found["dryRun"] == "must be true or false, not string")
+        #expect(found["bogus"] == "is not a recognised field")
+        #expect(found.count == 9)
+    }
+
+    @Test func reportsMissingAndMistypedRequiredFields() {
+        let found = details(#"{"orderId":"","points":"100"}"#)
+        #expect(found == [
+            "orderId": "must not be empty",
+            "points": "must be an integer, not string",
+            "reason": "is required",
+        ])
+        #expect(details(#"{"orderId":"A","points":1,"reason":"campaign","items":[1,2,3,4]}"#)["items"] == "must have at most 3 items")
+    }
+
+    @Test func refusesControlCharactersByDefault() {
+        #expect(details(#"{"orderId":"A","points":1,"reason":"campaign","note":"a\u0007b"}"#)["note"] == "must contain only printable characters (no control characters)")
+    }
+
+    @Test func bodiesThatAreNotJSONObjectsAre400WithTheOffset() {
+        for (text, offset) in [("{\"a\":1,}", 7), ("not json", 0), ("{\"a\":1.5}", 5)] {
+            do {
+                _ = try readGrant(text)
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.status.code == 400)
+                #expect(error.code == .malformedJSON)
+                #expect(error.message.contains("at byte \(offset)"), "\(error.message)")
+            }
+        }
+        do {
+            _ = try readGrant("[1]")
+            Issue.record("accepted an array")
+        } catch {
+            #expect(error.status.code == 400)
+            #expect(error.message.contains("must be a JSON object"))
+        }
+    }
+
+    @Test func detailsAreBounded() throws {
+        let members = (0..<500).map { "\"f\($0)\":1" }.joined(separator: ",")
+        let reader = try JSONObjectReader.parse(Array("{\(members)}".utf8))
+        do {
+            try reader.finish()
+            Issue.record("unknown fields accepted")
+        } catch {
+            #expect(error.details.count == APIError.maxRenderedDetails)
+            #expect(error.details.last?.message == "401 more problems not shown")
+            let parsed = try JSONParser.parse(error.body)
+            #expect(parsed["details"]?.arrayValue?.count == APIError.maxRenderedDetails)
+        }
+    }
+
+    @Test func customValidationAndCrossFieldRules() {
+        do {
+            let body = try JSONObjectReader.parse(Array(#"{"from":5,"to":3,"code":"abc"}"#.utf8))
+            let from = body.requiredInteger("from", in: 0...100)
+            let to = body.requiredInteger("to", in: 0...100)
+            if to < from { body.reject("to", "must not be less than from") }
+            _ = body.requiredString("code", maxLength: 8) { $0.hasPrefix("X") ? nil : "must start with X" }
+            try body.finish()
+            Issue.record("accepted")
+        } catch {
+            #expect(error.details == [
+                APIErrorDetail(property: "to", message: "must not be less than from"),
+                APIErrorDetail(property: "code", message: "must start with X"),
+            ])
+        }
+    }
+}
