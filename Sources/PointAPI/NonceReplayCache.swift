@@ -44,14 +44,14 @@ public final class NonceReplayCache: Sendable {
     private let salt: UInt64
 
     /// A cache remembering nonces for `window`, holding at most `capacity` of them.
-    /// `window` is clamped to at least one second, `capacity` and `shardCount` to at least one.
+    /// `window` is clamped to between one second and one day, `capacity` and `shardCount` to at least one.
     public init(
         window: Duration = NonceReplayCache.defaultWindow,
         capacity: Int = NonceReplayCache.defaultCapacity,
         shardCount: Int = 16,
         clock: any APIClock = SystemAPIClock()
     ) {
-        let windowMilliseconds = max(1000, window.wholeMilliseconds)
+        let windowMilliseconds = min(86_400_000, max(1000, window.wholeMilliseconds))
         let shardCount = max(1, min(shardCount, max(1, capacity)))
         self.window = .milliseconds(windowMilliseconds)
         self.windowMilliseconds = windowMilliseconds

@@ -48,6 +48,15 @@ import Testing
         try cache.record(keyId: "a", nonce: "n3")
     }
 
+    @Test func extremeWindowsAreClamped() throws {
+        let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
+        let huge = NonceReplayCache(window: .seconds(Int64.max), capacity: 10, clock: clock)
+        #expect(huge.window == .seconds(86_400))
+        try huge.record(keyId: "a", nonce: "n")
+        #expect(huge.contains(keyId: "a", nonce: "n"))
+        #expect(NonceReplayCache(window: .zero, capacity: 10, clock: clock).window == .seconds(1))
+    }
+
     @Test func concurrentRecordersAcceptEachNonceExactlyOnce() async {
         let cache = NonceReplayCache(window: .seconds(300), capacity: 100_000, shardCount: 8,
                                      clock: ManualAPIClock(unixMilliseconds: Fixture.now))
