@@ -25,3 +25,7 @@ public struct ServiceClock: Sendable {
         return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000
     }
 }
+
+extension ServiceClock: APIClock {
+    public func unixMilliseconds() -> Int64 { now() / 1_000 }
+}

@@ -47,7 +47,7 @@ public struct OpenEnvironmentCommand: Sendable, Equatable {
 }
 
 /// Suspending, reinstating or terminating a merchant.
-public enum MerchantStatusChange: String, Sendable, Equatable {
+public enum MerchantStatusChange: String, Sendable, Equatable, CaseIterable {
     case suspend, reinstate, terminate
 }
 

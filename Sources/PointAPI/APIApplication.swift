@@ -1,0 +1,225 @@
+import Foundation
+import PointCore
+import PointCrypto
+import PointHTTP
+import PointJSON
+import PointLedger
+import Synchronization
+
+/// The v1 API: authenticates every request, checks role, IP allowlist and ownership, runs the
+/// endpoint against the ``PointService``, and answers with JSON, an `X-Line-Request-Id`, and
+/// one structured log line.
+public final class APIApplication: HTTPHandler, Sendable {
+    public let service: PointService
+    public let authenticator: RequestAuthenticator
+    public let vault: CredentialVault
+    /// The deployment this service runs (named in IP refusals).
+    public let deployment: ServiceEnvironment
+    let router: Router<Endpoint>
+    let addressResolver: ClientAddressResolver
+    let jwks: JSONWebKeySet?
+    let idTokenClockSkew: Int64
+    let log: @Sendable (String) -> Void
+    private let allowlists = Mutex<[String: (sources: [String], list: IPAllowlist)]>([:])
+    private let requestCounter = Atomic<UInt64>(0)
+    private let requestPrefix: String
+
+    /// - Parameters:
+    ///   - jwks: LINE's signing keys for ES256 ID tokens (nil: only HS256 tokens, signed with
+    ///     each Login channel's secret from the vault).
+    ///   - log: receives one JSON line per request, and security events.
+    public init(service: PointService, authenticator: RequestAuthenticator, vault: CredentialVault, deployment: ServiceEnvironment,
+                trustedProxies: IPAllowlist = IPAllowlist(networks: []), jwks: JSONWebKeySet? = nil, idTokenClockSkew: Int64 = 60,
+                log: @escaping @Sendable (String) -> Void) throws {
+        var router = Router<Endpoint>()
+        for (method, pattern, endpoint) in Endpoint.table { try router.add(method, pattern, endpoint) }
+        self.router = router
+        self.service = service
+        self.authenticator = authenticator
+        self.vault = vault
+        self.deployment = deployment
+        self.addressResolver = ClientAddressResolver(trustedProxies: trustedProxies)
+        self.jwks = jwks
+        self.idTokenClockSkew = idTokenClockSkew
+        self.log = log
+        self.requestPrefix = Hex.encode(try SecureRandom.bytes(4))
+    }
+
+    /// What an endpoint sees of its request.
+    struct Context {
+        let request: HTTPRequest
+        let credential: Credential?
+        let parameters: RouteParameters
+        let requestID: String
+
+        /// The merchant the caller acts for (merchant credentials only).
+        var merchantID: String? { credential?.merchantId }
+
+        func parameter(_ name: String) -> String { parameters[name] ?? "" }
+    }
+
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let requestID = "\(requestPrefix)-\(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)"
+        var routeLabel = "unmatched"
+        var keyID = "-"
+        var response: HTTPResponse
+        do throws(APIError) {
+            let match = router.match(method: request.method, path: request.path)
+            routeLabel = match.routeLabel
+            let (endpoint, parameters) = try Self.resolved(match, method: request.method)
+            var credential: Credential?
+            if let area = endpoint.area {
+                let authenticated: Credential
+                do throws(AuthenticationFailure) { authenticated = try authenticator.authenticate(request) } catch { throw error.apiError }
+                keyID = authenticated.keyId
+                try AccessPolicy.authorize(authenticated, area: area, method: request.method)
+                if authenticated.role == .merchant { try checkSource(of: request, for: authenticated) }
+                credential = authenticated
+            }
+            response = try await dispatch(endpoint, Context(request: request, credential: credential, parameters: parameters, requestID: requestID))
+        } catch {
+            response = error.response
+        }
+        response.headers.set(name: "X-Line-Request-Id", value: requestID)
+        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
+        log(Self.logLine(requestID: requestID, keyID: keyID, method: request.method.rawValue, route: routeLabel,
+                         status: response.status.code, micros: micros, remote: request.remoteAddress))
+        return response
+    }
+
+    private static func resolved(_ match: RouteMatch<Endpoint>, method: HTTPMethod) throws(APIError) -> (Endpoint, RouteParameters) {
+        switch match {
+        case .found(let endpoint, _, let parameters): return (endpoint, parameters)
+        case .notFound: throw .notFound()
+        case .methodNotAllowed(let allowed): throw .methodNotAllowed(method, allowed: allowed)
+        case .invalidParameter(let error): throw error
+        }
+    }
+
+    /// Refuses a merchant request from outside the merchant's allowlist for its environment,
+    /// naming the address, the channel and the environment.
+    private func checkSource(of request: HTTPRequest, for credential: Credential) throws(APIError) {
+        guard let merchantID = credential.merchantId else { throw .forbiddenRole("A merchant credential needs a merchant.") }
+        let access = service.read { domain -> (environment: MerchantEnvironment, sources: [String])? in
+            guard let merchant = domain.merchant(merchantID), let environment = merchant.activeEnvironment ?? (merchant.sandbox != nil ? .sandbox : nil),
+                let access = merchant.access(environment)
+            else { return nil }
+            return (environment, access.allowedSources)
+        }
+        guard let access else {
+            throw APIError(status: .forbidden, code: APIErrorCode("merchant_not_onboarded"),
+                           message: "Merchant \(merchantID) has no environment open yet, so no source address is allowed; finish onboarding first.")
+        }
+        let list: IPAllowlist = try allowlists.withLock { (cache) throws(APIError) -> IPAllowlist in
+            if let cached = cache[merchantID], cached.sources == access.sources { return cached.list }
+            do throws(IPNetworkError) {
+                let list = try IPAllowlist(access.sources)
+                cache[merchantID] = (access.sources, list)
+                return list
+            } catch {
+                throw .unavailable("Merchant \(merchantID)'s allowlist can't be read (\(error)); ask the platform to correct it.")
+            }
+        }
+        try list.check(addressResolver.clientAddress(of: request), channelId: credential.keyId,
+                       environment: ServiceEnvironment(rawValue: access.environment.rawValue))
+    }
+
+    private func dispatch(_ endpoint: Endpoint, _ context: Context) async throws(APIError) -> HTTPResponse {
+        switch endpoint {
+        case .health: return Self.json(["status": "ok"])
+        case .ready:
+            if let reason = service.ledger.poisonReason {
+                throw .unavailable("The ledger can't take writes (\(reason)); restart the service after fixing the disk.")
+            }
+            return Self.json(["status": "ready", "ledgerSeq": .int(Int64(service.ledger.durableSeq))])
+        case .metrics: return HTTPResponse.text(metricsText())
+        case .createBinding: return try await createBinding(context)
+        case .getBinding: return try getBinding(context)
+        case .deleteBinding: return try await deleteBinding(context)
+        case .createGrant: return try await createGrant(context)
+        case .createGrantBatch: return try await createGrantBatch(context)
+        case .getGrant: return try getGrant(context)
+        case .listGrants: return try listGrants(context)
+        case .createRevocation: return try await createRevocation(context)
+        case .listScenarios: return try listScenarios(context)
+        case .submitScenario: return try await submitScenario(context)
+        case .adminListMerchants: return adminListMerchants()
+        case .adminCreateMerchant: return try await adminCreateMerchant(context)
+        case .adminGetMerchant: return try adminGetMerchant(context)
+        case .adminOpenEnvironment: return try await adminOpenEnvironment(context)
+        case .adminUpdateAllowlist: return try await adminUpdateAllowlist(context)
+        case .adminChangeStatus: return try await adminChangeStatus(context)
+        case .adminRotateCredential: return try adminRotateCredential(context)
+        case .adminListScenarios: return try adminListScenarios(context)
+        case .adminApproveScenario: return try await adminReviewScenario(context, approve: true)
+        case .adminRejectScenario: return try await adminReviewScenario(context, approve: false)
+        case .adminRecordFinding: return try await adminFinding(context, record: true)
+        case .adminWithdrawFinding: return try await adminFinding(context, record: false)
+        case .auditLedger: return try auditLedger(context)
+        case .auditLatestCheckpoint: return try auditLatestCheckpoint()
+        case .auditInclusionProof: return try auditInclusionProof(context)
+        case .auditConsistencyProof: return try auditConsistencyProof(context)
+        }
+    }
+
+    // MARK: Shared helpers
+
+    /// Runs a domain decision through the service, mapping refusals to API errors.
+    func execute(_ decide: (borrowing PointsDomain, Int64) throws(DomainError) -> Decision) async throws(APIError) -> CommandReceipt {
+        do throws(ServiceError) { return try await service.execute(decide) } catch { throw APIError(error) }
+    }
+
+    static func json(_ value: JSONValue, status: HTTPStatus = .ok, replay: Bool = false) -> HTTPResponse {
+        var response = HTTPResponse.json(CanonicalJSON.encode(value), status: status)
+        if replay { response.headers.set(name: "Idempotent-Replay", value: "true") }
+        return response
+    }
+
+    /// A write's receipt: where its record is in the ledger and how to prove it.
+    func receipt(_ receipt: CommandReceipt) -> JSONValue {
+        ProofRepresentations.receipt(seq: receipt.seq, time: receipt.time, leafHash: receipt.leafHash, ledger: service.ledger)
+    }
+
+    static func logLine(requestID: String, keyID: String, method: String, route: String, status: Int, micros: UInt64, remote: String) -> String {
+        let line: JSONValue = [
+            "requestId": .string(requestID), "keyId": .string(keyID), "method": .string(method), "route": .string(route),
+            "status": .int(Int64(status)), "latencyMicros": .int(Int64(micros)), "remote": .string(remote),
+        ]
+        return String(decoding: CanonicalJSON.encode(line), as: UTF8.self)
+    }
+
+    func metricsText() -> String {
+        "# HELP pointconnect_ledger_durable_seq Seq of the last durable ledger record.\n# TYPE pointconnect_ledger_durable_seq gauge\npointconnect_ledger_durable_seq \(service.ledger.durableSeq)\n"
+    }
+
+    /// Query parameters, one value each; a repeated parameter is refused.
+    static func query(_ request: HTTPRequest, allowed: Set<String>) throws(APIError) -> [String: String] {
+        var values: [String: String] = [:]
+        for item in request.queryItems {
+            let name = item.name
+            let value = item.value
+            guard allowed.contains(name) else {
+                throw .badRequest("Unknown query parameter \(name); accepted: \(allowed.sorted().joined(separator: ", ")).",
+                                  details: [APIErrorDetail(property: name, message: "is not a recognised query parameter")])
+            }
+            guard values[name] == nil else {
+                throw .badRequest("Query parameter \(name) is repeated; give it once.", details: [APIErrorDetail(property: name, message: "repeated")])
+            }
+            values[name] = value
+        }
+        return values
+    }
+
+    static func integer(_ text: String?, _ name: String, in range: ClosedRange<Int64>, default defaultValue: Int64? = nil) throws(APIError) -> Int64 {
+        guard let text else {
+            if let defaultValue { return defaultValue }
+            throw .badRequest("Query parameter \(name) is required.", details: [APIErrorDetail(property: name, message: "is required")])
+        }
+        guard let value = Int64(text), range.contains(value) else {
+            throw .badRequest("Query parameter \(name) must be an integer from \(range.lowerBound) to \(range.upperBound).",
+                              details: [APIErrorDetail(property: name, message: "must be an integer from \(range.lowerBound) to \(range.upperBound)")])
+        }
+        return value
+    }
+}

@@ -1,0 +1,209 @@
+import PointCore
+import PointCrypto
+import PointHTTP
+import PointJSON
+
+/// `/v1/admin/…`: onboarding, scenario review, compliance findings, credential rotation.
+extension APIApplication {
+    func adminListMerchants() -> HTTPResponse {
+        let merchants = service.read { $0.allMerchants }
+        return Self.json(["merchants": .array(merchants.map(DomainRepresentations.merchant))])
+    }
+
+    func adminGetMerchant(_ context: Context) throws(APIError) -> HTTPResponse {
+        guard let merchant = service.read({ $0.merchant(context.parameter("merchantId")) }) else {
+            throw .notFound("No merchant \(context.parameter("merchantId")).")
+        }
+        return Self.json(["merchant": DomainRepresentations.merchant(merchant)])
+    }
+
+    /// Registers a merchant and issues its API credential (key id = its POINT Connect channel
+    /// ID). The secret is shown once, here; it is kept in the vault, never in the ledger.
+    func adminCreateMerchant(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let body = try JSONObjectReader.parse(context.request.body)
+        let command = RegisterMerchantCommand(
+            merchantID: body.requiredString("merchantId", maxLength: 10, charset: .digits),
+            name: body.requiredString("name", maxLength: PointsDomain.maxNameLength),
+            taxID: body.requiredString("taxId", maxLength: 8, charset: .digits),
+            appliedOn: body.requiredString("appliedOn", maxLength: 10),
+            contractStartDate: body.requiredString("contractStartDate", maxLength: 10),
+            unitPriceTenths: body.optionalInteger("unitPriceTenths", in: 1...1_000).map { Int($0) })
+        try body.finish()
+        let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(command) }
+        let secret = try issueCredential(merchantID: command.merchantID)
+        guard let merchant = service.read({ $0.merchant(command.merchantID) }) else { throw .notFound() }
+        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt),
+                          "credential": ["keyId": .string(command.merchantID), "secret": .string(secret)]], status: .created)
+    }
+
+    private func issueCredential(merchantID: String) throws(APIError) -> String {
+        do {
+            let secret = try CredentialVault.newSecret()
+            let credential = try Credential(keyId: merchantID, secret: Array(secret.utf8), role: .merchant, merchantId: merchantID, environment: deployment)
+            try vault.store(CredentialVault.StoredCredential(keyID: merchantID, secret: secret, role: .merchant, merchantID: merchantID))
+            if authenticator.credentials.credential(forKeyId: merchantID) == nil {
+                try authenticator.credentials.add(credential)
+            } else {
+                _ = try authenticator.credentials.rotate(keyId: merchantID, newSecret: Array(secret.utf8))
+            }
+            return secret
+        } catch {
+            throw .unavailable("The merchant is registered but its credential could not be stored (\(error)); rotate the credential to issue one.")
+        }
+    }
+
+    func adminOpenEnvironment(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = context.parameter("merchantId")
+        guard let environment = MerchantEnvironment(rawValue: context.parameter("environment")) else {
+            throw .notFound("Environments are sandbox and production.")
+        }
+        let body = try JSONObjectReader.parse(context.request.body)
+        let officialAccountID = body.requiredString("officialAccountId", maxLength: 21)
+        let loginChannelID = body.requiredString("loginChannelId", maxLength: 10, charset: .digits)
+        let linkedLoginChannelID = body.requiredString("linkedLoginChannelId", maxLength: 10, charset: .digits)
+        let loginChannelSecret = body.optionalString("loginChannelSecret", maxLength: 128)
+        let sources = body.requiredArray("allowedSources", maxCount: EnvironmentAccess.maxAllowedSources) { $0.string(maxLength: 49) }
+        let eligibility = body.optionalObject("eligibility") { eligibility -> ProductionEligibility? in
+            switch eligibility.requiredString("kind", maxLength: 32) {
+            case "messaging_spend":
+                let months = eligibility.requiredArray("months", maxCount: 12) { item in
+                    item.object { month in
+                        MonthlySpend(month: month.requiredString("month", maxLength: 7), amount: Int(month.requiredInteger("amount", in: 0...1_000_000_000_000)))
+                    }
+                }
+                return .messagingSpend(months)
+            case "special_approval":
+                return .specialApproval(reference: eligibility.requiredString("reference", maxLength: 64),
+                                        approvedBy: eligibility.requiredString("approvedBy", maxLength: PointsDomain.maxNameLength))
+            default:
+                eligibility.reject("kind", "must be messaging_spend or special_approval")
+                return nil
+            }
+        } ?? nil
+        try body.finish()
+        let command = OpenEnvironmentCommand(merchantID: merchantID, environment: environment, officialAccountID: officialAccountID,
+                                             loginChannelID: loginChannelID, linkedLoginChannelID: linkedLoginChannelID,
+                                             allowedSources: sources, eligibility: eligibility)
+        try Self.checkAllowlist(sources)
+        let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(command) }
+        if let loginChannelSecret {
+            do { try vault.storeLoginChannelSecret(loginChannelSecret, channelID: loginChannelID) } catch {
+                throw .unavailable("The environment is open but the LINE Login channel secret could not be stored (\(error)); send it again.")
+            }
+        }
+        guard let merchant = service.read({ $0.merchant(merchantID) }) else { throw .notFound() }
+        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt)], status: .created)
+    }
+
+    /// Parses allowlist entries exactly (the domain checks only their shape).
+    static func checkAllowlist(_ sources: [String]) throws(APIError) {
+        do throws(IPNetworkError) { _ = try IPAllowlist(sources) } catch {
+            throw APIError.validationFailed([APIErrorDetail(property: "allowedSources", message: error.description)])
+        }
+    }
+
+    func adminUpdateAllowlist(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = context.parameter("merchantId")
+        guard let environment = MerchantEnvironment(rawValue: context.parameter("environment")) else {
+            throw .notFound("Environments are sandbox and production.")
+        }
+        let body = try JSONObjectReader.parse(context.request.body)
+        let sources = body.requiredArray("allowedSources", maxCount: EnvironmentAccess.maxAllowedSources) { $0.string(maxLength: 49) }
+        try body.finish()
+        try Self.checkAllowlist(sources)
+        let receipt = try await execute { domain, _ throws(DomainError) in
+            try domain.decide(merchantID: merchantID, environment: environment, allowedSources: sources)
+        }
+        guard let merchant = service.read({ $0.merchant(merchantID) }) else { throw .notFound() }
+        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt)])
+    }
+
+    func adminChangeStatus(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = context.parameter("merchantId")
+        let body = try JSONObjectReader.parse(context.request.body)
+        let action = body.requiredEnum("action", as: MerchantStatusChange.self)
+        let reason = body.requiredString("reason", maxLength: PointsDomain.maxNoteLength)
+        try body.finish()
+        guard let action else { throw .validationFailed([APIErrorDetail(property: "action", message: "must be suspend, reinstate or terminate")]) }
+        let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(merchantID: merchantID, statusChange: action, note: reason) }
+        guard let merchant = service.read({ $0.merchant(merchantID) }) else { throw .notFound() }
+        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt)])
+    }
+
+    /// Issues a new secret for a merchant's key id; the previous secret keeps working for 24
+    /// hours so the merchant can deploy the new one.
+    func adminRotateCredential(_ context: Context) throws(APIError) -> HTTPResponse {
+        let merchantID = context.parameter("merchantId")
+        guard service.read({ $0.merchant(merchantID) }) != nil else { throw .notFound("No merchant \(merchantID).") }
+        let graceMillis: Int64 = 24 * 3_600_000
+        let validUntil = service.clock.now() / 1_000 + graceMillis
+        do {
+            let secret = try CredentialVault.newSecret()
+            try vault.store(CredentialVault.StoredCredential(keyID: merchantID, secret: secret, role: .merchant, merchantID: merchantID))
+            if authenticator.credentials.credential(forKeyId: merchantID) == nil {
+                try authenticator.credentials.add(Credential(keyId: merchantID, secret: Array(secret.utf8), role: .merchant, merchantId: merchantID, environment: deployment))
+            } else {
+                _ = try authenticator.credentials.rotate(keyId: merchantID, newSecret: Array(secret.utf8), previousSecretValidUntil: validUntil)
+            }
+            return Self.json(["keyId": .string(merchantID), "secret": .string(secret),
+                              "previousSecretValidUntil": .string(CivilTime.formatUTC(validUntil * 1_000))])
+        } catch {
+            throw .unavailable("The credential could not be rotated (\(error)); nothing changed, try again.")
+        }
+    }
+
+    func adminListScenarios(_ context: Context) throws(APIError) -> HTTPResponse {
+        let query = try Self.query(context.request, allowed: ["status", "merchantId"])
+        var status: ScenarioStatus?
+        if let text = query["status"] {
+            guard let parsed = ScenarioStatus(rawValue: text) else {
+                throw .badRequest("status must be submitted, approved or rejected.", details: [APIErrorDetail(property: "status", message: "unknown status")])
+            }
+            status = parsed
+        }
+        let scenarios = service.read { domain in
+            domain.allMerchants.filter { query["merchantId"] == nil || $0.id == query["merchantId"] }
+                .flatMap { domain.scenarios(merchantID: $0.id) }
+                .filter { status == nil || $0.status == status }
+        }
+        return Self.json(["scenarios": .array(scenarios.map(DomainRepresentations.scenario))])
+    }
+
+    func adminReviewScenario(_ context: Context, approve: Bool) async throws(APIError) -> HTTPResponse {
+        let scenarioID = context.parameter("scenarioId")
+        let body = try JSONObjectReader.parse(context.request.body)
+        let note = body.requiredString(approve ? "note" : "reason", maxLength: PointsDomain.maxNoteLength)
+        try body.finish()
+        let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(reviewOf: scenarioID, approve: approve, note: note) }
+        guard let scenario = service.read({ $0.scenario(scenarioID) }) else { throw .notFound() }
+        return Self.json(["scenario": DomainRepresentations.scenario(scenario), "receipt": self.receipt(receipt)])
+    }
+
+    /// POST records a non-compliance finding (body: merchantId, note); DELETE withdraws it
+    /// (query: merchantId, note).
+    func adminFinding(_ context: Context, record: Bool) async throws(APIError) -> HTTPResponse {
+        let revocationID = context.parameter("revocationId")
+        let merchantID: String
+        let note: String
+        if record {
+            let body = try JSONObjectReader.parse(context.request.body)
+            merchantID = body.requiredString("merchantId", maxLength: 10, charset: .digits)
+            note = body.requiredString("note", maxLength: PointsDomain.maxNoteLength)
+            try body.finish()
+        } else {
+            let query = try Self.query(context.request, allowed: ["merchantId", "note"])
+            guard let givenMerchant = query["merchantId"], let givenNote = query["note"], !givenNote.isEmpty else {
+                throw .badRequest("Withdrawing a finding needs the merchantId and a note in the query string.",
+                                  details: [APIErrorDetail(property: "merchantId", message: "is required"), APIErrorDetail(property: "note", message: "is required")])
+            }
+            merchantID = givenMerchant
+            note = givenNote
+        }
+        let receipt = try await execute { domain, _ throws(DomainError) in
+            try domain.decide(finding: revocationID, merchantID: merchantID, record: record, note: note)
+        }
+        guard let revocation = service.read({ $0.revocation(merchantID: merchantID, revocationID: revocationID) }) else { throw .notFound() }
+        return Self.json(["revocation": DomainRepresentations.revocation(revocation), "receipt": self.receipt(receipt)],
+                         status: record ? .created : .ok)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import PointCrypto
+
+/// The service's secrets on disk: API credentials and LINE Login channel secrets, in
+/// `DATA/keys/credentials.json` (mode 0600). They never enter the ledger. Every change rewrites
+/// the file atomically (temporary file, fsync, rename, directory fsync).
+public final class CredentialVault: @unchecked Sendable {
+    /// One stored API credential.
+    public struct StoredCredential: Sendable, Equatable {
+        public var keyID: String
+        public var secret: String
+        public var role: CallerRole
+        public var merchantID: String?
+    }
+
+    private let lock = NSLock()
+    private let path: String
+    private var credentials: [String: StoredCredential] = [:]
+    private var loginSecrets: [String: String] = [:]
+
+    /// Most entries the vault holds.
+    public static let maxEntries = 100_000
+
+    /// Opens (or starts) the vault file at `path`.
+    public init(path: String) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let document = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CredentialVaultError("\(path) is not a JSON object")
+        }
+        for (index, entry) in (document["credentials"] as? [[String: Any]] ?? []).enumerated() {
+            guard let keyID = entry["keyId"] as? String, let secret = entry["secret"] as? String,
+                let roleName = entry["role"] as? String, let role = CallerRole(rawValue: roleName)
+            else { throw CredentialVaultError("\(path): credentials[\(index)] needs keyId, secret and role") }
+            credentials[keyID] = StoredCredential(keyID: keyID, secret: secret, role: role, merchantID: entry["merchantId"] as? String)
+        }
+        for (channel, secret) in document["loginChannelSecrets"] as? [String: String] ?? [:] { loginSecrets[channel] = secret }
+    }
+
+    public var allCredentials: [StoredCredential] { lock.withLock { credentials.values.sorted { $0.keyID < $1.keyID } } }
+
+    public func loginChannelSecret(_ channelID: String) -> String? { lock.withLock { loginSecrets[channelID] } }
+
+    public var allLoginChannelSecrets: [String: String] { lock.withLock { loginSecrets } }
+
+    /// Stores (or replaces) a credential and writes the file.
+    public func store(_ credential: StoredCredential) throws {
+        try lock.withLock {
+            guard credentials.count < Self.maxEntries || credentials[credential.keyID] != nil else {
+                throw CredentialVaultError("the vault holds its maximum of \(Self.maxEntries) credentials")
+            }
+            credentials[credential.keyID] = credential
+            try write()
+        }
+    }
+
+    /// Stores a LINE Login channel secret and writes the file.
+    public func storeLoginChannelSecret(_ secret: String, channelID: String) throws {
+        try lock.withLock {
+            loginSecrets[channelID] = secret
+            try write()
+        }
+    }
+
+    /// A fresh random secret: 32 bytes, base64url.
+    public static func newSecret() throws -> String {
+        Base64.encodeURL(try SecureRandom.bytes(32))
+    }
+
+    private func write() throws {
+        let document: [String: Any] = [
+            "credentials": credentials.values.sorted { $0.keyID < $1.keyID }.map { credential -> [String: Any] in
+                var entry: [String: Any] = ["keyId": credential.keyID, "secret": credential.secret, "role": credential.role.rawValue]
+                if let merchantID = credential.merchantID { entry["merchantId"] = merchantID }
+                return entry
+            },
+            "loginChannelSecrets": loginSecrets,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let temporary = path + ".tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard descriptor >= 0 else { throw CredentialVaultError("can't write \(temporary): errno \(errno)") }
+        let written = data.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor)
+        close(descriptor)
+        guard written == data.count, synced == 0 else { throw CredentialVaultError("writing \(temporary) failed: errno \(errno)") }
+        guard rename(temporary, path) == 0 else { throw CredentialVaultError("renaming \(temporary) failed: errno \(errno)") }
+        let directoryDescriptor = open(directory, O_RDONLY)
+        if directoryDescriptor >= 0 {
+            _ = fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+}
+
+/// Why the credential vault could not be read or written.
+public struct CredentialVaultError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

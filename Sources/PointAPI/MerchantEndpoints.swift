@@ -1,0 +1,252 @@
+import PointCore
+import PointCrypto
+import PointHTTP
+import PointJSON
+
+/// `/v1/bindings`, `/v1/grants`, `/v1/scenarios`: a merchant's own data.
+extension APIApplication {
+    static let identifierMax = Identifiers.maxExternalIDLength
+
+    func merchantID(_ context: Context) throws(APIError) -> String {
+        guard let merchantID = context.merchantID else { throw .forbiddenRole("Only merchant credentials act on merchant data.") }
+        return merchantID
+    }
+
+    // MARK: Bindings
+
+    func createBinding(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        let body = try JSONObjectReader.parse(context.request.body)
+        let memberID = body.requiredString("memberId", maxLength: Self.identifierMax)
+        let idToken = body.requiredString("idToken", maxLength: JSONWebToken.maxTokenBytes, charset: .compactJWS)
+        let nonce = body.optionalString("nonce", maxLength: 256)
+        try body.finish()
+        guard let loginChannel = service.read({ $0.loginChannelID(merchantID: merchantID) }) else {
+            throw APIError(status: .forbidden, code: APIErrorCode("merchant_not_onboarded"),
+                           message: "Merchant \(merchantID) has no active environment with a LINE Login channel; users can't be bound yet.")
+        }
+        let verifier = try idTokenVerifier(loginChannel)
+        let claims: LineIDTokenClaims
+        do throws(LineIDTokenError) {
+            claims = try verifier.verify(idToken, expectedNonce: nonce, now: service.clock.now() / 1_000_000)
+        } catch {
+            throw APIError(status: .unprocessableContent, code: APIErrorCode(error.code), message: error.message,
+                           details: [APIErrorDetail(property: "idToken", message: error.message)])
+        }
+        let login = VerifiedLineLogin(lineUserID: claims.subject, audience: claims.audience)
+        let receipt: CommandReceipt
+        do throws(APIError) {
+            receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(bind: memberID, merchantID: merchantID, login: login) }
+        } catch where error.code.rawValue == "line_user_bound_to_other_member" {
+            log(String(decoding: CanonicalJSON.encode([
+                "event": "fraud_signal", "kind": "line_user_bound_to_other_member", "requestId": .string(context.requestID),
+                "merchantId": .string(merchantID), "memberId": .string(memberID),
+            ]), as: UTF8.self))
+            throw error
+        }
+        guard let binding = service.read({ $0.binding(merchantID: merchantID, memberID: memberID) }) else { throw .notFound() }
+        return Self.json(["binding": DomainRepresentations.binding(binding), "receipt": self.receipt(receipt)],
+                         status: receipt.isReplay ? .ok : .created, replay: receipt.isReplay)
+    }
+
+    func idTokenVerifier(_ loginChannel: String) throws(APIError) -> LineIDTokenVerifier {
+        let secret = vault.loginChannelSecret(loginChannel).map { Array($0.utf8) }
+        do throws(CryptoError) {
+            return try LineIDTokenVerifier(channelID: loginChannel, channelSecret: secret, keySet: jwks, clockSkewSeconds: idTokenClockSkew)
+        } catch {
+            throw .unavailable("ID tokens for LINE Login channel \(loginChannel) can't be verified: no channel secret or JWKS is configured. Ask the platform to register the channel secret.")
+        }
+    }
+
+    func getBinding(_ context: Context) throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        guard let binding = service.read({ $0.binding(merchantID: merchantID, memberID: context.parameter("memberId")) }) else {
+            throw .notFound("Member \(context.parameter("memberId")) is not bound to a LINE user.")
+        }
+        return Self.json(["binding": DomainRepresentations.binding(binding)])
+    }
+
+    func deleteBinding(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        let memberID = context.parameter("memberId")
+        let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(unbind: memberID, merchantID: merchantID) }
+        return Self.json(["memberId": .string(memberID), "unbound": true, "receipt": self.receipt(receipt)])
+    }
+
+    // MARK: Grants
+
+    /// Reads one grant object (the body of POST /v1/grants, or an item of a batch).
+    static func readGrant(_ body: JSONObjectReader, merchantID: String) -> GrantPointsCommand {
+        let orderID = body.requiredString("orderId", maxLength: identifierMax)
+        let memberID = body.optionalString("memberId", maxLength: identifierMax)
+        let lineUserID = body.optionalString("lineUserId", maxLength: 33)
+        let scenarioID = body.requiredString("scenarioId", maxLength: identifierMax)
+        let points = body.requiredInteger("points", in: 1...Int64(PointsDomain.Limits().maxPointsPerGrant))
+        let recipient: GrantRecipient
+        switch (memberID, lineUserID) {
+        case (let member?, nil): recipient = .member(member)
+        case (nil, let lineUser?): recipient = .lineUser(lineUser)
+        case (.some, .some):
+            body.reject("lineUserId", "give memberId or lineUserId, not both")
+            recipient = .member("")
+        case (nil, nil):
+            body.reject("memberId", "memberId or lineUserId is required")
+            recipient = .member("")
+        }
+        return GrantPointsCommand(merchantID: merchantID, orderID: orderID, recipient: recipient, scenarioID: scenarioID, points: Int(points))
+    }
+
+    func createGrant(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        let body = try JSONObjectReader.parse(context.request.body)
+        let command = Self.readGrant(body, merchantID: merchantID)
+        try body.finish()
+        let receipt = try await execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }
+        guard let grant = service.read({ $0.grant(merchantID: merchantID, orderID: command.orderID) }) else { throw .notFound() }
+        var written = receipt
+        if receipt.isReplay { written = CommandReceipt(seq: grant.seq, time: grant.grantedAt, leafHash: nil, isReplay: true) }
+        return Self.json(["grant": DomainRepresentations.grant(grant), "replay": .bool(receipt.isReplay), "receipt": self.receipt(written)],
+                         status: receipt.isReplay ? .ok : .created, replay: receipt.isReplay)
+    }
+
+    func createGrantBatch(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        let body = try JSONObjectReader.parse(context.request.body)
+        let commands = body.requiredArray("grants", maxCount: PointsDomain.maxBatchGrants) { item in
+            item.object { Self.readGrant($0, merchantID: merchantID) }
+        }
+        try body.finish()
+        let outcomes: [GrantOutcome]
+        do throws(ServiceError) { outcomes = try await service.grantBatch(commands) } catch { throw APIError(error) }
+        var results: [JSONValue] = []
+        results.reserveCapacity(outcomes.count)
+        var lastSeq: UInt64 = 0
+        for (index, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .granted(let grant):
+                lastSeq = max(lastSeq, grant.seq)
+                results.append(["index": .int(Int64(index)), "status": "granted", "grant": DomainRepresentations.grant(grant)])
+            case .replayed(let grant):
+                results.append(["index": .int(Int64(index)), "status": "replayed", "grant": DomainRepresentations.grant(grant)])
+            case .refused(let error):
+                let apiError = APIError(error)
+                results.append(["index": .int(Int64(index)), "status": "refused", "error": [
+                    "code": .string(apiError.code.rawValue), "message": .string(apiError.message),
+                    "details": .array(apiError.details.map { ["property": .string($0.property), "message": .string($0.message)] }),
+                ]])
+            }
+        }
+        let granted = outcomes.filter { if case .granted = $0 { return true } else { return false } }.count
+        return Self.json(["results": .array(results), "granted": .int(Int64(granted)), "durableThroughSeq": .int(Int64(lastSeq))])
+    }
+
+    func getGrant(_ context: Context) throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        let orderID = context.parameter("orderId")
+        let found = service.read { domain -> (Grant, [Revocation])? in
+            guard let grant = domain.grant(merchantID: merchantID, orderID: orderID) else { return nil }
+            return (grant, domain.revocations(merchantID: merchantID, orderID: orderID))
+        }
+        guard let (grant, revocations) = found else { throw .notFound("No grant with orderId \(orderID).") }
+        return Self.json(["grant": DomainRepresentations.grant(grant), "revocations": .array(revocations.map(DomainRepresentations.revocation)),
+                          "receipt": ProofRepresentations.receipt(seq: grant.seq, time: grant.grantedAt, leafHash: nil, ledger: service.ledger)])
+    }
+
+    func listGrants(_ context: Context) throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        let query = try Self.query(context.request, allowed: ["memberId", "lineUserId", "scenarioId", "from", "until", "cursor", "limit"])
+        func time(_ name: String) throws(APIError) -> Int64? {
+            guard let text = query[name] else { return nil }
+            guard let micros = CivilTime.parseRFC3339(text) else {
+                throw .badRequest("Query parameter \(name) must be an RFC 3339 time with offset, like 2026-11-01T00:00:00+08:00.",
+                                  details: [APIErrorDetail(property: name, message: "must be an RFC 3339 time")])
+            }
+            return micros
+        }
+        let filter = PointsDomain.GrantFilter(memberID: query["memberId"], lineUserID: query["lineUserId"], scenarioID: query["scenarioId"],
+                                              from: try time("from"), until: try time("until"))
+        let cursor = query["cursor"] == nil ? nil : UInt64(try Self.integer(query["cursor"], "cursor", in: 0...Int64.max))
+        let limit = Int(try Self.integer(query["limit"], "limit", in: 1...Int64(PointsDomain.maxPageSize), default: 100))
+        let page = service.read { $0.grants(merchantID: merchantID, filter: filter, after: cursor, limit: limit) }
+        return Self.json(["grants": .array(page.grants.map(DomainRepresentations.grant)),
+                          "nextCursor": page.next.map { .string(String($0)) } ?? .null])
+    }
+
+    // MARK: Revocations
+
+    func createRevocation(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        let orderID = context.parameter("orderId")
+        let body = try JSONObjectReader.parse(context.request.body)
+        let revocationID = body.requiredString("revocationId", maxLength: Self.identifierMax)
+        let points = body.requiredInteger("points", in: 1...Int64(PointsDomain.Limits().maxPointsPerGrant))
+        let reason = body.requiredString("reason", maxLength: 64)
+        let evidence = body.optionalObject("evidence") { evidence in
+            RevocationEvidenceInput(
+                notifiedAt: evidence.optionalString("notifiedAt", maxLength: 40),
+                channel: evidence.optionalString("channel", maxLength: 32),
+                message: evidence.optionalString("message", maxLength: PointsDomain.maxEvidenceTextLength),
+                fraudKind: evidence.optionalString("fraudKind", maxLength: 32),
+                caseReference: evidence.optionalString("caseReference", maxLength: Self.identifierMax),
+                description: evidence.optionalString("description", maxLength: PointsDomain.maxEvidenceTextLength),
+                cancellation: evidence.optionalString("cancellation", maxLength: 32),
+                transactionReference: evidence.optionalString("transactionReference", maxLength: Self.identifierMax))
+        } ?? RevocationEvidenceInput()
+        try body.finish()
+        let command = RevokePointsCommand(merchantID: merchantID, orderID: orderID, revocationID: revocationID, points: Int(points),
+                                          reason: reason, evidence: evidence)
+        let receipt = try await execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }
+        let found = service.read { domain -> (Revocation, Grant)? in
+            guard let revocation = domain.revocation(merchantID: merchantID, revocationID: revocationID),
+                let grant = domain.grant(merchantID: merchantID, orderID: revocation.orderID)
+            else { return nil }
+            return (revocation, grant)
+        }
+        guard let (revocation, grant) = found else { throw .notFound() }
+        let written = receipt.isReplay ? CommandReceipt(seq: revocation.seq, time: revocation.revokedAt, leafHash: nil, isReplay: true) : receipt
+        return Self.json(["revocation": DomainRepresentations.revocation(revocation), "grant": DomainRepresentations.grant(grant),
+                          "replay": .bool(receipt.isReplay), "receipt": self.receipt(written)],
+                         status: receipt.isReplay ? .ok : .created, replay: receipt.isReplay)
+    }
+
+    // MARK: Scenarios
+
+    func listScenarios(_ context: Context) throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        _ = try Self.query(context.request, allowed: [])
+        let scenarios = service.read { $0.scenarios(merchantID: merchantID) }
+        return Self.json(["scenarios": .array(scenarios.map(DomainRepresentations.scenario))])
+    }
+
+    func submitScenario(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        let body = try JSONObjectReader.parse(context.request.body)
+        let command = SubmitScenarioCommand(
+            merchantID: merchantID, title: body.requiredString("title", maxLength: PointsDomain.maxTitleLength),
+            purpose: body.requiredString("purpose", maxLength: 64),
+            description: body.requiredString("description", maxLength: PointsDomain.maxDescriptionLength),
+            grantConditions: body.requiredString("grantConditions", maxLength: PointsDomain.maxDescriptionLength),
+            purchaseChannels: body.optionalArray("purchaseChannels", maxCount: 8) { $0.string(maxLength: 32) } ?? [],
+            campaignRules: body.optionalArray("campaignRules", maxCount: PointsDomain.maxCampaignRules) { item in
+                item.object { rule in
+                    SubmitScenarioCommand.Rule(kind: rule.requiredString("kind", maxLength: 32),
+                                               text: rule.requiredString("text", maxLength: PointsDomain.maxDescriptionLength))
+                }
+            } ?? [],
+            caps: body.optionalObject("caps") { caps in
+                ScenarioCaps(maxPointsPerGrant: caps.optionalInteger("maxPointsPerGrant", in: 1...Int64(Int32.max)).map { Int($0) },
+                             maxPointsPerUserPerMonth: caps.optionalInteger("maxPointsPerUserPerMonth", in: 1...Int64(Int32.max)).map { Int($0) },
+                             totalBudget: caps.optionalInteger("totalBudget", in: 1...Int64(Int32.max) * 1_000).map { Int($0) })
+            } ?? ScenarioCaps(),
+            activeFrom: body.requiredString("activeFrom", maxLength: 40), activeUntil: body.requiredString("activeUntil", maxLength: 40))
+        try body.finish()
+        var scenarioID: String?
+        let receipt = try await execute { domain, _ throws(DomainError) in
+            let decision = try domain.decide(command)
+            if case .scenarioSubmitted(let submitted)? = decision.event { scenarioID = submitted.scenarioID }
+            return decision
+        }
+        guard let scenarioID, let scenario = service.read({ $0.scenario(scenarioID) }) else { throw .notFound() }
+        return Self.json(["scenario": DomainRepresentations.scenario(scenario), "receipt": self.receipt(receipt)], status: .created)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import PointAPI
+import PointCore
+import PointCrypto
+import PointHTTP
+import PointJSON
+import Synchronization
+
+/// Drives the API in process — no sockets — with signed requests, on a sandbox seeded from
+/// `sandbox/sandbox.json` and a clock that starts at 2026-10-15T10:00:00+08:00.
+final class APIHarness: Sendable {
+    let application: APIApplication
+    let defaults: SandboxDefaults
+    let directory: String
+    static let start = CivilTime.parseRFC3339("2026-10-15T10:00:00+08:00") ?? 0
+
+    init() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        defaults = try SandboxDefaults(json: Array(try Data(contentsOf: root.appendingPathComponent("sandbox/sandbox.json"))))
+        directory = NSTemporaryDirectory() + "api-harness-\(UUID().uuidString)"
+        let box = LogBox()
+        application = try await ServiceAssembly.sandbox(dataDirectory: directory, defaults: defaults, clock: .starting(at: Self.start)) { line in
+            box.append(line)
+        }
+        self.box = box
+    }
+
+    private let box: LogBox
+
+    var logs: [String] { box.lines }
+
+    func close() {
+        application.service.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    var merchantA: SandboxDefaults.MerchantDefaults { defaults.merchants[0] }
+    var merchantB: SandboxDefaults.MerchantDefaults { defaults.merchants[1] }
+
+    func staff(_ role: String) -> (String, String) {
+        let key = defaults.staff.first { $0.role == role }
+        return (key?.keyID ?? "", key?.secret ?? "")
+    }
+
+    struct Reply {
+        let status: Int
+        let body: JSONValue
+        let headers: HTTPHeaders
+        var code: String? { body["code"]?.stringValue }
+    }
+
+    /// Sends a request signed with `key`/`secret` (unsigned when key is nil).
+    func send(_ method: HTTPMethod, _ target: String, json: JSONValue? = nil, raw: [UInt8]? = nil, key: String?, secret: String?,
+              from address: String = "127.0.0.1", nonce: String = UUID().uuidString.lowercased(), tamper: ((inout HTTPRequest) -> Void)? = nil) async -> Reply {
+        let body = raw ?? json.map { CanonicalJSON.encode($0) } ?? []
+        var request = HTTPRequest(method: method, target: target, headers: HTTPHeaders(), body: body, remoteAddress: address)
+        if let key, let secret {
+            request = RequestSigner(keyId: key, secret: Array(secret.utf8)).signing(request, nonce: nonce)
+        }
+        tamper?(&request)
+        let response = await application.handle(request)
+        let parsed = (try? JSONParser.parse(response.body)) ?? .null
+        return Reply(status: response.status.code, body: parsed, headers: response.headers)
+    }
+
+    func asMerchant(_ merchant: SandboxDefaults.MerchantDefaults, _ method: HTTPMethod, _ target: String, json: JSONValue? = nil,
+                    from address: String = "127.0.0.1") async -> Reply {
+        await send(method, target, json: json, key: merchant.channelID, secret: merchant.channelSecret, from: address)
+    }
+
+    /// A LINE Login ID token as LINE would mint it (HS256 with the Login channel secret).
+    func idToken(for merchant: SandboxDefaults.MerchantDefaults, user: Int, nonce: String? = nil) -> String {
+        let now = Self.start / 1_000_000
+        var claims: [String: JSONValue] = [
+            "iss": "https://access.line.me", "sub": .string(Self.lineUser(user)), "aud": .string(merchant.loginChannelID),
+            "iat": .int(now), "exp": .int(now + 3600), "amr": ["pwd"],
+        ]
+        if let nonce { claims["nonce"] = .string(nonce) }
+        let input = Base64.encodeURL(CanonicalJSON.encode(["alg": "HS256", "typ": "JWT"])) + "." + Base64.encodeURL(CanonicalJSON.encode(.object(claims)))
+        return input + "." + Base64.encodeURL(HMACSHA256.authenticationCode(key: Array(merchant.loginChannelSecret.utf8), message: Array(input.utf8)))
+    }
+
+    static func lineUser(_ number: Int) -> String {
+        let hex = String(number, radix: 16)
+        return "U" + String(repeating: "0", count: 32 - hex.count) + hex
+    }
+
+    /// Binds member `member` of `merchant` to LINE user `user`.
+    @discardableResult
+    func bind(_ merchant: SandboxDefaults.MerchantDefaults, member: String, user: Int) async -> Reply {
+        await asMerchant(merchant, .post, "/v1/bindings", json: ["memberId": .string(member), "idToken": .string(idToken(for: merchant, user: user))])
+    }
+
+    func scenarioID(_ merchant: SandboxDefaults.MerchantDefaults, purpose: String) -> String {
+        application.service.read { domain in
+            domain.scenarios(merchantID: merchant.register.merchantID).first { $0.purpose.rawValue == purpose }?.id ?? ""
+        }
+    }
+}
+
+final class LogBox: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
+    var lines: [String] { storage.withLock { $0 } }
+}
