@@ -7,7 +7,7 @@ extension APIError {
     init(_ error: DomainError) {
         let status: HTTPStatus
         switch error.kind {
-        case .invalid: status = .badRequest
+        case .invalid: status = .unprocessableContent
         case .rejected: status = .unprocessableContent
         case .notFound: status = .notFound
         case .conflict: status = .conflict
