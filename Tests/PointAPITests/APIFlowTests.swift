@@ -1,0 +1,260 @@
+import Foundation
+import PointAPI
+import PointHTTP
+import PointJSON
+import Testing
+
+/// The v1 API end to end, in process: signing, roles, allowlists, bindings, grants,
+/// revocations and the audit ledger, on the seeded sandbox.
+@Suite("API flows on the seeded sandbox")
+struct APIFlowTests {
+    static func grantBody(_ order: String, member: String = "m-1", scenario: String, points: Int64 = 100) -> JSONValue {
+        ["orderId": .string(order), "memberId": .string(member), "scenarioId": .string(scenario), "points": .int(points)]
+    }
+
+    @Test("Unsigned, unknown-key, tampered and replayed-nonce requests are refused with 401 and a specific code")
+    func authenticationRefusals() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.merchantA
+        let unsigned = await api.send(.get, "/v1/scenarios", key: nil, secret: nil)
+        #expect(unsigned.status == 401)
+        #expect(unsigned.code == "unauthenticated")
+        let unknown = await api.send(.get, "/v1/scenarios", key: "1659999999", secret: "whatever-secret")
+        #expect(unknown.status == 401)
+        #expect(unknown.code == "unknown_key_id")
+        let wrongSecret = await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: "not-the-secret")
+        #expect(wrongSecret.status == 401)
+        #expect(wrongSecret.code == "signature_mismatch")
+        // A body byte flipped after signing.
+        let flipped = await api.send(.post, "/v1/grants", json: Self.grantBody("o-flip", scenario: "SCN-000001"), key: merchant.channelID,
+                                     secret: merchant.channelSecret) { request in
+            if let last = request.body.indices.last { request.body[last] ^= 0x01 }
+        }
+        #expect(flipped.status == 401)
+        #expect(flipped.code == "signature_mismatch")
+        let nonce = UUID().uuidString.lowercased()
+        let first = await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: merchant.channelSecret, nonce: nonce)
+        #expect(first.status == 200)
+        let again = await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: merchant.channelSecret, nonce: nonce)
+        #expect(again.status == 401)
+        #expect(again.code == "nonce_replayed")
+        #expect(api.application.service.read { $0.grant(merchantID: merchant.register.merchantID, orderID: "o-flip") } == nil)
+    }
+
+    @Test("A merchant request from outside its allowlist names the IP, the channel and the environment")
+    func allowlistRefusal() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let reply = await api.asMerchant(api.merchantA, .get, "/v1/scenarios", from: "203.0.113.9")
+        #expect(reply.status == 403)
+        #expect(reply.code == "ip_not_allowed")
+        let message = reply.body["message"]?.stringValue ?? ""
+        #expect(message.contains("203.0.113.9"))
+        #expect(message.contains(api.merchantA.channelID))
+        #expect(message.contains("sandbox"))
+    }
+
+    @Test("Bind, grant, replay, conflict, read back, list, and every response carries a request id")
+    func grantLifecycle() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.merchantA
+        let bound = await api.bind(merchant, member: "m-1", user: 1)
+        #expect(bound.status == 201)
+        #expect(bound.body["binding"]?["lineUserId"]?.stringValue == APIHarness.lineUser(1))
+        #expect(bound.body["receipt"]?["seq"]?.intValue != nil)
+        let rebound = await api.bind(merchant, member: "m-1", user: 1)
+        #expect(rebound.status == 200)
+        #expect(rebound.headers["Idempotent-Replay"] == "true")
+
+        let scenario = api.scenarioID(merchant, purpose: "purchase_cashback")
+        #expect(!scenario.isEmpty)
+        let granted = await api.asMerchant(merchant, .post, "/v1/grants", json: Self.grantBody("o-1", scenario: scenario))
+        #expect(granted.status == 201)
+        #expect(granted.body["grant"]?["points"]?.intValue == 100)
+        let seq = granted.body["receipt"]?["seq"]?.intValue ?? 0
+        #expect(seq > 0)
+        #expect(granted.body["receipt"]?["leafHash"]?.stringValue?.count == 64)
+        #expect(granted.headers["X-Line-Request-Id"] != nil)
+
+        let replayed = await api.asMerchant(merchant, .post, "/v1/grants", json: Self.grantBody("o-1", scenario: scenario))
+        #expect(replayed.status == 200)
+        #expect(replayed.headers["Idempotent-Replay"] == "true")
+        #expect(replayed.body["receipt"]?["seq"]?.intValue == seq)
+        let durable = api.application.service.ledger.durableSeq
+        let conflicting = await api.asMerchant(merchant, .post, "/v1/grants", json: Self.grantBody("o-1", scenario: scenario, points: 101))
+        #expect(conflicting.status == 409)
+        #expect(conflicting.code == "order_id_conflict")
+        #expect(api.application.service.ledger.durableSeq == durable)
+
+        let read = await api.asMerchant(merchant, .get, "/v1/grants/o-1")
+        #expect(read.status == 200)
+        #expect(read.body["grant"]?["orderId"]?.stringValue == "o-1")
+        for order in 2...4 {
+            _ = await api.asMerchant(merchant, .post, "/v1/grants", json: Self.grantBody("o-\(order)", scenario: scenario, points: Int64(order)))
+        }
+        let firstPage = await api.asMerchant(merchant, .get, "/v1/grants?limit=3")
+        #expect(firstPage.body["grants"]?.arrayValue?.count == 3)
+        let cursor = firstPage.body["nextCursor"]?.stringValue ?? ""
+        #expect(!cursor.isEmpty)
+        let secondPage = await api.asMerchant(merchant, .get, "/v1/grants?limit=3&cursor=\(cursor)")
+        #expect(secondPage.body["grants"]?.arrayValue?.count == 1)
+        #expect(secondPage.body["nextCursor"]?.isNull == true)
+    }
+
+    @Test("Another merchant's orderIds are simply not found, and its members can't be granted")
+    func merchantIsolation() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        await api.bind(api.merchantA, member: "m-1", user: 1)
+        let scenario = api.scenarioID(api.merchantA, purpose: "purchase_cashback")
+        _ = await api.asMerchant(api.merchantA, .post, "/v1/grants", json: Self.grantBody("shared-order", scenario: scenario))
+        let foreign = await api.asMerchant(api.merchantB, .get, "/v1/grants/shared-order")
+        #expect(foreign.status == 404)
+        let foreignRevoke = await api.asMerchant(api.merchantB, .post, "/v1/grants/shared-order/revocations", json: [
+            "revocationId": "r-x", "points": 1, "reason": "fraud",
+            "evidence": ["fraudKind": "point_theft", "caseReference": "C-1"],
+        ])
+        #expect(foreignRevoke.status == 404)
+        let foreignScenario = await api.asMerchant(api.merchantB, .post, "/v1/grants", json: Self.grantBody("b-1", scenario: scenario))
+        #expect(foreignScenario.status == 404 || foreignScenario.status == 422)
+        #expect(api.application.service.read { $0.grant(merchantID: api.merchantB.register.merchantID, orderID: "b-1") } == nil)
+    }
+
+    @Test("The three permitted revocations succeed with their evidence; any other reason is refused and nothing changes")
+    func revocations() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.merchantA
+        await api.bind(merchant, member: "m-1", user: 1)
+        let scenario = api.scenarioID(merchant, purpose: "purchase_cashback")
+        _ = await api.asMerchant(merchant, .post, "/v1/grants", json: Self.grantBody("o-1", scenario: scenario, points: 100))
+        let revokeForbidden = await api.asMerchant(merchant, .post, "/v1/grants/o-1/revocations", json: [
+            "revocationId": "r-0", "points": 10, "reason": "customer_left",
+        ])
+        #expect(revokeForbidden.status == 422)
+        #expect(revokeForbidden.code == "revocation_reason_not_permitted")
+        let mistaken = await api.asMerchant(merchant, .post, "/v1/grants/o-1/revocations", json: [
+            "revocationId": "r-1", "points": 10, "reason": "mistaken_issuance",
+            "evidence": ["notifiedAt": "2026-10-15T09:30:00+08:00", "channel": "line_message", "message": "We granted 100 points by mistake; 10 are taken back."],
+        ])
+        #expect(mistaken.body["code"] == nil, "\(mistaken.body)")
+        #expect(mistaken.status == 201)
+        #expect(mistaken.body["revocation"]?["points"]?.intValue == 10)
+        let fraud = await api.asMerchant(merchant, .post, "/v1/grants/o-1/revocations", json: [
+            "revocationId": "r-2", "points": 20, "reason": "fraud", "evidence": ["fraudKind": "point_laundering", "caseReference": "CASE-7"],
+        ])
+        #expect(fraud.status == 201)
+        let cancelled = await api.asMerchant(merchant, .post, "/v1/grants/o-1/revocations", json: [
+            "revocationId": "r-3", "points": 70, "reason": "purchase_cancelled",
+            "evidence": ["cancellation": "refund", "transactionReference": "TX-9"],
+        ])
+        #expect(cancelled.status == 201)
+        let beyond = await api.asMerchant(merchant, .post, "/v1/grants/o-1/revocations", json: [
+            "revocationId": "r-4", "points": 1, "reason": "fraud", "evidence": ["fraudKind": "point_theft", "caseReference": "CASE-8"],
+        ])
+        #expect(beyond.status == 422)
+        let replay = await api.asMerchant(merchant, .post, "/v1/grants/o-1/revocations", json: [
+            "revocationId": "r-2", "points": 20, "reason": "fraud", "evidence": ["fraudKind": "point_laundering", "caseReference": "CASE-7"],
+        ])
+        #expect(replay.status == 200)
+        #expect(replay.headers["Idempotent-Replay"] == "true")
+        let read = await api.asMerchant(merchant, .get, "/v1/grants/o-1")
+        #expect(read.body["revocations"]?.arrayValue?.count == 3)
+    }
+
+    @Test("Roles: an auditor can read the ledger but every write is refused; a merchant can't reach admin routes")
+    func roles() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let (auditorKey, auditorSecret) = api.staff("auditor")
+        let write = await api.send(.post, "/v1/admin/scenarios/SCN-000001/reject", json: ["note": "no"], key: auditorKey, secret: auditorSecret)
+        #expect(write.status == 403)
+        #expect(write.code == "forbidden_role")
+        let page = await api.send(.get, "/v1/audit/ledger?fromSeq=1&limit=5", key: auditorKey, secret: auditorSecret)
+        #expect(page.status == 200)
+        let records = page.body["records"]?.arrayValue ?? []
+        #expect(records.count == 5)
+        #expect(records.first?["seq"]?.intValue == 1)
+        #expect(records.first?["prev"]?.stringValue == String(repeating: "0", count: 64))
+        #expect(page.body["nextFromSeq"]?.intValue == 6)
+        let merchantAdmin = await api.asMerchant(api.merchantA, .get, "/v1/admin/merchants")
+        #expect(merchantAdmin.status == 403)
+        let (reviewerKey, reviewerSecret) = api.staff("reviewer")
+        let merchants = await api.send(.get, "/v1/admin/merchants", key: reviewerKey, secret: reviewerSecret)
+        #expect(merchants.status == 200)
+        #expect(merchants.body["merchants"]?.arrayValue?.count == 2)
+    }
+
+    @Test("Validation lists every bad field at once with 422; unreadable JSON is 400; nothing is written")
+    func validation() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let before = api.application.service.ledger.durableSeq
+        let invalid = await api.asMerchant(api.merchantA, .post, "/v1/grants", json: ["orderId": "", "points": -5, "surprise": true])
+        #expect(invalid.status == 422)
+        #expect(invalid.code == "validation_failed")
+        let properties = Set((invalid.body["details"]?.arrayValue ?? []).compactMap { $0["property"]?.stringValue })
+        #expect(properties.isSuperset(of: ["orderId", "points", "scenarioId", "surprise"]))
+        let unreadable = await api.send(.post, "/v1/grants", raw: Array("{\"orderId\":".utf8), key: api.merchantA.channelID,
+                                        secret: api.merchantA.channelSecret)
+        #expect(unreadable.status == 400)
+        #expect(unreadable.code == "malformed_json")
+        #expect(api.application.service.ledger.durableSeq == before)
+    }
+
+    @Test("A batch answers per item: granted, replayed and refused side by side")
+    func batch() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.merchantA
+        await api.bind(merchant, member: "m-1", user: 1)
+        let scenario = api.scenarioID(merchant, purpose: "purchase_cashback")
+        _ = await api.asMerchant(merchant, .post, "/v1/grants", json: Self.grantBody("o-1", scenario: scenario))
+        let reply = await api.asMerchant(merchant, .post, "/v1/grants/batch", json: ["grants": [
+            Self.grantBody("o-1", scenario: scenario), Self.grantBody("o-2", scenario: scenario),
+            Self.grantBody("o-3", member: "nobody", scenario: scenario),
+        ]])
+        #expect(reply.status == 200)
+        let statuses = (reply.body["results"]?.arrayValue ?? []).compactMap { $0["status"]?.stringValue }
+        #expect(statuses == ["replayed", "granted", "refused"])
+        #expect(reply.body["granted"]?.intValue == 1)
+        #expect(reply.body["results"]?.arrayValue?[2]["error"]?["code"]?.stringValue == "user_not_bound")
+    }
+
+    @Test("A LINE user already bound to another member is refused and logged as a fraud signal; a bad token is refused")
+    func bindingRefusals() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.merchantA
+        await api.bind(merchant, member: "m-1", user: 1)
+        let second = await api.bind(merchant, member: "m-2", user: 1)
+        #expect(second.status == 409 || second.status == 422)
+        #expect(second.code == "line_user_bound_to_other_member")
+        #expect(api.logs.contains { $0.contains("fraud_signal") && $0.contains("m-2") })
+        let token = api.idToken(for: api.merchantB, user: 2)  // wrong audience and secret for merchant A
+        let wrong = await api.asMerchant(merchant, .post, "/v1/bindings", json: ["memberId": "m-3", "idToken": .string(token)])
+        #expect(wrong.status == 422)
+        #expect(wrong.body["details"]?.arrayValue?.first?["property"]?.stringValue == "idToken")
+        // Neither secrets nor tokens reach the log.
+        let joined = api.logs.joined(separator: "\n")
+        #expect(!joined.contains(merchant.channelSecret))
+        #expect(!joined.contains(token))
+        #expect(!joined.contains(merchant.loginChannelSecret))
+    }
+
+    @Test("Health, readiness and metrics answer without signing")
+    func operational() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let health = await api.send(.get, "/healthz", key: nil, secret: nil)
+        #expect(health.status == 200)
+        let ready = await api.send(.get, "/readyz", key: nil, secret: nil)
+        #expect(ready.status == 200)
+        #expect((ready.body["ledgerSeq"]?.intValue ?? 0) > 0)
+        let unknown = await api.send(.get, "/v1/nothing-here", key: nil, secret: nil)
+        #expect(unknown.status == 404)
+        #expect(unknown.headers["X-Line-Request-Id"] != nil)
+    }
+}
