@@ -15,6 +15,8 @@ public final class APIApplication: HTTPHandler, Sendable {
     public let vault: CredentialVault
     /// The deployment this service runs (named in IP refusals).
     public let deployment: ServiceEnvironment
+    /// Request, ledger and connection metrics (also the HTTP server's observer).
+    public let metrics: ServiceMetrics
     let router: Router<Endpoint>
     let addressResolver: ClientAddressResolver
     let jwks: JSONWebKeySet?
@@ -30,7 +32,7 @@ public final class APIApplication: HTTPHandler, Sendable {
     ///   - log: receives one JSON line per request, and security events.
     public init(service: PointService, authenticator: RequestAuthenticator, vault: CredentialVault, deployment: ServiceEnvironment,
                 trustedProxies: IPAllowlist = IPAllowlist(networks: []), jwks: JSONWebKeySet? = nil, idTokenClockSkew: Int64 = 60,
-                log: @escaping @Sendable (String) -> Void) throws {
+                metrics: ServiceMetrics = ServiceMetrics(), log: @escaping @Sendable (String) -> Void) throws {
         var router = Router<Endpoint>()
         for (method, pattern, endpoint) in Endpoint.table { try router.add(method, pattern, endpoint) }
         self.router = router
@@ -42,6 +44,7 @@ public final class APIApplication: HTTPHandler, Sendable {
         self.jwks = jwks
         self.idTokenClockSkew = idTokenClockSkew
         self.log = log
+        self.metrics = metrics
         self.requestPrefix = Hex.encode(try SecureRandom.bytes(4))
     }
 
@@ -83,6 +86,7 @@ public final class APIApplication: HTTPHandler, Sendable {
         }
         response.headers.set(name: "X-Line-Request-Id", value: requestID)
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
+        metrics.requestAnswered(method: request.method.rawValue, route: routeLabel, status: response.status.code, seconds: Double(micros) / 1_000_000)
         log(Self.logLine(requestID: requestID, keyID: keyID, method: request.method.rawValue, route: routeLabel,
                          status: response.status.code, micros: micros, remote: request.remoteAddress))
         return response
@@ -133,7 +137,10 @@ public final class APIApplication: HTTPHandler, Sendable {
                 throw .unavailable("The ledger can't take writes (\(reason)); restart the service after fixing the disk.")
             }
             return Self.json(["status": "ready", "ledgerSeq": .int(Int64(service.ledger.durableSeq))])
-        case .metrics: return HTTPResponse.text(metricsText())
+        case .metrics:
+            var response = HTTPResponse.text(metrics.render())
+            response.headers.set(name: "Content-Type", value: MetricsRegistry.contentType)
+            return response
         case .createBinding: return try await createBinding(context)
         case .getBinding: return try getBinding(context)
         case .deleteBinding: return try await deleteBinding(context)
@@ -187,10 +194,6 @@ public final class APIApplication: HTTPHandler, Sendable {
             "status": .int(Int64(status)), "latencyMicros": .int(Int64(micros)), "remote": .string(remote),
         ]
         return String(decoding: CanonicalJSON.encode(line), as: UTF8.self)
-    }
-
-    func metricsText() -> String {
-        "# HELP pointconnect_ledger_durable_seq Seq of the last durable ledger record.\n# TYPE pointconnect_ledger_durable_seq gauge\npointconnect_ledger_durable_seq \(service.ledger.durableSeq)\n"
     }
 
     /// Query parameters, one value each; a repeated parameter is refused.

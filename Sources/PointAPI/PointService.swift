@@ -43,7 +43,7 @@ public final class PointService: Sendable {
     /// Opens the ledger in `dataDirectory/ledger`, replaying every record into the domain.
     public static func open(
         dataDirectory: String, clock: ServiceClock = .system, options: LedgerOptions = LedgerOptions(),
-        log: @escaping (String) -> Void = { _ in }
+        log: @escaping (String) -> Void = { _ in }, commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil
     ) throws(ServiceError) -> PointService {
         // The ledger reports a failure to create its own directory precisely; this only makes the parents.
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
@@ -51,7 +51,7 @@ public final class PointService: Sendable {
         var replayError: DomainError?
         let ledger: Ledger
         do {
-            ledger = try Ledger.open(directory: dataDirectory + "/ledger", options: options, log: log, replay: { (record) throws(LedgerError) in
+            ledger = try Ledger.open(directory: dataDirectory + "/ledger", options: options, log: log, commitObserver: commitObserver, replay: { (record) throws(LedgerError) in
                 do throws(DomainError) {
                     guard let event = try DomainEvent.decode(type: record.type, data: record.data) else { return }
                     try domain.apply(event, seq: record.seq, time: record.time)

@@ -13,9 +13,10 @@ public enum ServiceAssembly {
     /// the ledger (once) and their secrets into the vault.
     public static func sandbox(
         dataDirectory: String, defaults: SandboxDefaults, clock: ServiceClock, ledgerOptions: LedgerOptions = LedgerOptions(),
-        log: @escaping @Sendable (String) -> Void
+        metrics: ServiceMetrics = ServiceMetrics(), log: @escaping @Sendable (String) -> Void
     ) async throws -> APIApplication {
-        let service = try PointService.open(dataDirectory: dataDirectory, clock: clock, options: ledgerOptions, log: log)
+        let service = try PointService.open(dataDirectory: dataDirectory, clock: clock, options: ledgerOptions, log: log,
+                                            commitObserver: metrics.ledgerCommitted)
         try await defaults.seed(into: service)
         let vault = try CredentialVault(path: vaultPath(dataDirectory: dataDirectory))
         for merchant in defaults.merchants {
@@ -29,23 +30,25 @@ public enum ServiceAssembly {
             }
             try vault.store(CredentialVault.StoredCredential(keyID: key.keyID, secret: key.secret, role: role, merchantID: nil))
         }
-        return try application(service: service, vault: vault, deployment: .sandbox, clock: clock, log: log)
+        return try application(service: service, vault: vault, deployment: .sandbox, clock: clock, metrics: metrics, log: log)
     }
 
     /// A production service: credentials only from the vault, no clock override.
     public static func production(
         dataDirectory: String, jwks: JSONWebKeySet?, trustedProxies: IPAllowlist, ledgerOptions: LedgerOptions = LedgerOptions(),
-        log: @escaping @Sendable (String) -> Void
+        metrics: ServiceMetrics = ServiceMetrics(), log: @escaping @Sendable (String) -> Void
     ) throws -> APIApplication {
-        let service = try PointService.open(dataDirectory: dataDirectory, clock: .system, options: ledgerOptions, log: log)
+        let service = try PointService.open(dataDirectory: dataDirectory, clock: .system, options: ledgerOptions, log: log,
+                                            commitObserver: metrics.ledgerCommitted)
         let vault = try CredentialVault(path: vaultPath(dataDirectory: dataDirectory))
         return try application(service: service, vault: vault, deployment: .production, clock: .system, jwks: jwks,
-                               trustedProxies: trustedProxies, log: log)
+                               trustedProxies: trustedProxies, metrics: metrics, log: log)
     }
 
     static func application(
         service: PointService, vault: CredentialVault, deployment: ServiceEnvironment, clock: ServiceClock,
-        jwks: JSONWebKeySet? = nil, trustedProxies: IPAllowlist = IPAllowlist(networks: []), log: @escaping @Sendable (String) -> Void
+        jwks: JSONWebKeySet? = nil, trustedProxies: IPAllowlist = IPAllowlist(networks: []), metrics: ServiceMetrics,
+        log: @escaping @Sendable (String) -> Void
     ) throws -> APIApplication {
         let store = try CredentialStore()
         for stored in vault.allCredentials {
@@ -54,6 +57,6 @@ public enum ServiceAssembly {
         }
         let authenticator = RequestAuthenticator(credentials: store, replayCache: NonceReplayCache(clock: clock), clock: clock)
         return try APIApplication(service: service, authenticator: authenticator, vault: vault, deployment: deployment,
-                                  trustedProxies: trustedProxies, jwks: jwks, log: log)
+                                  trustedProxies: trustedProxies, jwks: jwks, metrics: metrics, log: log)
     }
 }

@@ -256,5 +256,13 @@ struct APIFlowTests {
         let unknown = await api.send(.get, "/v1/nothing-here", key: nil, secret: nil)
         #expect(unknown.status == 404)
         #expect(unknown.headers["X-Line-Request-Id"] != nil)
+        await api.bind(api.merchantA, member: "m-1", user: 1)
+        let metrics = await api.send(.get, "/metrics", key: nil, secret: nil)
+        let text = String(decoding: metrics.raw, as: UTF8.self)
+        #expect(metrics.status == 200)
+        #expect(text.contains("pointconnect_http_requests_total{method=\"POST\",route=\"/v1/bindings\",status=\"201\"} 1"))
+        #expect(text.contains("pointconnect_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"))
+        #expect(text.contains("pointconnect_ledger_fsync_duration_seconds_count"))
+        #expect(!text.contains("pointconnect_ledger_commit_records_count 0"))
     }
 }

@@ -46,6 +46,7 @@ final class APIHarness: Sendable {
         let status: Int
         let body: JSONValue
         let headers: HTTPHeaders
+        let raw: [UInt8]
         var code: String? { body["code"]?.stringValue }
     }
 
@@ -60,7 +61,7 @@ final class APIHarness: Sendable {
         tamper?(&request)
         let response = await application.handle(request)
         let parsed = (try? JSONParser.parse(response.body)) ?? .null
-        return Reply(status: response.status.code, body: parsed, headers: response.headers)
+        return Reply(status: response.status.code, body: parsed, headers: response.headers, raw: response.body)
     }
 
     func asMerchant(_ merchant: SandboxDefaults.MerchantDefaults, _ method: HTTPMethod, _ target: String, json: JSONValue? = nil,
