@@ -7,6 +7,10 @@ let usage = """
 usage: pointconnect <command> [options]
 
 commands:
+  sandbox [--host 127.0.0.1] [--port 8080] [--data-dir sandbox/data] [--defaults sandbox/sandbox.json] [--now TIME]
+                       run the API with the sandbox's test merchants, scenarios and staff keys
+  serve --data-dir DIR [--host 0.0.0.0] [--port 8080] [--jwks FILE] [--trusted-proxies CIDR,...]
+                       run the API in production mode (credentials from DIR/keys, system clock)
   ledger verify --data-dir DIR [--public-key FILE]
                        recompute the hash chain, the Merkle root and every checkpoint signature
   bench ledger [--records N] [--appenders N] [--data-dir DIR]
@@ -26,6 +30,10 @@ func run(_ arguments: [String]) async -> Int32 {
     do {
         let options = try CommandLineOptions(arguments.dropFirst(2))
         switch arguments[1] {
+        case "sandbox":
+            return try await ServeCommand.runSandbox(options)
+        case "serve":
+            return try await ServeCommand.runProduction(options)
         case "ledger":
             return try await LedgerCommand.run(options)
         case "bench":

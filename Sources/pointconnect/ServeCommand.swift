@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import PointAPI
+import PointCore
+import PointCrypto
+import PointHTTP
+
+/// `pointconnect sandbox …` and `pointconnect serve …`: run the API until SIGTERM or SIGINT,
+/// then stop accepting, finish in-flight requests and close the ledger synced.
+enum ServeCommand {
+    /// `pointconnect sandbox [--host H] [--port P] [--data-dir DIR] [--defaults FILE] [--now TIME]`
+    static func runSandbox(_ options: CommandLineOptions) async throws -> Int32 {
+        let host = options.value("host") ?? "127.0.0.1"
+        let port = try options.integer("port", default: 8080, range: 0...65_535)
+        let dataDirectory = options.value("data-dir") ?? "sandbox/data"
+        let defaultsPath = options.value("defaults") ?? "sandbox/sandbox.json"
+        guard let defaultsBytes = FileManager.default.contents(atPath: defaultsPath) else {
+            throw UsageError("can't read the sandbox defaults at \(defaultsPath); run from the repository root or pass --defaults FILE")
+        }
+        let defaults = try SandboxDefaults(json: Array(defaultsBytes))
+        var clock = ServiceClock.system
+        if let now = options.value("now") {
+            guard let start = CivilTime.parseRFC3339(now) else {
+                throw UsageError("--now must be an RFC 3339 time with an offset, like 2026-10-15T10:00:00+08:00, not \"\(now)\"")
+            }
+            clock = .starting(at: start)
+        }
+        let metrics = ServiceMetrics()
+        let application = try await ServiceAssembly.sandbox(dataDirectory: dataDirectory, defaults: defaults, clock: clock,
+                                                           metrics: metrics, log: logLine)
+        let server = HTTPServer(host: host, port: UInt16(port), observer: metrics, handler: application)
+        let bound = try server.start()
+        FileHandleOutput.standardError(banner(host: host, port: bound, dataDirectory: dataDirectory, defaults: defaults,
+                                              clock: clock, overridden: options.value("now") != nil))
+        return await serveUntilSignalled(server, application)
+    }
+
+    /// `pointconnect serve --data-dir DIR [--host H] [--port P] [--jwks FILE] [--trusted-proxies CIDR,…]`
+    static func runProduction(_ options: CommandLineOptions) async throws -> Int32 {
+        if options.value("now") != nil { throw UsageError("--now is a sandbox option; production always runs on the system clock") }
+        let dataDirectory = try options.required("data-dir")
+        let host = options.value("host") ?? "0.0.0.0"
+        let port = try options.integer("port", default: 8080, range: 0...65_535)
+        var jwks: JSONWebKeySet?
+        if let path = options.value("jwks") {
+            guard let bytes = FileManager.default.contents(atPath: path) else { throw UsageError("can't read the JWKS file \(path)") }
+            jwks = try JSONWebKeySet(json: Array(bytes))
+        }
+        let proxies = (options.value("trusted-proxies") ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let trusted = try IPAllowlist(proxies.filter { !$0.isEmpty })
+        let metrics = ServiceMetrics()
+        let application = try ServiceAssembly.production(dataDirectory: dataDirectory, jwks: jwks, trustedProxies: trusted,
+                                                         metrics: metrics, log: logLine)
+        let server = HTTPServer(host: host, port: UInt16(port), observer: metrics, handler: application)
+        let bound = try server.start()
+        FileHandleOutput.standardError("pointconnect: serving \(dataDirectory) on http://\(host):\(bound) (ledger at seq \(application.service.ledger.durableSeq)); SIGTERM or Ctrl-C stops gracefully\n")
+        return await serveUntilSignalled(server, application)
+    }
+
+    private static func serveUntilSignalled(_ server: HTTPServer, _ application: APIApplication) async -> Int32 {
+        let signals = server.installShutdownSignalHandlers()
+        await server.waitUntilStopped()
+        signals.cancel()
+        application.service.close()
+        FileHandleOutput.standardError("pointconnect: stopped; ledger closed at seq \(application.service.ledger.durableSeq)\n")
+        return 0
+    }
+
+    /// One log line per request (and per security event) on standard output.
+    @Sendable static func logLine(_ line: String) {
+        FileHandleOutput.standardOutput(line + "\n")
+    }
+
+    static func banner(host: String, port: UInt16, dataDirectory: String, defaults: SandboxDefaults, clock: ServiceClock, overridden: Bool) -> String {
+        let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+        var text = """
+
+        PointConnect sandbox on \(base)
+          data:   \(dataDirectory) (delete it to start over)
+          clock:  \(CivilTime.formatUTC(clock.now()))\(overridden ? " (overridden with --now; it runs on from there)" : "")
+
+        Test merchants (sign requests with channelId + channelSecret; see sandbox/sandbox.json):
+
+        """
+        for merchant in defaults.merchants {
+            text += "  \(merchant.channelID)  \(merchant.register.name)  login channel \(merchant.loginChannelID)\n"
+        }
+        text += "\nStaff keys: " + defaults.staff.map { "\($0.keyID) (\($0.role))" }.joined(separator: ", ") + "\n"
+        text += """
+
+        Try first:
+          curl -s \(base)/healthz
+          sandbox/demo                  bind a user, grant, replay, revoke, prove — with curl, openssl and jq only
+          pointconnect sign --key-id \(defaults.merchants.first?.channelID ?? "CHANNEL") --secret-env PC_SECRET --method GET --path /v1/scenarios --curl
+
+        Ctrl-C stops it gracefully.
+
+        """
+        return text
+    }
+}
