@@ -136,7 +136,8 @@ public final class APIApplication: HTTPHandler, Sendable {
             if let reason = service.ledger.poisonReason {
                 throw .unavailable("The ledger can't take writes (\(reason)); restart the service after fixing the disk.")
             }
-            return Self.json(["status": "ready", "ledgerSeq": .int(Int64(service.ledger.durableSeq))])
+            return Self.json(["status": "ready", "ledgerSeq": .int(Int64(service.ledger.durableSeq)),
+                              "now": .string(CivilTime.formatUTC(service.clock.now())), "environment": .string(deployment.rawValue)])
         case .metrics:
             var response = HTTPResponse.text(metrics.render())
             response.headers.set(name: "Content-Type", value: MetricsRegistry.contentType)

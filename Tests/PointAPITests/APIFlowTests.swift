@@ -253,6 +253,8 @@ struct APIFlowTests {
         let ready = await api.send(.get, "/readyz", key: nil, secret: nil)
         #expect(ready.status == 200)
         #expect((ready.body["ledgerSeq"]?.intValue ?? 0) > 0)
+        #expect(ready.body["now"]?.stringValue?.hasPrefix("2026-10-15T02:00") == true)
+        #expect(ready.body["environment"]?.stringValue == "sandbox")
         let unknown = await api.send(.get, "/v1/nothing-here", key: nil, secret: nil)
         #expect(unknown.status == 404)
         #expect(unknown.headers["X-Line-Request-Id"] != nil)
