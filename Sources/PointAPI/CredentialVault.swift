@@ -11,6 +11,13 @@ public final class CredentialVault: @unchecked Sendable {
         public var secret: String
         public var role: CallerRole
         public var merchantID: String?
+
+        public init(keyID: String, secret: String, role: CallerRole, merchantID: String?) {
+            self.keyID = keyID
+            self.secret = secret
+            self.role = role
+            self.merchantID = merchantID
+        }
     }
 
     private let lock = NSLock()

@@ -11,6 +11,9 @@ commands:
                        run the API with the sandbox's test merchants, scenarios and staff keys
   serve --data-dir DIR [--host 0.0.0.0] [--port 8080] [--jwks FILE] [--trusted-proxies CIDR,...]
                        run the API in production mode (credentials from DIR/keys, system clock)
+  credentials issue --data-dir DIR --key-id ID --role reviewer|finance|auditor
+  credentials list --data-dir DIR
+                       staff keys in the data directory's vault (secrets are never printed by list)
   ledger verify --data-dir DIR [--public-key FILE]
                        recompute the hash chain, the Merkle root and every checkpoint signature
   bench ledger [--records N] [--appenders N] [--data-dir DIR]
@@ -34,6 +37,8 @@ func run(_ arguments: [String]) async -> Int32 {
             return try await ServeCommand.runSandbox(options)
         case "serve":
             return try await ServeCommand.runProduction(options)
+        case "credentials":
+            return try CredentialsCommand.run(options)
         case "ledger":
             return try await LedgerCommand.run(options)
         case "bench":
