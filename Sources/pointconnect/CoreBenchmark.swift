@@ -54,6 +54,48 @@ enum CoreBenchmark {
         print("grants:            \(granted) of \(grantCount) (\(userCount) bound users, one merchant, one scenario)")
         print("decide + apply:    \(String(format: "%.2f", seconds)) s = \(Int(Double(grantCount) / seconds)) grants/s on one core")
         print("resident memory:   \(rssAfter / 1_048_576) MiB; retained per grant ≈ \(Int(perGrant)) bytes (RSS growth during the grants)")
+        let baseline = naiveBaseline(orderIDs: orderIDs, memberIDs: memberIDs, merchantID: merchantID, scenarioID: scenario.scenarioID, start: now)
+        print("baseline:          a Swift Dictionary of grant structs keyed by merchant/orderId, with a per-member monthly tally")
+        print("                   \(Int(Double(grantCount) / baseline.seconds)) grants/s, ≈ \(Int(baseline.bytesPerGrant)) bytes per grant")
+        print(String(format: "ratio:             %.2f× the baseline's throughput, %.2f× its memory per grant",
+                     (Double(grantCount) / seconds) / (Double(grantCount) / baseline.seconds), perGrant / baseline.bytesPerGrant))
         return granted == grantCount ? 0 : 1
+    }
+
+    /// The straightforward model: one struct of Strings per grant in a Dictionary, an orderId
+    /// lookup for idempotency and a per-member monthly points tally for the cap check.
+    private struct NaiveGrant {
+        var merchantID: String
+        var orderID: String
+        var memberID: String
+        var scenarioID: String
+        var points: Int
+        var grantedAt: Int64
+    }
+
+    private static func naiveBaseline(orderIDs: [String], memberIDs: [String], merchantID: String, scenarioID: String,
+                                      start: Int64) -> (seconds: Double, bytesPerGrant: Double) {
+        var grants: [String: NaiveGrant] = [:]
+        var monthly: [String: Int] = [:]
+        let rssBefore = ResidentMemory.currentBytes()
+        let began = DispatchTime.now().uptimeNanoseconds
+        var time = start
+        for index in orderIDs.indices {
+            let key = merchantID + "/" + orderIDs[index]
+            let member = memberIDs[index % memberIDs.count]
+            let points = index % 500 + 1
+            if grants[key] != nil { continue }
+            let tallyKey = merchantID + "/" + member
+            let used = monthly[tallyKey, default: 0]
+            guard used + points <= Int.max / 2 else { continue }
+            monthly[tallyKey] = used + points
+            grants[key] = NaiveGrant(merchantID: merchantID, orderID: orderIDs[index], memberID: member, scenarioID: scenarioID,
+                                     points: points, grantedAt: time)
+            time += 1
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        let bytes = Double(ResidentMemory.currentBytes() - rssBefore) / Double(max(1, orderIDs.count))
+        precondition(grants.count == orderIDs.count, "baseline kept every grant")
+        return (seconds, bytes)
     }
 }
