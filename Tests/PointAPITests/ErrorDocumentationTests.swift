@@ -57,7 +57,8 @@ struct ErrorDocumentationTests {
         let codes = Self.matches(#"static let \w+ = APIErrorCode\("([a-z_]+)"\)"#, in: try Self.read("Sources/PointAPI/APIErrorCode.swift")).map { $0[0] }
         #expect(codes.count >= 19, "found only \(codes.count) APIErrorCode constants; has APIErrorCode.swift changed shape?")
         for code in codes {
-            #expect(section.contains("`\(code)`"), "docs/errors.md's transport section does not document \(code)")
+            let mentioned = section.contains("`\(code)`")
+            #expect(mentioned, "docs/errors.md's transport section does not document \(code)")
             #expect(!Self.documentedStatuses(of: code, in: section).isEmpty, "docs/errors.md has no table row with a status for \(code)")
         }
     }
