@@ -374,6 +374,8 @@ struct OpenAPIConformanceTests {
         await recorder.send(.get, "/v1/grants?limit=0", as: merchant)
         await recorder.send(.get, "/v1/grants/O-1", as: merchant)
         await recorder.send(.get, "/v1/grants/O-404", as: merchant)
+        await recorder.send(.delete, "/v1/bindings/M-2", as: merchant)
+        await recorder.send(.delete, "/v1/bindings/M-2", as: merchant)
 
         // Revocations.
         let revocation: JSONValue = ["revocationId": "R-1", "points": 10, "reason": "purchase_cancelled",
