@@ -38,3 +38,14 @@ ensure_demo_tools() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
   fi
 }
+
+# Installs the Python tools the test suite uses (the OpenAPI validator, schemathesis) when missing.
+ensure_python_tools() {
+  local missing=()
+  python3 -c 'import openapi_spec_validator' >/dev/null 2>&1 || missing+=(openapi-spec-validator)
+  python3 -c 'import schemathesis' >/dev/null 2>&1 || missing+=(schemathesis)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "sandbox: installing ${missing[*]} (pip)" >&2
+    python3 -m pip install -q "${missing[@]}" 2>&1 | grep -v 'Running pip as the' || true
+  fi
+}

@@ -45,7 +45,8 @@ extension APIApplication {
             throw error
         }
         guard let binding = service.read({ $0.binding(merchantID: merchantID, memberID: memberID) }) else { throw .notFound() }
-        return Self.json(["binding": DomainRepresentations.binding(binding), "receipt": self.receipt(receipt)],
+        let written = receipt.isReplay ? CommandReceipt(seq: binding.seq, time: binding.boundAt, leafHash: nil, isReplay: true) : receipt
+        return Self.json(["binding": DomainRepresentations.binding(binding), "replay": .bool(receipt.isReplay), "receipt": self.receipt(written)],
                          status: receipt.isReplay ? .ok : .created, replay: receipt.isReplay)
     }
 

@@ -152,7 +152,7 @@ extension DomainEvent {
         case .mistakenIssuance(let notifiedAt, let channel, let message):
             return ["notifiedAt": .time(notifiedAt), "channel": .string(channel.rawValue), "message": .string(message)]
         case .fraud(let kind, let caseReference, let description):
-            return ["kind": .string(kind.rawValue), "caseReference": .string(caseReference), "description": .optional(description)]
+            return ["fraudKind": .string(kind.rawValue), "caseReference": .string(caseReference), "description": .optional(description)]
         case .purchaseCancelled(let cancellation, let transactionReference):
             return ["cancellation": .string(cancellation.rawValue), "transactionReference": .string(transactionReference)]
         }
@@ -212,7 +212,7 @@ extension DomainEvent {
                                      channel: try reader.enumeration("channel", as: NoticeChannel.self),
                                      message: try reader.string("message"))
         case .fraud:
-            return .fraud(kind: try reader.enumeration("kind", as: FraudKind.self),
+            return .fraud(kind: try reader.enumeration("fraudKind", as: FraudKind.self),
                           caseReference: try reader.string("caseReference"), description: try reader.optionalString("description"))
         case .purchaseCancelled:
             return .purchaseCancelled(cancellation: try reader.enumeration("cancellation", as: PurchaseCancellation.self),
