@@ -133,8 +133,17 @@ extension APIApplication {
     /// Issues a new secret for a merchant's key id; the previous secret keeps working for 24
     /// hours so the merchant can deploy the new one.
     func adminRotateCredential(_ context: Context) throws(APIError) -> HTTPResponse {
+        // The body is optional; when sent it must be an empty JSON object.
         let merchantID = context.parameter("merchantId")
-        guard service.read({ $0.merchant(merchantID) }) != nil else { throw .notFound("No merchant \(merchantID).") }
+        if !context.request.body.isEmpty {
+            let body = try JSONObjectReader.parse(context.request.body)
+            try body.finish()
+        }
+        guard let status = service.read({ $0.merchant(merchantID)?.status }) else { throw .notFound("No merchant \(merchantID).") }
+        guard status != .terminated else {
+            throw APIError(status: .forbidden, code: APIErrorCode("merchant_terminated"),
+                           message: "Merchant \(merchantID) is terminated; its credential can't be rotated.")
+        }
         let graceMillis: Int64 = 24 * 3_600_000
         let validUntil = service.clock.now() / 1_000 + graceMillis
         do {
