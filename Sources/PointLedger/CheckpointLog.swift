@@ -28,43 +28,80 @@ public enum CheckpointLog {
         path: String, fileSystem: any LedgerFileSystem = PosixFileSystem(),
         visit: (_ lineNumber: Int, _ line: String) throws(LedgerError) -> Void = { _, _ in }
     ) throws(LedgerError) -> ScanResult {
-        var result = ScanResult()
-        let descriptor: Int32
+        let reader = try CheckpointLogReader(path: path, fileSystem: fileSystem)
+        while let (number, line) = try reader.next() { try visit(number, line) }
+        return reader.result
+    }
+}
+
+/// Reads `checkpoints.jsonl` one complete line at a time (pull style), so a verifier can walk
+/// it alongside the ledger. Memory is bounded by the read buffer.
+public final class CheckpointLogReader {
+    private let path: String
+    private let fileSystem: any LedgerFileSystem
+    private var descriptor: Int32 = -1
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var end = 0
+    private var atEnd = false
+    /// What has been read so far; complete once ``next()`` returned `nil`.
+    public private(set) var result = CheckpointLog.ScanResult()
+
+    /// Opens `path`; a missing file reads as empty.
+    public init(path: String, fileSystem: any LedgerFileSystem = PosixFileSystem()) throws(LedgerError) {
+        self.path = path
+        self.fileSystem = fileSystem
         do {
             descriptor = try fileSystem.open(path, flags: O_RDONLY, mode: 0)
         } catch {
-            if error.code == ENOENT { return result }
-            throw LedgerError.io(operation: "opening", path: path, errno: error.code)
+            if error.code != ENOENT { throw LedgerError.io(operation: "opening", path: path, errno: error.code) }
+            atEnd = true
         }
-        defer { fileSystem.close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var carry: [UInt8] = []
+        buffer = [UInt8](repeating: 0, count: atEnd ? 0 : CheckpointLog.maxLineBytes)
+    }
+
+    deinit {
+        if descriptor >= 0 { fileSystem.close(descriptor) }
+    }
+
+    /// The next complete line (1-based number, text without `\n`); `nil` at the end, where an
+    /// incomplete last line is left out (``CheckpointLog/ScanResult/fileBytes`` counts it).
+    public func next() throws(LedgerError) -> (Int, String)? {
         while true {
+            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[start..<newline], as: UTF8.self)
+                result.lines += 1
+                result.validBytes += Int64(newline - start + 1)
+                result.lastLine = line
+                start = newline + 1
+                return (result.lines, line)
+            }
+            if atEnd { return nil }
+            if start > 0 {
+                buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
+                end -= start
+                start = 0
+            }
+            guard end < buffer.count else {
+                throw LedgerError.checkpointInvalid(line: result.lines + 1, size: nil, reason: "the line is longer than \(CheckpointLog.maxLineBytes) bytes")
+            }
             let count: Int
             do {
-                count = try buffer.withUnsafeMutableBytes { raw in try fileSystem.read(descriptor, into: raw) }
+                let (descriptor, fileSystem, filled) = (self.descriptor, self.fileSystem, end)
+                count = try buffer.withUnsafeMutableBytes { raw in
+                    try fileSystem.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                }
             } catch {
                 throw LedgerError.io(operation: "reading", path: path, errno: (error as? SystemError)?.code ?? EIO)
             }
-            if count == 0 { break }
+            if count == 0 {
+                atEnd = true
+                fileSystem.close(descriptor)
+                descriptor = -1
+            }
+            end += count
             result.fileBytes += Int64(count)
-            var start = 0
-            for index in 0..<count where buffer[index] == 0x0A {
-                carry.append(contentsOf: buffer[start..<index])
-                result.lines += 1
-                result.validBytes += Int64(carry.count + 1)
-                let line = String(decoding: carry, as: UTF8.self)
-                try visit(result.lines, line)
-                result.lastLine = line
-                carry.removeAll(keepingCapacity: true)
-                start = index + 1
-            }
-            carry.append(contentsOf: buffer[start..<count])
-            guard carry.count <= maxLineBytes else {
-                throw LedgerError.checkpointInvalid(line: result.lines + 1, size: nil, reason: "the line is longer than \(maxLineBytes) bytes")
-            }
         }
-        return result
     }
 }
 
