@@ -102,6 +102,12 @@ struct DocumentationTests {
             #expect(text.contains(value), "docs/ledger-format.md lacks: \(value)")
         }
         #expect(try LedgerVerification.verify(dataDirectory: example.directory.path, publicKey: nil, progress: nil).checkpointsVerified == 1)
+        // The inclusion proofs the example quotes.
+        let tree = MerkleTree(leaves: example.leaves)
+        #expect(tree.inclusionProof(index: 2, size: 3) == [MerkleHashing.nodeHash(example.leaves[0], example.leaves[1])])
+        #expect(tree.inclusionProof(index: 0, size: 3) == [example.leaves[1], example.leaves[2]])
+        #expect(text.contains("The inclusion proof of record 3 in the tree of size 3 is `[node 1–2]`; of record 1, `[leaf 2, leaf 3]`."))
+        #expect(text.contains("(the signed bytes, \(example.checkpoint.checkpoint.body.utf8.count) of them)"))
     }
 
     @Test("the openssl commands verify a real checkpoint and refuse a forged one",
