@@ -49,8 +49,9 @@ public final class Ledger: @unchecked Sendable {
     private var closing = false
     private var writerFinished = false
 
-    // Leaf hashes of every enqueued record, index = seq - 1.
-    private var leafHashes: [SHA256Digest] = []
+    // Merkle tree of every enqueued record (leaf index = seq - 1); answers only ever use the
+    // durable prefix.
+    private var merkle: MerkleTree
 
     // Writer-thread state (touched only by the writer thread after start).
     private var writerDescriptor: Int32 = -1
@@ -84,13 +85,13 @@ public final class Ledger: @unchecked Sendable {
             throw LedgerError.io(operation: "creating directory", path: directory, errno: error.code)
         }
         let lock = try acquireDirectoryLock(directory)
-        var leafHashes: [SHA256Digest] = []
+        var merkle = MerkleTree()
         let summary: ScanSummary
         do {
             summary = try LedgerScanner(directory: directory, fileSystem: fileSystem).scan(
                 repairTornTail: true, protectedSeq: protectedSeq
             ) { (view, location) throws(LedgerError) in
-                leafHashes.append(view.leafHash)
+                merkle.append(view.leafHash)
                 switch view.decode() {
                 case .success(let record): try replay(record)
                 case .failure(let problem):
@@ -105,7 +106,7 @@ public final class Ledger: @unchecked Sendable {
             log("ledger: truncated a torn last line in \(torn.file) at byte \(torn.offset) (\(torn.bytes) bytes, would-be seq \(torn.seq)): \(torn.reason). It was never acknowledged.")
         }
         let ledger = Ledger(directory: directory, options: options, fileSystem: fileSystem, summary: summary,
-                            leafHashes: leafHashes, commitObserver: commitObserver, idleObserver: idleObserver)
+                            merkle: merkle, commitObserver: commitObserver, idleObserver: idleObserver)
         ledger.lockDescriptor = lock
         if let last = summary.segments.last {
             do {
@@ -122,7 +123,7 @@ public final class Ledger: @unchecked Sendable {
 
     private init(
         directory: String, options: LedgerOptions, fileSystem: any LedgerFileSystem, summary: ScanSummary,
-        leafHashes: [SHA256Digest], commitObserver: (@Sendable (CommitStatistics) -> Void)?, idleObserver: (@Sendable () -> Void)?
+        merkle: MerkleTree, commitObserver: (@Sendable (CommitStatistics) -> Void)?, idleObserver: (@Sendable () -> Void)?
     ) {
         self.directory = directory
         self.options = options
@@ -134,7 +135,7 @@ public final class Ledger: @unchecked Sendable {
         self.hasTailSegment = !summary.segments.isEmpty
         self.tailSegmentFirstSeq = summary.segments.last?.firstSeq ?? 1
         self.tailSegmentBytes = Int(summary.lastSegmentBytes)
-        self.leafHashes = leafHashes
+        self.merkle = merkle
         self.commitObserver = commitObserver
         self.idleObserver = idleObserver
     }
@@ -190,7 +191,7 @@ public final class Ledger: @unchecked Sendable {
             lastEnqueuedSeq = seq
             lastLineHash = lineHash
             lastTime = time
-            leafHashes.append(leafHash)
+            merkle.append(leafHash)
             appended.append(AppendedRecord(seq: seq, time: time, lineHash: lineHash, leafHash: leafHash))
         }
         switch writerWait {
@@ -269,7 +270,15 @@ public final class Ledger: @unchecked Sendable {
     public func withDurableLeafHashes<Result>(_ body: (ArraySlice<SHA256Digest>) throws -> Result) rethrows -> Result {
         condition.lock()
         defer { condition.unlock() }
-        return try body(leafHashes[0..<Int(durable)])
+        return try body(merkle.leaves[0..<Int(durable)])
+    }
+
+    /// Calls `body` with the Merkle tree and the durable size, under the ledger's lock: answers
+    /// must use only the first `durableSize` leaves. Keep `body` short (no I/O).
+    func withMerkleTree<Result>(_ body: (_ tree: borrowing MerkleTree, _ durableSize: UInt64) -> Result) -> Result {
+        condition.lock()
+        defer { condition.unlock() }
+        return body(merkle, durable)
     }
 
     /// Stops accepting appends, writes and syncs everything queued, and stops the writer thread.

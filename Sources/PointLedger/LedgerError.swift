@@ -14,6 +14,15 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case overloaded(String)
     /// Another process holds the data directory.
     case locked(String)
+    /// A proof, root or leaf was asked for a tree size past the durable records.
+    case beyondDurableSize(requested: UInt64, durable: UInt64)
+    /// A proof or leaf request that can never be answered (seq 0, seq past the tree size, from > to).
+    case invalidProofRequest(String)
+    /// A line of `checkpoints.jsonl` is unreadable, badly signed, or does not match the records:
+    /// names the line number (1-based) and, when known, the checkpoint's tree size.
+    case checkpointInvalid(line: Int, size: UInt64?, reason: String)
+    /// The checkpoint signing or verification key is missing, unreadable or inconsistent.
+    case checkpointKey(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -31,6 +40,15 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the ledger is overloaded: \(reason); retry shortly"
         case .locked(let path):
             return "the data directory \(path) is in use by another pointconnect process"
+        case .beyondDurableSize(let requested, let durable):
+            return "tree size \(requested) is beyond the ledger's \(durable) durable records; ask for a size up to \(durable)"
+        case .invalidProofRequest(let reason):
+            return "invalid proof request: \(reason)"
+        case .checkpointInvalid(let line, let size, let reason):
+            let sizeText = size.map { " (tree size \($0))" } ?? ""
+            return "checkpoint on line \(line) of checkpoints.jsonl\(sizeText) is invalid: \(reason)"
+        case .checkpointKey(let path, let reason):
+            return "checkpoint key \(path): \(reason)"
         }
     }
 }

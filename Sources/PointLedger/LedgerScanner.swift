@@ -209,7 +209,7 @@ public struct LedgerScanner {
             return "seq \(record.seq) follows seq \(summary.lastSeq); seq \(summary.lastSeq + 1) was expected"
         }
         if record.prev != summary.lastLineHash {
-            return "prev \(record.prev.hex) does not match the SHA-256 of the previous line (\(summary.lastLineHash.hex)): the hash chain is broken"
+            return "prev \(record.prev.hex) does not match the SHA-256 of the previous line, seq \(summary.lastSeq) (\(summary.lastLineHash.hex)): the hash chain is broken — seq \(summary.lastSeq) or this record was altered"
         }
         if record.time < summary.lastTime {
             return "time \(LedgerTime.format(record.time)) is earlier than the previous record's \(LedgerTime.format(summary.lastTime))"

@@ -16,8 +16,13 @@ public struct VerificationReport: Sendable {
     public var checkpointsVerified = 0
     /// The newest checkpoint's tree size, if any.
     public var lastCheckpointSize: UInt64?
+    /// The newest checkpoint's signed note, if any.
+    public var lastCheckpointNote: String?
     /// An incomplete last line (a write in progress, or a crash not yet recovered by opening).
     public var tornTail: TornTail?
+    /// Bytes of an incomplete last line of `checkpoints.jsonl` (an append in progress or
+    /// interrupted by a crash; never acknowledged), 0 when none.
+    public var checkpointTornBytes: Int64 = 0
 }
 
 /// Streaming verification of a data directory: the hash chain and seq order of every segment,
@@ -26,22 +31,99 @@ public enum LedgerVerification {
     /// Progress: records verified so far and bytes verified so far.
     public typealias Progress = (_ records: UInt64, _ bytes: Int64) -> Void
 
-    /// Verifies `dataDirectory` (which holds `ledger/`). Throws the first problem found.
+    /// Verifies `dataDirectory` (which holds `ledger/` and `checkpoints.jsonl`). Throws the first
+    /// problem found: ``LedgerError/corrupt(file:offset:seq:reason:)`` naming the record, or
+    /// ``LedgerError/checkpointInvalid(line:size:reason:)`` naming the checkpoint line and size.
+    ///
+    /// Checkpoint signatures are checked with `publicKey`, or else with
+    /// `keys/checkpoint-ed25519.pub.pem` in the data directory. Each checkpoint's root must equal
+    /// the root of the records up to its size, and sizes never decrease.
     public static func verify(dataDirectory: String, publicKey: Ed25519PublicKey?, progress: Progress?) throws(LedgerError) -> VerificationReport {
         var report = VerificationReport()
+        let keyPath = dataDirectory + "/" + CheckpointKeys.publicKeyPath
+        var key = publicKey
+        if key == nil { key = try CheckpointKeys.loadPublicKey(path: keyPath) }
+        var checkpoints = CheckpointWalk(reader: try CheckpointLogReader(path: dataDirectory + "/" + CheckpointLog.fileName), publicKey: key, keyPath: keyPath)
+        var accumulator = MerkleAccumulator()
+        try checkpoints.settle(accumulator, into: &report)
         var bytes: Int64 = 0
         var hasher = SHA256Hasher()
         let summary = try LedgerScanner(directory: dataDirectory + "/ledger").scan(repairTornTail: false) { (record, _) throws(LedgerError) in
             bytes += Int64(record.line.count + 1)
-            _ = record.leafHash(using: &hasher)
+            accumulator.append(record.leafHash(using: &hasher))
+            try checkpoints.settle(accumulator, into: &report)
             report.records += 1
             if report.records % 65_536 == 0 { progress?(report.records, bytes) }
+        }
+        if let (line, checkpoint) = checkpoints.pending {
+            throw LedgerError.checkpointInvalid(line: line, size: checkpoint.size,
+                                                reason: "the ledger holds only \(accumulator.size) records: signed records are missing")
         }
         report.segments = summary.segments.count
         report.bytes = summary.bytes
         report.lastSeq = summary.lastSeq
         report.tornTail = summary.tornTail
+        report.root = accumulator.root
+        report.checkpointTornBytes = checkpoints.reader.result.fileBytes - checkpoints.reader.result.validBytes
         progress?(report.records, report.bytes)
         return report
+    }
+}
+
+/// Walks `checkpoints.jsonl` alongside the records: parses and signature-checks each line and
+/// compares its root once the records reach its size.
+private struct CheckpointWalk {
+    let reader: CheckpointLogReader
+    let publicKey: Ed25519PublicKey?
+    let keyPath: String
+    var pending: (line: Int, checkpoint: SignedCheckpoint)?
+    var started = false
+    var lastSize: UInt64 = 0
+
+    init(reader: CheckpointLogReader, publicKey: Ed25519PublicKey?, keyPath: String) {
+        self.reader = reader
+        self.publicKey = publicKey
+        self.keyPath = keyPath
+    }
+
+    /// Checks every checkpoint of exactly the accumulator's size.
+    mutating func settle(_ accumulator: MerkleAccumulator, into report: inout VerificationReport) throws(LedgerError) {
+        if !started {
+            started = true
+            try advance()
+        }
+        while let (line, checkpoint) = pending, checkpoint.size == accumulator.size {
+            let root = accumulator.root
+            guard checkpoint.checkpoint.root == root else {
+                throw LedgerError.checkpointInvalid(line: line, size: checkpoint.size,
+                                                    reason: "its root \(checkpoint.checkpoint.root.hex) differs from the root of records 1…\(checkpoint.size) (\(root.hex)): the records or the checkpoint were altered")
+            }
+            report.checkpointsVerified += 1
+            report.lastCheckpointSize = checkpoint.size
+            report.lastCheckpointNote = checkpoint.note
+            try advance()
+        }
+    }
+
+    private mutating func advance() throws(LedgerError) {
+        guard let (line, text) = try reader.next() else {
+            pending = nil
+            return
+        }
+        let checkpoint: SignedCheckpoint
+        do { checkpoint = try SignedCheckpoint(jsonLine: text) } catch {
+            throw LedgerError.checkpointInvalid(line: line, size: nil, reason: error.reason)
+        }
+        guard let publicKey else {
+            throw LedgerError.checkpointKey(path: keyPath, reason: "no public key to check the checkpoint signatures; pass --public-key FILE")
+        }
+        do { _ = try SignedNote.open(checkpoint.note, publicKey: publicKey) } catch {
+            throw LedgerError.checkpointInvalid(line: line, size: checkpoint.size, reason: "bad signature: \(error.reason)")
+        }
+        guard checkpoint.size >= lastSize else {
+            throw LedgerError.checkpointInvalid(line: line, size: checkpoint.size, reason: "its size is smaller than the previous checkpoint's \(lastSize)")
+        }
+        lastSize = checkpoint.size
+        pending = (line, checkpoint)
     }
 }

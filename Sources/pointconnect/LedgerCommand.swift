@@ -4,9 +4,10 @@ import PointLedger
 /// `pointconnect ledger …`: offline tools over a data directory.
 enum LedgerCommand {
     static func run(_ options: CommandLineOptions) async throws -> Int32 {
-        guard let what = options.positional.first else { throw UsageError("ledger needs a subcommand: verify") }
+        guard let what = options.positional.first else { throw UsageError("ledger needs a subcommand: verify or checkpoint") }
         switch what {
         case "verify": return try verify(options)
+        case "checkpoint": return try await checkpoint(options)
         default: throw UsageError("unknown ledger subcommand \"\(what)\"")
         }
     }
@@ -31,9 +32,15 @@ enum LedgerCommand {
             print("  last seq:        \(report.lastSeq)")
             print("  merkle root:     \(report.root.hex)")
             if let size = report.lastCheckpointSize {
-                print("  last checkpoint: tree size \(size); \(report.checkpointsVerified) checkpoint signatures verified")
+                print("  last checkpoint: tree size \(size); \(report.checkpointsVerified) checkpoint signatures and roots verified")
+                if let note = report.lastCheckpointNote {
+                    print(note.dropLast().split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+                }
             } else {
                 print("  last checkpoint: none")
+            }
+            if report.checkpointTornBytes > 0 {
+                print("  note: checkpoints.jsonl ends with an incomplete line (\(report.checkpointTornBytes) bytes): an append in progress or interrupted; it was never acknowledged")
             }
             if let torn = report.tornTail {
                 print("  note: \(torn.file) ends with an incomplete line at byte \(torn.offset) (\(torn.bytes) bytes): a write in progress or an unrecovered crash; it was never acknowledged and is dropped when the service next opens the ledger")
@@ -44,6 +51,24 @@ enum LedgerCommand {
             FileHandleOutput.standardError("ledger verification FAILED: \(error)\n")
             return 1
         }
+    }
+}
+
+extension LedgerCommand {
+    /// `ledger checkpoint --data-dir DIR [--origin O]`: signs and stores a checkpoint of every
+    /// record now, then prints the signed note. The service must not be running (the data
+    /// directory is locked while it is).
+    static func checkpoint(_ options: CommandLineOptions) async throws -> Int32 {
+        let dataDirectory = try options.required("data-dir")
+        var checkpointOptions = CheckpointOptions(automatic: false)
+        if let origin = options.value("origin") { checkpointOptions.origin = origin }
+        let store = try LedgerStore.open(dataDirectory: dataDirectory, checkpointOptions: checkpointOptions) { line in
+            FileHandleOutput.standardError(line + "\n")
+        }
+        defer { store.close() }
+        let signed = try await store.checkpoint()
+        print(signed.note, terminator: "")
+        return 0
     }
 }
 

@@ -16,6 +16,8 @@ commands:
                        staff keys in the data directory's vault (secrets are never printed by list)
   ledger verify --data-dir DIR [--public-key FILE]
                        recompute the hash chain, the Merkle root and every checkpoint signature
+  ledger checkpoint --data-dir DIR [--origin ORIGIN]
+                       sign and store a checkpoint of every record now (service stopped); print it
   bench ledger [--records N] [--appenders N] [--data-dir DIR]
                        durable append throughput with concurrent appenders, beside one fdatasync per record
   bench verify [--records N] [--data-dir DIR]

@@ -1,0 +1,156 @@
+import Foundation
+import PointCrypto
+import Testing
+@testable import PointLedger
+
+/// Manual checkpoints only, with a fixed clock, so tests decide when checkpoints happen.
+let manualCheckpoints = CheckpointOptions(origin: "pointconnect.test/ledger", automatic: false, clock: { 1_795_000_000_000_000 })
+
+func appendSamples(_ store: LedgerStore, _ range: Range<Int>) async throws {
+    _ = try await store.ledger.append(range.map { sampleEntry($0) })
+}
+
+/// Polls `condition` for up to five seconds.
+func eventually(_ condition: () -> Bool) async -> Bool {
+    for _ in 0..<500 {
+        if condition() { return true }
+        try? await Task.sleep(nanoseconds: 10_000_000)
+    }
+    return condition()
+}
+
+@Suite("Ledger store: keys, checkpoints, proofs")
+struct LedgerStoreTests {
+    @Test("first open creates the key pair; checkpoint() signs the durable tree and stores it")
+    func checkpointOnDemand() async throws {
+        let directory = TemporaryDirectory()
+        let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+        defer { store.close() }
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.path + "/keys/checkpoint-ed25519.pem")
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let publicPEM = try String(contentsOfFile: directory.path + "/keys/checkpoint-ed25519.pub.pem", encoding: .utf8)
+        #expect(try Ed25519PublicKey(pem: publicPEM) == store.publicKey)
+        #expect(store.latestCheckpoint == nil)
+
+        let empty = try await store.checkpoint()
+        #expect(empty.size == 0 && empty.checkpoint.root == MerkleHashing.emptyRoot)
+        try await appendSamples(store, 0..<13)
+        let signed = try await store.checkpoint()
+        #expect(signed.size == 13)
+        #expect(signed.checkpoint.root == (try store.root(size: 13)))
+        #expect(signed.checkpoint.origin == "pointconnect.test/ledger")
+        let opened = try SignedNote.open(signed.note, publicKey: store.publicKey)
+        #expect(opened.text == signed.checkpoint.body && opened.keyName == "pointconnect.test/ledger")
+        #expect(store.latestCheckpoint == signed)
+        // Nothing new: the same checkpoint comes back and no line is added.
+        #expect(try await store.checkpoint() == signed)
+        let lines = try String(contentsOfFile: directory.path + "/checkpoints.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(try SignedCheckpoint(jsonLine: String(lines[1])) == signed)
+    }
+
+    @Test("proofs verify against signed roots; sizes past the durable records are refused")
+    func proofs() async throws {
+        let directory = TemporaryDirectory()
+        let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+        defer { store.close() }
+        try await appendSamples(store, 0..<10)
+        let first = try await store.checkpoint()
+        try await appendSamples(store, 10..<37)
+        let second = try await store.checkpoint()
+        for seq in [UInt64(1), 10, 11, 37] {
+            let proof = try store.inclusionProof(seq: seq, treeSize: second.size)
+            #expect(MerkleProof.verifyInclusion(leafHash: try store.leafHash(seq: seq), index: seq - 1, size: second.size, proof: proof, root: second.checkpoint.root))
+        }
+        let consistency = try store.consistencyProof(from: first.size, to: second.size)
+        #expect(MerkleProof.verifyConsistency(firstSize: first.size, secondSize: second.size, firstRoot: first.checkpoint.root,
+                                              secondRoot: second.checkpoint.root, proof: consistency))
+        #expect(throws: LedgerError.beyondDurableSize(requested: 38, durable: 37)) { try store.root(size: 38) }
+        #expect(throws: LedgerError.beyondDurableSize(requested: 38, durable: 37)) { try store.inclusionProof(seq: 1, treeSize: 38) }
+        #expect(throws: LedgerError.beyondDurableSize(requested: 40, durable: 37)) { try store.consistencyProof(from: 1, to: 40) }
+        #expect(throws: LedgerError.beyondDurableSize(requested: 38, durable: 37)) { try store.leafHash(seq: 38) }
+        #expect(throws: LedgerError.self) { try store.inclusionProof(seq: 0, treeSize: 5) }
+        #expect(throws: LedgerError.self) { try store.inclusionProof(seq: 6, treeSize: 5) }
+        #expect(throws: LedgerError.self) { try store.consistencyProof(from: 6, to: 5) }
+        #expect(LedgerError.beyondDurableSize(requested: 38, durable: 37).description.contains("38"))
+    }
+
+    @Test("automatic checkpoints: every N records and after the interval")
+    func automatic() async throws {
+        let directory = TemporaryDirectory()
+        let options = CheckpointOptions(origin: "pointconnect.test/ledger", everyRecords: 10, intervalMilliseconds: 100)
+        let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: options)
+        try await appendSamples(store, 0..<25)
+        #expect(await eventually { store.latestCheckpoint?.size == 25 })
+        try await appendSamples(store, 25..<28)
+        #expect(await eventually { store.latestCheckpoint?.size == 28 })
+        try await appendSamples(store, 28..<30)
+        store.close()
+        // Close takes a last checkpoint of what was left.
+        let reopened = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: options)
+        defer { reopened.close() }
+        #expect(reopened.latestCheckpoint?.size == 30)
+        #expect(reopened.latestCheckpoint?.checkpoint.root == (try reopened.root(size: 30)))
+    }
+
+    @Test("reopening passes the checkpoint size as protectedSeq: a damaged signed tail is refused, not truncated")
+    func protectedTail() async throws {
+        let directory = TemporaryDirectory()
+        do {
+            let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+            try await appendSamples(store, 0..<5)
+            _ = try await store.checkpoint()
+            store.close()
+        }
+        // Cut the last record's newline and a few bytes: it would pass for a torn write.
+        let segment = directory.ledgerPath + "/" + SegmentDirectory.fileName(firstSeq: 1)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
+        try bytes.dropLast(7).write(to: URL(fileURLWithPath: segment))
+        #expect {
+            _ = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+        } throws: { error in
+            guard case LedgerError.corrupt(_, _, let seq, let reason) = error else { return false }
+            return seq == 5 && reason.contains("signed checkpoint of size 5")
+        }
+        // The plain ledger, knowing no checkpoint, would have repaired it as a torn tail.
+        var logged: [String] = []
+        let ledger = try Ledger.open(directory: directory.ledgerPath, log: { logged.append($0) })
+        #expect(ledger.durableSeq == 4 && logged.count == 1)
+        ledger.close()
+    }
+
+    @Test("a ledger that disagrees with its signed checkpoint does not open; a torn checkpoint line is cut off")
+    func rootMismatchAndTornCheckpoint() async throws {
+        let directory = TemporaryDirectory()
+        do {
+            let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+            try await appendSamples(store, 0..<3)
+            _ = try await store.checkpoint()
+            store.close()
+        }
+        let checkpoints = directory.path + "/checkpoints.jsonl"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: checkpoints))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"note\":\"pointconn".utf8))
+        try handle.close()
+        var logged: [String] = []
+        let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints, log: { logged.append($0) })
+        #expect(store.latestCheckpoint?.size == 3)
+        #expect(logged.contains { $0.contains("incomplete last line of checkpoints.jsonl") })
+        try await appendSamples(store, 3..<4)
+        #expect(try await store.checkpoint().size == 4)
+        store.close()
+        #expect(try String(contentsOfFile: checkpoints, encoding: .utf8).split(separator: "\n").count == 2)
+
+        // Rewrite the last record (still a valid, chained line): the signed root no longer matches.
+        let segment = directory.ledgerPath + "/" + SegmentDirectory.fileName(firstSeq: 1)
+        let text = try String(contentsOfFile: segment, encoding: .utf8)
+        try text.replacingOccurrences(of: "order-3\"", with: "order-X\"").write(toFile: segment, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+        } throws: { error in
+            guard case LedgerError.checkpointInvalid(let line, let size, let reason) = error else { return false }
+            return line == 2 && size == 4 && reason.contains("altered")
+        }
+    }
+}
