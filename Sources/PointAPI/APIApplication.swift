@@ -165,8 +165,8 @@ public final class APIApplication: HTTPHandler, Sendable {
         case .adminRecordFinding: return try await adminFinding(context, record: true)
         case .adminWithdrawFinding: return try await adminFinding(context, record: false)
         case .auditLedger: return try auditLedger(context)
-        case .auditLatestCheckpoint: return try auditLatestCheckpoint()
-        case .auditInclusionProof: return try auditInclusionProof(context)
+        case .auditLatestCheckpoint: return try await auditLatestCheckpoint()
+        case .auditInclusionProof: return try await auditInclusionProof(context)
         case .auditConsistencyProof: return try auditConsistencyProof(context)
         }
     }

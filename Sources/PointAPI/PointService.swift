@@ -36,22 +36,27 @@ public final class PointService: Sendable {
     }
 
     private let state: Mutex<State>
+    /// The ledger with its signed checkpoints and proofs.
+    public let store: LedgerStore
     /// The ledger holding every event.
     public let ledger: Ledger
     public let clock: ServiceClock
 
-    /// Opens the ledger in `dataDirectory/ledger`, replaying every record into the domain.
+    /// Opens the data directory (ledger, signed checkpoints, signing key), replaying every
+    /// record into the domain.
     public static func open(
         dataDirectory: String, clock: ServiceClock = .system, options: LedgerOptions = LedgerOptions(),
+        checkpointOptions: CheckpointOptions = CheckpointOptions(),
         log: @escaping (String) -> Void = { _ in }, commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil
     ) throws(ServiceError) -> PointService {
         // The ledger reports a failure to create its own directory precisely; this only makes the parents.
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         var domain = PointsDomain()
         var replayError: DomainError?
-        let ledger: Ledger
+        let store: LedgerStore
         do {
-            ledger = try Ledger.open(directory: dataDirectory + "/ledger", options: options, log: log, commitObserver: commitObserver, replay: { (record) throws(LedgerError) in
+            store = try LedgerStore.open(dataDirectory: dataDirectory, options: options, checkpointOptions: checkpointOptions, log: log,
+                                         commitObserver: commitObserver, replay: { (record) throws(LedgerError) in
                 do throws(DomainError) {
                     guard let event = try DomainEvent.decode(type: record.type, data: record.data) else { return }
                     try domain.apply(event, seq: record.seq, time: record.time)
@@ -64,11 +69,12 @@ public final class PointService: Sendable {
             if let replayError { throw .domain(replayError) }
             throw .ledger(error)
         }
-        return PointService(ledger: ledger, domain: domain, clock: clock)
+        return PointService(store: store, domain: domain, clock: clock)
     }
 
-    private init(ledger: Ledger, domain: PointsDomain, clock: ServiceClock) {
-        self.ledger = ledger
+    private init(store: LedgerStore, domain: PointsDomain, clock: ServiceClock) {
+        self.store = store
+        self.ledger = store.ledger
         self.clock = clock
         self.state = Mutex(State(domain: domain, lastTime: domain.lastTime))
     }
@@ -127,7 +133,7 @@ public final class PointService: Sendable {
 
     /// Stops accepting writes, lets the ledger finish syncing what it has, and closes it.
     public func close() {
-        ledger.close()
+        store.close()
     }
 
     private static func write(_ event: DomainEvent, now: Int64, into state: inout State, ledger: Ledger) throws(ServiceError) -> CommandReceipt {

@@ -7,11 +7,26 @@ import PointLedger
 enum ProofRepresentations {
     /// A write's receipt: the ledger seq, time and RFC 6962 leaf hash of its record, and where to
     /// fetch its inclusion proof against a signed checkpoint.
+    /// The proof link needs no tree size: the service proves against the newest signed
+    /// checkpoint, signing one on demand when the record is newer than it.
     static func receipt(seq: UInt64, time: Int64, leafHash: SHA256Digest?, ledger: Ledger) -> JSONValue {
-        [
+        let hash = leafHash ?? (seq >= 1 ? try? ledger.leafHash(seq: seq) : nil)
+        return [
             "seq": .int(Int64(seq)), "time": .string(CivilTime.formatUTC(time)),
-            "leafHash": leafHash.map { .string($0.hex) } ?? .null,
+            "leafHash": hash.map { .string($0.hex) } ?? .null,
             "inclusionProof": .string("/v1/audit/proofs/inclusion?seq=\(seq)"),
+        ]
+    }
+
+    /// A signed checkpoint with what an auditor needs to check it.
+    static func checkpoint(_ signed: SignedCheckpoint, store: LedgerStore) throws(APIError) -> JSONValue {
+        let pem: String
+        do throws(CryptoError) { pem = try store.publicKey.pemRepresentation() } catch {
+            throw .unavailable("The checkpoint public key could not be encoded (\(error)).")
+        }
+        return [
+            "origin": .string(signed.checkpoint.origin), "treeSize": .int(Int64(signed.checkpoint.size)),
+            "rootHash": .string(Base64.encode(signed.checkpoint.root.bytes)), "note": .string(signed.note), "publicKey": .string(pem),
         ]
     }
 

@@ -15,7 +15,8 @@ public enum ServiceAssembly {
         dataDirectory: String, defaults: SandboxDefaults, clock: ServiceClock, ledgerOptions: LedgerOptions = LedgerOptions(),
         metrics: ServiceMetrics = ServiceMetrics(), log: @escaping @Sendable (String) -> Void
     ) async throws -> APIApplication {
-        let service = try PointService.open(dataDirectory: dataDirectory, clock: clock, options: ledgerOptions, log: log,
+        let service = try PointService.open(dataDirectory: dataDirectory, clock: clock, options: ledgerOptions,
+                                            checkpointOptions: checkpointOptions(origin: "pointconnect.sandbox/ledger", log: log), log: log,
                                             commitObserver: metrics.ledgerCommitted)
         try await defaults.seed(into: service)
         let vault = try CredentialVault(path: vaultPath(dataDirectory: dataDirectory))
@@ -36,13 +37,20 @@ public enum ServiceAssembly {
     /// A production service: credentials only from the vault, no clock override.
     public static func production(
         dataDirectory: String, jwks: JSONWebKeySet?, trustedProxies: IPAllowlist, ledgerOptions: LedgerOptions = LedgerOptions(),
-        metrics: ServiceMetrics = ServiceMetrics(), log: @escaping @Sendable (String) -> Void
+        origin: String = "pointconnect.production/ledger", metrics: ServiceMetrics = ServiceMetrics(), log: @escaping @Sendable (String) -> Void
     ) throws -> APIApplication {
-        let service = try PointService.open(dataDirectory: dataDirectory, clock: .system, options: ledgerOptions, log: log,
+        let service = try PointService.open(dataDirectory: dataDirectory, clock: .system, options: ledgerOptions,
+                                            checkpointOptions: checkpointOptions(origin: origin, log: log), log: log,
                                             commitObserver: metrics.ledgerCommitted)
         let vault = try CredentialVault(path: vaultPath(dataDirectory: dataDirectory))
         return try application(service: service, vault: vault, deployment: .production, clock: .system, jwks: jwks,
                                trustedProxies: trustedProxies, metrics: metrics, log: log)
+    }
+
+    /// Checkpoints every 10,000 records or every second while records wait, signed as `origin`
+    /// (the sandbox's clock override never reaches checkpoint times: they are real time).
+    static func checkpointOptions(origin: String, log: @escaping @Sendable (String) -> Void) -> CheckpointOptions {
+        CheckpointOptions(origin: origin, everyRecords: 10_000, intervalMilliseconds: 1_000, log: log)
     }
 
     static func application(

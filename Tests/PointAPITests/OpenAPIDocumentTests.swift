@@ -450,7 +450,7 @@ struct OpenAPIConformanceTests {
         await recorder.send(.get, "/v1/grants", as: ("9999999999", "x"))
 
         let statuses = Set(recorder.exchanges.map(\.status))
-        #expect(statuses.isSuperset(of: [200, 201, 400, 401, 403, 404, 409, 422, 503]), "the conformance run did not reach every status: \(statuses.sorted())")
+        #expect(statuses.isSuperset(of: [200, 201, 400, 401, 403, 404, 409, 422]), "the conformance run did not reach every status: \(statuses.sorted())")
 
         let file = NSTemporaryDirectory() + "openapi-exchanges-\(UUID().uuidString).json"
         try Data(CanonicalJSON.encode(.array(recorder.exchanges.map(\.json)))).write(to: URL(fileURLWithPath: file))
