@@ -111,6 +111,12 @@ public struct SettlementFold: Sendable {
                 }
             }
         case .invoiceIssued(let invoice):
+            // Documents of one close come in merchant-id order; one that does not follow the
+            // previous starts a new close (an earlier one was interrupted before period.closed).
+            if let last = pendingIssued.last?.invoice,
+               last.period != invoice.period || !last.merchantID.utf8.lexicographicallyPrecedes(invoice.merchantID.utf8) {
+                pendingIssued = []
+            }
             pendingIssued.append((seq, invoice))
         case .periodClosed(let closedEvent):
             try applyClose(closedEvent, seq: seq)
