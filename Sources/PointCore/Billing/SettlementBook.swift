@@ -137,7 +137,7 @@ public struct SettlementBook: Sendable {
 
     /// Draft invoices (and statements) for a period as if it were closed now; changes nothing.
     public func preview(_ period: BillingMonth) throws(BillingError) -> [Invoice] {
-        var copy = self
+        var copy = self // not mutated by a preview: no storage is copied
         return try copy.settle(period, issue: false)
     }
 
@@ -167,13 +167,17 @@ public struct SettlementBook: Sendable {
             let calculation = try InvoiceCalculator.calculate(profile: profile, period: period,
                                                               activity: periodActivity[merchantID] ?? PeriodActivity(),
                                                               state: states[merchantID] ?? .initial)
-            states[merchantID] = calculation.stateAfter
+            // A preview changes nothing, so its copy of the book never copies the book's storage.
+            if issue { states[merchantID] = calculation.stateAfter }
             guard var invoice = calculation.invoice else { continue }
             if issue, invoice.mode == .billable { invoice.number = try numbering.next(for: period) }
-            documents[MerchantPeriod(merchantID: merchantID, period: period)] = (CitedDocument(period: period, invoiceNumber: invoice.number),
-                                                                                 invoice.mode)
+            if issue {
+                documents[MerchantPeriod(merchantID: merchantID, period: period)] = (CitedDocument(period: period, invoiceNumber: invoice.number),
+                                                                                     invoice.mode)
+            }
             invoices.append(invoice)
         }
+        guard issue else { return invoices }
         for revocationKey in revocationsBilled {
             guard var record = revocations[revocationKey] else { continue }
             record.billedOn = documents[MerchantPeriod(merchantID: record.merchantID, period: period)]?.document
