@@ -173,6 +173,24 @@ struct SettlementFoldTests {
         #expect(invoices.first?.status == .issued)
     }
 
+    @Test("A close taken against a checkpoint prints it on every document; it round-trips and replays")
+    func checkpoint() throws {
+        var (settlement, scenario) = try S.ready()
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-1", 50, scenario: scenario), now: settlement.harness.now))
+        settlement.harness.now = S.november2
+        let mark = InvoiceCheckpoint(treeSize: 12, rootHash: String(repeating: "ab", count: 32))
+        guard case .close(let events, let invoices) = try settlement.fold.decideClose(try BillingMonth(parsing: "2026-10"), now: S.november2,
+                                                                                      checkpoint: mark)
+        else { Issue.record("expected a close"); return }
+        #expect(invoices.allSatisfy { $0.checkpoint == mark })
+        for event in events { try settlement.write(event) }
+        let record = try #require(settlement.harness.records.first { $0.type == "invoice.issued" })
+        #expect(String(decoding: record.data, as: UTF8.self).contains("\"checkpoint\":{\"rootHash\":\"abab"))
+        let decoded = try DomainEvent.decode(type: record.type, data: try JSONParser.parse(record.data))
+        #expect(decoded == events.first)
+        #expect(try S.replay(settlement.harness.records).settlement.closed == settlement.fold.closed)
+    }
+
     @Test("Sandbox merchants get statements, never numbers")
     func sandboxStatement() throws {
         var (settlement, scenario) = try S.ready()
