@@ -132,16 +132,33 @@ public struct SettlementBook: Sendable {
         if let earlier = activity.keys.map(\.period).filter({ $0 < period }).min() {
             throw .periodNotClosable(month: period, reason: "the earlier period \(earlier) has activity and is still open")
         }
-        return try settle(period, issue: true)
+        var unused: [String: MerchantBillingState] = [:]
+        return try settle(period, issue: true, draftStates: &unused)
     }
 
     /// Draft invoices (and statements) for a period as if it were closed now; changes nothing.
+    /// Earlier periods not closed yet are settled first, as drafts, so the draft's platform fee
+    /// and credit balance follow them (a revocation of a grant from such a period cites the
+    /// period, which has no number yet).
     public func preview(_ period: BillingMonth) throws(BillingError) -> [Invoice] {
         var copy = self // not mutated by a preview: no storage is copied
-        return try copy.settle(period, issue: false)
+        var draftStates = states
+        let openEarlier = activity.keys.map(\.period).filter { $0 < period } + revocationsByPeriod.keys.filter { $0 < period }
+        if var month = lastClosed?.next ?? openEarlier.min() {
+            var steps = 0
+            while month < period, steps < 1_200 {
+                _ = try copy.settle(month, issue: false, draftStates: &draftStates)
+                guard let next = month.next else { break }
+                month = next
+                steps += 1
+            }
+        }
+        return try copy.settle(period, issue: false, draftStates: &draftStates)
     }
 
-    private mutating func settle(_ period: BillingMonth, issue: Bool) throws(BillingError) -> [Invoice] {
+    /// Settles a period: issuing (a close) updates the book; a draft only updates `draftStates`.
+    private mutating func settle(_ period: BillingMonth, issue: Bool,
+                                 draftStates: inout [String: MerchantBillingState]) throws(BillingError) -> [Invoice] {
         var periodActivity: [String: PeriodActivity] = [:]
         for (key, value) in activity where key.period == period { periodActivity[key.merchantID] = value }
         let revocationKeys = revocationsByPeriod[period] ?? []
@@ -166,9 +183,9 @@ public struct SettlementBook: Sendable {
             guard let profile = profiles[merchantID] else { continue }
             let calculation = try InvoiceCalculator.calculate(profile: profile, period: period,
                                                               activity: periodActivity[merchantID] ?? PeriodActivity(),
-                                                              state: states[merchantID] ?? .initial)
+                                                              state: (issue ? states[merchantID] : draftStates[merchantID]) ?? .initial)
             // A preview changes nothing, so its copy of the book never copies the book's storage.
-            if issue { states[merchantID] = calculation.stateAfter }
+            if issue { states[merchantID] = calculation.stateAfter } else { draftStates[merchantID] = calculation.stateAfter }
             guard var invoice = calculation.invoice else { continue }
             if issue, invoice.mode == .billable { invoice.number = try numbering.next(for: period) }
             if issue {

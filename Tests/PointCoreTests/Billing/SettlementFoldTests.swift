@@ -191,6 +191,18 @@ struct SettlementFoldTests {
         #expect(try S.replay(settlement.harness.records).settlement.closed == settlement.fold.closed)
     }
 
+    @Test("A draft of November while October is still open follows October: no second platform fee")
+    func draftAfterOpenMonth() throws {
+        var (settlement, scenario) = try S.ready()
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-1", 50, scenario: scenario), now: settlement.harness.now))
+        settlement.harness.now = S.november2
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-2", 20, scenario: scenario), now: settlement.harness.now))
+        let november = try settlement.fold.preview(try BillingMonth(parsing: "2026-11"))
+        #expect(BillingFixture.summary(november.first) == ["points_granted 20×11 = 22"])
+        let october = try settlement.fold.preview(try BillingMonth(parsing: "2026-10"))
+        #expect(BillingFixture.summary(october.first) == ["platform_fee 1×1000000 = 100000", "points_granted 50×11 = 55"])
+    }
+
     @Test("Sandbox merchants get statements, never numbers")
     func sandboxStatement() throws {
         var (settlement, scenario) = try S.ready()
