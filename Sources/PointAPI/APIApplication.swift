@@ -168,6 +168,10 @@ public final class APIApplication: HTTPHandler, Sendable {
         case .auditLatestCheckpoint: return try await auditLatestCheckpoint()
         case .auditInclusionProof: return try await auditInclusionProof(context)
         case .auditConsistencyProof: return try auditConsistencyProof(context)
+        case .financeClosePeriod: return try await financeClosePeriod(context)
+        case .financeListInvoices: return try financeListInvoices(context)
+        case .financeGetInvoice: return try financeGetInvoice(context)
+        case .merchantStatement: return try merchantStatement(context)
         }
     }
 

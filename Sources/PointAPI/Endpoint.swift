@@ -11,19 +11,22 @@ enum Endpoint: String, Sendable, CaseIterable {
     case adminListScenarios, adminApproveScenario, adminRejectScenario
     case adminRecordFinding, adminWithdrawFinding
     case auditLedger, auditLatestCheckpoint, auditInclusionProof, auditConsistencyProof
+    case financeClosePeriod, financeListInvoices, financeGetInvoice, merchantStatement
 
     /// The area for role checks; nil for the unauthenticated operational endpoints.
     var area: APIArea? {
         switch self {
         case .health, .ready, .metrics: return nil
         case .createBinding, .getBinding, .deleteBinding, .createGrant, .createGrantBatch, .getGrant, .listGrants, .createRevocation,
-            .listScenarios, .submitScenario:
+            .listScenarios, .submitScenario, .merchantStatement:
             return .merchant
         case .adminListMerchants, .adminCreateMerchant, .adminGetMerchant, .adminOpenEnvironment, .adminUpdateAllowlist, .adminChangeStatus,
             .adminRotateCredential, .adminListScenarios, .adminApproveScenario, .adminRejectScenario, .adminRecordFinding, .adminWithdrawFinding:
             return .admin
         case .auditLedger, .auditLatestCheckpoint, .auditInclusionProof, .auditConsistencyProof:
             return .audit
+        case .financeClosePeriod, .financeListInvoices, .financeGetInvoice:
+            return .finance
         }
     }
 
@@ -48,5 +51,7 @@ enum Endpoint: String, Sendable, CaseIterable {
         (.delete, "/v1/admin/revocations/{revocationId}/findings", .adminWithdrawFinding),
         (.get, "/v1/audit/ledger", .auditLedger), (.get, "/v1/audit/checkpoints/latest", .auditLatestCheckpoint),
         (.get, "/v1/audit/proofs/inclusion", .auditInclusionProof), (.get, "/v1/audit/proofs/consistency", .auditConsistencyProof),
+        (.post, "/v1/finance/periods/{month}/close", .financeClosePeriod), (.get, "/v1/finance/invoices", .financeListInvoices),
+        (.get, "/v1/finance/invoices/{invoiceNumber}", .financeGetInvoice), (.get, "/v1/statements/{month}", .merchantStatement),
     ]
 }

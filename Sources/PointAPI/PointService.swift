@@ -33,6 +33,8 @@ public final class PointService: Sendable {
     private struct State: ~Copyable {
         var domain: PointsDomain
         var lastTime: Int64
+        /// Billing: the settlement folded from the same events (see ``SettlementFold``).
+        var settlement: SettlementFold
     }
 
     private let state: Mutex<State>
@@ -52,6 +54,7 @@ public final class PointService: Sendable {
         // The ledger reports a failure to create its own directory precisely; this only makes the parents.
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         var domain = PointsDomain()
+        var settlement = SettlementFold()
         var replayError: DomainError?
         let store: LedgerStore
         do {
@@ -60,6 +63,7 @@ public final class PointService: Sendable {
                 do throws(DomainError) {
                     guard let event = try DomainEvent.decode(type: record.type, data: record.data) else { return }
                     try domain.apply(event, seq: record.seq, time: record.time)
+                    try settlement.apply(event, seq: record.seq, time: record.time, domain: domain)
                 } catch {
                     replayError = error
                     throw LedgerError.invalidEntry("record \(record.seq) (\(record.type)) does not replay: \(error.message)")
@@ -69,14 +73,14 @@ public final class PointService: Sendable {
             if let replayError { throw .domain(replayError) }
             throw .ledger(error)
         }
-        return PointService(store: store, domain: domain, clock: clock)
+        return PointService(store: store, domain: domain, settlement: settlement, clock: clock)
     }
 
-    private init(store: LedgerStore, domain: PointsDomain, clock: ServiceClock) {
+    private init(store: LedgerStore, domain: PointsDomain, settlement: SettlementFold, clock: ServiceClock) {
         self.store = store
         self.ledger = store.ledger
         self.clock = clock
-        self.state = Mutex(State(domain: domain, lastTime: domain.lastTime))
+        self.state = Mutex(State(domain: domain, lastTime: domain.lastTime, settlement: settlement))
     }
 
     /// Reads the state under the lock. Keep `body` short: writes wait for it.
@@ -108,12 +112,15 @@ public final class PointService: Sendable {
             let now = max(clock.now(), state.lastTime)
             var lastSeq: UInt64?
             var ledgerFailure: LedgerError?
+            var written: [(event: DomainEvent, seq: UInt64, time: Int64)] = []
+            defer { Self.settle(written, into: &state) }
             let ledger = self.ledger
             do throws(DomainError) {
                 let outcomes = try state.domain.grantBatch(commands, now: now) { (event) throws(DomainError) -> (seq: UInt64, time: Int64) in
                     do throws(LedgerError) {
                         let record = try ledger.enqueue([LedgerEntry(type: event.type, data: event.ledgerData, time: now)])[0]
                         lastSeq = record.seq
+                        written.append((event, record.seq, record.time))
                         return (record.seq, record.time)
                     } catch {
                         ledgerFailure = error
@@ -145,6 +152,7 @@ public final class PointService: Sendable {
         }
         do {
             try state.domain.apply(event, seq: record.seq, time: record.time)
+            try state.settlement.apply(event, seq: record.seq, time: record.time, domain: state.domain)
         } catch {
             // Unreachable for events from `decide`; the record is in the ledger, so the
             // service must not go on with a state that differs from it.
@@ -156,5 +164,87 @@ public final class PointService: Sendable {
 
     private func waitUntilDurable(_ seq: UInt64) async throws(ServiceError) {
         do { try await ledger.waitUntilDurable(seq) } catch { throw .ledger(error) }
+    }
+}
+
+// MARK: - Settlement (finance)
+
+/// What closing a period did.
+public struct PeriodCloseOutcome: Sendable, Equatable {
+    /// The documents of the period as issued (invoices and sandbox statements), in merchant-id order.
+    public let invoices: [Invoice]
+    /// When the period was closed (the `now` of the close).
+    public let closedAt: Int64
+    /// The `period.closed` record (for a replay: the original one, `isReplay` true).
+    public let receipt: CommandReceipt
+}
+
+extension PointService {
+    /// Reads the domain and the settlement under the lock. Keep `body` short: writes wait for it.
+    public func readSettlement<Result: Sendable>(_ body: (borrowing PointsDomain, borrowing SettlementFold) -> Result) -> Result {
+        state.withLock { body($0.domain, $0.settlement) }
+    }
+
+    /// Closes a billing period at the service's current time: writes one `invoice.issued` per
+    /// document and then `period.closed`, and waits until they are durable. Closing a closed
+    /// period again writes nothing and answers the original documents (`receipt.isReplay`).
+    public func closePeriod(_ period: BillingMonth, checkpoint: InvoiceCheckpoint?) async throws(ServiceError) -> PeriodCloseOutcome {
+        let outcome = try state.withLock { (state) throws(ServiceError) -> PeriodCloseOutcome in
+            let now = max(clock.now(), state.lastTime)
+            let decision: SettlementFold.CloseDecision
+            do throws(DomainError) { decision = try state.settlement.decideClose(period, now: now, checkpoint: checkpoint) } catch { throw .domain(error) }
+            switch decision {
+            case .alreadyClosed(let done):
+                return PeriodCloseOutcome(invoices: done.issued, closedAt: done.closedAt,
+                                          receipt: CommandReceipt(seq: done.seq, time: done.closedAt, leafHash: nil, isReplay: true))
+            case .close(let events, let invoices):
+                var last: CommandReceipt?
+                // One append when it fits, so a crash never leaves half a close; a larger close is
+                // written in chunks (an interrupted one is superseded by the next close).
+                let chunk = LedgerOptions().maxEntriesPerAppend
+                var start = 0
+                while start < events.count {
+                    let slice = Array(events[start..<min(events.count, start + chunk)])
+                    last = try Self.write(slice, now: now, into: &state, ledger: ledger)
+                    start += slice.count
+                }
+                guard let last else { throw .domain(DomainError(.rejected, code: "settlement_failed", message: "The close wrote nothing.")) }
+                return PeriodCloseOutcome(invoices: invoices, closedAt: now, receipt: last)
+            }
+        }
+        if !outcome.receipt.isReplay { try await waitUntilDurable(outcome.receipt.seq) }
+        return outcome
+    }
+
+    /// Writes several events in one append and applies them; the receipt is the last record's.
+    private static func write(_ events: [DomainEvent], now: Int64, into state: inout State, ledger: Ledger) throws(ServiceError) -> CommandReceipt {
+        let records: [AppendedRecord]
+        do {
+            records = try ledger.enqueue(events.map { LedgerEntry(type: $0.type, data: $0.ledgerData, time: now) })
+        } catch {
+            throw .ledger(error)
+        }
+        for (event, record) in zip(events, records) {
+            do {
+                try state.domain.apply(event, seq: record.seq, time: record.time)
+                try state.settlement.apply(event, seq: record.seq, time: record.time, domain: state.domain)
+            } catch {
+                fatalError("applying a decided event failed: \(error)")
+            }
+            state.lastTime = record.time
+        }
+        let last = records[records.count - 1]
+        return CommandReceipt(seq: last.seq, time: last.time, leafHash: last.leafHash, isReplay: false)
+    }
+
+    /// Folds a batch's written grants into the settlement (the domain applied them itself).
+    private static func settle(_ written: [(event: DomainEvent, seq: UInt64, time: Int64)], into state: inout State) {
+        for item in written {
+            do {
+                try state.settlement.apply(item.event, seq: item.seq, time: item.time, domain: state.domain)
+            } catch {
+                fatalError("folding a written grant into the settlement failed: \(error)")
+            }
+        }
     }
 }

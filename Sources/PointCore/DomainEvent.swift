@@ -17,6 +17,11 @@ public enum DomainEvent: Sendable, Equatable {
     case pointsRevoked(PointsRevoked)
     case findingRecorded(merchantID: String, revocationID: String, note: String)
     case findingWithdrawn(merchantID: String, revocationID: String, note: String)
+    /// One merchant's invoice (or sandbox statement) of a period being closed, exactly as issued.
+    /// A close writes one per document, then ``periodClosed(_:)``.
+    case invoiceIssued(Invoice)
+    /// A billing period closed: the documents it issued, in merchant-id order.
+    case periodClosed(PeriodClosed)
 
     /// The ledger record type of the event.
     public var type: String {
@@ -37,6 +42,8 @@ public enum DomainEvent: Sendable, Equatable {
         case .pointsRevoked: return "revocation.recorded"
         case .findingRecorded: return "finding.recorded"
         case .findingWithdrawn: return "finding.withdrawn"
+        case .invoiceIssued: return "invoice.issued"
+        case .periodClosed: return "period.closed"
         }
     }
 }
@@ -106,5 +113,32 @@ public struct PointsRevoked: Sendable, Equatable {
         self.orderID = orderID
         self.points = points
         self.evidence = evidence
+    }
+}
+
+/// A billing period closed by finance: when, and which document each merchant got.
+public struct PeriodClosed: Sendable, Equatable {
+    /// One document of the close: the merchant and its invoice number (`nil` for a sandbox statement).
+    public struct Document: Sendable, Equatable {
+        public var merchantID: String
+        public var invoiceNumber: InvoiceNumber?
+
+        public init(merchantID: String, invoiceNumber: InvoiceNumber?) {
+            self.merchantID = merchantID
+            self.invoiceNumber = invoiceNumber
+        }
+    }
+
+    /// The closed period.
+    public var period: BillingMonth
+    /// The `now` the period was closed at (UTC microseconds); settlement replays the close at this instant.
+    public var closedAt: Int64
+    /// The documents, in merchant-id order (the order of the preceding `invoice.issued` records).
+    public var documents: [Document]
+
+    public init(period: BillingMonth, closedAt: Int64, documents: [Document]) {
+        self.period = period
+        self.closedAt = closedAt
+        self.documents = documents
     }
 }

@@ -60,6 +60,16 @@ extension DomainEvent {
         case .findingRecorded(let merchantID, let revocationID, let note),
             .findingWithdrawn(let merchantID, let revocationID, let note):
             return ["merchantId": .string(merchantID), "revocationId": .string(revocationID), "note": .string(note)]
+        case .invoiceIssued(let invoice):
+            return invoice.json
+        case .periodClosed(let closed):
+            return [
+                "period": .string(closed.period.description), "closedAt": .time(closed.closedAt),
+                "invoices": .array(closed.documents.map { document in
+                    ["merchantId": .string(document.merchantID),
+                     "number": document.invoiceNumber.map { .string($0.description) } ?? .null]
+                }),
+            ]
         }
     }
 
@@ -127,6 +137,17 @@ extension DomainEvent {
             return type == "finding.recorded"
                 ? .findingRecorded(merchantID: merchantID, revocationID: revocationID, note: note)
                 : .findingWithdrawn(merchantID: merchantID, revocationID: revocationID, note: note)
+        case "invoice.issued":
+            return .invoiceIssued(try Invoice.decode(reader))
+        case "period.closed":
+            var documents: [PeriodClosed.Document] = []
+            for (position, value) in try reader.array("invoices").enumerated() {
+                let document = try EventFieldReader(value, path: "data.invoices[\(position)]")
+                documents.append(PeriodClosed.Document(merchantID: try document.string("merchantId"),
+                                                       invoiceNumber: try document.optionalInvoiceNumber("number")))
+            }
+            return .periodClosed(PeriodClosed(period: try reader.billingMonth("period"), closedAt: try reader.time("closedAt"),
+                                              documents: documents))
         default:
             return nil
         }

@@ -42,6 +42,31 @@ struct EventFieldReader {
         return Int(int)
     }
 
+    func int64(_ key: String) throws(DomainError) -> Int64 {
+        guard case .int(let value)? = object[key] else { throw Self.failure(path + "." + key, "is missing or not an integer") }
+        return value
+    }
+
+    func bool(_ key: String) throws(DomainError) -> Bool {
+        guard case .bool(let value)? = object[key] else { throw Self.failure(path + "." + key, "is missing or not a boolean") }
+        return value
+    }
+
+    func billingMonth(_ key: String) throws(DomainError) -> BillingMonth {
+        let text = try string(key)
+        do throws(BillingError) { return try BillingMonth(parsing: text) } catch { throw Self.failure(path + "." + key, "is not a YYYY-MM month") }
+    }
+
+    func optionalInvoiceNumber(_ key: String) throws(DomainError) -> InvoiceNumber? {
+        guard let text = try optionalString(key) else { return nil }
+        do throws(BillingError) { return try InvoiceNumber(parsing: text) } catch { throw Self.failure(path + "." + key, "is not PC-YYYY-NNNNNN") }
+    }
+
+    func has(_ key: String) -> Bool {
+        guard let value = object[key] else { return false }
+        return !value.isNull
+    }
+
     func time(_ key: String) throws(DomainError) -> Int64 {
         let text = try string(key)
         guard let micros = CivilTime.parseRFC3339(text) else { throw Self.failure(path + "." + key, "is not an RFC 3339 time") }

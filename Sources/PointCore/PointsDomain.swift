@@ -141,6 +141,9 @@ public struct PointsDomain: Sendable {
             let revocation = try revocationSlot(merchantID, revocationID, seq)
             guard revocations[revocation].finding != nil else { throw inconsistent(seq, "no standing finding on \(revocationID)") }
             revocations[revocation].finding = nil
+        case .invoiceIssued, .periodClosed:
+            // Billing records: folded by ``SettlementFold``; the points domain only advances.
+            break
         }
         lastSeq = seq
         lastTime = time

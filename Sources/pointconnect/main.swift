@@ -22,6 +22,9 @@ commands:
                        durable append throughput with concurrent appenders, beside one fdatasync per record
   bench verify [--records N] [--data-dir DIR]
                        build a ledger of N records, then time a full verification
+  settle --data-dir DIR --month YYYY-MM [--merchant ID]
+                       recompute a month's invoices from the ledger files and compare them with the
+                       issued ones (exit 1 on any difference); an open month prints its drafts
   sign --key-id ID --secret S --method M --path P [--query Q] [--body JSON] [--curl]
                        print the X-LINE-* signature headers for one request
   help                 this text
@@ -45,6 +48,8 @@ func run(_ arguments: [String]) async -> Int32 {
             return try await LedgerCommand.run(options)
         case "bench":
             return try await BenchCommand.run(options)
+        case "settle":
+            return try SettleCommand.run(options)
         case "sign":
             return try SignCommand.run(options)
         case "help", "--help", "-h":

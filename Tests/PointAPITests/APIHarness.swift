@@ -14,12 +14,14 @@ final class APIHarness: Sendable {
     let directory: String
     static let start = CivilTime.parseRFC3339("2026-10-15T10:00:00+08:00") ?? 0
 
-    init() async throws {
+    /// A sandbox in a fresh directory, or — with `directory` — reopened over an existing one
+    /// (e.g. at a later `start` to simulate the end of a month).
+    init(start: Int64 = APIHarness.start, directory: String? = nil) async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         defaults = try SandboxDefaults(json: Array(try Data(contentsOf: root.appendingPathComponent("sandbox/sandbox.json"))))
-        directory = NSTemporaryDirectory() + "api-harness-\(UUID().uuidString)"
+        self.directory = directory ?? NSTemporaryDirectory() + "api-harness-\(UUID().uuidString)"
         let box = LogBox()
-        application = try await ServiceAssembly.sandbox(dataDirectory: directory, defaults: defaults, clock: .starting(at: Self.start)) { line in
+        application = try await ServiceAssembly.sandbox(dataDirectory: self.directory, defaults: defaults, clock: .starting(at: start)) { line in
             box.append(line)
         }
         self.box = box
@@ -32,6 +34,11 @@ final class APIHarness: Sendable {
     func close() {
         application.service.close()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Closes the service but keeps the data directory, to reopen it.
+    func stop() {
+        application.service.close()
     }
 
     var merchantA: SandboxDefaults.MerchantDefaults { defaults.merchants[0] }

@@ -25,6 +25,15 @@ public struct EventSpan: Sendable, Hashable {
         lastID = id
     }
 
+    /// A span from its parts, as read back from an invoice record.
+    public init(count: Int64, firstSeq: UInt64, firstID: String, lastSeq: UInt64, lastID: String) {
+        self.count = count
+        self.firstSeq = firstSeq
+        self.firstID = firstID
+        self.lastSeq = lastSeq
+        self.lastID = lastID
+    }
+
     /// Adds one event; events may arrive in any order.
     public mutating func include(seq: UInt64, id: String) {
         count += 1

@@ -39,6 +39,9 @@ public struct Invoice: Sendable, Hashable {
     public var creditBalanceBefore: Int64
     /// Credit left for later invoices.
     public var creditBalanceAfter: Int64
+    /// The signed ledger checkpoint the close was taken against (tree size and root hash), when
+    /// one was available; `nil` for drafts and for closes without a checkpoint.
+    public var checkpoint: InvoiceCheckpoint? = nil
 
     /// Issued, draft or not-billable statement.
     public var status: InvoiceStatus {
@@ -66,5 +69,17 @@ public struct Invoice: Sendable, Hashable {
         case .draft: return "DRAFT"
         case .notBillableStatement: return "STATEMENT (not billable)"
         }
+    }
+}
+
+/// The signed ledger checkpoint an issued invoice refers to: the tree size and the RFC 6962
+/// root hash (lowercase hex) covering the events it bills.
+public struct InvoiceCheckpoint: Sendable, Hashable {
+    public var treeSize: UInt64
+    public var rootHash: String
+
+    public init(treeSize: UInt64, rootHash: String) {
+        self.treeSize = treeSize
+        self.rootHash = rootHash
     }
 }

@@ -25,6 +25,9 @@ extension Invoice {
             "creditBalanceAfter": .int(creditBalanceAfter),
         ]
         members["lines"] = .array(lines.map(\.json))
+        if let checkpoint {
+            members["checkpoint"] = .object(["treeSize": .int(Int64(clamping: checkpoint.treeSize)), "rootHash": .string(checkpoint.rootHash)])
+        }
         return .object(members)
     }
 }

@@ -21,6 +21,12 @@ public struct SettlementBook: Sendable {
         var credited = false
     }
 
+    /// Revocation ids are unique per merchant only.
+    struct RevocationKey: Hashable, Sendable {
+        var merchantID: String
+        var revocationID: String
+    }
+
     struct MerchantPeriod: Hashable {
         var merchantID: String
         var period: BillingMonth
@@ -35,8 +41,8 @@ public struct SettlementBook: Sendable {
     /// The last closed period, if any.
     public private(set) var lastClosed: BillingMonth?
     private var activity: [MerchantPeriod: PeriodActivity] = [:]
-    private var revocations: [String: RevocationRecord] = [:]
-    private var revocationsByPeriod: [BillingMonth: [String]] = [:]
+    private var revocations: [RevocationKey: RevocationRecord] = [:]
+    private var revocationsByPeriod: [BillingMonth: [RevocationKey]] = [:]
     private var documents: [MerchantPeriod: (document: CitedDocument, mode: BillingMode)] = [:]
 
     public init() {}
@@ -69,21 +75,44 @@ public struct SettlementBook: Sendable {
         let key = try openPeriodKey(merchantID: merchantID, time: time)
         guard (1...BillingMoney.maximumPoints).contains(points) else { throw .pointsOutOfRange(points: points) }
         guard UnitPrice.supportedTenths.contains(billedUnitPriceTenths) else { throw .unitPriceOutOfRange(tenths: billedUnitPriceTenths) }
-        revocations[revocationID] = RevocationRecord(merchantID: merchantID, seq: seq, points: points, unitPriceTenths: billedUnitPriceTenths,
-                                                     period: key.period, grantPeriod: grantPeriod)
-        revocationsByPeriod[key.period, default: []].append(revocationID)
+        let revocationKey = RevocationKey(merchantID: merchantID, revocationID: revocationID)
+        revocations[revocationKey] = RevocationRecord(merchantID: merchantID, seq: seq, points: points, unitPriceTenths: billedUnitPriceTenths,
+                                                      period: key.period, grantPeriod: grantPeriod)
+        revocationsByPeriod[key.period, default: []].append(revocationKey)
+    }
+
+    /// A non-compliance finding on one merchant's revocation (revocation ids are unique per merchant).
+    public mutating func recordFinding(merchantID: String, revocationID: String, seq: UInt64, at time: Int64) throws(BillingError) {
+        try changeFinding(RevocationKey(merchantID: merchantID, revocationID: revocationID), standing: true, seq: seq, time: time)
+    }
+
+    /// The withdrawal of a finding on one merchant's revocation.
+    public mutating func recordFindingWithdrawn(merchantID: String, revocationID: String, seq: UInt64, at time: Int64) throws(BillingError) {
+        try changeFinding(RevocationKey(merchantID: merchantID, revocationID: revocationID), standing: false, seq: seq, time: time)
+    }
+
+    /// Drops a merchant's activity in periods not closed yet (its grants, revocations and
+    /// adjustments there reach no document). Used at go-live: sandbox activity of the go-live
+    /// month must not appear on the first invoice. The dropped revocations stay known, unbilled,
+    /// so later findings on them change nothing.
+    public mutating func discardOpenActivity(merchantID: String) {
+        for key in activity.keys where key.merchantID == merchantID { activity[key] = nil }
+        for (period, keys) in revocationsByPeriod {
+            let kept = keys.filter { $0.merchantID != merchantID }
+            revocationsByPeriod[period] = kept.isEmpty ? nil : kept
+        }
     }
 
     /// A non-compliance finding on a revocation, recorded at ledger time `time`. After the
     /// revocation's period closed with credit, the credit is charged back in the finding's period.
     public mutating func recordFinding(revocationID: String, seq: UInt64, at time: Int64) throws(BillingError) {
-        try changeFinding(revocationID: revocationID, standing: true, seq: seq, time: time)
+        try changeFinding(try uniqueKey(revocationID), standing: true, seq: seq, time: time)
     }
 
     /// The withdrawal of a finding at ledger time `time`. After the revocation's period closed
     /// without credit, the credit is given in the withdrawal's period.
     public mutating func recordFindingWithdrawn(revocationID: String, seq: UInt64, at time: Int64) throws(BillingError) {
-        try changeFinding(revocationID: revocationID, standing: false, seq: seq, time: time)
+        try changeFinding(try uniqueKey(revocationID), standing: false, seq: seq, time: time)
     }
 
     /// Closes a period at `now`: one invoice (or statement) per merchant with something to
@@ -103,22 +132,39 @@ public struct SettlementBook: Sendable {
         if let earlier = activity.keys.map(\.period).filter({ $0 < period }).min() {
             throw .periodNotClosable(month: period, reason: "the earlier period \(earlier) has activity and is still open")
         }
-        return try settle(period, issue: true)
+        var unused: [String: MerchantBillingState] = [:]
+        return try settle(period, issue: true, draftStates: &unused)
     }
 
     /// Draft invoices (and statements) for a period as if it were closed now; changes nothing.
+    /// Earlier periods not closed yet are settled first, as drafts, so the draft's platform fee
+    /// and credit balance follow them (a revocation of a grant from such a period cites the
+    /// period, which has no number yet).
     public func preview(_ period: BillingMonth) throws(BillingError) -> [Invoice] {
-        var copy = self
-        return try copy.settle(period, issue: false)
+        var copy = self // not mutated by a preview: no storage is copied
+        var draftStates = states
+        let openEarlier = activity.keys.map(\.period).filter { $0 < period } + revocationsByPeriod.keys.filter { $0 < period }
+        if var month = lastClosed?.next ?? openEarlier.min() {
+            var steps = 0
+            while month < period, steps < 1_200 {
+                _ = try copy.settle(month, issue: false, draftStates: &draftStates)
+                guard let next = month.next else { break }
+                month = next
+                steps += 1
+            }
+        }
+        return try copy.settle(period, issue: false, draftStates: &draftStates)
     }
 
-    private mutating func settle(_ period: BillingMonth, issue: Bool) throws(BillingError) -> [Invoice] {
+    /// Settles a period: issuing (a close) updates the book; a draft only updates `draftStates`.
+    private mutating func settle(_ period: BillingMonth, issue: Bool,
+                                 draftStates: inout [String: MerchantBillingState]) throws(BillingError) -> [Invoice] {
         var periodActivity: [String: PeriodActivity] = [:]
         for (key, value) in activity where key.period == period { periodActivity[key.merchantID] = value }
-        let revocationIDs = revocationsByPeriod[period] ?? []
-        var revocationsBilled: [String] = []
-        for revocationID in revocationIDs {
-            guard let record = revocations[revocationID] else { continue }
+        let revocationKeys = revocationsByPeriod[period] ?? []
+        var revocationsBilled: [RevocationKey] = []
+        for revocationKey in revocationKeys {
+            guard let record = revocations[revocationKey] else { continue }
             var grantBilledOn: CitedDocument?
             if record.grantPeriod != period {
                 let grantDocument = documents[MerchantPeriod(merchantID: record.merchantID, period: record.grantPeriod)]
@@ -127,9 +173,9 @@ public struct SettlementBook: Sendable {
                 if let grantDocument, grantDocument.mode != profiles[record.merchantID]?.mode { continue }
                 grantBilledOn = grantDocument?.document ?? CitedDocument(period: record.grantPeriod, invoiceNumber: nil)
             }
-            revocationsBilled.append(revocationID)
+            revocationsBilled.append(revocationKey)
             try periodActivity[record.merchantID, default: PeriodActivity()].recordRevocation(
-                seq: record.seq, revocationID: revocationID, points: record.points, billedUnitPriceTenths: record.unitPriceTenths,
+                seq: record.seq, revocationID: revocationKey.revocationID, points: record.points, billedUnitPriceTenths: record.unitPriceTenths,
                 grantBilledOn: grantBilledOn, hasStandingFinding: record.hasStandingFinding)
         }
         var invoices: [Invoice] = []
@@ -137,20 +183,24 @@ public struct SettlementBook: Sendable {
             guard let profile = profiles[merchantID] else { continue }
             let calculation = try InvoiceCalculator.calculate(profile: profile, period: period,
                                                               activity: periodActivity[merchantID] ?? PeriodActivity(),
-                                                              state: states[merchantID] ?? .initial)
-            states[merchantID] = calculation.stateAfter
+                                                              state: (issue ? states[merchantID] : draftStates[merchantID]) ?? .initial)
+            // A preview changes nothing, so its copy of the book never copies the book's storage.
+            if issue { states[merchantID] = calculation.stateAfter } else { draftStates[merchantID] = calculation.stateAfter }
             guard var invoice = calculation.invoice else { continue }
             if issue, invoice.mode == .billable { invoice.number = try numbering.next(for: period) }
-            documents[MerchantPeriod(merchantID: merchantID, period: period)] = (CitedDocument(period: period, invoiceNumber: invoice.number),
-                                                                                 invoice.mode)
+            if issue {
+                documents[MerchantPeriod(merchantID: merchantID, period: period)] = (CitedDocument(period: period, invoiceNumber: invoice.number),
+                                                                                     invoice.mode)
+            }
             invoices.append(invoice)
         }
-        for revocationID in revocationsBilled {
-            guard var record = revocations[revocationID] else { continue }
+        guard issue else { return invoices }
+        for revocationKey in revocationsBilled {
+            guard var record = revocations[revocationKey] else { continue }
             record.billedOn = documents[MerchantPeriod(merchantID: record.merchantID, period: period)]?.document
             record.billedMode = profiles[record.merchantID]?.mode
             record.credited = !record.hasStandingFinding
-            revocations[revocationID] = record
+            revocations[revocationKey] = record
         }
         for key in activity.keys where key.period == period { activity[key] = nil }
         revocationsByPeriod[period] = nil
@@ -165,8 +215,16 @@ public struct SettlementBook: Sendable {
         return MerchantPeriod(merchantID: merchantID, period: period)
     }
 
-    private mutating func changeFinding(revocationID: String, standing: Bool, seq: UInt64, time: Int64) throws(BillingError) {
-        guard var record = revocations[revocationID] else { throw .unknownRevocation(revocationID: revocationID) }
+    /// The only revocation with this id (the id-only API, for single-merchant books).
+    private func uniqueKey(_ revocationID: String) throws(BillingError) -> RevocationKey {
+        let matches = revocations.keys.filter { $0.revocationID == revocationID }
+        guard matches.count == 1, let key = matches.first else { throw .unknownRevocation(revocationID: revocationID) }
+        return key
+    }
+
+    private mutating func changeFinding(_ revocationKey: RevocationKey, standing: Bool, seq: UInt64, time: Int64) throws(BillingError) {
+        let revocationID = revocationKey.revocationID
+        guard var record = revocations[revocationKey] else { throw .unknownRevocation(revocationID: revocationID) }
         let key = try openPeriodKey(merchantID: record.merchantID, time: time)
         guard record.hasStandingFinding != standing else { return }
         record.hasStandingFinding = standing
@@ -178,6 +236,6 @@ public struct SettlementBook: Sendable {
                 unitPriceTenths: record.unitPriceTenths, revocationBilledOn: billedOn)
             record.credited = !standing
         }
-        revocations[revocationID] = record
+        revocations[revocationKey] = record
     }
 }

@@ -1,0 +1,63 @@
+/// What `pointconnect settle` found for one month.
+public struct SettlementAuditReport: Sendable, Equatable {
+    public var month: BillingMonth
+    /// Whether the month is closed in the ledger.
+    public var closed: Bool
+    /// Closed: the recorded invoices equal the recomputed ones. Open: the drafts could be computed.
+    public var reproduced: Bool
+    /// The recorded invoices (closed) or the drafts (open), filtered to the merchant when given.
+    public var invoices: [Invoice]
+    /// Every difference (closed months only).
+    public var differences: [String]
+    /// The report as printed, one line each.
+    public var lines: [String]
+}
+
+/// Recomputes a month's invoices from the ledger's events and compares them with its
+/// `invoice.issued` records (``SettlementFold`` with `strict: false` does the recomputing).
+public enum SettlementAudit {
+    public static func report(_ fold: SettlementFold, month: BillingMonth, merchantID: String? = nil) -> SettlementAuditReport {
+        func mine(_ invoice: Invoice) -> Bool { merchantID == nil || invoice.merchantID == merchantID }
+        let scope = merchantID.map { " for merchant \($0)" } ?? ""
+        if let closed = fold.closed[month] {
+            let recorded = closed.issued.filter(mine)
+            var differences = merchantID == nil ? closed.differences
+                : SettlementComparison.differences(recorded: recorded, recomputed: closed.recomputed.filter(mine))
+            for fault in fold.faults where fault.period == nil || fault.period == month {
+                differences.append("record \(fault.seq): \(fault.message)")
+            }
+            var lines: [String]
+            if differences.isEmpty {
+                lines = ["\(month): reproduced \(recorded.count) invoices exactly\(scope) (closed \(CivilTime.formatUTC(closed.closedAt)), seq \(closed.seq))"]
+                for invoice in recorded { lines.append("  " + summary(invoice)) }
+            } else {
+                lines = ["\(month): \(differences.count) difference\(differences.count == 1 ? "" : "s")\(scope) between the invoice.issued records and the invoices recomputed from the events:"]
+                lines += differences.map { "  - " + $0 }
+            }
+            return SettlementAuditReport(month: month, closed: true, reproduced: differences.isEmpty, invoices: recorded,
+                                         differences: differences, lines: lines)
+        }
+        if let lastClosed = fold.lastClosed, month <= lastClosed {
+            let line = "\(month) was never closed: settlement in this ledger began after it (last closed \(lastClosed))."
+            return SettlementAuditReport(month: month, closed: false, reproduced: true, invoices: [], differences: [], lines: [line])
+        }
+        do throws(BillingError) {
+            let drafts = try fold.preview(month).filter(mine)
+            var lines = ["\(month) is not closed; \(drafts.count) draft invoice\(drafts.count == 1 ? "" : "s")\(scope) from the events so far (not issued, no numbers):"]
+            for invoice in drafts { lines.append("  " + summary(invoice)) }
+            if !drafts.isEmpty {
+                lines.append("")
+                lines += InvoiceCSV.document(drafts).split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+            }
+            return SettlementAuditReport(month: month, closed: false, reproduced: true, invoices: drafts, differences: [], lines: lines)
+        } catch {
+            let line = "\(month) is not closed and its drafts can't be computed: \(error)"
+            return SettlementAuditReport(month: month, closed: false, reproduced: false, invoices: [], differences: [line], lines: [line])
+        }
+    }
+
+    /// `PC-2026-000001 1650000001 Formosa Books: 3 lines, subtotal NT$101,370, tax NT$5,069, total NT$106,439`.
+    public static func summary(_ invoice: Invoice) -> String {
+        "\(invoice.displayNumber) \(invoice.merchantID) \(invoice.merchantName): \(invoice.lines.count) lines, subtotal \(BillingMoney.format(invoice.subtotal)), tax \(BillingMoney.format(invoice.tax)), total \(BillingMoney.format(invoice.total))"
+    }
+}

@@ -1,0 +1,313 @@
+/// Monthly settlement as a fold over the ledger, like ``PointsDomain``: every domain event is
+/// fed in ledger order (after the domain has applied it) and the billing state follows.
+///
+/// - `merchant.registered` gives the merchant's billing profile (a sandbox statement until it
+///   goes live); `merchant.production_opened` makes it billable from then on. Sandbox activity
+///   of the go-live month is dropped, and a revocation after go-live of a grant made before it
+///   is not credited (that grant was never invoiced).
+/// - `grant.issued`, `revocation.recorded` (with the grant's period and the contract price it
+///   was billed at), `finding.recorded` and `finding.withdrawn` feed ``SettlementBook``.
+/// - `invoice.issued` records are collected and `period.closed` closes the period in the book at
+///   its `closedAt`: the recomputed documents must equal the recorded ones. A strict fold (the
+///   service) refuses a ledger where they differ; an audit fold (`pointconnect settle`) keeps
+///   the differences for its report.
+public struct SettlementFold: Sendable {
+    /// One closed period as the ledger recorded it, and as the rules recompute it.
+    public struct ClosedPeriod: Sendable, Equatable {
+        public let period: BillingMonth
+        public let closedAt: Int64
+        /// The seq of the `period.closed` record.
+        public let seq: UInt64
+        /// The documents as issued (`invoice.issued` records), in merchant-id order.
+        public let issued: [Invoice]
+        /// The seqs of the `invoice.issued` records, parallel to ``issued``.
+        public let issuedSeqs: [UInt64]
+        /// The documents recomputed from the events at ``closedAt``.
+        public let recomputed: [Invoice]
+        /// Every difference between ``issued`` and ``recomputed`` (empty when reproduced exactly).
+        public let differences: [String]
+    }
+
+    /// A problem recording an event (e.g. a month's points past the supported bound); it blocks
+    /// closing its period (or every period when `period` is nil) until resolved.
+    public struct Fault: Sendable, Equatable {
+        public let period: BillingMonth?
+        public let seq: UInt64
+        public let message: String
+    }
+
+    /// Whether a `period.closed` whose documents differ from the recomputed ones is refused.
+    public let strict: Bool
+    /// The settlement book fed so far.
+    public private(set) var book = SettlementBook()
+    /// Closed periods by month.
+    public private(set) var closed: [BillingMonth: ClosedPeriod] = [:]
+    /// Problems recording events (at most ``maxFaults`` kept).
+    public private(set) var faults: [Fault] = []
+    public static let maxFaults = 100
+    private var invoicePeriods: [InvoiceNumber: BillingMonth] = [:]
+    private var goLiveAt: [String: Int64] = [:]
+    private var unbilledRevocations: Set<SettlementBook.RevocationKey> = []
+    private var pendingIssued: [(seq: UInt64, invoice: Invoice)] = []
+
+    public init(strict: Bool = true) {
+        self.strict = strict
+    }
+
+    /// The last closed period, if any.
+    public var lastClosed: BillingMonth? { book.lastClosed }
+
+    // MARK: Folding
+
+    /// Folds one event. `domain` is the points domain after it applied the same event (it
+    /// supplies the time of a revoked grant). Throws `ledger_event_inconsistent` only for
+    /// billing records that contradict the rules (strict folds) or each other.
+    public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64, domain: PointsDomain) throws(DomainError) {
+        switch event {
+        case .merchantRegistered(let registered):
+            do throws(BillingError) {
+                let start = try BillingMonth(parsing: String(registered.contract.startDate.prefix(7)))
+                let price = try UnitPrice(tenths: Int64(registered.contract.unitPriceTenths))
+                book.setProfile(MerchantBillingProfile(merchantID: registered.merchantID, taxID: registered.taxID,
+                                                       merchantName: registered.name, contractStart: start, unitPrice: price,
+                                                       mode: .sandboxStatement))
+            } catch {
+                fault(nil, seq, "merchant \(registered.merchantID) has no billing profile: \(error)")
+            }
+        case .productionOpened(let merchantID, _, _):
+            guard var profile = book.profiles[merchantID], profile.mode != .billable else { return }
+            book.discardOpenActivity(merchantID: merchantID)
+            profile.mode = .billable
+            book.setProfile(profile)
+            goLiveAt[merchantID] = time
+        case .pointsGranted(let granted):
+            record(seq, time) { (book) throws(BillingError) in
+                try book.recordGrant(merchantID: granted.merchantID, seq: seq, orderID: granted.orderID, points: Int64(granted.points), at: time)
+            }
+        case .pointsRevoked(let revoked):
+            guard let grant = domain.grant(merchantID: revoked.merchantID, orderID: revoked.orderID),
+                  let profile = book.profiles[revoked.merchantID]
+            else {
+                fault(nil, seq, "revocation \(revoked.revocationID) of merchant \(revoked.merchantID) has no grant or billing profile")
+                return
+            }
+            if profile.mode == .billable, let goLive = goLiveAt[revoked.merchantID], grant.grantedAt < goLive {
+                unbilledRevocations.insert(SettlementBook.RevocationKey(merchantID: revoked.merchantID, revocationID: revoked.revocationID))
+                return
+            }
+            record(seq, time) { (book) throws(BillingError) in
+                try book.recordRevocation(merchantID: revoked.merchantID, seq: seq, revocationID: revoked.revocationID,
+                                          points: Int64(revoked.points), grantPeriod: try BillingMonth(containingLedgerTime: grant.grantedAt),
+                                          billedUnitPriceTenths: profile.unitPrice.tenths, at: time)
+            }
+        case .findingRecorded(let merchantID, let revocationID, _), .findingWithdrawn(let merchantID, let revocationID, _):
+            guard !unbilledRevocations.contains(SettlementBook.RevocationKey(merchantID: merchantID, revocationID: revocationID)) else { return }
+            let standing = if case .findingRecorded = event { true } else { false }
+            record(seq, time) { (book) throws(BillingError) in
+                if standing {
+                    try book.recordFinding(merchantID: merchantID, revocationID: revocationID, seq: seq, at: time)
+                } else {
+                    try book.recordFindingWithdrawn(merchantID: merchantID, revocationID: revocationID, seq: seq, at: time)
+                }
+            }
+        case .invoiceIssued(let invoice):
+            // Documents of one close come in merchant-id order; one that does not follow the
+            // previous starts a new close (an earlier one was interrupted before period.closed).
+            if let last = pendingIssued.last?.invoice,
+               last.period != invoice.period || !last.merchantID.utf8.lexicographicallyPrecedes(invoice.merchantID.utf8) {
+                pendingIssued = []
+            }
+            pendingIssued.append((seq, invoice))
+        case .periodClosed(let closedEvent):
+            try applyClose(closedEvent, seq: seq)
+        case .sandboxOpened, .merchantSuspended, .merchantReinstated, .merchantTerminated, .allowlistUpdated,
+             .scenarioSubmitted, .scenarioApproved, .scenarioRejected, .userBound, .userUnbound:
+            return
+        }
+    }
+
+    private mutating func applyClose(_ event: PeriodClosed, seq: UInt64) throws(DomainError) {
+        let issued = pendingIssued
+        pendingIssued = []
+        var differences: [String] = []
+        if closed[event.period] != nil {
+            throw inconsistent(seq, "period \(event.period) closed twice")
+        }
+        var recomputed: [Invoice] = []
+        do throws(BillingError) {
+            recomputed = try book.close(event.period, now: event.closedAt)
+        } catch {
+            differences.append("the close of \(event.period) does not replay: \(error)")
+        }
+        for (_, invoice) in issued where invoice.period != event.period {
+            differences.append("invoice.issued for \(invoice.period) (merchant \(invoice.merchantID)) precedes the close of \(event.period)")
+        }
+        let documents = issued.map { PeriodClosed.Document(merchantID: $0.invoice.merchantID, invoiceNumber: $0.invoice.number) }
+        if documents != event.documents {
+            differences.append("period.closed lists \(Self.describe(event.documents)) but the invoice.issued records are \(Self.describe(documents))")
+        }
+        differences += SettlementComparison.differences(recorded: issued.map(\.invoice), recomputed: recomputed)
+        if strict, !differences.isEmpty {
+            throw inconsistent(seq, "the close of \(event.period) does not reproduce: " + differences.prefix(3).joined(separator: "; "))
+        }
+        closed[event.period] = ClosedPeriod(period: event.period, closedAt: event.closedAt, seq: seq, issued: issued.map(\.invoice),
+                                            issuedSeqs: issued.map(\.seq), recomputed: recomputed, differences: differences)
+        for (_, invoice) in issued {
+            if let number = invoice.number { invoicePeriods[number] = event.period }
+        }
+    }
+
+    private mutating func record(_ seq: UInt64, _ time: Int64, _ body: (inout SettlementBook) throws(BillingError) -> Void) {
+        do throws(BillingError) { try body(&book) } catch {
+            fault(try? BillingMonth(containingLedgerTime: time), seq, "record \(seq) cannot be billed: \(error)")
+        }
+    }
+
+    private mutating func fault(_ period: BillingMonth?, _ seq: UInt64, _ message: String) {
+        guard faults.count < Self.maxFaults else { return }
+        faults.append(Fault(period: period, seq: seq, message: message))
+    }
+
+    private func inconsistent(_ seq: UInt64, _ what: String) -> DomainError {
+        DomainError(.conflict, code: "ledger_event_inconsistent",
+                    message: "Ledger record \(seq) contradicts the records before it (\(what)); the ledger was not written by these rules — verify it and restore from a good copy.")
+    }
+
+    private static func describe(_ documents: [PeriodClosed.Document]) -> String {
+        "[" + documents.map { "\($0.merchantID): \($0.invoiceNumber?.description ?? "statement")" }.joined(separator: ", ") + "]"
+    }
+
+    // MARK: Deciding a close
+
+    /// What closing a period means now.
+    public enum CloseDecision: Sendable, Equatable {
+        /// The events to write: one `invoice.issued` per document, then `period.closed`.
+        case close(events: [DomainEvent], invoices: [Invoice])
+        /// The period is already closed: the same documents, nothing to write.
+        case alreadyClosed(ClosedPeriod)
+    }
+
+    /// Decides closing `period` at `now`, changing nothing. Closing a closed period again is an
+    /// idempotent replay. `checkpoint` (the signed checkpoint the close is taken against) is
+    /// printed on every document.
+    public func decideClose(_ period: BillingMonth, now: Int64, checkpoint: InvoiceCheckpoint? = nil) throws(DomainError) -> CloseDecision {
+        if let done = closed[period] { return .alreadyClosed(done) }
+        guard period.hasEnded(at: now) else {
+            throw DomainError(.rejected, code: "period_not_ended",
+                              message: "Period \(period) has not ended yet: it ends at 00:00 Asia/Taipei on the 1st of the next month (\(CivilTime.formatUTC(period.endInstant))). Close it after that.",
+                              details: [DomainError.Detail(property: "month", message: "ends at \(CivilTime.formatUTC(period.endInstant))")])
+        }
+        if let blocking = faults.first(where: { $0.period == nil || $0.period == period }) {
+            throw DomainError(.rejected, code: "settlement_blocked",
+                              message: "Period \(period) can't be closed: \(blocking.message). Resolve it with the platform operator first.")
+        }
+        var trial = book
+        var invoices: [Invoice]
+        do throws(BillingError) {
+            invoices = try trial.close(period, now: now)
+        } catch {
+            if case .periodNotClosable(_, let reason) = error {
+                throw DomainError(.conflict, code: "period_not_closable",
+                                  message: "Period \(period) can't be closed now: \(reason). Periods close in order, each once.")
+            }
+            throw DomainError(.rejected, code: "settlement_failed", message: "Period \(period) can't be settled: \(error).")
+        }
+        for index in invoices.indices { invoices[index].checkpoint = checkpoint }
+        let documents = invoices.map { PeriodClosed.Document(merchantID: $0.merchantID, invoiceNumber: $0.number) }
+        let events = invoices.map(DomainEvent.invoiceIssued) + [.periodClosed(PeriodClosed(period: period, closedAt: now, documents: documents))]
+        return .close(events: events, invoices: invoices)
+    }
+
+    // MARK: Reading
+
+    /// The documents of a closed period as issued, or nil when it is not closed.
+    public func documents(_ period: BillingMonth) -> [Invoice]? { closed[period]?.issued }
+
+    /// An issued invoice by number.
+    public func invoice(_ number: InvoiceNumber) -> Invoice? {
+        guard let period = invoicePeriods[number] else { return nil }
+        return closed[period]?.issued.first { $0.number == number }
+    }
+
+    /// Drafts (and statements) of a period not closed yet, as if it were closed now.
+    public func preview(_ period: BillingMonth) throws(BillingError) -> [Invoice] {
+        try book.preview(period)
+    }
+}
+
+/// Compares recorded documents with recomputed ones, line by line.
+public enum SettlementComparison {
+    /// Every difference, as a sentence naming the document, the line and the field; empty when
+    /// the two lists are the same documents (the ledger checkpoint is not compared: a replay
+    /// does not recompute it).
+    public static func differences(recorded: [Invoice], recomputed: [Invoice]) -> [String] {
+        var result: [String] = []
+        var recomputedByMerchant: [String: Invoice] = [:]
+        for invoice in recomputed { recomputedByMerchant[invoice.merchantID] = invoice }
+        var seen: Set<String> = []
+        for invoice in recorded {
+            guard seen.insert(invoice.merchantID).inserted else {
+                result.append("\(name(invoice)): a second document for merchant \(invoice.merchantID) in \(invoice.period)")
+                continue
+            }
+            guard let other = recomputedByMerchant[invoice.merchantID] else {
+                result.append("\(name(invoice)) (merchant \(invoice.merchantID)) is recorded but the events give no document for \(invoice.period)")
+                continue
+            }
+            result += differences(invoice, other)
+        }
+        for invoice in recomputed where !seen.contains(invoice.merchantID) {
+            result.append("merchant \(invoice.merchantID): the events give \(name(invoice)) for \(invoice.period) (total \(invoice.total)) but none is recorded")
+        }
+        return result
+    }
+
+    static func name(_ invoice: Invoice) -> String {
+        invoice.number?.description ?? (invoice.mode == .billable ? "draft" : "statement") + " of \(invoice.merchantID) for \(invoice.period)"
+    }
+
+    static func differences(_ recorded: Invoice, _ recomputed: Invoice) -> [String] {
+        let document = name(recorded)
+        var result: [String] = []
+        func check<Value: Equatable>(_ field: String, _ left: Value, _ right: Value, _ where_: String = "") {
+            if left != right { result.append("\(document)\(where_): recorded \(field) \(left), recomputed \(right)") }
+        }
+        check("number", recorded.number?.description ?? "none", recomputed.number?.description ?? "none")
+        check("period", recorded.period, recomputed.period)
+        check("billable", recorded.mode == .billable, recomputed.mode == .billable)
+        check("merchantTaxId", recorded.merchantTaxID, recomputed.merchantTaxID)
+        check("merchantName", recorded.merchantName, recomputed.merchantName)
+        check("unitPriceTenths", recorded.unitPrice.tenths, recomputed.unitPrice.tenths)
+        let count = max(recorded.lines.count, recomputed.lines.count)
+        for index in 0..<count {
+            guard index < recorded.lines.count else {
+                result.append("\(document) line \(index + 1): recomputed \(summary(recomputed.lines[index])) is not recorded")
+                continue
+            }
+            guard index < recomputed.lines.count else {
+                result.append("\(document) line \(index + 1): recorded \(summary(recorded.lines[index])) is not recomputed")
+                continue
+            }
+            let left = recorded.lines[index]
+            let right = recomputed.lines[index]
+            let at = " line \(index + 1) (\(left.type.rawValue))"
+            check("type", left.type.rawValue, right.type.rawValue, at)
+            check("quantity", left.quantity, right.quantity, at)
+            check("unitPriceTenths", left.unitPriceTenths, right.unitPriceTenths, at)
+            check("netAmount", left.netAmount, right.netAmount, at)
+            check("events", left.events?.summary ?? "none", right.events?.summary ?? "none", at)
+            check("cites", left.cites?.description ?? "none", right.cites?.description ?? "none", at)
+            check("contractYear", left.contractYear.map(String.init) ?? "none", right.contractYear.map(String.init) ?? "none", at)
+        }
+        check("subtotal", recorded.subtotal, recomputed.subtotal)
+        check("tax", recorded.tax, recomputed.tax)
+        check("total", recorded.total, recomputed.total)
+        check("creditBalanceBefore", recorded.creditBalanceBefore, recomputed.creditBalanceBefore)
+        check("creditBalanceAfter", recorded.creditBalanceAfter, recomputed.creditBalanceAfter)
+        return result
+    }
+
+    static func summary(_ line: InvoiceLine) -> String {
+        "\(line.type.rawValue) \(line.quantity) × \(line.unitPriceTenths) tenths = \(line.netAmount)"
+    }
+}

@@ -1,0 +1,217 @@
+import PointCore
+import PointJSON
+import Testing
+
+/// A ``DomainHarness`` that also folds settlement, the way the service does.
+struct SettlementHarness {
+    var harness: DomainHarness
+    var fold = SettlementFold()
+
+    static let november2 = CivilTime.parseRFC3339("2026-11-02T09:00:00+08:00")!
+    static let december2 = CivilTime.parseRFC3339("2026-12-02T09:00:00+08:00")!
+
+    init(_ harness: DomainHarness) { self.harness = harness }
+
+    /// Folds every record written so far (the harness's fixtures) into a fresh fold.
+    static func ready() throws -> (SettlementHarness, scenario: String) {
+        let (domainHarness, scenario) = try DomainHarness.ready()
+        var settlement = SettlementHarness(domainHarness)
+        settlement.fold = try Self.replay(domainHarness.records).settlement
+        return (settlement, scenario)
+    }
+
+    mutating func commit(_ decision: Decision) throws {
+        guard let event = decision.event else { return }
+        try write(event)
+    }
+
+    mutating func write(_ event: DomainEvent) throws {
+        let seq = UInt64(harness.records.count + 1)
+        let time = harness.now
+        harness.records.append((seq, time, event.type, CanonicalJSON.encode(event.ledgerData)))
+        try harness.domain.apply(event, seq: seq, time: time)
+        try fold.apply(event, seq: seq, time: time, domain: harness.domain)
+        harness.now += 1_000
+    }
+
+    /// Closes a period at the harness's clock, writing its records.
+    @discardableResult
+    mutating func close(_ month: String) throws -> [Invoice] {
+        switch try fold.decideClose(try BillingMonth(parsing: month), now: harness.now) {
+        case .close(let events, let invoices):
+            for event in events { try write(event) }
+            return invoices
+        case .alreadyClosed(let done):
+            return done.issued
+        }
+    }
+
+    typealias Record = (seq: UInt64, time: Int64, type: String, data: [UInt8])
+
+    static func replay(_ records: [Record], strict: Bool = true) throws -> (domain: PointsDomain, settlement: SettlementFold) {
+        var domain = PointsDomain()
+        var fold = SettlementFold(strict: strict)
+        for record in records {
+            guard let event = try DomainEvent.decode(type: record.type, data: try JSONParser.parse(record.data)) else { continue }
+            try domain.apply(event, seq: record.seq, time: record.time)
+            try fold.apply(event, seq: record.seq, time: record.time, domain: domain)
+        }
+        return (domain, fold)
+    }
+
+    static func production(_ merchant: String = DomainHarness.merchantA, login: String = "2000000500") -> OpenEnvironmentCommand {
+        OpenEnvironmentCommand(merchantID: merchant, environment: .production, officialAccountID: "@prod", loginChannelID: login,
+                               linkedLoginChannelID: login, allowedSources: ["198.51.100.4"],
+                               eligibility: .messagingSpend([MonthlySpend(month: "2026-06", amount: 150_000),
+                                                             MonthlySpend(month: "2026-07", amount: 150_000),
+                                                             MonthlySpend(month: "2026-08", amount: 150_000)]))
+    }
+}
+
+@Suite("Settlement folded from the ledger")
+struct SettlementFoldTests {
+    typealias S = SettlementHarness
+
+    /// A production merchant: October grants and a revocation, October closed on 2 November.
+    static func closedOctober() throws -> S {
+        var (settlement, scenario) = try S.ready()
+        try settlement.commit(settlement.harness.domain.decide(S.production()))
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-1", 1_000, scenario: scenario), now: settlement.harness.now))
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-2", 345, scenario: scenario, member: "m-2"),
+                                                               now: settlement.harness.now))
+        try settlement.commit(settlement.harness.domain.decide(RevocationRulesTests.revoke("r-1", points: 100, reason: "fraud", RevocationRulesTests.fraud),
+                                                               now: settlement.harness.now))
+        settlement.harness.now = S.november2
+        try settlement.close("2026-10")
+        return settlement
+    }
+
+    @Test("invoice.issued and period.closed round-trip through canonical JSON, and replay reproduces the close")
+    func coding() throws {
+        let settlement = try Self.closedOctober()
+        let types = settlement.harness.records.map(\.type)
+        #expect(types.suffix(2) == ["invoice.issued", "period.closed"])
+        for record in settlement.harness.records {
+            let event = try #require(try DomainEvent.decode(type: record.type, data: try JSONParser.parse(record.data)))
+            #expect(CanonicalJSON.encode(event.ledgerData) == record.data)
+        }
+        let invoice = try #require(settlement.fold.documents(try BillingMonth(parsing: "2026-10"))?.first)
+        #expect(invoice.number?.description == "PC-2026-000001")
+        // Contract started 2026-10: fee, 1,345 points, credit 100 points.
+        #expect(BillingFixture.summary(invoice) == ["platform_fee 1×1000000 = 100000", "points_granted 1345×11 = 1480",
+                                                     "revocation_credit 100×11 = -110"])
+        #expect(invoice.total == 101_370 + 5_069)
+        let (domain, replayed) = try S.replay(settlement.harness.records)
+        #expect(domain == settlement.harness.domain)
+        #expect(replayed.closed == settlement.fold.closed)
+        #expect(replayed.closed.values.allSatisfy { $0.differences.isEmpty })
+        #expect(errorCode { try DomainEvent.decode(type: "period.closed", data: ["period": "2026-13", "closedAt": "2026-11-02T01:00:00Z", "invoices": []]) }
+                == "ledger_event_invalid")
+    }
+
+    @Test("A closed month never changes: a later revocation of an October grant credits November, citing the October invoice")
+    func closedMonthNeverChanges() throws {
+        var settlement = try Self.closedOctober()
+        let october = try BillingMonth(parsing: "2026-10")
+        let before = settlement.fold.documents(october)
+        try settlement.commit(settlement.harness.domain.decide(RevocationRulesTests.revoke("r-2", points: 200, reason: "fraud", RevocationRulesTests.fraud),
+                                                               now: settlement.harness.now))
+        #expect(settlement.fold.documents(october) == before)
+        let draft = try #require(try settlement.fold.preview(try BillingMonth(parsing: "2026-11")).first)
+        #expect(draft.status == .draft)
+        #expect(draft.lines.first?.type == .revocationCredit)
+        #expect(draft.lines.first?.cites?.invoiceNumber?.description == "PC-2026-000001")
+        // Closing again is a replay of the same documents.
+        if case .alreadyClosed(let done) = try settlement.fold.decideClose(october, now: S.december2) {
+            #expect(done.issued == before)
+        } else {
+            Issue.record("closing October again should replay")
+        }
+    }
+
+    @Test("Refusals: a month not ended, out of order")
+    func refusals() throws {
+        var (settlement, _) = try S.ready()
+        #expect(domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-10"), now: settlement.harness.now) }?.code == "period_not_ended")
+        settlement.harness.now = S.december2
+        try settlement.close("2026-10")
+        #expect(domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-09"), now: S.december2) }?.code == "period_not_closable")
+        #expect(domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-12"), now: S.december2) }?.code == "period_not_ended")
+    }
+
+    @Test("A tampered invoice record: a strict replay refuses it, the audit fold names the differing line")
+    func tamperedInvoice() throws {
+        let settlement = try Self.closedOctober()
+        var records = settlement.harness.records
+        let index = try #require(records.lastIndex { $0.type == "invoice.issued" })
+        let text = String(decoding: records[index].data, as: UTF8.self).replacingOccurrences(of: "\"netAmount\":1480", with: "\"netAmount\":1408")
+        records[index].data = Array(text.utf8)
+        #expect(errorCode { try S.replay(records) } == "ledger_event_inconsistent")
+        let audit = try S.replay(records, strict: false).settlement
+        let closed = try #require(audit.closed[try BillingMonth(parsing: "2026-10")])
+        #expect(closed.differences.contains("PC-2026-000001 line 2 (points_granted): recorded netAmount 1408, recomputed 1480"))
+        let report = SettlementAudit.report(audit, month: try BillingMonth(parsing: "2026-10"))
+        #expect(!report.reproduced)
+        let clean = SettlementAudit.report(try S.replay(settlement.harness.records, strict: false).settlement, month: try BillingMonth(parsing: "2026-10"))
+        #expect(clean.reproduced)
+        #expect(clean.lines.first == "2026-10: reproduced 1 invoices exactly (closed 2026-11-02T01:00:00.000000Z, seq \(closed.seq))")
+    }
+
+    @Test("Going live mid-month: sandbox grants of that month and their revocations reach no invoice")
+    func goLive() throws {
+        var (settlement, scenario) = try S.ready()
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-sandbox", 500, scenario: scenario), now: settlement.harness.now))
+        try settlement.commit(settlement.harness.domain.decide(S.production()))
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-live", 10, scenario: scenario), now: settlement.harness.now))
+        try settlement.commit(settlement.harness.domain.decide(RevocationRulesTests.revoke("r-s", order: "o-sandbox", points: 100, reason: "fraud",
+                                                                                           RevocationRulesTests.fraud), now: settlement.harness.now))
+        try settlement.commit(settlement.harness.domain.decide(finding: "r-s", merchantID: DomainHarness.merchantA, record: true, note: "late"))
+        settlement.harness.now = S.november2
+        let invoices = try settlement.close("2026-10")
+        #expect(invoices.count == 1)
+        #expect(BillingFixture.summary(invoices.first) == ["platform_fee 1×1000000 = 100000", "points_granted 10×11 = 11"])
+        #expect(invoices.first?.status == .issued)
+    }
+
+    @Test("A close taken against a checkpoint prints it on every document; it round-trips and replays")
+    func checkpoint() throws {
+        var (settlement, scenario) = try S.ready()
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-1", 50, scenario: scenario), now: settlement.harness.now))
+        settlement.harness.now = S.november2
+        let mark = InvoiceCheckpoint(treeSize: 12, rootHash: String(repeating: "ab", count: 32))
+        guard case .close(let events, let invoices) = try settlement.fold.decideClose(try BillingMonth(parsing: "2026-10"), now: S.november2,
+                                                                                      checkpoint: mark)
+        else { Issue.record("expected a close"); return }
+        #expect(invoices.allSatisfy { $0.checkpoint == mark })
+        for event in events { try settlement.write(event) }
+        let record = try #require(settlement.harness.records.first { $0.type == "invoice.issued" })
+        #expect(String(decoding: record.data, as: UTF8.self).contains("\"checkpoint\":{\"rootHash\":\"abab"))
+        let decoded = try DomainEvent.decode(type: record.type, data: try JSONParser.parse(record.data))
+        #expect(decoded == events.first)
+        #expect(try S.replay(settlement.harness.records).settlement.closed == settlement.fold.closed)
+    }
+
+    @Test("A draft of November while October is still open follows October: no second platform fee")
+    func draftAfterOpenMonth() throws {
+        var (settlement, scenario) = try S.ready()
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-1", 50, scenario: scenario), now: settlement.harness.now))
+        settlement.harness.now = S.november2
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-2", 20, scenario: scenario), now: settlement.harness.now))
+        let november = try settlement.fold.preview(try BillingMonth(parsing: "2026-11"))
+        #expect(BillingFixture.summary(november.first) == ["points_granted 20×11 = 22"])
+        let october = try settlement.fold.preview(try BillingMonth(parsing: "2026-10"))
+        #expect(BillingFixture.summary(october.first) == ["platform_fee 1×1000000 = 100000", "points_granted 50×11 = 55"])
+    }
+
+    @Test("Sandbox merchants get statements, never numbers")
+    func sandboxStatement() throws {
+        var (settlement, scenario) = try S.ready()
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-1", 50, scenario: scenario), now: settlement.harness.now))
+        settlement.harness.now = S.november2
+        let documents = try settlement.close("2026-10")
+        #expect(documents.count == 1)
+        #expect(documents.first?.status == .notBillableStatement)
+        #expect(documents.first?.number == nil)
+        #expect(documents.first?.json["billable"] == .bool(false))
+    }
+}
