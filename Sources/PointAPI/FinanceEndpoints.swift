@@ -30,14 +30,6 @@ extension APIApplication {
             throw .unavailable("The period can't be closed: the ledger checkpoint could not be signed (\(error)). Nothing was written; retry shortly.")
         }
     }
-    // CHECKPOINT HOOK (finance ↔ ledger checkpoints)
-    // The signed ledger checkpoint a close is taken against: its tree size and RFC 6962 root
-    // hash are printed on every document of the close (`Invoice.checkpoint`). Returns nil until
-    // signed checkpoints exist; the checkpoint work replaces only this body (e.g. the newest
-    // signed checkpoint covering the durable ledger).
-    func checkpointForClose() -> InvoiceCheckpoint? {
-        nil
-    }
     // ---------------------------------------------------------------------------------------
 
     func financeClosePeriod(_ context: Context) async throws(APIError) -> HTTPResponse {

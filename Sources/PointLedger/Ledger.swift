@@ -461,15 +461,23 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// Lock attempts 10 ms apart (2 s in all) before the directory is reported as in use.
+    static let lockAttempts = 200
+
     private static func acquireDirectoryLock(_ directory: String) throws(LedgerError) -> Int32 {
         let path = directory + "/LOCK"
         let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw LedgerError.io(operation: "opening lock file", path: path, errno: errno) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            Glibc.close(descriptor)
-            throw LedgerError.locked(directory)
+        // A child process forked by this process (a test spawning a tool, say) holds a copy of
+        // the descriptor until it reaches exec, where O_CLOEXEC closes it: retry briefly before
+        // concluding that another process owns the directory.
+        for attempt in 0..<Self.lockAttempts {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return descriptor }
+            guard errno == EWOULDBLOCK, attempt + 1 < Self.lockAttempts else { break }
+            usleep(10_000)
         }
-        return descriptor
+        Glibc.close(descriptor)
+        throw LedgerError.locked(directory)
     }
 }
 
