@@ -17,6 +17,10 @@ commands:
                        durable append throughput with concurrent appenders, beside one fdatasync per record
   bench verify [--records N] [--data-dir DIR]
                        build a ledger of N records, then time a full verification
+  bench http [--url http://127.0.0.1:8080] [--connections 64] [--duration 10] [--warmup 2] [--mode closed|open]
+             [--rate N] [--batch 0|N] [--members 2000] [--defaults sandbox/sandbox.json] [--server-pid PID] [--json]
+                       signed grant load against a running API over keep-alive connections: requests/s, grants/s,
+                       statuses, latency p50…max (open loop: from the scheduled send time)
   sign --key-id ID --secret S --method M --path P [--query Q] [--body JSON] [--curl]
                        print the X-LINE-* signature headers for one request
   help                 this text
