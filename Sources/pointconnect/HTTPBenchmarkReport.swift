@@ -76,7 +76,9 @@ struct HTTPBenchmarkReport {
         if let client = outcome.clientCPUSeconds { cpu.append(String(format: "load generator %.2f cores", client / configuration.durationSeconds)) }
         if let server = outcome.serverCPUSeconds { cpu.append(String(format: "server %.2f cores", server / configuration.durationSeconds)) }
         if !cpu.isEmpty { lines.append("  CPU in the window: " + cpu.joined(separator: ", ")) }
-        if tally.connects > configuration.connections { lines.append("  reconnects: \(tally.connects - configuration.connections)") }
+        if tally.connects > configuration.connections {
+            lines.append("  reconnects: \(tally.connects - configuration.connections) during warm-up + window (the server closes a connection after its 1,000th request)")
+        }
         if !tally.errorSamples.isEmpty {
             lines.append("  first errors:")
             for sample in tally.errorSamples { lines.append("    " + sample.replacingOccurrences(of: "\n", with: " ")) }
