@@ -258,12 +258,27 @@ enum HTTPBenchmarkCPU {
     }
 }
 
+extension HTTPBenchmarkCPU {
+    /// Busy CPU seconds of the whole machine (all CPUs, everything but idle and iowait), from /proc/stat.
+    static func machineBusySeconds() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 5 else { return nil }
+        // user nice system idle iowait irq softirq steal …
+        let busy = ticks.enumerated().filter { $0.offset != 3 && $0.offset != 4 && $0.offset < 8 }.map(\.element).reduce(0, +)
+        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
 /// Runs all workers and merges what they measured.
 enum HTTPBenchmarkLoad {
     struct Outcome: Sendable {
         var tally: HTTPBenchmarkTally
         var clientCPUSeconds: Double?
         var serverCPUSeconds: Double?
+        /// Busy CPU seconds of the whole machine in the window (to see other processes competing).
+        var machineCPUSeconds: Double?
     }
 
     static func run(_ configuration: HTTPBenchmarkConfiguration, target: HTTPBenchmarkTarget, serverPID: Int32?) -> Outcome {
@@ -287,7 +302,9 @@ enum HTTPBenchmarkLoad {
         HTTPBenchmarkClock.sleep(until: measureFrom)
         let clientBefore = HTTPBenchmarkCPU.processSeconds(nil)
         let serverBefore = serverPID.flatMap { HTTPBenchmarkCPU.processSeconds($0) }
+        let machineBefore = HTTPBenchmarkCPU.machineBusySeconds()
         HTTPBenchmarkClock.sleep(until: end)
+        let machineAfter = HTTPBenchmarkCPU.machineBusySeconds()
         let clientAfter = HTTPBenchmarkCPU.processSeconds(nil)
         let serverAfter = serverPID.flatMap { HTTPBenchmarkCPU.processSeconds($0) }
         group.wait()
@@ -297,6 +314,8 @@ enum HTTPBenchmarkLoad {
         if let clientBefore, let clientAfter { clientCPU = clientAfter - clientBefore }
         var serverCPU: Double?
         if let serverBefore, let serverAfter { serverCPU = serverAfter - serverBefore }
-        return Outcome(tally: total, clientCPUSeconds: clientCPU, serverCPUSeconds: serverCPU)
+        var machineCPU: Double?
+        if let machineBefore, let machineAfter { machineCPU = machineAfter - machineBefore }
+        return Outcome(tally: total, clientCPUSeconds: clientCPU, serverCPUSeconds: serverCPU, machineCPUSeconds: machineCPU)
     }
 }

@@ -75,6 +75,13 @@ struct HTTPBenchmarkReport {
         var cpu: [String] = []
         if let client = outcome.clientCPUSeconds { cpu.append(String(format: "load generator %.2f cores", client / configuration.durationSeconds)) }
         if let server = outcome.serverCPUSeconds { cpu.append(String(format: "server %.2f cores", server / configuration.durationSeconds)) }
+        if let machine = outcome.machineCPUSeconds {
+            cpu.append(String(format: "whole machine %.2f of %d cores", machine / configuration.durationSeconds, self.machine.processors))
+            let others = machine - (outcome.clientCPUSeconds ?? 0) - (outcome.serverCPUSeconds ?? 0)
+            if outcome.serverCPUSeconds != nil && others / configuration.durationSeconds > 0.15 {
+                cpu.append(String(format: "OTHER PROCESSES %.2f cores — the figures are contaminated", others / configuration.durationSeconds))
+            }
+        }
         if !cpu.isEmpty { lines.append("  CPU in the window: " + cpu.joined(separator: ", ")) }
         if tally.connects > configuration.connections {
             lines.append("  reconnects: \(tally.connects - configuration.connections) during warm-up + window (the server closes a connection after its 1,000th request)")
@@ -129,6 +136,7 @@ struct HTTPBenchmarkReport {
             }
             if let client = outcome.clientCPUSeconds { writer.field("loadGeneratorCores", number: client / configuration.durationSeconds) }
             if let server = outcome.serverCPUSeconds { writer.field("serverCores", number: server / configuration.durationSeconds) }
+            if let machine = outcome.machineCPUSeconds { writer.field("machineBusyCores", number: machine / configuration.durationSeconds) }
             writer.key("errorSamples"); writer.array {
                 for sample in tally.errorSamples { writer.element(string: sample) }
             }
