@@ -216,7 +216,7 @@ final class HTTPBenchmarkWorker: @unchecked Sendable {
                                 tally.refusedGrants += configuration.batch - granted
                                 if tally.errorSamples.count < configuration.errorSamples {
                                     let text = String(decoding: connection.body(response), as: UTF8.self)
-                                    let refusal = text.range(of: "\"refused\"").map { String(text[$0.lowerBound...].prefix(600)) } ?? String(text.prefix(600))
+                                    let refusal = text.range(of: "{\"error\":").map { String(text[$0.lowerBound...].prefix(600)) } ?? String(text.prefix(600))
                                     tally.errorSamples.append("batch granted \(granted) of \(configuration.batch): …\(refusal)")
                                 }
                             }
