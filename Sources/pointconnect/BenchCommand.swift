@@ -9,11 +9,12 @@ import PointLedger
 /// `pointconnect bench …`: throughput figures, each printed beside a baseline measured in the same run.
 enum BenchCommand {
     static func run(_ options: CommandLineOptions) async throws -> Int32 {
-        guard let what = options.positional.first else { throw UsageError("bench needs a target: ledger or verify") }
+        guard let what = options.positional.first else { throw UsageError("bench needs a target: ledger, verify, core or http") }
         switch what {
         case "ledger": return try await ledgerAppend(options)
         case "verify": return try await verify(options)
         case "core": return try CoreBenchmark.run(options)
+        case "http": return try HTTPBenchmark.run(options)
         default: throw UsageError("unknown bench target \"\(what)\"")
         }
     }

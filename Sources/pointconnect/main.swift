@@ -22,6 +22,12 @@ commands:
                        durable append throughput with concurrent appenders, beside one fdatasync per record
   bench verify [--records N] [--data-dir DIR]
                        build a ledger of N records, then time a full verification
+  bench core [--grants N] [--users N]
+                       in-memory grant decisions per second and bytes per grant, beside a Dictionary baseline
+  bench http [--url http://127.0.0.1:8080] [--connections 64] [--duration 10] [--warmup 2] [--mode closed|open]
+             [--rate N] [--batch 0|N] [--members 2000] [--defaults sandbox/sandbox.json] [--server-pid PID] [--json]
+                       signed grant load against a running API over keep-alive connections: requests/s, grants/s,
+                       statuses, latency p50…max (open loop: from the scheduled send time)
   settle --data-dir DIR --month YYYY-MM [--merchant ID]
                        recompute a month's invoices from the ledger files and compare them with the
                        issued ones (exit 1 on any difference); an open month prints its drafts
