@@ -1,4 +1,5 @@
 import PointJSON
+@testable import PointHTTP
 import Testing
 @testable import PointAPI
 @testable import PointCore
@@ -91,5 +92,38 @@ import Testing
             CanonicalBytes.appendUTC(micros, to: &bytes)
             #expect(bytes == CanonicalJSON.encode(.string(CivilTime.formatUTC(micros))), "\(micros)")
         }
+    }
+}
+
+/// The String fast path of header-name matching agrees with the generic comparison.
+@Suite struct HeaderNameMatchingTests {
+    @Test("Every pair of single bytes, and assorted names, match exactly when the generic comparison does")
+    func agreesWithGenericComparison() {
+        func generic(_ lhs: String, _ rhs: String) -> Bool {
+            HTTPHeaders.namesMatch(Substring(lhs), Substring(rhs))
+        }
+        for a in UInt8(0)...0x7F {
+            for b in UInt8(0)...0x7F {
+                let left = String(decoding: [0x78, a], as: UTF8.self)
+                let right = String(decoding: [0x78, b], as: UTF8.self)
+                #expect(HTTPHeaders.namesMatch(left, right) == generic(left, right), "\(a) \(b)")
+            }
+        }
+        let names = ["Content-Length", "content-length", "CONTENT-LENGTH", "Content-Lengt", "Content-Lengthh", "", "X-Line-Request-Id",
+                     "x-line-request-id", "Ä", "ä", "ÄB", "äb", "@", "`", "[", "{", "Content_Length", "Content-Length "]
+        for left in names {
+            for right in names {
+                #expect(HTTPHeaders.namesMatch(left, right) == generic(left, right), "\(left) \(right)")
+            }
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "X-A", value: "1")
+        headers.add(name: "x-a", value: "2")
+        headers.add(name: "X-B", value: "3")
+        #expect(headers["x-A"] == "1")
+        #expect(headers.values(for: "X-a") == ["1", "2"])
+        #expect(headers.contains("x-b"))
+        #expect(!headers.contains("x-"))
+        #expect(headers["X-C"] == nil)
     }
 }
