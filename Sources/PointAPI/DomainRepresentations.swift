@@ -68,3 +68,201 @@ enum DomainRepresentations {
         ]
     }
 }
+
+// MARK: Direct canonical writers for the grant hot paths
+
+/// Canonical JSON written straight into bytes, for answers sent thousands of times a second.
+/// Each writer emits exactly what ``CanonicalJSON/encode(_:)`` produces for the equivalent
+/// ``JSONValue`` (keys in UTF-8 order, no whitespace, minimal escapes); the tests compare the
+/// two byte for byte. Keys are written as literals in their sorted order.
+enum CanonicalBytes {
+    @inline(__always)
+    static func literal(_ text: StaticString, to output: inout [UInt8]) {
+        text.withUTF8Buffer { output.append(contentsOf: $0) }
+    }
+
+    /// A quoted `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the bytes of `CivilTime.formatUTC` as a JSON string.
+    static func appendUTC(_ micros: Int64, to output: inout [UInt8]) {
+        let clamped = min(max(micros, CivilTime.supportedRange.lowerBound), CivilTime.supportedRange.upperBound)
+        let seconds = clamped / CivilTime.microsPerSecond
+        let date = CivilTime.civilDate(daysSinceEpoch: seconds / 86_400)
+        let secondOfDay = Int(seconds % 86_400)
+        output.append(UInt8(ascii: "\""))
+        digits(date.year, 4, to: &output)
+        output.append(UInt8(ascii: "-"))
+        digits(date.month, 2, to: &output)
+        output.append(UInt8(ascii: "-"))
+        digits(date.day, 2, to: &output)
+        output.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2, to: &output)
+        output.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2, to: &output)
+        output.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2, to: &output)
+        output.append(UInt8(ascii: "."))
+        digits(Int(clamped % CivilTime.microsPerSecond), 6, to: &output)
+        literal("Z\"", to: &output)
+    }
+
+    /// `value` (non-negative, fewer than 19 digits) zero-padded to at least `width` digits.
+    private static func digits(_ value: Int, _ width: Int, to output: inout [UInt8]) {
+        var divisor = 1
+        var count = 1
+        while count < width || value / divisor >= 10 {
+            divisor *= 10
+            count += 1
+        }
+        var rest = value
+        while divisor > 0 {
+            output.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// ``DomainRepresentations/grant(_:)`` as bytes.
+    static func appendGrant(_ grant: Grant, to output: inout [UInt8]) {
+        literal(#"{"grantedAt":"#, to: &output)
+        appendUTC(grant.grantedAt, to: &output)
+        literal(#","lineUserId":"#, to: &output)
+        CanonicalJSON.appendString(grant.lineUserID, to: &output)
+        literal(#","memberId":"#, to: &output)
+        CanonicalJSON.appendString(grant.memberID, to: &output)
+        literal(#","orderId":"#, to: &output)
+        CanonicalJSON.appendString(grant.orderID, to: &output)
+        literal(#","points":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(grant.points), to: &output)
+        literal(#","remainingPoints":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(grant.remainingPoints), to: &output)
+        literal(#","revokedPoints":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(grant.revokedPoints), to: &output)
+        literal(#","scenarioId":"#, to: &output)
+        CanonicalJSON.appendString(grant.scenarioID, to: &output)
+        literal(#","seq":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(grant.seq), to: &output)
+        output.append(UInt8(ascii: "}"))
+    }
+
+    /// The answer of `POST /v1/grants`: `{"grant":…,"receipt":…,"replay":…}`.
+    static func grantWriteAnswer(_ grant: Grant, receipt: JSONValue, replay: Bool) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(512)
+        literal(#"{"grant":"#, to: &output)
+        appendGrant(grant, to: &output)
+        literal(#","receipt":"#, to: &output)
+        CanonicalJSON.append(receipt, to: &output)
+        if replay { literal(#","replay":true}"#, to: &output) } else { literal(#","replay":false}"#, to: &output) }
+        return output
+    }
+}
+
+/// The compact answer of `POST /v1/grants/batch`:
+/// `{"durableThroughSeq":N,"granted":N,"refused":N,"replayed":N,"results":[…]}` where each result is
+/// `{"index","orderId","points","seq","status"}` for granted and replayed items (clients fetch the
+/// full grant with `GET /v1/grants/{orderId}`) and `{"error","index","orderId","status"}` for
+/// refused ones.
+struct BatchGrantAnswer {
+    let outcomes: [GrantOutcome]
+    /// The request items, in request order: a refusal carries no grant, so its orderId comes from here.
+    let commands: [GrantPointsCommand]
+
+    init(outcomes: [GrantOutcome], commands: [GrantPointsCommand]) {
+        self.outcomes = outcomes
+        self.commands = commands
+    }
+
+    private func orderID(_ index: Int) -> String { index < commands.count ? commands[index].orderID : "" }
+
+    /// Counts and the highest newly granted seq (0 when none).
+    var tally: (granted: Int, replayed: Int, refused: Int, durableThroughSeq: UInt64) {
+        var result = (granted: 0, replayed: 0, refused: 0, durableThroughSeq: UInt64(0))
+        for outcome in outcomes {
+            switch outcome {
+            case .granted(let grant):
+                result.granted += 1
+                result.durableThroughSeq = max(result.durableThroughSeq, grant.seq)
+            case .replayed: result.replayed += 1
+            case .refused: result.refused += 1
+            }
+        }
+        return result
+    }
+
+    /// The canonical JSON bytes, written directly.
+    func encoded() -> [UInt8] {
+        let tally = self.tally
+        var output: [UInt8] = []
+        output.reserveCapacity(96 + outcomes.count * 96)
+        CanonicalBytes.literal(#"{"durableThroughSeq":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(tally.durableThroughSeq), to: &output)
+        CanonicalBytes.literal(#","granted":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(tally.granted), to: &output)
+        CanonicalBytes.literal(#","refused":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(tally.refused), to: &output)
+        CanonicalBytes.literal(#","replayed":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(tally.replayed), to: &output)
+        CanonicalBytes.literal(#","results":["#, to: &output)
+        for (index, outcome) in outcomes.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            switch outcome {
+            case .granted(let grant), .replayed(let grant):
+                CanonicalBytes.literal(#"{"index":"#, to: &output)
+                CanonicalJSON.appendInteger(Int64(index), to: &output)
+                CanonicalBytes.literal(#","orderId":"#, to: &output)
+                CanonicalJSON.appendString(grant.orderID, to: &output)
+                CanonicalBytes.literal(#","points":"#, to: &output)
+                CanonicalJSON.appendInteger(Int64(grant.points), to: &output)
+                CanonicalBytes.literal(#","seq":"#, to: &output)
+                CanonicalJSON.appendInteger(Int64(grant.seq), to: &output)
+                if case .granted = outcome {
+                    CanonicalBytes.literal(#","status":"granted"}"#, to: &output)
+                } else {
+                    CanonicalBytes.literal(#","status":"replayed"}"#, to: &output)
+                }
+            case .refused(let error):
+                let apiError = APIError(error)
+                CanonicalBytes.literal(#"{"error":{"code":"#, to: &output)
+                CanonicalJSON.appendString(apiError.code.rawValue, to: &output)
+                CanonicalBytes.literal(#","details":["#, to: &output)
+                for (position, detail) in apiError.details.enumerated() {
+                    if position > 0 { output.append(UInt8(ascii: ",")) }
+                    CanonicalBytes.literal(#"{"message":"#, to: &output)
+                    CanonicalJSON.appendString(detail.message, to: &output)
+                    CanonicalBytes.literal(#","property":"#, to: &output)
+                    CanonicalJSON.appendString(detail.property, to: &output)
+                    output.append(UInt8(ascii: "}"))
+                }
+                CanonicalBytes.literal(#"],"message":"#, to: &output)
+                CanonicalJSON.appendString(apiError.message, to: &output)
+                CanonicalBytes.literal(#"},"index":"#, to: &output)
+                CanonicalJSON.appendInteger(Int64(index), to: &output)
+                CanonicalBytes.literal(#","orderId":"#, to: &output)
+                CanonicalJSON.appendString(orderID(index), to: &output)
+                CanonicalBytes.literal(#","status":"refused"}"#, to: &output)
+            }
+        }
+        CanonicalBytes.literal("]}", to: &output)
+        return output
+    }
+
+    /// The same answer as a ``JSONValue`` (the reference the direct writer is tested against).
+    var jsonValue: JSONValue {
+        let tally = self.tally
+        let results: [JSONValue] = outcomes.enumerated().map { index, outcome in
+            switch outcome {
+            case .granted(let grant), .replayed(let grant):
+                let status: JSONValue = if case .granted = outcome { "granted" } else { "replayed" }
+                return ["index": .int(Int64(index)), "status": status, "orderId": .string(grant.orderID),
+                        "seq": .int(Int64(grant.seq)), "points": .int(Int64(grant.points))]
+            case .refused(let error):
+                let apiError = APIError(error)
+                return ["index": .int(Int64(index)), "status": "refused", "orderId": .string(orderID(index)), "error": [
+                    "code": .string(apiError.code.rawValue), "message": .string(apiError.message),
+                    "details": .array(apiError.details.map { ["property": .string($0.property), "message": .string($0.message)] }),
+                ]]
+            }
+        }
+        return ["results": .array(results), "granted": .int(Int64(tally.granted)), "replayed": .int(Int64(tally.replayed)),
+                "refused": .int(Int64(tally.refused)), "durableThroughSeq": .int(Int64(tally.durableThroughSeq))]
+    }
+}

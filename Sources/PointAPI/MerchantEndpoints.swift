@@ -106,8 +106,10 @@ extension APIApplication {
         guard let grant = service.read({ $0.grant(merchantID: merchantID, orderID: command.orderID) }) else { throw .notFound() }
         var written = receipt
         if receipt.isReplay { written = CommandReceipt(seq: grant.seq, time: grant.grantedAt, leafHash: nil, isReplay: true) }
-        return Self.json(["grant": DomainRepresentations.grant(grant), "replay": .bool(receipt.isReplay), "receipt": self.receipt(written)],
-                         status: receipt.isReplay ? .ok : .created, replay: receipt.isReplay)
+        var response = HTTPResponse.json(CanonicalBytes.grantWriteAnswer(grant, receipt: self.receipt(written), replay: receipt.isReplay),
+                                         status: receipt.isReplay ? .ok : .created)
+        if receipt.isReplay { response.headers.set(name: "Idempotent-Replay", value: "true") }
+        return response
     }
 
     func createGrantBatch(_ context: Context) async throws(APIError) -> HTTPResponse {
@@ -119,26 +121,8 @@ extension APIApplication {
         try body.finish()
         let outcomes: [GrantOutcome]
         do throws(ServiceError) { outcomes = try await service.grantBatch(commands) } catch { throw APIError(error) }
-        var results: [JSONValue] = []
-        results.reserveCapacity(outcomes.count)
-        var lastSeq: UInt64 = 0
-        for (index, outcome) in outcomes.enumerated() {
-            switch outcome {
-            case .granted(let grant):
-                lastSeq = max(lastSeq, grant.seq)
-                results.append(["index": .int(Int64(index)), "status": "granted", "grant": DomainRepresentations.grant(grant)])
-            case .replayed(let grant):
-                results.append(["index": .int(Int64(index)), "status": "replayed", "grant": DomainRepresentations.grant(grant)])
-            case .refused(let error):
-                let apiError = APIError(error)
-                results.append(["index": .int(Int64(index)), "status": "refused", "error": [
-                    "code": .string(apiError.code.rawValue), "message": .string(apiError.message),
-                    "details": .array(apiError.details.map { ["property": .string($0.property), "message": .string($0.message)] }),
-                ]])
-            }
-        }
-        let granted = outcomes.filter { if case .granted = $0 { return true } else { return false } }.count
-        return Self.json(["results": .array(results), "granted": .int(Int64(granted)), "durableThroughSeq": .int(Int64(lastSeq))])
+        // The compact answer, written straight to canonical JSON bytes (see BatchGrantAnswer).
+        return HTTPResponse.json(BatchGrantAnswer(outcomes: outcomes, commands: commands).encoded())
     }
 
     func getGrant(_ context: Context) throws(APIError) -> HTTPResponse {

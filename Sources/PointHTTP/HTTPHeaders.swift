@@ -34,17 +34,21 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     /// The first value for `name` (case-insensitive), or nil.
     public subscript(name: String) -> String? {
-        fields.first { HTTPHeaders.namesMatch($0.name, name) }?.value
+        for field in fields where HTTPHeaders.namesMatch(field.name, name) { return field.value }
+        return nil
     }
 
     /// Every value for `name` (case-insensitive), in order.
     public func values(for name: String) -> [String] {
-        fields.compactMap { HTTPHeaders.namesMatch($0.name, name) ? $0.value : nil }
+        var found: [String] = []
+        for field in fields where HTTPHeaders.namesMatch(field.name, name) { found.append(field.value) }
+        return found
     }
 
     /// Whether a field named `name` (case-insensitive) exists.
     public func contains(_ name: String) -> Bool {
-        fields.contains { HTTPHeaders.namesMatch($0.name, name) }
+        for field in fields where HTTPHeaders.namesMatch(field.name, name) { return true }
+        return false
     }
 
     /// Appends a field, keeping any existing ones with the same name.
@@ -82,6 +86,35 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     /// ASCII case-insensitive comparison without allocating.
     static func namesMatch<A: StringProtocol, B: StringProtocol>(_ lhs: A, _ rhs: B) -> Bool {
         lhs.utf8.elementsEqual(rhs.utf8) { HTTPSyntax.lowercased($0) == HTTPSyntax.lowercased($1) }
+    }
+
+    /// The same comparison for two `String`s, cheaper: different UTF-8 lengths never match (an
+    /// O(1) check for native strings), and equal-length names are compared over their
+    /// contiguous bytes, folding only A–Z to a–z exactly as ``HTTPSyntax/lowercased(_:)`` does.
+    @inline(__always)
+    static func namesMatch(_ lhs: String, _ rhs: String) -> Bool {
+        let left = lhs.utf8
+        let right = rhs.utf8
+        guard left.count == right.count else { return false }
+        let compared = left.withContiguousStorageIfAvailable { leftBytes in
+            right.withContiguousStorageIfAvailable { rightBytes in bytesMatch(leftBytes, rightBytes) }
+        }
+        if let compared, let result = compared { return result }
+        return left.elementsEqual(right) { HTTPSyntax.lowercased($0) == HTTPSyntax.lowercased($1) }
+    }
+
+    /// Equal-length byte buffers equal up to ASCII letter case.
+    @inline(__always)
+    private static func bytesMatch(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+        for index in 0..<left.count {
+            let a = left[index]
+            let b = right[index]
+            if a == b { continue }
+            // Only an ASCII letter and its other case differ in exactly bit 0x20.
+            let folded = a | 0x20
+            guard a ^ b == 0x20, folded >= 0x61, folded <= 0x7A else { return false }
+        }
+        return true
     }
 }
 

@@ -28,13 +28,15 @@ enum ServeCommand {
             clock = .starting(at: start)
         }
         let metrics = ServiceMetrics()
+        let log = requestLog()
+        defer { log.close() }
         let application = try await ServiceAssembly.sandbox(dataDirectory: dataDirectory, defaults: defaults, clock: clock,
-                                                           metrics: metrics, log: logLine)
+                                                           metrics: metrics, log: logLine(log))
         let server = HTTPServer(host: host, port: UInt16(port), observer: metrics, handler: application)
         let bound = try server.start()
         FileHandleOutput.standardError(banner(host: host, port: bound, dataDirectory: dataDirectory, defaults: defaults,
                                               clock: clock, overridden: options.value("now") != nil))
-        return await serveUntilSignalled(server, application)
+        return await serveUntilSignalled(server, application, log)
     }
 
     /// `pointconnect serve --data-dir DIR [--host H] [--port P] [--jwks FILE] [--trusted-proxies CIDR,…]`
@@ -51,26 +53,40 @@ enum ServeCommand {
         let proxies = (options.value("trusted-proxies") ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         let trusted = try IPAllowlist(proxies.filter { !$0.isEmpty })
         let metrics = ServiceMetrics()
+        let log = requestLog()
+        defer { log.close() }
         let application = try ServiceAssembly.production(dataDirectory: dataDirectory, jwks: jwks, trustedProxies: trusted,
-                                                         metrics: metrics, log: logLine)
+                                                         metrics: metrics, log: logLine(log))
         let server = HTTPServer(host: host, port: UInt16(port), observer: metrics, handler: application)
         let bound = try server.start()
         FileHandleOutput.standardError("pointconnect: serving \(dataDirectory) on http://\(host):\(bound) (ledger at seq \(application.service.ledger.durableSeq)); SIGTERM or Ctrl-C stops gracefully\n")
-        return await serveUntilSignalled(server, application)
+        return await serveUntilSignalled(server, application, log)
     }
 
-    private static func serveUntilSignalled(_ server: HTTPServer, _ application: APIApplication) async -> Int32 {
+    private static func serveUntilSignalled(_ server: HTTPServer, _ application: APIApplication, _ log: BufferedLineLogger) async -> Int32 {
         let signals = server.installShutdownSignalHandlers()
         await server.waitUntilStopped()
         signals.cancel()
         application.service.close()
-        FileHandleOutput.standardError("pointconnect: stopped; ledger closed at seq \(application.service.ledger.durableSeq)\n")
+        // Every request has been answered and the ledger is closed: write out the last log lines.
+        log.close()
+        let dropped = log.droppedLines
+        FileHandleOutput.standardError("pointconnect: stopped; ledger closed at seq \(application.service.ledger.durableSeq)"
+                                       + (dropped > 0 ? "; \(dropped) log lines dropped (standard output fell behind)" : "") + "\n")
         return 0
     }
 
-    /// One log line per request (and per security event) on standard output.
-    @Sendable static func logLine(_ line: String) {
-        FileHandleOutput.standardOutput(line + "\n")
+    /// The request log on standard output: one JSON line per request, security events (fraud
+    /// signals) and service messages, in order. Buffered (at most 1 MiB, written by its own thread
+    /// every 100 ms or per 64 KiB) so a request never waits for a `write(2)`; a line that does not
+    /// fit while standard output is behind is dropped and counted.
+    static func requestLog() -> BufferedLineLogger {
+        BufferedLineLogger.writing(toDescriptor: 1, capacity: BufferedLineLogger.defaultCapacity)
+    }
+
+    /// The log function handed to the service: appends one line to `log`.
+    static func logLine(_ log: BufferedLineLogger) -> @Sendable (String) -> Void {
+        { line in log.append(line) }
     }
 
     static func banner(host: String, port: UInt16, dataDirectory: String, defaults: SandboxDefaults, clock: ServiceClock, overridden: Bool) -> String {

@@ -222,7 +222,22 @@ struct APIFlowTests {
         let statuses = (reply.body["results"]?.arrayValue ?? []).compactMap { $0["status"]?.stringValue }
         #expect(statuses == ["replayed", "granted", "refused"])
         #expect(reply.body["granted"]?.intValue == 1)
-        #expect(reply.body["results"]?.arrayValue?[2]["error"]?["code"]?.stringValue == "user_not_bound")
+        #expect(reply.body["replayed"]?.intValue == 1)
+        #expect(reply.body["refused"]?.intValue == 1)
+        let results = reply.body["results"]?.arrayValue ?? []
+        #expect(results[2]["error"]?["code"]?.stringValue == "user_not_bound")
+        #expect(results[2]["orderId"]?.stringValue == "o-3")
+        #expect(results[2]["seq"] == nil)
+        // Granted and replayed items are compact: orderId, seq and points, no full grant.
+        #expect(results.allSatisfy { $0["grant"] == nil })
+        #expect(results.prefix(2).allSatisfy { $0.objectValue.map { Set($0.keys) } == ["index", "status", "orderId", "seq", "points"] })
+        let original = await api.asMerchant(merchant, .get, "/v1/grants/o-1")
+        #expect(results[0]["seq"] == original.body["grant"]?["seq"])
+        #expect(results[0]["orderId"]?.stringValue == "o-1")
+        let fresh = await api.asMerchant(merchant, .get, "/v1/grants/o-2")
+        #expect(results[1]["seq"] == fresh.body["grant"]?["seq"])
+        #expect(results[1]["points"] == fresh.body["grant"]?["points"])
+        #expect(reply.body["durableThroughSeq"] == fresh.body["grant"]?["seq"])
     }
 
     @Test("A LINE user already bound to another member is refused and logged as a fraud signal; a bad token is refused")

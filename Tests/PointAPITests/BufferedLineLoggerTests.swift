@@ -1,0 +1,140 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import PointAPI
+
+/// Collects what a ``BufferedLineLogger`` writes, chunk by chunk.
+final class ChunkCollector: Sendable {
+    let state = Mutex<(bytes: [UInt8], chunks: Int)>(([], 0))
+    func write(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        state.withLock { $0.bytes.append(contentsOf: chunk); $0.chunks += 1 }
+        return true
+    }
+    var lines: [String] { state.withLock { String(decoding: $0.bytes, as: UTF8.self) }.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
+    var chunks: Int { state.withLock { $0.chunks } }
+
+    /// Polls until `condition` holds or `seconds` pass.
+    func waitFor(seconds: Double, _ condition: (ChunkCollector) -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while Date() < deadline {
+            if condition(self) { return true }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return condition(self)
+    }
+}
+
+@Suite struct BufferedLineLoggerTests {
+    @Test("Lines come out whole and in order, from one thread and from many")
+    func orderingPreserved() async {
+        let collector = ChunkCollector()
+        let logger = BufferedLineLogger(capacity: 1 << 20, flushThreshold: 512, flushInterval: .milliseconds(5)) { collector.write($0) }
+        for index in 0..<2_000 { logger.append("line \(index)") }
+        logger.flush()
+        #expect(collector.lines == (0..<2_000).map { "line \($0)" })
+
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                group.addTask { for index in 0..<2_000 { logger.append("w\(writer) \(index)") } }
+            }
+        }
+        logger.close()
+        let concurrent = collector.lines.dropFirst(2_000)
+        #expect(concurrent.count == 8_000)
+        for writer in 0..<4 {
+            let mine = concurrent.filter { $0.hasPrefix("w\(writer) ") }.map { Int($0.split(separator: " ")[1]) ?? -1 }
+            #expect(mine == Array(0..<2_000), "writer \(writer)")
+        }
+        #expect(logger.droppedLines == 0)
+        #expect(collector.chunks < 10_000, "lines are written in chunks, not one write per line")
+    }
+
+    @Test("close() writes everything still buffered and stops the writer; later lines are written directly")
+    func flushOnClose() {
+        let collector = ChunkCollector()
+        // A long interval and a large threshold: only close() can write these.
+        let logger = BufferedLineLogger(capacity: 1 << 20, flushThreshold: 1 << 20, flushInterval: .seconds(60)) { collector.write($0) }
+        logger.append("a")
+        logger.append(lineBytes: Array("b\n".utf8))
+        logger.append("{\"event\":\"fraud_signal\"}")
+        #expect(collector.lines.isEmpty)
+        logger.close()
+        #expect(collector.lines == ["a", "b", "{\"event\":\"fraud_signal\"}"])
+        #expect(logger.bufferedBytes == 0)
+        logger.close()  // idempotent
+        logger.append("after close")
+        #expect(collector.lines.last == "after close")
+    }
+
+    @Test("flush() returns once the sink has every line appended before it")
+    func flushIsSynchronous() {
+        let collector = ChunkCollector()
+        let logger = BufferedLineLogger(capacity: 1 << 20, flushThreshold: 1 << 20, flushInterval: .seconds(60)) { collector.write($0) }
+        defer { logger.close() }
+        logger.flush()  // nothing buffered: returns at once
+        for index in 0..<10 { logger.append("\(index)") }
+        logger.flush()
+        #expect(collector.lines.count == 10)
+    }
+
+    @Test("The writer flushes on its interval and when the threshold fills, without being asked")
+    func flushesByItself() {
+        let timed = ChunkCollector()
+        let byTime = BufferedLineLogger(capacity: 1 << 20, flushThreshold: 1 << 20, flushInterval: .milliseconds(20)) { timed.write($0) }
+        defer { byTime.close() }
+        byTime.append("soon")
+        #expect(timed.waitFor(seconds: 5) { $0.lines == ["soon"] })
+
+        let sized = ChunkCollector()
+        let bySize = BufferedLineLogger(capacity: 1 << 20, flushThreshold: 100, flushInterval: .seconds(60)) { sized.write($0) }
+        defer { bySize.close() }
+        bySize.append("short")
+        for _ in 0..<5 { bySize.append(String(repeating: "x", count: 30)) }
+        #expect(sized.waitFor(seconds: 5) { $0.lines.count == 6 })
+    }
+
+    @Test("The buffer is bounded: with the sink stuck, lines beyond the capacity are dropped and counted")
+    func boundedAndCountsDrops() {
+        let collector = ChunkCollector()
+        let gate = DispatchSemaphore(value: 0)
+        let entered = Atomic<Int>(0)
+        let logger = BufferedLineLogger(capacity: 1_000, flushThreshold: 10, flushInterval: .milliseconds(1)) { chunk in
+            if entered.add(1, ordering: .relaxed).oldValue == 0 { gate.wait() }
+            return collector.write(chunk)
+        }
+        logger.append("first")  // the writer takes it and blocks in the sink
+        #expect(collector.waitFor(seconds: 5) { _ in entered.load(ordering: .relaxed) == 1 })
+        let line = String(repeating: "y", count: 99)  // 100 bytes with its newline
+        for _ in 0..<50 { logger.append(line) }
+        #expect(logger.bufferedBytes <= logger.capacity)
+        #expect(logger.bufferedBytes == 1_000)
+        #expect(logger.droppedLines == 40)
+        logger.append(String(repeating: "z", count: 5_000))  // larger than the whole buffer
+        #expect(logger.droppedLines == 41)
+        gate.signal()
+        logger.close()
+        #expect(collector.lines.count == 11)
+        #expect(collector.lines.first == "first")
+    }
+
+    @Test("A failing sink is counted")
+    func failedWritesCounted() {
+        let logger = BufferedLineLogger(capacity: 1 << 16, flushThreshold: 1 << 16, flushInterval: .seconds(60)) { _ in false }
+        logger.append("lost")
+        logger.close()
+        #expect(logger.failedWrites == 1)
+        #expect(logger.droppedLines == 0)
+    }
+
+    @Test("It serves as a RequestLogger sink")
+    func requestLoggerSink() {
+        let collector = ChunkCollector()
+        let buffered = BufferedLineLogger(flushInterval: .seconds(60)) { collector.write($0) }
+        let logger = RequestLogger(sink: buffered.requestLoggerSink)
+        logger.log(RequestLogEntry(unixMilliseconds: 0, requestId: "r", keyId: nil, route: "/v1/grants", method: .post,
+                                   status: 201, latencyMicroseconds: 9, remoteAddress: "127.0.0.1"))
+        buffered.close()
+        #expect(collector.lines.count == 1)
+        #expect(collector.lines.first?.hasPrefix("{\"time\":0,\"requestId\":\"r\"") == true)
+    }
+}
