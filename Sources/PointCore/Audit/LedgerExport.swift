@@ -1,0 +1,211 @@
+import PointJSON
+
+/// What the auditor's ledger export keeps: every given criterion must hold (all are optional).
+///
+/// - `merchantID`: records whose `data.merchantId` is the merchant, plus the review records of
+///   its scenarios (`scenario.approved` / `scenario.rejected` carry only the scenario id) and
+///   the `period.closed` records that list a document of it.
+/// - `memberID`, `lineUserID`: records about that member / LINE user: bindings and grants
+///   (their own fields), revocations of those grants, and findings on those revocations.
+/// - `types`: record types, e.g. `grant.issued`, `revocation.recorded`.
+/// - `month`: the record's ledger time lies in the Asia/Taipei month.
+public struct LedgerExportFilter: Sendable, Equatable {
+    public var merchantID: String?
+    public var memberID: String?
+    public var lineUserID: String?
+    public var types: Set<String>?
+    public var month: BillingMonth?
+
+    public init(merchantID: String? = nil, memberID: String? = nil, lineUserID: String? = nil, types: Set<String>? = nil,
+                month: BillingMonth? = nil) {
+        self.merchantID = merchantID
+        self.memberID = memberID
+        self.lineUserID = lineUserID
+        self.types = types
+        self.month = month
+    }
+
+    /// Whether a member or LINE user criterion is given.
+    public var concernsPerson: Bool { memberID != nil || lineUserID != nil }
+}
+
+/// One exported ledger record.
+public struct LedgerExportRecord: Sendable, Equatable {
+    public var seq: UInt64
+    /// Ledger time, UTC microseconds.
+    public var time: Int64
+    public var type: String
+    /// `prev` of the record (lowercase hex).
+    public var prev: String
+    public var data: JSONValue
+    /// RFC 6962 leaf hash of the record's line (lowercase hex).
+    public var leafHash: String
+    /// The grant owner, when the record is about a grant whose owner the matcher knows (filled
+    /// for revocations and findings, which do not carry it themselves).
+    public var owner: LedgerExportMatcher.Owner?
+
+    public init(seq: UInt64, time: Int64, type: String, prev: String, data: JSONValue, leafHash: String,
+                owner: LedgerExportMatcher.Owner? = nil) {
+        self.seq = seq
+        self.time = time
+        self.type = type
+        self.prev = prev
+        self.data = data
+        self.leafHash = leafHash
+        self.owner = owner
+    }
+
+    /// The record as one JSON object (`seq`, `time`, `type`, `prev`, `data`, `leafHash`): the
+    /// ledger line is `{"seq":…,"time":…,"type":…,"prev":…,"data":…}` re-derived from these.
+    public var json: JSONValue {
+        ["seq": .int(Int64(clamping: seq)), "time": .string(CivilTime.formatUTC(time)), "type": .string(type),
+         "prev": .string(prev), "data": data, "leafHash": .string(leafHash)]
+    }
+
+    /// The record's row of ``LedgerExportCSV/header``.
+    public var csvFields: [String] {
+        func text(_ name: String) -> String {
+            guard let value = data[name] else { return "" }
+            if let string = value.stringValue { return string }
+            if let number = value.intValue { return String(number) }
+            return ""
+        }
+        let member = text("memberId").isEmpty ? owner?.memberID ?? "" : text("memberId")
+        let lineUser = text("lineUserId").isEmpty ? owner?.lineUserID ?? "" : text("lineUserId")
+        let order = text("orderId").isEmpty ? owner?.orderID ?? "" : text("orderId")
+        return [String(seq), CivilTime.formatUTC(time), type, text("merchantId"), member, lineUser, order,
+                text("revocationId"), text("points"), text("reason"), leafHash]
+    }
+}
+
+/// RFC 4180 CSV of exported records (quoting by ``InvoiceCSV/quoted(_:)``: CRLF line ends,
+/// fields with a comma, quote, CR or LF quoted, inner quotes doubled).
+public enum LedgerExportCSV {
+    /// The fixed column set.
+    public static let header = ["seq", "time", "type", "merchantId", "memberId", "lineUserId", "orderId", "revocationId",
+                                "points", "reason", "leafHash"]
+
+    public static var headerRow: String { InvoiceCSV.row(header) }
+
+    public static func row(_ record: LedgerExportRecord) -> String { InvoiceCSV.row(record.csvFields) }
+}
+
+/// Decides, record by record in ledger order, which records a ``LedgerExportFilter`` keeps.
+///
+/// Streaming: memory holds only the scenario ids of the filtered merchant and, with a member
+/// or LINE user criterion, the grants and revocations of that person (what the export will
+/// contain anyway) — never anything per record of the ledger. Records of the person are
+/// recognised even when the type or month criterion drops them, so a revocation in March of
+/// a February grant is found with `month=2026-03`.
+public struct LedgerExportMatcher: Sendable {
+    /// Who holds a grant.
+    public struct Owner: Sendable, Equatable {
+        public var orderID: String
+        public var memberID: String
+        public var lineUserID: String
+
+        public init(orderID: String, memberID: String, lineUserID: String) {
+            self.orderID = orderID
+            self.memberID = memberID
+            self.lineUserID = lineUserID
+        }
+    }
+
+    /// Looks up facts the matcher did not see itself (an API page that starts in the middle of
+    /// the ledger): the owner of a grant, the grant of a revocation.
+    public struct Lookup: Sendable {
+        public var grantOwner: @Sendable (_ merchantID: String, _ orderID: String) -> Owner?
+        public var revocationOrder: @Sendable (_ merchantID: String, _ revocationID: String) -> String?
+
+        public init(grantOwner: @escaping @Sendable (String, String) -> Owner?,
+                    revocationOrder: @escaping @Sendable (String, String) -> String?) {
+            self.grantOwner = grantOwner
+            self.revocationOrder = revocationOrder
+        }
+    }
+
+    struct Key: Hashable, Sendable {
+        var merchantID: String
+        var id: String
+    }
+
+    public let filter: LedgerExportFilter
+    let lookup: Lookup?
+    private var scenarios: Set<String> = []
+    private var grants: [Key: Owner] = [:]
+    private var revocations: [Key: Owner] = [:]
+
+    public init(filter: LedgerExportFilter, lookup: Lookup? = nil) {
+        self.filter = filter
+        self.lookup = lookup
+    }
+
+    /// Whether the record is kept; with the owner of the grant it concerns, when known.
+    public mutating func match(type: String, time: Int64, data: JSONValue) -> (keep: Bool, owner: Owner?) {
+        let merchantID = data["merchantId"]?.stringValue
+        // Remember what later records need, whatever the type and month criteria say.
+        if let wanted = filter.merchantID, type == "scenario.submitted", merchantID == wanted, let scenario = data["scenarioId"]?.stringValue {
+            scenarios.insert(scenario)
+        }
+        let owner = self.owner(type: type, merchantID: merchantID, data: data)
+        if let types = filter.types, !types.contains(type) { return (false, owner) }
+        if let month = filter.month, !month.contains(ledgerTime: time) { return (false, owner) }
+        if let wanted = filter.merchantID, !belongs(to: wanted, type: type, merchantID: merchantID, data: data) { return (false, owner) }
+        if filter.concernsPerson {
+            guard let owner, isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID) else {
+                // Bindings carry the person themselves.
+                if type == "binding.created" || type == "binding.removed",
+                   isPerson(memberID: data["memberId"]?.stringValue ?? "", lineUserID: data["lineUserId"]?.stringValue ?? "") {
+                    return (true, nil)
+                }
+                return (false, owner)
+            }
+        }
+        return (true, owner)
+    }
+
+    private func isPerson(memberID: String, lineUserID: String) -> Bool {
+        (filter.memberID == nil || filter.memberID == memberID) && (filter.lineUserID == nil || filter.lineUserID == lineUserID)
+    }
+
+    private func belongs(to wanted: String, type: String, merchantID: String?, data: JSONValue) -> Bool {
+        if let merchantID { return merchantID == wanted }
+        switch type {
+        case "scenario.approved", "scenario.rejected":
+            return data["scenarioId"]?.stringValue.map(scenarios.contains) ?? false
+        case "period.closed":
+            return data["invoices"]?.arrayValue?.contains { $0["merchantId"]?.stringValue == wanted } ?? false
+        default:
+            return false
+        }
+    }
+
+    /// The owner of the grant a grant, revocation or finding record is about; remembered for
+    /// the person the filter asks for (only), so memory stays bounded by the export.
+    private mutating func owner(type: String, merchantID: String?, data: JSONValue) -> Owner? {
+        guard let merchantID else { return nil }
+        switch type {
+        case "grant.issued":
+            guard let order = data["orderId"]?.stringValue else { return nil }
+            let owner = Owner(orderID: order, memberID: data["memberId"]?.stringValue ?? "", lineUserID: data["lineUserId"]?.stringValue ?? "")
+            if filter.concernsPerson, isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID) {
+                grants[Key(merchantID: merchantID, id: order)] = owner
+            }
+            return owner
+        case "revocation.recorded":
+            guard let order = data["orderId"]?.stringValue, let revocation = data["revocationId"]?.stringValue else { return nil }
+            let owner = grants[Key(merchantID: merchantID, id: order)] ?? lookup?.grantOwner(merchantID, order)
+            if let owner, filter.concernsPerson, isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID) {
+                revocations[Key(merchantID: merchantID, id: revocation)] = owner
+            }
+            return owner
+        case "finding.recorded", "finding.withdrawn":
+            guard let revocation = data["revocationId"]?.stringValue else { return nil }
+            if let owner = revocations[Key(merchantID: merchantID, id: revocation)] { return owner }
+            guard let order = lookup?.revocationOrder(merchantID, revocation) else { return nil }
+            return grants[Key(merchantID: merchantID, id: order)] ?? lookup?.grantOwner(merchantID, order)
+        default:
+            return nil
+        }
+    }
+}
