@@ -11,6 +11,7 @@ enum Endpoint: String, Sendable, CaseIterable {
     case adminListScenarios, adminApproveScenario, adminRejectScenario
     case adminRecordFinding, adminWithdrawFinding
     case auditLedger, auditLatestCheckpoint, auditInclusionProof, auditConsistencyProof
+    case auditExport, auditCompliance, auditTrace
     case financeClosePeriod, financeListInvoices, financeGetInvoice, merchantStatement
 
     /// The area for role checks; nil for the unauthenticated operational endpoints.
@@ -24,6 +25,8 @@ enum Endpoint: String, Sendable, CaseIterable {
             .adminRotateCredential, .adminListScenarios, .adminApproveScenario, .adminRejectScenario, .adminRecordFinding, .adminWithdrawFinding:
             return .admin
         case .auditLedger, .auditLatestCheckpoint, .auditInclusionProof, .auditConsistencyProof:
+            return .audit
+        case .auditExport, .auditCompliance, .auditTrace:
             return .audit
         case .financeClosePeriod, .financeListInvoices, .financeGetInvoice:
             return .finance
@@ -51,6 +54,7 @@ enum Endpoint: String, Sendable, CaseIterable {
         (.delete, "/v1/admin/revocations/{revocationId}/findings", .adminWithdrawFinding),
         (.get, "/v1/audit/ledger", .auditLedger), (.get, "/v1/audit/checkpoints/latest", .auditLatestCheckpoint),
         (.get, "/v1/audit/proofs/inclusion", .auditInclusionProof), (.get, "/v1/audit/proofs/consistency", .auditConsistencyProof),
+        (.get, "/v1/audit/export", .auditExport), (.get, "/v1/audit/compliance", .auditCompliance), (.get, "/v1/audit/trace", .auditTrace),
         (.post, "/v1/finance/periods/{month}/close", .financeClosePeriod), (.get, "/v1/finance/invoices", .financeListInvoices),
         (.get, "/v1/finance/invoices/{invoiceNumber}", .financeGetInvoice), (.get, "/v1/statements/{month}", .merchantStatement),
     ]

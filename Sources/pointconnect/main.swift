@@ -31,6 +31,13 @@ commands:
   settle --data-dir DIR --month YYYY-MM [--merchant ID]
                        recompute a month's invoices from the ledger files and compare them with the
                        issued ones (exit 1 on any difference); an open month prints its drafts
+  audit export --data-dir DIR [--merchant ID] [--member ID] [--line-user U…] [--type grant.issued,…] [--month YYYY-MM]
+               [--format jsonl|csv]
+                       stream the ledger records the filter keeps (read-only, files alone)
+  audit compliance --data-dir DIR --month YYYY-MM [--merchant ID] [--json]
+                       revocations by reason, findings, evidence completeness, share of grants per scenario, outliers
+  audit trace --data-dir DIR (--invoice PC-YYYY-NNNNNN [--line N] | --order ORDER --merchant ID) [--public-key FILE] [--json]
+                       the events behind an invoice line; or a grant's record, inclusion proof and invoice
   sign --key-id ID --secret S --method M --path P [--query Q] [--body JSON] [--curl]
                        print the X-LINE-* signature headers for one request
   help                 this text
@@ -56,6 +63,8 @@ func run(_ arguments: [String]) async -> Int32 {
             return try await BenchCommand.run(options)
         case "settle":
             return try SettleCommand.run(options)
+        case "audit":
+            return try AuditCommand.run(options)
         case "sign":
             return try SignCommand.run(options)
         case "help", "--help", "-h":

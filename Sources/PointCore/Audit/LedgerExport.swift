@@ -116,11 +116,14 @@ public struct LedgerExportMatcher: Sendable {
     public struct Lookup: Sendable {
         public var grantOwner: @Sendable (_ merchantID: String, _ orderID: String) -> Owner?
         public var revocationOrder: @Sendable (_ merchantID: String, _ revocationID: String) -> String?
+        public var scenarioMerchant: @Sendable (_ scenarioID: String) -> String?
 
         public init(grantOwner: @escaping @Sendable (String, String) -> Owner?,
-                    revocationOrder: @escaping @Sendable (String, String) -> String?) {
+                    revocationOrder: @escaping @Sendable (String, String) -> String?,
+                    scenarioMerchant: @escaping @Sendable (String) -> String?) {
             self.grantOwner = grantOwner
             self.revocationOrder = revocationOrder
+            self.scenarioMerchant = scenarioMerchant
         }
     }
 
@@ -172,7 +175,8 @@ public struct LedgerExportMatcher: Sendable {
         if let merchantID { return merchantID == wanted }
         switch type {
         case "scenario.approved", "scenario.rejected":
-            return data["scenarioId"]?.stringValue.map(scenarios.contains) ?? false
+            guard let scenario = data["scenarioId"]?.stringValue else { return false }
+            return scenarios.contains(scenario) || lookup?.scenarioMerchant(scenario) == wanted
         case "period.closed":
             return data["invoices"]?.arrayValue?.contains { $0["merchantId"]?.stringValue == wanted } ?? false
         default:
