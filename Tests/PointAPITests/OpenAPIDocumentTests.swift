@@ -445,6 +445,18 @@ struct OpenAPIConformanceTests {
         await recorder.send(.get, "/v1/audit/checkpoints/latest", as: auditor)
         await recorder.send(.get, "/v1/audit/proofs/inclusion?seq=1&treeSize=2", as: auditor)
         await recorder.send(.get, "/v1/audit/proofs/consistency?from=1&to=2", as: auditor)
+        await recorder.send(.get, "/v1/audit/export?merchantId=\(a.register.merchantID)&type=grant.issued,revocation.recorded&limit=2", as: auditor)
+        await recorder.send(.get, "/v1/audit/export?memberId=M-1&format=csv", as: finance)
+        await recorder.send(.get, "/v1/audit/export?format=jsonl&month=2026-10", as: reviewer)
+        await recorder.send(.get, "/v1/audit/export?format=xml", as: auditor)
+        await recorder.send(.get, "/v1/audit/export?month=2026-13", as: auditor)
+        await recorder.send(.get, "/v1/audit/compliance?month=2026-10", as: auditor)
+        await recorder.send(.get, "/v1/audit/compliance?month=2026-10&merchantId=0000000000", as: auditor)
+        await recorder.send(.get, "/v1/audit/compliance", as: auditor)
+        await recorder.send(.get, "/v1/audit/trace?merchantId=\(a.register.merchantID)&orderId=O-1", as: auditor)
+        await recorder.send(.get, "/v1/audit/trace?merchantId=\(a.register.merchantID)&orderId=O-404", as: auditor)
+        await recorder.send(.get, "/v1/audit/trace?orderId=O-1", as: auditor)
+        await recorder.send(.get, "/v1/audit/trace?merchantId=\(a.register.merchantID)&orderId=O-1", as: merchant)
 
         // Finance and statements (the harness clock is 2026-10-15: October is open, September ended without activity).
         await recorder.send(.get, "/v1/finance/invoices?month=2026-10", as: finance)
