@@ -1,0 +1,92 @@
+import PointCore
+import PointJSON
+import Testing
+
+@Suite("Audit: filtered ledger export")
+struct LedgerExportTests {
+    /// A small history as (type, time, data): two merchants, a February grant of m-1 revoked in
+    /// March, a finding on that revocation, a binding, a scenario review, a close.
+    static let february = CivilTime.parseRFC3339("2026-02-10T12:00:00+08:00")!
+    static let march = CivilTime.parseRFC3339("2026-03-05T12:00:00+08:00")!
+    static let history: [(String, Int64, JSONValue)] = [
+        ("scenario.submitted", february, ["scenarioId": "SCN-A", "merchantId": "M-A"]),
+        ("scenario.submitted", february, ["scenarioId": "SCN-B", "merchantId": "M-B"]),
+        ("scenario.approved", february, ["scenarioId": "SCN-A", "note": "ok"]),
+        ("scenario.approved", february, ["scenarioId": "SCN-B", "note": "ok"]),
+        ("binding.created", february, ["merchantId": "M-A", "memberId": "m-1", "lineUserId": "U1"]),
+        ("grant.issued", february, ["merchantId": "M-A", "orderId": "o-1", "memberId": "m-1", "lineUserId": "U1", "scenarioId": "SCN-A", "points": 100]),
+        ("grant.issued", february, ["merchantId": "M-A", "orderId": "o-2", "memberId": "m-2", "lineUserId": "U2", "scenarioId": "SCN-A", "points": 50]),
+        ("grant.issued", march, ["merchantId": "M-B", "orderId": "o-1", "memberId": "m-1", "lineUserId": "U9", "scenarioId": "SCN-B", "points": 7]),
+        ("revocation.recorded", march, ["merchantId": "M-A", "revocationId": "r-1", "orderId": "o-1", "points": 30, "reason": "fraud"]),
+        ("revocation.recorded", march, ["merchantId": "M-A", "revocationId": "r-2", "orderId": "o-2", "points": 5, "reason": "fraud"]),
+        ("finding.recorded", march, ["merchantId": "M-A", "revocationId": "r-1", "note": "late"]),
+        ("period.closed", march, ["period": "2026-02", "closedAt": "2026-03-02T00:00:00.000000Z",
+                                  "invoices": [["merchantId": "M-A", "number": "PC-2026-000001"]]]),
+    ]
+
+    static func run(_ filter: LedgerExportFilter) -> [(seq: UInt64, type: String, owner: LedgerExportMatcher.Owner?)] {
+        var matcher = LedgerExportMatcher(filter: filter)
+        var kept: [(UInt64, String, LedgerExportMatcher.Owner?)] = []
+        for (index, (type, time, data)) in history.enumerated() {
+            let (keep, owner) = matcher.match(type: type, time: time, data: data)
+            if keep { kept.append((UInt64(index + 1), type, owner)) }
+        }
+        return kept
+    }
+
+    @Test("merchant filter keeps its records, its scenario reviews and the closes listing it")
+    func merchant() {
+        #expect(Self.run(LedgerExportFilter(merchantID: "M-A")).map(\.seq) == [1, 3, 5, 6, 7, 9, 10, 11, 12])
+        #expect(Self.run(LedgerExportFilter(merchantID: "M-B")).map(\.seq) == [2, 4, 8])
+        #expect(Self.run(LedgerExportFilter()).count == Self.history.count)
+    }
+
+    @Test("member and LINE user filters follow grants to their revocations and findings, across months")
+    func person() {
+        let member = Self.run(LedgerExportFilter(merchantID: "M-A", memberID: "m-1"))
+        #expect(member.map(\.seq) == [5, 6, 9, 11])
+        #expect(member.last?.owner?.orderID == "o-1")
+        // Member ids are per merchant: m-1 of M-B is someone else.
+        #expect(Self.run(LedgerExportFilter(memberID: "m-1")).map(\.seq) == [5, 6, 8, 9, 11])
+        #expect(Self.run(LedgerExportFilter(lineUserID: "U2")).map(\.seq) == [7, 10])
+        // The February grant is not exported in March, but its March revocation is found.
+        let march = Self.run(LedgerExportFilter(memberID: "m-1", types: ["revocation.recorded"], month: try! BillingMonth(parsing: "2026-03")))
+        #expect(march.map(\.seq) == [9])
+        #expect(march.first?.owner == LedgerExportMatcher.Owner(orderID: "o-1", memberID: "m-1", lineUserID: "U1"))
+    }
+
+    @Test("type and month filters")
+    func typeAndMonth() {
+        #expect(Self.run(LedgerExportFilter(types: ["grant.issued"])).map(\.seq) == [6, 7, 8])
+        #expect(Self.run(LedgerExportFilter(month: try! BillingMonth(parsing: "2026-02"))).map(\.seq) == Array(1...7))
+        #expect(Self.run(LedgerExportFilter(types: ["grant.issued"], month: try! BillingMonth(parsing: "2026-03"))).map(\.seq) == [8])
+    }
+
+    @Test("a page starting mid-ledger resolves owners through the lookup")
+    func lookup() {
+        let lookup = LedgerExportMatcher.Lookup(
+            grantOwner: { merchant, order in merchant == "M-A" && order == "o-1" ? .init(orderID: "o-1", memberID: "m-1", lineUserID: "U1") : nil },
+            revocationOrder: { _, revocation in revocation == "r-1" ? "o-1" : nil },
+            scenarioMerchant: { $0 == "SCN-A" ? "M-A" : nil })
+        var matcher = LedgerExportMatcher(filter: LedgerExportFilter(memberID: "m-1"), lookup: lookup)
+        #expect(matcher.match(type: "finding.recorded", time: Self.march, data: Self.history[10].2).keep)
+        #expect(!matcher.match(type: "revocation.recorded", time: Self.march, data: Self.history[9].2).keep)
+        var byMerchant = LedgerExportMatcher(filter: LedgerExportFilter(merchantID: "M-A"), lookup: lookup)
+        #expect(byMerchant.match(type: "scenario.approved", time: Self.february, data: Self.history[2].2).keep)
+        #expect(!byMerchant.match(type: "scenario.approved", time: Self.february, data: Self.history[3].2).keep)
+    }
+
+    @Test("CSV: fixed columns, RFC 4180 quoting, owner columns for revocations")
+    func csv() {
+        #expect(LedgerExportCSV.headerRow == "seq,time,type,merchantId,memberId,lineUserId,orderId,revocationId,points,reason,leafHash\r\n")
+        let record = LedgerExportRecord(seq: 9, time: Self.march, type: "revocation.recorded", prev: String(repeating: "0", count: 64),
+                                        data: ["merchantId": "M-A", "revocationId": "r,\"1\"", "orderId": "o-1", "points": 30,
+                                               "reason": "line1\nline2"],
+                                        leafHash: String(repeating: "a", count: 64),
+                                        owner: .init(orderID: "o-1", memberID: "m-1", lineUserID: "U1"))
+        #expect(LedgerExportCSV.row(record)
+                == "9,2026-03-05T04:00:00.000000Z,revocation.recorded,M-A,m-1,U1,o-1,\"r,\"\"1\"\"\",30,\"line1\nline2\",\(String(repeating: "a", count: 64))\r\n")
+        #expect(record.json["seq"] == .int(9))
+        #expect(record.json["time"] == "2026-03-05T04:00:00.000000Z")
+    }
+}
