@@ -166,6 +166,10 @@ struct AuditToolkitTests {
     func pythonRecipe() async throws {
         let directory = try await Self.twoClosedMonths()
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        if let sample = ProcessInfo.processInfo.environment["AUDIT_LEDGER_SAMPLE"] {
+            try? FileManager.default.removeItem(atPath: sample)
+            try FileManager.default.copyItem(atPath: directory, toPath: sample) // for trying `pointconnect audit` by hand
+        }
         let program = try DocumentedProgram.block(containing: "def verify_inclusion")
         let script = NSTemporaryDirectory() + "invoice-\(UUID().uuidString).py"
         try program.write(toFile: script, atomically: true, encoding: .utf8)
