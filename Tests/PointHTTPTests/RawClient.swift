@@ -32,7 +32,7 @@ final class RawClient {
     let descriptor: Int32
     private var pending: [UInt8] = []
 
-    init(port: UInt16, receiveTimeoutSeconds: Int = 5, receiveBufferBytes: Int32? = nil) throws {
+    init(port: UInt16, receiveTimeoutSeconds: Int = 30, receiveBufferBytes: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw RawClientError(description: "socket failed") }
         if var size = receiveBufferBytes {
