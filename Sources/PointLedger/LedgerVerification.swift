@@ -127,8 +127,8 @@ public enum LedgerVerification {
                 throw LedgerError.corrupt(file: segment.name, offset: 0, seq: lastSeq + 1, reason: "segment is empty but is not the newest")
             }
         }
-        if let (line, checkpoint) = checkpoints.pending {
-            throw LedgerError.checkpointInvalid(line: line, size: checkpoint.size,
+        if let missing = checkpoints.pendingLineAndSize {
+            throw LedgerError.checkpointInvalid(line: missing.line, size: missing.size,
                                                 reason: "the ledger holds only \(accumulator.size) records: signed records are missing")
         }
         report.segments = segments.count
@@ -192,7 +192,14 @@ private struct CheckpointWalk {
     }
 
     /// The size of the next checkpoint to check, if any.
-    var pendingSize: UInt64? { pending?.checkpoint.size }
+    /// The size of the next checkpoint to check (`UInt64.max` when none).
+    private(set) var pendingSize = UInt64.max
+
+    /// The line and size of the next checkpoint to check, if any.
+    var pendingLineAndSize: (line: Int, size: UInt64)? {
+        guard let pending else { return nil }
+        return (pending.line, pending.checkpoint.size)
+    }
 
     /// Checks every checkpoint of exactly `size` records, whose root is `root()`.
     mutating func settle(size: UInt64, root: () -> SHA256Digest, into report: inout VerificationReport) throws(LedgerError) {
@@ -214,6 +221,7 @@ private struct CheckpointWalk {
     }
 
     private mutating func advance() throws(LedgerError) {
+        pendingSize = .max
         guard let (line, text) = try reader.next() else {
             pending = nil
             return
@@ -233,5 +241,6 @@ private struct CheckpointWalk {
         }
         lastSize = checkpoint.size
         pending = (line, checkpoint)
+        pendingSize = checkpoint.size
     }
 }
