@@ -47,6 +47,10 @@ final class SegmentScan: @unchecked Sendable {
 /// Checks segment files independently of each other, on worker threads.
 enum SegmentVerifier {
     static let progressInterval: UInt64 = 65_536
+    /// Bytes asked of each `read`: small enough that the lines are still in the core's cache when
+    /// they are parsed and hashed. The buffer stays ``LedgerScanner/readBufferBytes`` long, so a
+    /// line without a newline is refused at the same point as by the scanner.
+    static let readChunkBytes = 256 << 10
 
     /// Scans `scan.segment` into `scan`, appending leaf hashes to `leafHashes`. Never throws: the
     /// first problem lands in ``SegmentScan/error`` or ``SegmentScan/tornTail``. Stops early
@@ -101,7 +105,8 @@ enum SegmentVerifier {
             if !reachedEnd && filled < buffer.count {
                 let read: Int
                 do {
-                    read = try fileSystem.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                    let end = min(buffer.count, filled + readChunkBytes)
+                    read = try fileSystem.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<end]))
                 } catch {
                     throw LedgerError.io(operation: "reading", path: segment.path, errno: error.code)
                 }
