@@ -1,7 +1,8 @@
+import Foundation
 import PointCrypto
 
 /// What `pointconnect ledger verify` found.
-public struct VerificationReport: Sendable {
+public struct VerificationReport: Sendable, Equatable {
     /// Valid records.
     public var records: UInt64 = 0
     /// Segment files.
@@ -38,20 +39,124 @@ public enum LedgerVerification {
     /// Checkpoint signatures are checked with `publicKey`, or else with
     /// `keys/checkpoint-ed25519.pub.pem` in the data directory. Each checkpoint's root must equal
     /// the root of the records up to its size, and sizes never decrease.
+    ///
+    /// Segment files are parsed and hashed on worker threads (each segment's chain is checked on
+    /// its own); the calling thread then links each segment to the one before it, folds its leaf
+    /// hashes into the root and checks the checkpoints, strictly in record order, so the problem
+    /// reported is the same one a single in-order pass finds first. At most two segments' leaf
+    /// hashes are held at once (32 bytes per record: about 6 MB for a 64 MiB segment).
     public static func verify(dataDirectory: String, publicKey: Ed25519PublicKey?, progress: Progress?) throws(LedgerError) -> VerificationReport {
+        try verify(dataDirectory: dataDirectory, publicKey: publicKey, workers: defaultWorkers, progress: progress)
+    }
+
+    /// Worker threads used by ``verify(dataDirectory:publicKey:progress:)``: two when the machine
+    /// has two cores or more.
+    static var defaultWorkers: Int { ProcessInfo.processInfo.activeProcessorCount >= 2 ? 2 : 1 }
+
+    /// Segments whose leaf hashes may be held at once (scanned and not yet folded).
+    static let segmentWindow = 2
+
+    static func verify(dataDirectory: String, publicKey: Ed25519PublicKey?, workers: Int,
+                       fileSystem: any LedgerFileSystem = PosixFileSystem(), progress: Progress?) throws(LedgerError) -> VerificationReport {
+        var report = VerificationReport()
+        let keyPath = dataDirectory + "/" + CheckpointKeys.publicKeyPath
+        var key = publicKey
+        if key == nil { key = try CheckpointKeys.loadPublicKey(path: keyPath) }
+        var checkpoints = CheckpointWalk(reader: try CheckpointLogReader(path: dataDirectory + "/" + CheckpointLog.fileName), publicKey: key, keyPath: keyPath)
+        let accumulator = StreamingMerkleRoot()
+        try checkpoints.settle(size: 0, root: { accumulator.root }, into: &report)
+
+        let segments = try SegmentDirectory.list(dataDirectory + "/ledger", fileSystem: fileSystem)
+        let pipeline = SegmentPipeline(segments: segments, fileSystem: fileSystem, workers: workers, window: segmentWindow)
+        defer { pipeline.shutdown() }
+
+        // The in-order state: the last valid record so far.
+        var lastSeq: UInt64 = 0
+        var lastLineHash = SHA256Digest.zero
+        var lastTime: Int64 = 0
+        var bytes: Int64 = 0
+        var tornTail: TornTail?
+        for (index, segment) in segments.enumerated() {
+            let isLast = index == segments.count - 1
+            guard segment.firstSeq == lastSeq + 1 else {
+                throw LedgerError.corrupt(file: segment.name, offset: 0, seq: lastSeq + 1,
+                                          reason: "segment starts at seq \(segment.firstSeq) but seq \(lastSeq + 1) was expected (a segment is missing or misnamed)")
+            }
+            let scan = pipeline.take(index)
+            let hashes = scan.leafHashes
+            scan.leafHashes = []
+            var valid = hashes.count
+            var segmentBytes = scan.validBytes
+            var linkBroken = false
+            if valid > 0, let reason = SegmentVerifier.linkProblem(prev: scan.firstPrev, time: scan.firstTime, lastSeq: lastSeq,
+                                                                  lastLineHash: lastLineHash, lastTime: lastTime) {
+                // The first record does not follow the previous segment's last one.
+                guard isLast && scan.firstLineIsWholeFile else {
+                    throw LedgerError.corrupt(file: segment.name, offset: 0, seq: lastSeq + 1, reason: reason)
+                }
+                tornTail = TornTail(file: segment.name, offset: 0, bytes: scan.firstLineBytes, reason: reason, seq: lastSeq + 1)
+                linkBroken = true
+                valid = 0
+                segmentBytes = 0
+            }
+            var marks = scan.progressMarks.makeIterator()
+            var mark = marks.next()
+            for position in 0..<valid {
+                accumulator.append(hashes[position])
+                if checkpoints.pendingSize == accumulator.size {
+                    try checkpoints.settle(size: accumulator.size, root: { accumulator.root }, into: &report)
+                }
+                if let next = mark, next.index == position {
+                    progress?(accumulator.size, bytes + next.bytes)
+                    mark = marks.next()
+                }
+            }
+            pipeline.recycle(hashes)
+            report.records += UInt64(valid)
+            if !linkBroken {
+                if let error = scan.error { throw error }
+                tornTail = scan.tornTail
+                if valid > 0 {
+                    lastSeq = scan.lastSeq
+                    lastLineHash = scan.lastLineHash
+                    lastTime = scan.lastTime
+                }
+            }
+            bytes += segmentBytes
+            if !isLast && segmentBytes == 0 {
+                throw LedgerError.corrupt(file: segment.name, offset: 0, seq: lastSeq + 1, reason: "segment is empty but is not the newest")
+            }
+        }
+        if let missing = checkpoints.pendingLineAndSize {
+            throw LedgerError.checkpointInvalid(line: missing.line, size: missing.size,
+                                                reason: "the ledger holds only \(accumulator.size) records: signed records are missing")
+        }
+        report.segments = segments.count
+        report.bytes = bytes
+        report.lastSeq = lastSeq
+        report.tornTail = tornTail
+        report.root = accumulator.root
+        report.checkpointTornBytes = checkpoints.reader.result.fileBytes - checkpoints.reader.result.validBytes
+        progress?(report.records, report.bytes)
+        return report
+    }
+
+    /// The single-threaded pass over ``LedgerScanner`` that ``verify(dataDirectory:publicKey:progress:)``
+    /// must agree with exactly (kept as the reference for tests).
+    static func verifySequentially(dataDirectory: String, publicKey: Ed25519PublicKey?, progress: Progress?) throws(LedgerError) -> VerificationReport {
         var report = VerificationReport()
         let keyPath = dataDirectory + "/" + CheckpointKeys.publicKeyPath
         var key = publicKey
         if key == nil { key = try CheckpointKeys.loadPublicKey(path: keyPath) }
         var checkpoints = CheckpointWalk(reader: try CheckpointLogReader(path: dataDirectory + "/" + CheckpointLog.fileName), publicKey: key, keyPath: keyPath)
         var accumulator = MerkleAccumulator()
-        try checkpoints.settle(accumulator, into: &report)
+        try checkpoints.settle(size: accumulator.size, root: { accumulator.root }, into: &report)
         var bytes: Int64 = 0
         var hasher = SHA256Hasher()
         let summary = try LedgerScanner(directory: dataDirectory + "/ledger").scan(repairTornTail: false) { (record, _) throws(LedgerError) in
             bytes += Int64(record.line.count + 1)
             accumulator.append(record.leafHash(using: &hasher))
-            try checkpoints.settle(accumulator, into: &report)
+            try checkpoints.settle(size: accumulator.size, root: { accumulator.root }, into: &report)
             report.records += 1
             if report.records % 65_536 == 0 { progress?(report.records, bytes) }
         }
@@ -86,14 +191,24 @@ private struct CheckpointWalk {
         self.keyPath = keyPath
     }
 
-    /// Checks every checkpoint of exactly the accumulator's size.
-    mutating func settle(_ accumulator: MerkleAccumulator, into report: inout VerificationReport) throws(LedgerError) {
+    /// The size of the next checkpoint to check, if any.
+    /// The size of the next checkpoint to check (`UInt64.max` when none).
+    private(set) var pendingSize = UInt64.max
+
+    /// The line and size of the next checkpoint to check, if any.
+    var pendingLineAndSize: (line: Int, size: UInt64)? {
+        guard let pending else { return nil }
+        return (pending.line, pending.checkpoint.size)
+    }
+
+    /// Checks every checkpoint of exactly `size` records, whose root is `root()`.
+    mutating func settle(size: UInt64, root: () -> SHA256Digest, into report: inout VerificationReport) throws(LedgerError) {
         if !started {
             started = true
             try advance()
         }
-        while let (line, checkpoint) = pending, checkpoint.size == accumulator.size {
-            let root = accumulator.root
+        while let (line, checkpoint) = pending, checkpoint.size == size {
+            let root = root()
             guard checkpoint.checkpoint.root == root else {
                 throw LedgerError.checkpointInvalid(line: line, size: checkpoint.size,
                                                     reason: "its root \(checkpoint.checkpoint.root.hex) differs from the root of records 1…\(checkpoint.size) (\(root.hex)): the records or the checkpoint were altered")
@@ -106,6 +221,7 @@ private struct CheckpointWalk {
     }
 
     private mutating func advance() throws(LedgerError) {
+        pendingSize = .max
         guard let (line, text) = try reader.next() else {
             pending = nil
             return
@@ -125,5 +241,6 @@ private struct CheckpointWalk {
         }
         lastSize = checkpoint.size
         pending = (line, checkpoint)
+        pendingSize = checkpoint.size
     }
 }
