@@ -55,6 +55,7 @@ enum SettlementBenchmark {
 
         // Reopen in November: the replay of every record into the domain and the settlement.
         let openStart = MonotonicClock.micros()
+        let openCPU = cpuSeconds()
         let service: PointService
         do throws(ServiceError) {
             service = try PointService.open(dataDirectory: runDirectory, clock: .starting(at: november2))
@@ -62,10 +63,11 @@ enum SettlementBenchmark {
             throw UsageError("reopening \(runDirectory) failed: \(error)")
         }
         let openSeconds = seconds(since: openStart)
+        let openCPUSeconds = cpuSeconds() - openCPU
         let records = service.ledger.durableSeq
         let grantCount = service.read { $0.grantCount }
-        print(String(format: "replay:  reopened at 2026-11-02 09:00 +08:00: %llu records (%d grants) in %.2f s = %.0f records/s; resident %d MiB",
-                     records, grantCount, openSeconds, Double(records) / openSeconds, ResidentMemory.currentBytes() / 1_048_576))
+        print(String(format: "replay:  reopened at 2026-11-02 09:00 +08:00: %llu records (%d grants) in %.2f s = %.0f records/s (CPU %.2f s); resident %d MiB",
+                     records, grantCount, openSeconds, Double(records) / openSeconds, openCPUSeconds, ResidentMemory.currentBytes() / 1_048_576))
 
         // (a) The close, as POST /v1/finance/periods/2026-10/close does it: sign a checkpoint, close.
         let checkpointStart = MonotonicClock.micros()
@@ -107,6 +109,7 @@ enum SettlementBenchmark {
 
         // (b) pointconnect settle's path over the closed ledger's files.
         let foldStart = MonotonicClock.micros()
+        let foldCPU = cpuSeconds()
         let folded: (domain: PointsDomain, settlement: SettlementFold, records: UInt64)
         do throws(SettlementLedgerReader.Failure) {
             folded = try SettlementLedgerReader.fold(dataDirectory: runDirectory)
@@ -119,18 +122,20 @@ enum SettlementBenchmark {
         let report = SettlementAudit.report(folded.settlement, month: month)
         let reportSeconds = seconds(since: reportStart)
         let settleSeconds = foldSeconds + reportSeconds
+        let settleCPUSeconds = cpuSeconds() - foldCPU
         let settleRate = Double(folded.records) / settleSeconds
         print(String(format: "(b) settle --month 2026-10 from the files: %llu records in %.2f s = %.0f records/s  (fold %.2f s, compare %.3f s; target ≥ %.0f records/s: %@)",
                      folded.records, settleSeconds, settleRate, foldSeconds, reportSeconds, settleTarget,
                      settleRate >= settleTarget ? "met" : "MISSED"))
+        print(String(format: "    CPU time %.2f s = %.0f records per CPU-second (one thread)", settleCPUSeconds, Double(folded.records) / settleCPUSeconds))
         print("    reproduced exactly: \(report.reproduced ? "yes" : "NO") — \(report.lines.first ?? "")")
         if !report.reproduced { for line in report.lines.dropFirst() { print("    " + line) } }
 
         let scan = try rawScan(runDirectory + "/ledger")
         let hashSeconds = try BenchCommand.hashFilesOnce(runDirectory + "/ledger")
         let megabytes = Double(scan.bytes) / 1_048_576
-        print(String(format: "    baseline: LedgerScanner pass counting records: %llu records, %.0f MiB in %.2f s = %.0f records/s",
-                     scan.records, megabytes, scan.seconds, Double(scan.records) / scan.seconds))
+        print(String(format: "    baseline: LedgerScanner pass counting records: %llu records, %.0f MiB in %.2f s = %.0f records/s (CPU %.2f s)",
+                     scan.records, megabytes, scan.seconds, Double(scan.records) / scan.seconds, scan.cpu))
         print(String(format: "    baseline: one SHA-256 pass over the segment files (1 MiB reads): %.2f s = %.0f records/s, %.0f MiB/s",
                      hashSeconds, Double(scan.records) / hashSeconds, megabytes / hashSeconds))
         print(String(format: "    ratio: settle runs at %.2f× the raw scan's speed, %.2f× the hashing pass's",
@@ -254,15 +259,17 @@ enum SettlementBenchmark {
     }
 
     /// A pass of the ledger scanner (framing, seq and chain checks) that only counts records.
-    static func rawScan(_ ledgerPath: String) throws -> (records: UInt64, bytes: Int64, seconds: Double) {
+    static func rawScan(_ ledgerPath: String) throws -> (records: UInt64, bytes: Int64, seconds: Double, cpu: Double) {
         var counted: UInt64 = 0
         let start = MonotonicClock.micros()
+        let startCPU = cpuSeconds()
         let summary = try LedgerScanner(directory: ledgerPath).scan(repairTornTail: false) { (_: RecordView, _: RecordLocation) throws(LedgerError) in
             counted += 1
         }
         let elapsed = seconds(since: start)
+        let cpu = cpuSeconds() - startCPU
         guard counted == summary.records else { throw UsageError("the scan counted \(counted) records, its summary \(summary.records)") }
-        return (counted, summary.bytes, elapsed)
+        return (counted, summary.bytes, elapsed, cpu)
     }
 
     // MARK: - Machine
@@ -281,4 +288,12 @@ enum SettlementBenchmark {
     }
 
     static func seconds(since start: Int64) -> Double { Double(MonotonicClock.micros() - start) / 1e6 }
+
+    /// User + system CPU time of the whole process so far, in seconds (wall time on a shared
+    /// machine includes waiting for a CPU; CPU time does not).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
 }
