@@ -15,6 +15,7 @@ enum BenchCommand {
         case "verify": return try await verify(options)
         case "core": return try CoreBenchmark.run(options)
         case "http": return try HTTPBenchmark.run(options)
+        case "settle": return try await SettlementBenchmark.run(options)
         default: throw UsageError("unknown bench target \"\(what)\"")
         }
     }

@@ -28,6 +28,8 @@ commands:
              [--rate N] [--batch 0|N] [--members 2000] [--defaults sandbox/sandbox.json] [--server-pid PID] [--json]
                        signed grant load against a running API over keep-alive connections: requests/s, grants/s,
                        statuses, latency p50…max (open loop: from the scheduled send time)
+  bench settle [--grants 1000000] [--members 100000] [--data-dir DIR]
+                       close October 2026 with N grants through the service, then settle it from the files, beside baselines
   settle --data-dir DIR --month YYYY-MM [--merchant ID]
                        recompute a month's invoices from the ledger files and compare them with the
                        issued ones (exit 1 on any difference); an open month prints its drafts
