@@ -9,7 +9,7 @@ import PointLedger
 /// `pointconnect bench …`: throughput figures, each printed beside a baseline measured in the same run.
 enum BenchCommand {
     static func run(_ options: CommandLineOptions) async throws -> Int32 {
-        guard let what = options.positional.first else { throw UsageError("bench needs a target: ledger, verify, core or http") }
+        guard let what = options.positional.first else { throw UsageError("bench needs a target: ledger, verify, core, http or settle") }
         switch what {
         case "ledger": return try await ledgerAppend(options)
         case "verify": return try await verify(options)
