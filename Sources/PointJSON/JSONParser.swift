@@ -219,12 +219,15 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONParseError) -> String {
         position += 1
         let start = position
-        // Fast path: no escapes; validate UTF-8 and copy once.
+        // Fast path: no escapes; validate UTF-8 and copy once. ASCII-only text (the common
+        // case) needs no validation beyond the byte scan below.
+        var unionOfBytes: UInt8 = 0
         while position < buffer.count {
             let byte = buffer[position]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
                 position += 1
+                if unionOfBytes < 0x80 { return String(decoding: slice, as: UTF8.self) }
                 guard let text = String(validating: slice, as: UTF8.self) else {
                     throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
                 }
@@ -232,6 +235,7 @@ public struct JSONParser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("control character inside a string must be escaped") }
+            unionOfBytes |= byte
             position += 1
         }
         var bytes = Array(buffer[start..<position])

@@ -62,7 +62,7 @@ public struct SettlementFold: Sendable {
     /// Folds one event. `domain` is the points domain after it applied the same event (it
     /// supplies the time of a revoked grant). Throws `ledger_event_inconsistent` only for
     /// billing records that contradict the rules (strict folds) or each other.
-    public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64, domain: PointsDomain) throws(DomainError) {
+    public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64, domain: borrowing PointsDomain) throws(DomainError) {
         switch event {
         case .merchantRegistered(let registered):
             do throws(BillingError) {
