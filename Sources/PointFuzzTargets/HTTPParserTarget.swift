@@ -7,7 +7,7 @@
 ///
 /// Invariants:
 /// - Split independence: the requests parsed from the stream fed whole equal those parsed from
-///   it fed in pieces, and both runs fail (or not) alike with the same status.
+///   it fed in pieces, and both runs fail or neither does.
 /// - Every accepted request respects the limits: body ≤ maxBodyBytes, ≤ maxHeaderCount fields,
 ///   request line ≤ maxRequestLineBytes.
 /// - Framing: at most one of Content-Length / Transfer-Encoding; with Content-Length the body is
@@ -38,7 +38,7 @@ enum HTTPParserTarget {
         var sawContinue = false
 
         static func == (lhs: Outcome, rhs: Outcome) -> Bool {
-            lhs.requests == rhs.requests && lhs.failure?.status == rhs.failure?.status
+            lhs.requests == rhs.requests && (lhs.failure == nil) == (rhs.failure == nil)
         }
     }
 
@@ -51,7 +51,10 @@ enum HTTPParserTarget {
         let split = parse(stream, piece: piece, checker: &checker)
         checker.check(whole.requests == split.requests,
                       "fed whole the stream gives \(whole.requests.count) request(s), fed in \(piece)-byte pieces \(split.requests.count) or different ones")
-        checker.check((whole.failure == nil) == (split.failure == nil) && whole.failure?.status == split.failure?.status,
+        // Both runs fail or neither does. Which rule a stream breaking several is refused for may
+        // depend on where the pieces end (a long request line ending in a bare LF is 414 while
+        // the LF has not arrived, 400 once it has), so the statuses may differ.
+        checker.check((whole.failure == nil) == (split.failure == nil),
                       "fed whole the stream ends in \(describe(whole.failure)), fed in \(piece)-byte pieces in \(describe(split.failure))")
         for request in whole.requests {
             checkRequest(request, checker: &checker)

@@ -128,6 +128,15 @@ public struct CanonicalJSONValidator {
             throw JSONParseError(offset: start, reason: "not canonical: leading zero or -0")
         }
         guard digits <= 19 else { throw JSONParseError(offset: start, reason: "integer out of the 64-bit range") }
+        // 19 digits can exceed Int64 (up to 9999999999999999999): compare with the bound, as the
+        // parser refuses what does not fit and a record must never validate but fail to decode.
+        if digits == 19 {
+            let bound = digitsStart == start ? Self.int64MaxDigits : Self.int64MinMagnitudeDigits
+            let number = UnsafeRawBufferPointer(rebasing: buffer[digitsStart..<position])
+            if bound.lexicographicallyPrecedes(number) {
+                throw JSONParseError(offset: start, reason: "integer out of the 64-bit range")
+            }
+        }
         if position < buffer.count, buffer[position] == UInt8(ascii: ".") || buffer[position] == UInt8(ascii: "e") || buffer[position] == UInt8(ascii: "E") {
             throw JSONParseError(offset: start, reason: "only whole numbers are allowed")
         }
@@ -209,6 +218,9 @@ public struct CanonicalJSONValidator {
         for index in 2..<length where buffer[position + index] & 0xC0 != 0x80 { throw fail("invalid UTF-8") }
         position += length
     }
+
+    private static let int64MaxDigits: [UInt8] = Array("9223372036854775807".utf8)
+    private static let int64MinMagnitudeDigits: [UInt8] = Array("9223372036854775808".utf8)
 
     private static func lowerHex(_ byte: UInt8) -> UInt8? {
         switch byte {

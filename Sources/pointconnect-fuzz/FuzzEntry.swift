@@ -4,6 +4,22 @@ import Glibc
 import PointFuzzTargets
 
 #if FUZZING
+import CFuzzerDriver
+
+/// SwiftPM links an executable target's entry point as `main` under the name
+/// `<module>_main`; in the fuzz build that entry hands over to libFuzzer's driver.
+@_cdecl("pointconnect_fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    _ = FuzzDriver.target
+    return withUnsafeMutablePointer(to: &arguments) { argumentsPointer in
+        argumentsPointer.withMemoryRebound(to: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?.self, capacity: 1) { pointer in
+            LLVMFuzzerRunDriver(&count, pointer, { data, size in fuzzOneInput(data, size) })
+        }
+    }
+}
+
 /// The fuzz build (`sandbox/fuzz`: `-sanitize=fuzzer,address -DFUZZING`): libFuzzer provides
 /// `main` and calls this for every input. The target comes from `POINTCONNECT_FUZZ_TARGET`.
 /// A broken invariant traps, so libFuzzer saves the input as a crash artifact.
@@ -21,14 +37,19 @@ enum FuzzDriver {
     static let target: FuzzTarget = {
         let name = getenv("POINTCONNECT_FUZZ_TARGET").map { String(cString: $0) }
         guard let target = FuzzTarget.fromEnvironment(name) else {
-            fputs("set POINTCONNECT_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n", stderr)
+            writeError("set POINTCONNECT_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n")
             exit(2)
         }
         return target
     }()
 
     static func report(_ violation: FuzzViolation, _ bytes: [UInt8]) {
-        fputs("\(violation)\n", stderr)
+        writeError("\(violation)\n")
+    }
+
+    static func writeError(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }
 }
 #else
