@@ -39,7 +39,7 @@ import Testing
 /// timing; every outcome is still checked against the model.)
 @Suite("Deterministic simulation")
 struct SimulationTests {
-    static let defaultSeeds = 12
+    static let defaultSeeds = 24
 
     @Test("Seeded workloads with injected disk faults and restarts keep every acknowledged write")
     func seededWorkloads() async throws {
@@ -269,6 +269,7 @@ final class Simulation: @unchecked Sendable {
     func poison(_ failed: Pending, what: String, error: LedgerError) async throws {
         guard faultsArmed else { throw SimulationFailure("\(what) failed with no fault injected: \(error)") }
         statistics.faultsHit += 1
+        if pending != nil || poisoned { throw SimulationFailure("harness: a write was attempted on a poisoned service") }
         pending = failed
         poisoned = true
         // Writes are refused until restart; reads keep working.
@@ -304,12 +305,13 @@ final class Simulation: @unchecked Sendable {
             ("approve 1", { _, _ throws(DomainError) in .append(.scenarioApproved(scenarioID: Self.signupScenario, note: "ok")) }),
             ("scenario 2", { domain, _ throws(DomainError) in
                 try domain.decide(SubmitScenarioCommand(merchantID: Self.merchant, title: "Spend", purpose: "purchase_threshold", description: "d",
-                                                        grantConditions: "c", activeFrom: "2026-01-01T00:00:00Z", activeUntil: "2036-01-01T00:00:00Z"))
+                                                        grantConditions: "c", purchaseChannels: ["online_store"], activeFrom: "2026-01-01T00:00:00Z", activeUntil: "2036-01-01T00:00:00Z"))
             }),
             ("approve 2", { _, _ throws(DomainError) in .append(.scenarioApproved(scenarioID: Self.purchaseScenario, note: "ok")) }),
         ]
         for (what, decide) in setup {
-            guard case .written = await execute(decide) else { throw SimulationFailure("onboarding step \(what) failed") }
+            let outcome = await execute(decide)
+            guard case .written = outcome else { throw SimulationFailure("onboarding step \(what) failed: \(outcome)") }
         }
     }
 
@@ -499,6 +501,8 @@ final class Simulation: @unchecked Sendable {
         if let failed = pending {
             pending = nil
             try await resolve(failed)
+            // The resend failed again (the new file system is faulty too): restart once more.
+            if poisoned { return try await restart() }
         }
         try check(afterPoison: wasPoisoned)
     }
@@ -533,16 +537,29 @@ final class Simulation: @unchecked Sendable {
                 throw SimulationFailure("resending a failed batch was refused: \(error)")
             }
             for (index, outcome) in outcomes.enumerated() {
+                let command = commands[index]
+                let acknowledgedBefore = grants[command.orderID]
+                let sameAsAcknowledged = acknowledgedBefore.map { known in
+                    if case .member(let member) = command.recipient { return known == GrantModel(member: member, scenario: command.scenarioID, points: command.points) }
+                    return false
+                }
                 switch outcome {
                 case .granted:
-                    if present[index] { throw SimulationFailure("resending \(commands[index].orderID), which exists, wrote it again") }
-                    try remember(commands[index])
+                    if present[index] { throw SimulationFailure("resending \(command.orderID), which exists, wrote it again") }
+                    try remember(command)
                 case .replayed:
-                    if !present[index] { throw SimulationFailure("resending \(commands[index].orderID), which did not exist, answered a replay") }
-                    try remember(commands[index])
+                    if !present[index] { throw SimulationFailure("resending \(command.orderID), which did not exist, answered a replay") }
+                    if sameAsAcknowledged == false { throw SimulationFailure("resending \(command.orderID) with other content answered a replay") }
+                    try remember(command)
                 case .refused(let error):
-                    // Items the model expected to be refused stay refused (unbound member, conflict).
-                    if present[index] { throw SimulationFailure("resending \(commands[index].orderID), which exists, was refused: \(error.code)") }
+                    // A conflicting resend of an acknowledged grant stays a conflict; an item the
+                    // domain refused (unbound member) stays refused; an existing record of this very
+                    // command must answer as a replay.
+                    if sameAsAcknowledged == false {
+                        if error.code != "order_id_conflict" { throw SimulationFailure("resending conflicting \(command.orderID): \(error.code)") }
+                    } else if present[index] {
+                        throw SimulationFailure("resending \(command.orderID), which exists, was refused: \(error.code)")
+                    }
                 }
             }
             note("resent failed batch: \(outcomes.count) outcomes")

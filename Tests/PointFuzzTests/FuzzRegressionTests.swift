@@ -59,3 +59,24 @@ struct FuzzRegressionTests {
         #expect(FuzzTarget.httpParser.run(try Self.finding("http-parser-split-status")) == nil)
     }
 }
+
+@Suite("Fuzz findings: canonical member order")
+struct CanonicalKeyOrderRegressionTests {
+    /// ledger-record, found after 2.8 M executions: `CanonicalJSONValidator` compared member names
+    /// by their escaped bytes, `CanonicalJSON` sorts them by their UTF-8 bytes. With an escape in a
+    /// name the two orders differ (`"a\b"` escaped is 0x61 0x5C 0x62, unescaped 0x61 0x08), so the
+    /// validator accepted a record whose data the writer would order differently: two byte
+    /// strings for one value, both "canonical".
+    @Test("The validator orders member names by their unescaped bytes, as the writer does")
+    func escapedNames() throws {
+        func valid(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes { CanonicalJSONValidator.validate($0) == nil } }
+        let value: JSONValue = .object(["a\u{8}": 1, "a!": 2, "a\\": 3, "a\"": 4, "a\u{1}": 5])
+        let canonical = CanonicalJSON.string(value)
+        #expect(valid(canonical))
+        #expect(canonical == #"{"a\u0001":5,"a\b":1,"a!":2,"a\"":4,"a\\":3}"#)
+        #expect(!valid(#"{"a!":2,"a\b":1}"#), "escaped-byte order, not the writer's")
+        #expect(!valid(#"{"a\\":3,"a\"":4}"#))
+        #expect(valid(#"{"a\"":4,"a\\":3}"#))
+        #expect(FuzzTarget.ledgerRecord.run(try FuzzRegressionTests.finding("ledger-record-escaped-key-order")) == nil)
+    }
+}
