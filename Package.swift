@@ -27,11 +27,16 @@ let package = Package(
             name: "pointconnect",
             dependencies: ["PointAPI", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]
         ),
+        // Fuzzing (issue 6): the targets, and their driver (libFuzzer with `sandbox/fuzz`, corpus replay otherwise).
+        .target(name: "PointFuzzTargets", dependencies: ["PointHTTP", "PointAPI", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(name: "pointconnect-fuzz", dependencies: ["PointFuzzTargets", "CFuzzerDriver"]),
         .testTarget(name: "PointJSONTests", dependencies: ["PointJSON"]),
         .testTarget(name: "PointCryptoTests", dependencies: ["PointCrypto", "PointJSON"]),
         .testTarget(name: "PointLedgerTests", dependencies: ["PointLedger", "PointCrypto", "PointJSON"]),
         .testTarget(name: "PointCoreTests", dependencies: ["PointCore", "PointCrypto", "PointJSON"]),
         .testTarget(name: "PointHTTPTests", dependencies: ["PointHTTP"]),
         .testTarget(name: "PointAPITests", dependencies: ["PointAPI", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
+        .testTarget(name: "PointFuzzTests", dependencies: ["PointFuzzTargets", "PointJSON", "PointLedger"]),
     ]
 )

@@ -159,11 +159,9 @@ extension APIApplication {
 
     // MARK: Revocations
 
-    func createRevocation(_ context: Context) async throws(APIError) -> HTTPResponse {
-        let merchantID = try merchantID(context)
-        let orderID = context.parameter("orderId")
-        let body = try JSONObjectReader.parse(context.request.body)
-        let revocationID = body.requiredString("revocationId", maxLength: Self.identifierMax)
+    /// Reads the body of POST /v1/grants/{orderId}/revocations.
+    static func readRevocation(_ body: JSONObjectReader, merchantID: String, orderID: String) -> RevokePointsCommand {
+        let revocationID = body.requiredString("revocationId", maxLength: identifierMax)
         let points = body.requiredInteger("points", in: 1...Int64(PointsDomain.Limits().maxPointsPerGrant))
         let reason = body.requiredString("reason", maxLength: 64)
         let evidence = body.optionalObject("evidence") { evidence in
@@ -172,14 +170,22 @@ extension APIApplication {
                 channel: evidence.optionalString("channel", maxLength: 32),
                 message: evidence.optionalString("message", maxLength: PointsDomain.maxEvidenceTextLength),
                 fraudKind: evidence.optionalString("fraudKind", maxLength: 32),
-                caseReference: evidence.optionalString("caseReference", maxLength: Self.identifierMax),
+                caseReference: evidence.optionalString("caseReference", maxLength: identifierMax),
                 description: evidence.optionalString("description", maxLength: PointsDomain.maxEvidenceTextLength),
                 cancellation: evidence.optionalString("cancellation", maxLength: 32),
-                transactionReference: evidence.optionalString("transactionReference", maxLength: Self.identifierMax))
+                transactionReference: evidence.optionalString("transactionReference", maxLength: identifierMax))
         } ?? RevocationEvidenceInput()
+        return RevokePointsCommand(merchantID: merchantID, orderID: orderID, revocationID: revocationID, points: Int(points),
+                                   reason: reason, evidence: evidence)
+    }
+
+    func createRevocation(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let merchantID = try merchantID(context)
+        let orderID = context.parameter("orderId")
+        let body = try JSONObjectReader.parse(context.request.body)
+        let command = Self.readRevocation(body, merchantID: merchantID, orderID: orderID)
         try body.finish()
-        let command = RevokePointsCommand(merchantID: merchantID, orderID: orderID, revocationID: revocationID, points: Int(points),
-                                          reason: reason, evidence: evidence)
+        let revocationID = command.revocationID
         let receipt = try await execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }
         let found = service.read { domain -> (Revocation, Grant)? in
             guard let revocation = domain.revocation(merchantID: merchantID, revocationID: revocationID),

@@ -45,10 +45,11 @@ public final class PointService: Sendable {
     public let clock: ServiceClock
 
     /// Opens the data directory (ledger, signed checkpoints, signing key), replaying every
-    /// record into the domain.
+    /// record into the domain. `fileSystem` is what the ledger and checkpoints go through (tests
+    /// pass a ``FaultInjectingFileSystem``).
     public static func open(
         dataDirectory: String, clock: ServiceClock = .system, options: LedgerOptions = LedgerOptions(),
-        checkpointOptions: CheckpointOptions = CheckpointOptions(),
+        checkpointOptions: CheckpointOptions = CheckpointOptions(), fileSystem: any LedgerFileSystem = PosixFileSystem(),
         log: @escaping (String) -> Void = { _ in }, commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil
     ) throws(ServiceError) -> PointService {
         // The ledger reports a failure to create its own directory precisely; this only makes the parents.
@@ -58,7 +59,8 @@ public final class PointService: Sendable {
         var replayError: DomainError?
         let store: LedgerStore
         do {
-            store = try LedgerStore.open(dataDirectory: dataDirectory, options: options, checkpointOptions: checkpointOptions, log: log,
+            store = try LedgerStore.open(dataDirectory: dataDirectory, options: options, checkpointOptions: checkpointOptions,
+                                         fileSystem: fileSystem, log: log,
                                          commitObserver: commitObserver, replay: { (record) throws(LedgerError) in
                 do throws(DomainError) {
                     guard let event = try DomainEvent.decode(type: record.type, data: record.data) else { return }

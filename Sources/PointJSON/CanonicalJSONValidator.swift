@@ -74,7 +74,12 @@ public struct CanonicalJSONValidator {
             if let previousKey {
                 let previous = UnsafeRawBufferPointer(rebasing: buffer[previousKey])
                 let current = UnsafeRawBufferPointer(rebasing: buffer[key])
-                guard previous.lexicographicallyPrecedes(current) else {
+                // The writer orders names by their UTF-8 bytes, not by their escaped form: with an
+                // escape in either name, compare the unescaped bytes.
+                let ordered = previous.contains(UInt8(ascii: "\\")) || current.contains(UInt8(ascii: "\\"))
+                    ? Self.unescaped(previous).lexicographicallyPrecedes(Self.unescaped(current))
+                    : previous.lexicographicallyPrecedes(current)
+                guard ordered else {
                     throw JSONParseError(offset: keyStart, reason: "member names are not in strictly increasing order (duplicate or unsorted key)")
                 }
             }
@@ -128,6 +133,15 @@ public struct CanonicalJSONValidator {
             throw JSONParseError(offset: start, reason: "not canonical: leading zero or -0")
         }
         guard digits <= 19 else { throw JSONParseError(offset: start, reason: "integer out of the 64-bit range") }
+        // 19 digits can exceed Int64 (up to 9999999999999999999): compare with the bound, as the
+        // parser refuses what does not fit and a record must never validate but fail to decode.
+        if digits == 19 {
+            let bound = digitsStart == start ? Self.int64MaxDigits : Self.int64MinMagnitudeDigits
+            let number = UnsafeRawBufferPointer(rebasing: buffer[digitsStart..<position])
+            if bound.lexicographicallyPrecedes(number) {
+                throw JSONParseError(offset: start, reason: "integer out of the 64-bit range")
+            }
+        }
         if position < buffer.count, buffer[position] == UInt8(ascii: ".") || buffer[position] == UInt8(ascii: "e") || buffer[position] == UInt8(ascii: "E") {
             throw JSONParseError(offset: start, reason: "only whole numbers are allowed")
         }
@@ -209,6 +223,40 @@ public struct CanonicalJSONValidator {
         for index in 2..<length where buffer[position + index] & 0xC0 != 0x80 { throw fail("invalid UTF-8") }
         position += length
     }
+
+    /// The bytes of a validated string's content with its escapes resolved (the escapes the
+    /// writer uses: the short ones and \u00xx).
+    private static func unescaped(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(raw.count)
+        var index = 0
+        while index < raw.count {
+            let byte = raw[index]
+            guard byte == UInt8(ascii: "\\"), index + 1 < raw.count else {
+                output.append(byte)
+                index += 1
+                continue
+            }
+            switch raw[index + 1] {
+            case UInt8(ascii: "n"): output.append(0x0A)
+            case UInt8(ascii: "r"): output.append(0x0D)
+            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0C)
+            case UInt8(ascii: "u"):
+                // Validated: \u00xx with lowercase hex.
+                output.append((lowerHex(raw[index + 4]) ?? 0) << 4 | (lowerHex(raw[index + 5]) ?? 0))
+                index += 6
+                continue
+            default: output.append(raw[index + 1])  // \" and \\
+            }
+            index += 2
+        }
+        return output
+    }
+
+    private static let int64MaxDigits: [UInt8] = Array("9223372036854775807".utf8)
+    private static let int64MinMagnitudeDigits: [UInt8] = Array("9223372036854775808".utf8)
 
     private static func lowerHex(_ byte: UInt8) -> UInt8? {
         switch byte {

@@ -1,0 +1,138 @@
+@_spi(Fuzzing) import PointAPI
+import PointCore
+import PointJSON
+
+/// Fuzzes JSON request bodies: `JSONParser`, `CanonicalJSON`, `CanonicalJSONValidator` and the
+/// readers of the grant, batch and revocation endpoints (`JSONObjectReader`).
+///
+/// Invariants:
+/// - Whatever parses re-encodes to canonical JSON that the validator accepts and that parses back
+///   to the same value and re-encodes byte-identically.
+/// - Bytes the validator accepts parse, and re-encode byte-identically (canonical means the one
+///   encoding); bytes that are the encoding of what they parse to are accepted by the validator.
+/// - A body the grant/revocation readers accept holds exactly the fields read, within their
+///   limits (lengths, printable characters, point range, one recipient), equal to the JSON
+///   values; a refused body is 400 exactly when it is not a JSON object, else 422 with details.
+enum JSONBodyTarget {
+    static let merchantID = "m-fuzz"
+    static let maxPoints = Int64(PointsDomain.Limits().maxPointsPerGrant)
+    static let idMax = Identifiers.maxExternalIDLength
+
+    static func run(_ data: [UInt8]) -> FuzzViolation? {
+        var checker = Checker(FuzzTarget.jsonBody.rawValue)
+        let parsed: JSONValue?
+        do { parsed = try JSONParser.parse(data) } catch { parsed = nil }
+        let validatorProblem = data.withUnsafeBytes { CanonicalJSONValidator.validate($0) }
+
+        if let value = parsed {
+            let canonical = CanonicalJSON.encode(value)
+            let problem = canonical.withUnsafeBytes { CanonicalJSONValidator.validate($0) }
+            checker.check(problem == nil, "the validator refuses the writer's own output: \(problem.map(String.init(describing:)) ?? "")")
+            do {
+                let again = try JSONParser.parse(canonical)
+                checker.check(again == value, "canonical JSON parses back to a different value")
+                checker.check(CanonicalJSON.encode(again) == canonical, "canonical JSON does not re-encode byte-identically")
+            } catch {
+                checker.fail("canonical JSON of a parsed value does not parse: \(error)")
+            }
+            if canonical == data {
+                checker.check(validatorProblem == nil, "the validator refuses canonical bytes: \(validatorProblem.map(String.init(describing:)) ?? "")")
+            }
+        }
+        if validatorProblem == nil {
+            if let value = parsed {
+                checker.check(CanonicalJSON.encode(value) == data, "bytes the validator accepts are not the canonical encoding of their value")
+            } else {
+                checker.fail("the validator accepts bytes the parser refuses")
+            }
+        }
+
+        let object = parsed?.objectValue
+        checkGrantRead(RequestBodyProbe.grant(data, merchantID: merchantID), object: object, checker: &checker)
+        switch RequestBodyProbe.grantBatch(data, merchantID: merchantID) {
+        case .success(let commands):
+            let items = object?["grants"]?.arrayValue ?? []
+            checker.check(!commands.isEmpty && commands.count == items.count && commands.count <= PointsDomain.maxBatchGrants,
+                          "batch accepted with \(commands.count) commands from \(items.count) items")
+            checker.check(object.map { Set($0.keys).isSubset(of: ["grants"]) } ?? false, "batch accepted with unknown members")
+            for (command, item) in zip(commands, items) {
+                checkGrant(command, item.objectValue ?? [:], checker: &checker)
+            }
+        case .failure(let error):
+            checkRefusal(error, object: object, checker: &checker)
+        }
+        switch RequestBodyProbe.revocation(data, merchantID: merchantID, orderID: "o-1") {
+        case .success(let command):
+            let members = object ?? [:]
+            let known: Set<String> = ["revocationId", "points", "reason", "evidence"]
+            checker.check(Set(members.keys.filter { members[$0] != .null }).isSubset(of: known), "revocation accepted with unknown members")
+            checkString(command.revocationID, members["revocationId"], max: idMax, "revocationId", checker: &checker)
+            checkString(command.reason, members["reason"], max: 64, "reason", checker: &checker)
+            checker.check(Int64(command.points) == members["points"]?.intValue && (1...maxPoints).contains(Int64(command.points)),
+                          "revocation points \(command.points) differ from the body or are out of range")
+            let evidence = members["evidence"]?.objectValue ?? [:]
+            let read: [(String, String?, Int)] = [
+                ("notifiedAt", command.evidence.notifiedAt, 40), ("channel", command.evidence.channel, 32),
+                ("message", command.evidence.message, PointsDomain.maxEvidenceTextLength), ("fraudKind", command.evidence.fraudKind, 32),
+                ("caseReference", command.evidence.caseReference, idMax),
+                ("description", command.evidence.description, PointsDomain.maxEvidenceTextLength),
+                ("cancellation", command.evidence.cancellation, 32), ("transactionReference", command.evidence.transactionReference, idMax),
+            ]
+            checker.check(Set(evidence.keys.filter { evidence[$0] != .null }).isSubset(of: Set(read.map(\.0))), "evidence accepted with unknown members")
+            for (name, value, max) in read {
+                if let value {
+                    checkString(value, evidence[name], max: max, "evidence.\(name)", checker: &checker)
+                } else {
+                    checker.check(evidence[name] == nil || evidence[name] == .null, "evidence.\(name) present but not read")
+                }
+            }
+        case .failure(let error):
+            checkRefusal(error, object: object, checker: &checker)
+        }
+        return checker.violation
+    }
+
+    static func checkGrantRead(_ result: Result<GrantPointsCommand, APIError>, object: [String: JSONValue]?, checker: inout Checker) {
+        switch result {
+        case .success(let command): checkGrant(command, object ?? [:], checker: &checker)
+        case .failure(let error): checkRefusal(error, object: object, checker: &checker)
+        }
+    }
+
+    static func checkGrant(_ command: GrantPointsCommand, _ members: [String: JSONValue], checker: inout Checker) {
+        let known: Set<String> = ["orderId", "memberId", "lineUserId", "scenarioId", "points"]
+        checker.check(Set(members.keys.filter { members[$0] != .null }).isSubset(of: known), "grant accepted with unknown members")
+        checker.check(command.merchantID == merchantID, "grant merchant changed")
+        checkString(command.orderID, members["orderId"], max: idMax, "orderId", checker: &checker)
+        checkString(command.scenarioID, members["scenarioId"], max: idMax, "scenarioId", checker: &checker)
+        checker.check(Int64(command.points) == members["points"]?.intValue && (1...maxPoints).contains(Int64(command.points)),
+                      "grant points \(command.points) differ from the body or are out of range")
+        let member = members["memberId"].flatMap { $0 == .null ? nil : $0 }
+        let lineUser = members["lineUserId"].flatMap { $0 == .null ? nil : $0 }
+        switch command.recipient {
+        case .member(let id):
+            checker.check(lineUser == nil, "grant accepted with both memberId and lineUserId")
+            checkString(id, member, max: idMax, "memberId", checker: &checker)
+        case .lineUser(let id):
+            checker.check(member == nil, "grant accepted with both memberId and lineUserId")
+            checkString(id, lineUser, max: 33, "lineUserId", checker: &checker)
+        }
+    }
+
+    static func checkString(_ read: String, _ json: JSONValue?, max: Int, _ name: String, checker: inout Checker) {
+        checker.check(json?.stringValue == read, "\(name) read as \(read.debugDescription) but the body holds \(String(describing: json))")
+        let scalars = read.unicodeScalars
+        checker.check(!scalars.isEmpty && scalars.count <= max, "\(name) of \(scalars.count) scalars accepted (limit \(max))")
+        checker.check(JSONCharset.printable.admits(read), "\(name) with a control character accepted")
+    }
+
+    static func checkRefusal(_ error: APIError, object: [String: JSONValue]?, checker: inout Checker) {
+        if object == nil {
+            checker.check(error.status.code == 400 && error.code.rawValue == "malformed_json",
+                          "a body that is not a JSON object got \(error.status.code) \(error.code.rawValue)")
+        } else {
+            checker.check(error.status.code == 422 && error.code.rawValue == "validation_failed" && !error.details.isEmpty,
+                          "a JSON object body got \(error.status.code) \(error.code.rawValue) with \(error.details.count) details")
+        }
+    }
+}
