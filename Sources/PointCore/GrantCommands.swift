@@ -29,7 +29,8 @@ extension PointsDomain {
     /// different content it is a conflict. Rejected requests leave no trace, so a corrected
     /// request may reuse the orderId.
     public func decide(_ command: GrantPointsCommand, now: Int64) throws(DomainError) -> Decision {
-        guard let merchantSlot = merchantIndex[command.merchantID] else {
+        let cachedMerchant = lastGrantMerchant.flatMap { $0.id == command.merchantID ? $0.slot : nil }
+        guard let merchantSlot = cachedMerchant ?? merchantIndex[command.merchantID] else {
             throw DomainError(.notFound, code: "merchant_not_found", message: "No merchant \(command.merchantID); check the merchant ID.")
         }
         if let slot = grants.find(merchant: merchantSlot, orderID: command.orderID) {
@@ -51,7 +52,8 @@ extension PointsDomain {
             if !Identifiers.isValidLineUserID(lineUserID) { problems.add("lineUserId", "must be U followed by 32 lowercase hex digits") }
         }
         try problems.throwIfAny()
-        guard let scenarioSlot = scenarioIndex[command.scenarioID], scenarios[Int(scenarioSlot)].merchantID == command.merchantID else {
+        let cachedScenario = lastGrantScenario.flatMap { $0.id == command.scenarioID ? $0.slot : nil }
+        guard let scenarioSlot = cachedScenario ?? scenarioIndex[command.scenarioID], scenarios[Int(scenarioSlot)].merchantID == command.merchantID else {
             throw DomainError(.notFound, code: "scenario_not_found",
                               message: "No scenario \(command.scenarioID) for this merchant; grant under one of your approved scenarios.")
         }

@@ -32,6 +32,11 @@ public struct PointsDomain: Sendable {
     var loginChannels: [String: (merchant: UInt32, environment: MerchantEnvironment)] = [:]
     var scenarios: [Scenario] = []
     var scenarioIndex: [String: UInt32] = [:]
+    /// The merchant and scenario of the last grant applied. Slots never move, so a hit is
+    /// always right; grants arrive in runs for one merchant and scenario, and a string compare
+    /// is cheaper than hashing the ID. Not part of the state (not compared by `==`).
+    var lastGrantMerchant: (id: String, slot: UInt32)?
+    var lastGrantScenario: (id: String, slot: UInt32)?
     var bindings: [Binding] = []
     var activeByMember: [MerchantScoped: UInt32] = [:]
     var activeByLineUser: [MerchantScoped: UInt32] = [:]
@@ -150,8 +155,17 @@ public struct PointsDomain: Sendable {
     }
 
     private mutating func applyGrant(_ granted: PointsGranted, seq: UInt64, time: Int64) throws(DomainError) {
-        let merchant = try merchantSlot(granted.merchantID, seq)
-        guard let scenario = scenarioIndex[granted.scenarioID] else { throw inconsistent(seq, "unknown scenario \(granted.scenarioID)") }
+        let merchant: UInt32
+        if let cached = lastGrantMerchant, cached.id == granted.merchantID { merchant = cached.slot } else {
+            merchant = try merchantSlot(granted.merchantID, seq)
+            lastGrantMerchant = (granted.merchantID, merchant)
+        }
+        let scenario: UInt32
+        if let cached = lastGrantScenario, cached.id == granted.scenarioID { scenario = cached.slot } else {
+            guard let found = scenarioIndex[granted.scenarioID] else { throw inconsistent(seq, "unknown scenario \(granted.scenarioID)") }
+            scenario = found
+            lastGrantScenario = (granted.scenarioID, found)
+        }
         guard let binding = activeByMember[MerchantScoped(merchant: merchant, id: granted.memberID)],
             bindings[Int(binding)].lineUserID == granted.lineUserID
         else { throw inconsistent(seq, "member \(granted.memberID) is not bound to \(granted.lineUserID)") }
