@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import PointJSON
 
 /// The machine a figure was measured on.
 struct HTTPBenchmarkMachine: Sendable {
@@ -196,23 +197,8 @@ final class HTTPBenchmarkJSONWriter {
         if needsComma { output += "," }
     }
 
+    /// A JSON string literal, escaped exactly as PointJSON's canonical writer escapes it.
     static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    result += String(format: "\\u%04x", scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
+        String(decoding: CanonicalJSON.encode(.string(text)), as: UTF8.self)
     }
 }
