@@ -1,5 +1,14 @@
 # Shared helpers for the sandbox scripts. Sourced, not run.
 
+# Installs Debian packages (with sudo when not root), saying which.
+apt_install() {
+  echo "sandbox: installing $*" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+}
+
 # Installs the Debian packages the build needs when they are missing.
 ensure_system_packages() {
   local missing=()
@@ -8,13 +17,7 @@ ensure_system_packages() {
     missing+=(libssl-dev)
   fi
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "sandbox: installing ${missing[*]}" >&2
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-  fi
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
   if ! command -v swift >/dev/null 2>&1; then
     if [ -x /opt/swift/usr/bin/swift ]; then
       export PATH="/opt/swift/usr/bin:$PATH"
@@ -30,13 +33,7 @@ ensure_demo_tools() {
   local missing=()
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "sandbox: installing ${missing[*]}" >&2
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-  fi
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 # Installs the Python tools the test suite uses (the OpenAPI validator, schemathesis) when missing.
