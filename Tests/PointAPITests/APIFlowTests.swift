@@ -261,6 +261,34 @@ struct APIFlowTests {
         #expect(!joined.contains(merchant.loginChannelSecret))
     }
 
+    @Test("Credential rotation: the new secret works, the old one keeps working for a day; unknown fields and terminated merchants are refused")
+    func credentialRotation() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let (reviewer, reviewerSecret) = api.staff("reviewer")
+        let merchant = api.merchantA
+        let path = "/v1/admin/merchants/\(merchant.register.merchantID)/credentials/rotate"
+        let unknownField = await api.send(.post, path, json: ["force": true], key: reviewer, secret: reviewerSecret)
+        #expect(unknownField.status == 422)
+        #expect(unknownField.body["details"]?.arrayValue?.first?["property"]?.stringValue == "force")
+        #expect(await api.asMerchant(merchant, .get, "/v1/scenarios").status == 200)
+
+        let rotated = await api.send(.post, path, key: reviewer, secret: reviewerSecret)
+        #expect(rotated.status == 200)
+        let newSecret = rotated.body["secret"]?.stringValue ?? ""
+        #expect(!newSecret.isEmpty && newSecret != merchant.channelSecret)
+        #expect(await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: newSecret).status == 200)
+        #expect(await api.asMerchant(merchant, .get, "/v1/scenarios").status == 200)
+
+        let terminated = await api.send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/status",
+                                        json: ["action": "terminate", "reason": "contract ended"], key: reviewer, secret: reviewerSecret)
+        #expect(terminated.status == 200)
+        let refused = await api.send(.post, path, key: reviewer, secret: reviewerSecret)
+        #expect(refused.status == 403)
+        #expect(refused.code == "merchant_terminated")
+        #expect(await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: newSecret).status == 200)
+    }
+
     @Test("Health, readiness and metrics answer without signing")
     func operational() async throws {
         let api = try await APIHarness()
