@@ -46,3 +46,11 @@ ensure_python_tools() {
     python3 -m pip install -q "${missing[@]}" 2>&1 | grep -v 'Running pip as the' || true
   fi
 }
+
+# Installs matplotlib (pip) when missing, for the plots of sandbox/soak.
+ensure_plot_tools() {
+  if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
+    echo "sandbox: installing matplotlib (pip)" >&2
+    python3 -m pip install -q matplotlib 2>&1 | grep -v 'Running pip as the' || true
+  fi
+}
