@@ -54,8 +54,7 @@ public final class PointService: Sendable {
     ) throws(ServiceError) -> PointService {
         // The ledger reports a failure to create its own directory precisely; this only makes the parents.
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        var domain = PointsDomain()
-        var settlement = SettlementFold()
+        var replay = LedgerReplay(strictSettlement: true)
         var replayError: DomainError?
         let store: LedgerStore
         do {
@@ -63,9 +62,7 @@ public final class PointService: Sendable {
                                          fileSystem: fileSystem, log: log,
                                          commitObserver: commitObserver, replay: { (record) throws(LedgerError) in
                 do throws(DomainError) {
-                    guard let event = try DomainEvent.decode(type: record.type, data: record.data) else { return }
-                    try domain.apply(event, seq: record.seq, time: record.time)
-                    try settlement.apply(event, seq: record.seq, time: record.time, domain: domain)
+                    try replay.apply(type: record.type, seq: record.seq, time: record.time, data: record.dataBytes)
                 } catch {
                     replayError = error
                     throw LedgerError.invalidEntry("record \(record.seq) (\(record.type)) does not replay: \(error.message)")
@@ -75,7 +72,7 @@ public final class PointService: Sendable {
             if let replayError { throw .domain(replayError) }
             throw .ledger(error)
         }
-        return PointService(store: store, domain: domain, settlement: settlement, clock: clock)
+        return PointService(store: store, domain: replay.domain, settlement: replay.settlement, clock: clock)
     }
 
     private init(store: LedgerStore, domain: PointsDomain, settlement: SettlementFold, clock: ServiceClock) {

@@ -12,33 +12,21 @@ public enum SettlementLedgerReader {
     }
 
     /// Folds every durable record of `dataDirectory/ledger`. A torn last line (a write in
-    /// progress) is ignored, as the service would on opening.
+    /// progress) is ignored, as the service would on opening. The files are scanned and
+    /// hash-checked on a reader thread while the calling thread folds (see ``LedgerBatchReader``).
     public static func fold(dataDirectory: String) throws(Failure) -> (domain: PointsDomain, settlement: SettlementFold, records: UInt64) {
-        var domain = PointsDomain()
-        var settlement = SettlementFold(strict: false)
-        var failure: Failure?
+        var replay = LedgerReplay(strictSettlement: false)
         let summary: ScanSummary
         do {
-            summary = try LedgerScanner(directory: dataDirectory + "/ledger").scan(repairTornTail: false) { (view, location) throws(LedgerError) in
-                let record: LedgerRecord
-                switch view.decode() {
-                case .success(let decoded): record = decoded
-                case .failure(let problem):
-                    throw LedgerError.corrupt(file: location.file, offset: Int(location.offset) + problem.offset, seq: view.seq, reason: problem.reason)
-                }
-                do throws(DomainError) {
-                    guard let event = try DomainEvent.decode(type: record.type, data: record.data) else { return }
-                    try domain.apply(event, seq: record.seq, time: record.time)
-                    try settlement.apply(event, seq: record.seq, time: record.time, domain: domain)
-                } catch {
-                    failure = Failure(description: "record \(record.seq) (\(record.type)) does not replay: \(error.message)")
-                    throw LedgerError.invalidEntry("record \(record.seq) does not replay")
-                }
+            summary = try LedgerBatchReader.read(directory: dataDirectory + "/ledger") { batch throws(LedgerRecordBatch.DomainFailure) in
+                try replay.apply(batch)
             }
         } catch {
-            if let failure { throw failure }
-            throw Failure(description: "the ledger in \(dataDirectory)/ledger can't be read: \(error)")
+            switch error {
+            case .consumer(let failure): throw Failure(description: failure.message)
+            case .ledger(let ledgerError): throw Failure(description: "the ledger in \(dataDirectory)/ledger can't be read: \(ledgerError)")
+            }
         }
-        return (domain, settlement, summary.records)
+        return (replay.domain, replay.settlement, summary.records)
     }
 }

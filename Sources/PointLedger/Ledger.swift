@@ -65,8 +65,9 @@ public final class Ledger: @unchecked Sendable {
 
     /// Opens (creating when needed) the ledger in `directory`, recovering from a crash.
     ///
-    /// Every valid record is passed to `replay` in order, so callers rebuild their state while
-    /// the ledger streams the files. A torn last line is truncated and reported through `log`;
+    /// Every valid record is passed to `replay` in order (as a view of its checked, canonical
+    /// line, valid only during the call), so callers rebuild their state while the ledger
+    /// streams the files. A torn last line is truncated and reported through `log`;
     /// any other damage refuses to open with ``LedgerError/corrupt(file:offset:seq:reason:)``.
     ///
     /// - Parameter protectedSeq: size of the newest signed checkpoint: records up to it were
@@ -79,7 +80,7 @@ public final class Ledger: @unchecked Sendable {
         log: (String) -> Void = { _ in },
         commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil,
         idleObserver: (@Sendable () -> Void)? = nil,
-        replay: (LedgerRecord) throws(LedgerError) -> Void = { _ in }
+        replay: (RecordView) throws(LedgerError) -> Void = { _ in }
     ) throws(LedgerError) -> Ledger {
         do { try fileSystem.makeDirectory(directory) } catch {
             throw LedgerError.io(operation: "creating directory", path: directory, errno: error.code)
@@ -92,11 +93,7 @@ public final class Ledger: @unchecked Sendable {
                 repairTornTail: true, protectedSeq: protectedSeq
             ) { (view, location) throws(LedgerError) in
                 merkle.append(view.leafHash)
-                switch view.decode() {
-                case .success(let record): try replay(record)
-                case .failure(let problem):
-                    throw LedgerError.corrupt(file: location.file, offset: Int(location.offset) + problem.offset, seq: view.seq, reason: problem.reason)
-                }
+                try replay(view)
             }
         } catch {
             Glibc.close(lock)

@@ -35,7 +35,7 @@ public final class LedgerStore: Sendable {
         log: (String) -> Void = { _ in },
         commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil,
         idleObserver: (@Sendable () -> Void)? = nil,
-        replay: (LedgerRecord) throws(LedgerError) -> Void = { _ in }
+        replay: (RecordView) throws(LedgerError) -> Void = { _ in }
     ) throws(LedgerError) -> LedgerStore {
         let keyName = checkpointOptions.keyName ?? checkpointOptions.origin
         guard SignedNote.isValidKeyName(keyName) else {

@@ -127,7 +127,8 @@ enum SettlementBenchmark {
         print(String(format: "(b) settle --month 2026-10 from the files: %llu records in %.2f s = %.0f records/s  (fold %.2f s, compare %.3f s; target ≥ %.0f records/s: %@)",
                      folded.records, settleSeconds, settleRate, foldSeconds, reportSeconds, settleTarget,
                      settleRate >= settleTarget ? "met" : "MISSED"))
-        print(String(format: "    CPU time %.2f s = %.0f records per CPU-second (one thread)", settleCPUSeconds, Double(folded.records) / settleCPUSeconds))
+        print(String(format: "    CPU time %.2f s = %.0f records per CPU-second (a reader thread scans and hash-checks, the calling thread folds)",
+                     settleCPUSeconds, Double(folded.records) / settleCPUSeconds))
         print("    reproduced exactly: \(report.reproduced ? "yes" : "NO") — \(report.lines.first ?? "")")
         if !report.reproduced { for line in report.lines.dropFirst() { print("    " + line) } }
 

@@ -155,6 +155,8 @@ struct ReplayPropertyTests {
         for record in harness.records {
             let event = try #require(try DomainEvent.decode(type: record.type, data: try JSONParser.parse(record.data)))
             #expect(CanonicalJSON.encode(event.ledgerData) == record.data)
+            let fromBytes = try record.data.withUnsafeBytes { data in try DomainEvent.decode(type: record.type, canonicalData: data) }
+            #expect(fromBytes == event)
         }
         #expect(try harness.replayed() == harness.domain)
         #expect(try DomainEvent.decode(type: "checkpoint.note", data: [:]) == nil)

@@ -14,7 +14,9 @@ import PointJSON
         ledger.close()
 
         var replayed: [LedgerRecord] = []
-        let reopened = try Ledger.open(directory: directory.ledgerPath, replay: { (record) throws(LedgerError) in replayed.append(record) })
+        let reopened = try Ledger.open(directory: directory.ledgerPath, replay: { (view) throws(LedgerError) in
+            if case .success(let record) = view.decode() { replayed.append(record) }
+        })
         #expect(replayed.count == 25)
         #expect(replayed.map(\.leafHash) == appended.map(\.leafHash))
         #expect(replayed[1].prev == replayed[0].lineHash)

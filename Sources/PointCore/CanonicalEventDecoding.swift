@@ -1,0 +1,101 @@
+import PointJSON
+
+extension DomainEvent {
+    /// Decodes a ledger record's type and canonical `data` bytes; nil when the type is not a
+    /// domain event. Gives exactly what ``decode(type:data:)`` gives for the parsed value: the
+    /// commonest record, `grant.issued`, is read straight from its bytes, and anything that
+    /// path does not recognise (an escaped string, an unexpected member) goes through the
+    /// general parser.
+    public static func decode(type: String, canonicalData data: UnsafeRawBufferPointer) throws(DomainError) -> DomainEvent? {
+        if type == "grant.issued", let granted = CanonicalGrantReader.read(data) {
+            return .pointsGranted(granted)
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(UnsafeBufferPointer(start: data.baseAddress?.assumingMemoryBound(to: UInt8.self), count: data.count),
+                                         limits: JSONLimits(maxBytes: max(data.count, 1), maxDepth: 32))
+        } catch {
+            throw EventFieldReader.failure("data", "is not valid JSON at byte \(error.offset): \(error.reason)")
+        }
+        return try decode(type: type, data: value)
+    }
+}
+
+/// Reads a `grant.issued` data object in its canonical form —
+/// `{"lineUserId":"…","memberId":"…","merchantId":"…","orderId":"…","points":N,"scenarioId":"…"}`
+/// — without building a dictionary. Returns nil for any other shape (the caller then parses).
+enum CanonicalGrantReader {
+    private static let lineUserKey: [UInt8] = Array(#"{"lineUserId":""#.utf8)
+    private static let memberKey: [UInt8] = Array(#"","memberId":""#.utf8)
+    private static let merchantKey: [UInt8] = Array(#"","merchantId":""#.utf8)
+    private static let orderKey: [UInt8] = Array(#"","orderId":""#.utf8)
+    private static let pointsKey: [UInt8] = Array(#"","points":"#.utf8)
+    private static let scenarioKey: [UInt8] = Array(#","scenarioId":""#.utf8)
+    private static let end: [UInt8] = Array(#""}"#.utf8)
+
+    static func read(_ data: UnsafeRawBufferPointer) -> PointsGranted? {
+        var cursor = 0
+        guard literal(lineUserKey, data, &cursor), let lineUserID = string(data, &cursor),
+              literal(memberKey, data, &cursor), let memberID = string(data, &cursor),
+              literal(merchantKey, data, &cursor), let merchantID = string(data, &cursor),
+              literal(orderKey, data, &cursor), let orderID = string(data, &cursor),
+              literal(pointsKey, data, &cursor), let points = integer(data, &cursor),
+              literal(scenarioKey, data, &cursor), let scenarioID = string(data, &cursor),
+              literal(end, data, &cursor), cursor == data.count
+        else { return nil }
+        return PointsGranted(merchantID: merchantID, orderID: orderID, memberID: memberID, lineUserID: lineUserID,
+                             scenarioID: scenarioID, points: points)
+    }
+
+    private static func literal(_ expected: [UInt8], _ data: UnsafeRawBufferPointer, _ cursor: inout Int) -> Bool {
+        guard cursor + expected.count <= data.count else { return false }
+        let matches = expected.withUnsafeBytes { memcmpEqual($0, UnsafeRawBufferPointer(rebasing: data[cursor..<(cursor + expected.count)])) }
+        if matches { cursor += expected.count }
+        return matches
+    }
+
+    private static func memcmpEqual(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        while index < left.count {
+            if left[index] != right[index] { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// The string's characters up to its closing quote, when it holds no escape or control byte
+    /// (the cursor then sits on the closing quote).
+    private static func string(_ data: UnsafeRawBufferPointer, _ cursor: inout Int) -> String? {
+        let start = cursor
+        while cursor < data.count {
+            let byte = data[cursor]
+            if byte == UInt8(ascii: "\"") {
+                return String(decoding: UnsafeRawBufferPointer(rebasing: data[start..<cursor]), as: UTF8.self)
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+            cursor += 1
+        }
+        return nil
+    }
+
+    /// A canonical integer (optional minus, no leading zero) that fits an `Int`.
+    private static func integer(_ data: UnsafeRawBufferPointer, _ cursor: inout Int) -> Int? {
+        var negative = false
+        if cursor < data.count && data[cursor] == UInt8(ascii: "-") {
+            negative = true
+            cursor += 1
+        }
+        let start = cursor
+        var magnitude = 0
+        while cursor < data.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(data[cursor]) {
+            let (shifted, overflowA) = magnitude.multipliedReportingOverflow(by: 10)
+            let (next, overflowB) = shifted.addingReportingOverflow(Int(data[cursor] - UInt8(ascii: "0")))
+            guard !overflowA, !overflowB else { return nil }
+            magnitude = next
+            cursor += 1
+        }
+        let digits = cursor - start
+        guard digits > 0, digits == 1 || data[start] != UInt8(ascii: "0") else { return nil }
+        return negative ? -magnitude : magnitude
+    }
+}

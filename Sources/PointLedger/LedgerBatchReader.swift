@@ -1,0 +1,189 @@
+import Foundation
+
+/// Records handed from the scanning thread to the consumer: seq, time, type and the canonical
+/// `data` bytes of up to ``LedgerBatchReader/batchRecords`` consecutive valid records.
+public final class LedgerRecordBatch: @unchecked Sendable {
+    /// Seq of each record.
+    public private(set) var seqs: [UInt64] = []
+    /// Time of each record (microseconds since the Unix epoch, UTC).
+    public private(set) var times: [Int64] = []
+    /// Event type of each record.
+    public private(set) var types: [String] = []
+    private var dataEnds: [Int] = []
+    private var bytes: [UInt8] = []
+
+    /// Number of records in the batch.
+    public var count: Int { seqs.count }
+
+    /// Calls `body` with record `index`'s canonical `data` bytes (valid only inside `body`).
+    public func withData<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        let start = index == 0 ? 0 : dataEnds[index - 1]
+        let end = dataEnds[index]
+        return bytes.withUnsafeBytes { raw in body(UnsafeRawBufferPointer(rebasing: raw[start..<end])) }
+    }
+
+    /// A consumer's reason to stop reading: ``LedgerBatchReader/read(directory:fileSystem:batchRecords:consume:)``
+    /// stops the scan and rethrows it.
+    public struct DomainFailure: Error, Sendable {
+        /// What went wrong.
+        public let message: String
+        public init(_ message: String) { self.message = message }
+    }
+
+    fileprivate func append(_ view: RecordView) {
+        seqs.append(view.seq)
+        times.append(view.time)
+        types.append(view.type)
+        let data = view.dataBytes
+        bytes.append(contentsOf: data)
+        dataEnds.append(bytes.count)
+    }
+
+    fileprivate func reset() {
+        seqs.removeAll(keepingCapacity: true)
+        times.removeAll(keepingCapacity: true)
+        types.removeAll(keepingCapacity: true)
+        dataEnds.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    fileprivate var byteCount: Int { bytes.count }
+}
+
+/// Streams a ledger directory to a consumer on two threads: a reader thread scans the segment
+/// files (layout, canonical JSON, seq order, hash chain — the checks of ``LedgerScanner``) and
+/// hands over batches of records; the calling thread consumes them in order. At most
+/// ``queueDepth`` batches wait at once, so memory is bounded whatever the ledger's size.
+/// A torn last line is ignored, as opening would (the files are not changed).
+public enum LedgerBatchReader {
+    /// Records per batch.
+    public static let batchRecords = 4_096
+    /// Bytes of `data` per batch before it is handed over early.
+    public static let batchBytes = 2 << 20
+    /// Batches that may wait for the consumer (plus one being filled and one being consumed).
+    public static let queueDepth = 4
+
+    /// Reads every valid record of `directory` in order, calling `consume` with each batch of up
+    /// to `batchRecords` records on the calling thread. A scan failure is thrown as ``LedgerError``; a consumer's
+    /// ``LedgerRecordBatch/DomainFailure`` stops the scan and is thrown as is.
+    public static func read(
+        directory: String, fileSystem: any LedgerFileSystem = PosixFileSystem(), batchRecords: Int = batchRecords,
+        consume: (LedgerRecordBatch) throws(LedgerRecordBatch.DomainFailure) -> Void
+    ) throws(LedgerBatchReadError) -> ScanSummary {
+        let handoff = BatchHandoff()
+        let thread = Thread {
+            let scanner = LedgerScanner(directory: directory, fileSystem: fileSystem)
+            var current = handoff.takeEmpty()
+            var outcome: Result<ScanSummary, LedgerError>
+            do throws(LedgerError) {
+                let summary = try scanner.scan(repairTornTail: false) { (view, _) throws(LedgerError) in
+                    guard let batch = current else { throw LedgerError.closed }
+                    batch.append(view)
+                    if batch.count >= max(1, batchRecords) || batch.byteCount >= LedgerBatchReader.batchBytes {
+                        handoff.publish(batch)
+                        current = handoff.takeEmpty()
+                    }
+                }
+                outcome = .success(summary)
+            } catch {
+                outcome = .failure(error)
+            }
+            if let batch = current, batch.count > 0, case .success = outcome { handoff.publish(batch) }
+            handoff.finish(outcome)
+        }
+        thread.name = "ledger-reader"
+        thread.start()
+
+        var consumerFailure: LedgerRecordBatch.DomainFailure?
+        while let batch = handoff.takeFull() {
+            do {
+                try consume(batch)
+                handoff.recycle(batch)
+            } catch {
+                consumerFailure = error
+                handoff.cancel()
+                break
+            }
+        }
+        let outcome = handoff.waitForFinish()
+        if let consumerFailure { throw .consumer(consumerFailure) }
+        switch outcome {
+        case .success(let summary): return summary
+        case .failure(let error): throw .ledger(error)
+        }
+    }
+}
+
+/// Why ``LedgerBatchReader/read(directory:fileSystem:batchRecords:consume:)`` stopped.
+public enum LedgerBatchReadError: Error, Sendable {
+    /// The files could not be read, or a record is damaged.
+    case ledger(LedgerError)
+    /// The consumer refused a record.
+    case consumer(LedgerRecordBatch.DomainFailure)
+}
+
+/// The bounded queue between the reader thread and the consumer.
+private final class BatchHandoff: @unchecked Sendable {
+    // Everything mutable is guarded by `condition`.
+    private let condition = NSCondition()
+    private var full: [LedgerRecordBatch] = []
+    private var empty: [LedgerRecordBatch]
+    private var outcome: Result<ScanSummary, LedgerError>?
+    private var cancelled = false
+
+    init() {
+        empty = (0..<(LedgerBatchReader.queueDepth + 2)).map { _ in LedgerRecordBatch() }
+    }
+
+    /// An empty batch to fill; nil when the consumer has stopped.
+    func takeEmpty() -> LedgerRecordBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while empty.isEmpty && !cancelled { condition.wait() }
+        return cancelled ? nil : empty.removeLast()
+    }
+
+    func publish(_ batch: LedgerRecordBatch) {
+        condition.lock()
+        full.append(batch)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch in order; nil once the reader has finished and every batch was taken.
+    func takeFull() -> LedgerRecordBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while full.isEmpty && outcome == nil { condition.wait() }
+        return full.isEmpty ? nil : full.removeFirst()
+    }
+
+    func recycle(_ batch: LedgerRecordBatch) {
+        batch.reset()
+        condition.lock()
+        empty.append(batch)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func finish(_ result: Result<ScanSummary, LedgerError>) {
+        condition.lock()
+        outcome = result
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitForFinish() -> Result<ScanSummary, LedgerError> {
+        condition.lock()
+        defer { condition.unlock() }
+        while outcome == nil { condition.wait() }
+        return outcome ?? .failure(.closed)
+    }
+}
