@@ -68,7 +68,7 @@ def main():
     ax.plot(minutes, column(rows, "p99_ms"), color="#d62728", lw=1.4, label="p99")
     ax.set_ylabel("server latency (ms)")
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize=9, title="POST /v1/grants, per interval", title_fontsize=8)
+    ax.legend(loc="upper right", fontsize=9, title="POST /v1/grants, server side, per interval", title_fontsize=8)
 
     ax = axes[3]
     ax.plot(minutes, column(rows, "grants_per_s"), color="#9467bd", lw=1.4)
