@@ -14,6 +14,7 @@ extension Simulation {
         let live: PointsDomain? = poisoned ? nil : service.read { copy $0 }
         service.close()
         service = nil
+        clockStart += Int64(random(0...12)) * 86_400_000_000
         try open(faulty: chance(60))
         if let live {
             let replayed = service.read { copy $0 }
@@ -105,6 +106,25 @@ extension Simulation {
             case .ledgerFailed(let failure):
                 try await poison(.revocation(command), what: "resend of a failed revocation", error: failure)
             }
+        case .close(let month):
+            let documents = service.readSettlement { $1.documents(month) }
+            if documents != nil && closedMonths[month] == nil { statistics.uncertainPresent += 1 } else { statistics.uncertainAbsent += 1 }
+            let result: Result<PeriodCloseOutcome, ServiceError>
+            do throws(ServiceError) { result = .success(try await service.closePeriod(month, checkpoint: nil)) } catch { result = .failure(error) }
+            switch result {
+            case .success(let outcome):
+                if outcome.receipt.isReplay != (documents != nil) {
+                    throw SimulationFailure("resending the close of \(month): replay \(outcome.receipt.isReplay), closed before \(documents != nil)")
+                }
+                if let documents, outcome.invoices != documents { throw SimulationFailure("resending the close of \(month) answered other documents") }
+                if let known = closedMonths[month], known != outcome.invoices { throw SimulationFailure("the close of \(month) changed") }
+                if closedMonths[month] == nil { statistics.closes += 1 }
+                closedMonths[month] = outcome.invoices
+            case .failure(.ledger(let failure)):
+                try await poison(.close(month), what: "resend of a failed close", error: failure)
+            case .failure(.domain(let refusal)):
+                throw SimulationFailure("resending the close of \(month) was refused: \(refusal.code) \(refusal.message)")
+            }
         case .finding(let revocationID, let record):
             let standing = service.read { $0.revocation(merchantID: Self.merchant, revocationID: revocationID)?.finding != nil }
             let before = findings[revocationID] ?? false
@@ -179,5 +199,35 @@ extension Simulation {
             return nil
         }
         if let problem { throw SimulationFailure(problem + (afterPoison ? " (after a failed write)" : "")) }
+        try checkCloses(records)
+    }
+
+    /// Closed months never change; the files alone reproduce them; each document bills exactly
+    /// the points of its month's grant records.
+    func checkCloses(_ records: [LedgerRecord]) throws {
+        guard !closedMonths.isEmpty else { return }
+        let model = closedMonths
+        if let changed = service.readSettlement({ _, settlement in model.first { settlement.documents($0.key) != $0.value } }) {
+            throw SimulationFailure("the documents of closed month \(changed.key) changed")
+        }
+        var pointsByMonth: [BillingMonth: Int64] = [:]
+        for record in records where record.type == "grant.issued" {
+            guard let month = try? BillingMonth(containingLedgerTime: record.time), case .int(let points)? = record.data["points"] else {
+                throw SimulationFailure("grant record \(record.seq) has no month or points")
+            }
+            pointsByMonth[month, default: 0] += points
+        }
+        let folded: (domain: PointsDomain, settlement: SettlementFold, records: UInt64)
+        do throws(SettlementLedgerReader.Failure) { folded = try SettlementLedgerReader.fold(dataDirectory: directory) } catch {
+            throw SimulationFailure("settle can't fold the files: \(error)")
+        }
+        for (month, documents) in model {
+            let report = SettlementAudit.report(folded.settlement, month: month)
+            if !report.reproduced { throw SimulationFailure("settle does not reproduce \(month): \(report.lines.joined(separator: " | "))") }
+            let billed = documents.flatMap(\.lines).filter { $0.type == .pointsGranted }.reduce(Int64(0)) { $0 + $1.quantity }
+            if billed != pointsByMonth[month, default: 0] {
+                throw SimulationFailure("\(month) bills \(billed) points granted; its grant records hold \(pointsByMonth[month, default: 0])")
+            }
+        }
     }
 }

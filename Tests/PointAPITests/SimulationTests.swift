@@ -7,8 +7,9 @@ import PointLedger
 import Testing
 
 /// Deterministic simulation (issue 6): seeded random workloads of bindings, grants, batches,
-/// revocations under the three reasons with valid and invalid evidence, findings and restarts
-/// (close + reopen of `PointService` on the same data directory), with the ledger on a
+/// revocations under the three reasons with valid and invalid evidence, findings, period closes
+/// and restarts (close + reopen of `PointService` on the same data directory; the clock jumps
+/// 0–12 days at each restart, so months end and are closed), with the ledger on a
 /// `FaultInjectingFileSystem` (EIO on write, failed fdatasync, short writes, a full disk),
 /// checked against a reference model.
 ///
@@ -28,6 +29,10 @@ import Testing
 /// - Remaining points are never negative and equal points − Σ revocations of the grant.
 /// - The state rebuilt by replay on reopen equals the live state before close (when the service
 ///   was healthy when closed).
+/// - Period closes: a month closes only after it has ended (else `period_not_ended`), in order;
+///   closing it again answers the same documents; a closed month's documents never change across
+///   restarts; `settle`'s fold of the files alone reproduces every closed month exactly; and each
+///   document's points-granted quantity equals the points of the month's `grant.issued` records.
 /// - Domain answers agree with the model: a grant/revocation the model says is valid succeeds;
 ///   one it says is invalid (unbound member, conflicting orderId, bad evidence, too many points,
 ///   purchase_cancelled on a non-purchase scenario) is refused with the expected code.
@@ -99,19 +104,21 @@ final class Simulation: @unchecked Sendable {
         var uncertainAbsent = 0
         var grants = 0
         var revocations = 0
+        var closes = 0
 
         mutating func add(_ other: Statistics) {
             operations += other.operations; acknowledged += other.acknowledged; refused += other.refused
             restarts += other.restarts; faultPlans += other.faultPlans; faultsHit += other.faultsHit
             openRefused += other.openRefused; uncertainPresent += other.uncertainPresent
             uncertainAbsent += other.uncertainAbsent; grants += other.grants; revocations += other.revocations
+            closes += other.closes
         }
 
         var description: String {
             "\(operations) operations (\(acknowledged) acknowledged, \(refused) refused by the domain), \(restarts) restarts, "
                 + "\(faultPlans) fault plans armed, \(faultsHit) writes failed by a fault, \(openRefused) opens refused, "
                 + "failed writes found after restart: \(uncertainPresent) present / \(uncertainAbsent) absent, "
-                + "\(grants) grants and \(revocations) revocations in the final ledgers"
+                + "\(grants) grants and \(revocations) revocations in the final ledgers, \(closes) months closed"
         }
     }
 
@@ -136,12 +143,17 @@ final class Simulation: @unchecked Sendable {
     var grants: [String: GrantModel] = [:]
     var revocations: [String: RevocationModel] = [:]
     var findings: [String: Bool] = [:]
+    /// The documents of every acknowledged close.
+    var closedMonths: [BillingMonth: [Invoice]] = [:]
+    /// The service clock's starting instant at the last open (it jumps forward at each restart).
+    var clockStart = Simulation.start
     /// The failed command of the last poisoned write, resolved at the next restart.
     enum Pending {
         case binding(String)
         case grants([GrantPointsCommand])
         case revocation(RevokePointsCommand)
         case finding(String, record: Bool)
+        case close(BillingMonth)
     }
     var pending: Pending?
     var poisoned = false
@@ -187,6 +199,7 @@ final class Simulation: @unchecked Sendable {
             case 59...80: try await revoke()
             case 81...88: try await finding()
             case 89...94: try await restart()
+            case 95...97: try await closeMonth()
             default: try await retryExisting()
             }
             if poisoned { try await restart() }
@@ -217,7 +230,7 @@ final class Simulation: @unchecked Sendable {
         faultsArmed = !faults.isEmpty
         note("open \(faults.isEmpty ? "healthy" : "with \(faults)")")
         do {
-            service = try PointService.open(dataDirectory: directory, clock: .starting(at: Self.start),
+            service = try PointService.open(dataDirectory: directory, clock: .starting(at: clockStart),
                                             options: LedgerOptions(maxSegmentBytes: 4_096),
                                             checkpointOptions: CheckpointOptions(automatic: false), fileSystem: system)
         } catch {
@@ -471,6 +484,40 @@ final class Simulation: @unchecked Sendable {
         if try await settle(outcome, expect: expect, what: "\(record ? "record" : "withdraw") finding on \(revocationID)",
                             pending: .finding(revocationID, record: record)) {
             findings[revocationID] = record
+        }
+    }
+
+    /// Closes the earliest month not closed yet (or, sometimes, closes a closed month again):
+    /// refused while the month has not ended, else written once and replayed after.
+    func closeMonth() async throws {
+        let first = try BillingMonth(containingLedgerTime: Self.start)
+        var month = first
+        while closedMonths[month] != nil, let next = BillingMonth(ordinal: month.ordinal + 1) { month = next }
+        if !closedMonths.isEmpty && chance(25) { month = closedMonths.keys.sorted()[random(0...(closedMonths.count - 1))] }
+        let ended = month.hasEnded(at: service.clock.now())
+        let result: Result<PeriodCloseOutcome, ServiceError>
+        do throws(ServiceError) { result = .success(try await service.closePeriod(month, checkpoint: nil)) } catch { result = .failure(error) }
+        switch result {
+        case .success(let outcome):
+            note("close \(month): \(outcome.invoices.count) document(s)\(outcome.receipt.isReplay ? " (replay)" : "")")
+            guard ended else { throw SimulationFailure("\(month) was closed before it ended") }
+            if let known = closedMonths[month] {
+                if !outcome.receipt.isReplay || outcome.invoices != known { throw SimulationFailure("closing \(month) again did not answer the same documents") }
+            } else {
+                if outcome.receipt.isReplay { throw SimulationFailure("the first close of \(month) answered a replay") }
+                closedMonths[month] = outcome.invoices
+                statistics.closes += 1
+            }
+            statistics.acknowledged += 1
+        case .failure(.domain(let refusal)):
+            note("close \(month): refused \(refusal.code)")
+            guard !ended, refusal.code == "period_not_ended" else {
+                throw SimulationFailure("closing \(month) (ended: \(ended)) was refused: \(refusal.code) \(refusal.message)")
+            }
+            statistics.refused += 1
+        case .failure(.ledger(let failure)):
+            note("close \(month): ledger failed: \(failure)")
+            try await poison(.close(month), what: "close \(month)", error: failure)
         }
     }
 
