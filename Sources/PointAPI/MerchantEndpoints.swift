@@ -61,7 +61,9 @@ extension APIApplication {
 
     func getBinding(_ context: Context) throws(APIError) -> HTTPResponse {
         let merchantID = try merchantID(context)
-        guard let binding = service.read({ $0.binding(merchantID: merchantID, memberID: context.parameter("memberId")) }) else {
+        // Only what is durable is visible: a binding still being written (or whose write failed) is not.
+        let durable = service.ledger.durableSeq
+        guard let binding = service.read({ $0.binding(merchantID: merchantID, memberID: context.parameter("memberId")) }), binding.seq <= durable else {
             throw .notFound("Member \(context.parameter("memberId")) is not bound to a LINE user.")
         }
         return Self.json(["binding": DomainRepresentations.binding(binding)])
@@ -128,9 +130,12 @@ extension APIApplication {
     func getGrant(_ context: Context) throws(APIError) -> HTTPResponse {
         let merchantID = try merchantID(context)
         let orderID = context.parameter("orderId")
+        // Only what is durable is visible: a grant or revocation still being written (or whose
+        // write failed) is not.
+        let durable = service.ledger.durableSeq
         let found = service.read { domain -> (Grant, [Revocation])? in
-            guard let grant = domain.grant(merchantID: merchantID, orderID: orderID) else { return nil }
-            return (grant, domain.revocations(merchantID: merchantID, orderID: orderID))
+            guard let grant = domain.grant(merchantID: merchantID, orderID: orderID), grant.seq <= durable else { return nil }
+            return (grant, domain.revocations(merchantID: merchantID, orderID: orderID).filter { $0.seq <= durable })
         }
         guard let (grant, revocations) = found else { throw .notFound("No grant with orderId \(orderID).") }
         return Self.json(["grant": DomainRepresentations.grant(grant), "revocations": .array(revocations.map(DomainRepresentations.revocation)),
@@ -149,7 +154,7 @@ extension APIApplication {
             return micros
         }
         let filter = PointsDomain.GrantFilter(memberID: query["memberId"], lineUserID: query["lineUserId"], scenarioID: query["scenarioId"],
-                                              from: try time("from"), until: try time("until"))
+                                              from: try time("from"), until: try time("until"), throughSeq: service.ledger.durableSeq)
         let cursor = query["cursor"] == nil ? nil : UInt64(try Self.integer(query["cursor"], "cursor", in: 0...Int64.max))
         let limit = Int(try Self.integer(query["limit"], "limit", in: 1...Int64(PointsDomain.maxPageSize), default: 100))
         let page = service.read { $0.grants(merchantID: merchantID, filter: filter, after: cursor, limit: limit) }

@@ -96,12 +96,16 @@ public final class PointService: Sendable {
             let now = max(clock.now(), state.lastTime)
             let decision: Decision
             do throws(DomainError) { decision = try decide(state.domain, now) } catch { throw .domain(error) }
-            guard let event = decision.event else {
-                return CommandReceipt(seq: state.domain.lastSeq, time: now, leafHash: nil, isReplay: true)
+            switch decision {
+            case .replay(let originalSeq):
+                return CommandReceipt(seq: originalSeq, time: now, leafHash: nil, isReplay: true)
+            case .append(let event):
+                return try Self.write(event, now: now, into: &state, ledger: ledger)
             }
-            return try Self.write(event, now: now, into: &state, ledger: ledger)
         }
-        if !receipt.isReplay { try await waitUntilDurable(receipt.seq) }
+        // A replay is answered only once the original record is durable: it may still be in
+        // flight, or its write may have failed (then this fails too, and nothing is acknowledged).
+        try await waitUntilDurable(receipt.seq)
         return receipt
     }
 
@@ -111,6 +115,7 @@ public final class PointService: Sendable {
             let now = max(clock.now(), state.lastTime)
             var lastSeq: UInt64?
             var ledgerFailure: LedgerError?
+            var replayedSeqs: [UInt64] = []
             var written: [(event: DomainEvent, seq: UInt64, time: Int64)] = []
             defer { Self.settle(written, into: &state) }
             let ledger = self.ledger
@@ -127,7 +132,10 @@ public final class PointService: Sendable {
                     }
                 }
                 state.lastTime = max(state.lastTime, state.domain.lastTime)
-                return (outcomes, lastSeq)
+                // A replayed item's original record must be durable too before anything is answered.
+                for outcome in outcomes { if case .replayed(let grant) = outcome { replayedSeqs.append(grant.seq) } }
+                let highest = max(lastSeq ?? 0, replayedSeqs.max() ?? 0)
+                return (outcomes, highest == 0 ? nil : highest)
             } catch {
                 if let ledgerFailure { throw .ledger(ledgerFailure) }
                 throw .domain(error)
@@ -211,7 +219,8 @@ extension PointService {
                 return PeriodCloseOutcome(invoices: invoices, closedAt: now, receipt: last)
             }
         }
-        if !outcome.receipt.isReplay { try await waitUntilDurable(outcome.receipt.seq) }
+        // A repeated close is answered only once the original close is durable.
+        try await waitUntilDurable(outcome.receipt.seq)
         return outcome
     }
 

@@ -58,12 +58,16 @@ extension PointsDomain {
         public var from: Int64?
         /// Granted before (µs).
         public var until: Int64?
-        public init(memberID: String? = nil, lineUserID: String? = nil, scenarioID: String? = nil, from: Int64? = nil, until: Int64? = nil) {
+        /// Only grants whose record is at or below this seq (the durable ones).
+        public var throughSeq: UInt64?
+        public init(memberID: String? = nil, lineUserID: String? = nil, scenarioID: String? = nil, from: Int64? = nil, until: Int64? = nil,
+                    throughSeq: UInt64? = nil) {
             self.memberID = memberID
             self.lineUserID = lineUserID
             self.scenarioID = scenarioID
             self.from = from
             self.until = until
+            self.throughSeq = throughSeq
         }
     }
 
@@ -91,6 +95,11 @@ extension PointsDomain {
             let slot = Int(list[position])
             position += 1
             let stored = grants.slots[slot]
+            if let through = filter.throughSeq, stored.seq > through {
+                // Seq order: nothing after this one is durable either.
+                position = list.count
+                break
+            }
             if let from = filter.from, stored.time < from { continue }
             if let until = filter.until, stored.time >= until { continue }
             let binding = bindings[Int(stored.binding)]

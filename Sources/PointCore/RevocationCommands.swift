@@ -126,7 +126,7 @@ extension PointsDomain {
             throw DomainError(.conflict, code: "revocation_id_conflict",
                               message: "revocationId \(command.revocationID) was already used for a different revocation; use a new revocationId, or resend the original content to get the original result.")
         }
-        return .replay
+        return .replay(seq: existing.seq)
     }
 
     static func evidence(for reason: RevocationReason, _ input: RevocationEvidenceInput, now: Int64,

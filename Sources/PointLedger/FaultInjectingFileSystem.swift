@@ -42,7 +42,15 @@ public final class FaultInjectingFileSystem: LedgerFileSystem {
         state.withLock { $0.healed = true }
     }
 
-    /// Total bytes written through this file system.
+    /// Replaces the planned faults; call and byte counts start again from zero, so `onCall: 1`
+    /// is the next call. For a fault that begins in the middle of a run.
+    public func arm(_ faults: [Fault]) {
+        state.withLock { state in
+            state = State(faults: faults)
+        }
+    }
+
+    /// Total bytes written through this file system (since it was made or last armed).
     public var bytesWritten: Int { state.withLock { $0.bytesWritten } }
 
     public func open(_ path: String, flags: Int32, mode: UInt32) throws(SystemError) -> Int32 {

@@ -18,7 +18,7 @@ struct BindingRulesTests {
         try harness.bind("m-1", 1)
         // The same pair again is a replay.
         #expect(try harness.domain.decide(bind: "m-1", merchantID: DomainHarness.merchantA,
-                                          login: VerifiedLineLogin(lineUserID: DomainHarness.lineUser(1), audience: DomainHarness.loginA)) == .replay)
+                                          login: VerifiedLineLogin(lineUserID: DomainHarness.lineUser(1), audience: DomainHarness.loginA)).isReplay)
         // A second member claiming the same LINE user: refused.
         #expect(errorCode { try harness.bind("m-2", 1) } == "line_user_bound_to_other_member")
         // The member bound to another LINE user: refused until unbound.

@@ -25,7 +25,7 @@ struct GrantRulesTests {
         var (harness, scenario) = try DomainHarness.ready()
         try harness.commit(harness.domain.decide(harness.grant("o-1", 25, scenario: scenario), now: harness.now))
         let recordCount = harness.records.count
-        #expect(try harness.domain.decide(harness.grant("o-1", 25, scenario: scenario), now: harness.now) == .replay)
+        #expect(try harness.domain.decide(harness.grant("o-1", 25, scenario: scenario), now: harness.now).isReplay)
         let conflict = domainError { try harness.domain.decide(harness.grant("o-1", 26, scenario: scenario, member: "m-2"), now: harness.now) }
         #expect(conflict?.code == "order_id_conflict")
         #expect(Set(conflict?.details.map(\.property) ?? []) == ["points", "memberId"])
@@ -35,7 +35,7 @@ struct GrantRulesTests {
         #expect(try harness.domain.decide(harness.grant("o-9", 1, scenario: scenario), now: harness.now).event != nil)
         // The replay still works after the member is unbound.
         try harness.commit(harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA))
-        #expect(try harness.domain.decide(harness.grant("o-1", 25, scenario: scenario), now: harness.now) == .replay)
+        #expect(try harness.domain.decide(harness.grant("o-1", 25, scenario: scenario), now: harness.now).isReplay)
         #expect(errorCode { try harness.domain.decide(harness.grant("o-10", 25, scenario: scenario), now: harness.now) } == "user_not_bound")
     }
 

@@ -102,7 +102,7 @@ struct ReplayPropertyTests {
         }
         // Idempotency: every accepted grant, sent again, replays.
         for command in sentGrants.values {
-            #expect(try harness.domain.decide(command, now: harness.now) == .replay)
+            #expect(try harness.domain.decide(command, now: harness.now).isReplay)
         }
         #expect(try harness.replayed() == harness.domain)
     }

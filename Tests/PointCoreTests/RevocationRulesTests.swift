@@ -70,7 +70,7 @@ struct RevocationRulesTests {
     func partialAndIdempotent() throws {
         var harness = try Self.granted()
         try harness.commit(harness.domain.decide(Self.revoke("r-1", points: 60, reason: "fraud", Self.fraud), now: harness.now))
-        #expect(try harness.domain.decide(Self.revoke("r-1", points: 60, reason: "fraud", Self.fraud), now: harness.now) == .replay)
+        #expect(try harness.domain.decide(Self.revoke("r-1", points: 60, reason: "fraud", Self.fraud), now: harness.now).isReplay)
         #expect(errorCode { try harness.domain.decide(Self.revoke("r-1", points: 61, reason: "fraud", Self.fraud), now: harness.now) } == "revocation_id_conflict")
         #expect(errorCode { try harness.domain.decide(Self.revoke("r-1", points: 60, reason: "purchase_cancelled", Self.cancelled), now: harness.now) } == "revocation_id_conflict")
         #expect(errorCode { try harness.domain.decide(Self.revoke("r-2", points: 41, reason: "fraud", Self.fraud), now: harness.now) } == "revocation_exceeds_grant")
