@@ -291,6 +291,13 @@ final class Simulation: @unchecked Sendable {
             try domain.decide(bind: member, merchantID: Self.merchant, login: VerifiedLineLogin(lineUserID: Self.lineUser(member), audience: Self.login))
         }
         guard case .ledgerFailed = probe else { throw SimulationFailure("after \(what) failed (\(error)), the next write was not refused: \(probe)") }
+        // Resending the failed grant while poisoned: acknowledged only if its record is durable.
+        if case .grants(let commands) = failed, let command = commands.first {
+            let resend = await execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }
+            if case .written(let receipt) = resend, receipt.seq > service.ledger.durableSeq {
+                throw SimulationFailure("while poisoned, resending \(command.orderID) was acknowledged at seq \(receipt.seq) beyond the durable \(service.ledger.durableSeq)")
+            }
+        }
         _ = service.read { $0.grant(merchantID: Self.merchant, orderID: "none") }
         note("poisoned; a later write was refused as it must be")
     }
