@@ -136,6 +136,9 @@ public final class APIApplication: HTTPHandler, Sendable {
             if let reason = service.ledger.poisonReason {
                 throw .unavailable("The ledger can't take writes (\(reason)); restart the service after fixing the disk.")
             }
+            if let reason = service.store.checkpointer.failureReason {
+                throw .unavailable("Checkpoint signing has stopped (\(reason)): writes are durable but new receipts can't be proven against a signed checkpoint; restart the service after fixing the disk.")
+            }
             return Self.json(["status": "ready", "ledgerSeq": .int(Int64(service.ledger.durableSeq)),
                               "now": .string(CivilTime.formatUTC(service.clock.now())), "environment": .string(deployment.rawValue)])
         case .metrics:

@@ -32,6 +32,9 @@ extension APIApplication {
     func currentCheckpoint(covering seq: UInt64) async throws(APIError) -> SignedCheckpoint {
         if let latest = service.store.latestCheckpoint, latest.size >= seq, latest.size > 0 { return latest }
         do throws(LedgerError) { return try await service.store.checkpoint() } catch {
+            if let stopped = service.store.checkpointer.failureReason {
+                throw .unavailable("Checkpoint signing has stopped (\(stopped)); no new checkpoint can be signed until the storage is fixed and the service restarted.")
+            }
             throw .unavailable("A checkpoint could not be signed (\(error)); try again shortly.")
         }
     }

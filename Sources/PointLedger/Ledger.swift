@@ -62,6 +62,8 @@ public final class Ledger: @unchecked Sendable {
     private let commitObserver: (@Sendable (CommitStatistics) -> Void)?
     /// Called on the writer thread when it has been idle for ``LedgerOptions/idleTickMilliseconds``.
     private let idleObserver: (@Sendable () -> Void)?
+    /// Called once, on the writer thread, when a failed write or sync poisons the ledger.
+    private let poisonObserver: (@Sendable (LedgerError) -> Void)?
 
     /// Opens (creating when needed) the ledger in `directory`, recovering from a crash.
     ///
@@ -80,6 +82,7 @@ public final class Ledger: @unchecked Sendable {
         log: (String) -> Void = { _ in },
         commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil,
         idleObserver: (@Sendable () -> Void)? = nil,
+        poisonObserver: (@Sendable (LedgerError) -> Void)? = nil,
         replay: (RecordView) throws(LedgerError) -> Void = { _ in }
     ) throws(LedgerError) -> Ledger {
         do { try fileSystem.makeDirectory(directory) } catch {
@@ -103,7 +106,8 @@ public final class Ledger: @unchecked Sendable {
             log("ledger: truncated a torn last line in \(torn.file) at byte \(torn.offset) (\(torn.bytes) bytes, would-be seq \(torn.seq)): \(torn.reason). It was never acknowledged.")
         }
         let ledger = Ledger(directory: directory, options: options, fileSystem: fileSystem, summary: summary,
-                            merkle: merkle, commitObserver: commitObserver, idleObserver: idleObserver)
+                            merkle: merkle, commitObserver: commitObserver, idleObserver: idleObserver,
+                            poisonObserver: poisonObserver)
         ledger.lockDescriptor = lock
         if let last = summary.segments.last {
             do {
@@ -120,7 +124,8 @@ public final class Ledger: @unchecked Sendable {
 
     private init(
         directory: String, options: LedgerOptions, fileSystem: any LedgerFileSystem, summary: ScanSummary,
-        merkle: MerkleTree, commitObserver: (@Sendable (CommitStatistics) -> Void)?, idleObserver: (@Sendable () -> Void)?
+        merkle: MerkleTree, commitObserver: (@Sendable (CommitStatistics) -> Void)?, idleObserver: (@Sendable () -> Void)?,
+        poisonObserver: (@Sendable (LedgerError) -> Void)?
     ) {
         self.directory = directory
         self.options = options
@@ -135,6 +140,7 @@ public final class Ledger: @unchecked Sendable {
         self.merkle = merkle
         self.commitObserver = commitObserver
         self.idleObserver = idleObserver
+        self.poisonObserver = poisonObserver
     }
 
     deinit {
@@ -374,6 +380,7 @@ public final class Ledger: @unchecked Sendable {
             for continuation in ready { continuation.resume(returning: .success(())) }
             if let poisonNow {
                 for continuation in failed { continuation.resume(returning: .failure(poisonNow)) }
+                if case .failure = outcome { poisonObserver?(poisonNow) }
             }
             if case .success(let timing) = outcome {
                 commitObserver?(CommitStatistics(records: Int(batchLastSeq - batchFirstSeq + 1), bytes: batchBytes,

@@ -25,8 +25,9 @@ public final class LedgerStore: Sendable {
 
     /// Opens (creating when needed) the data directory, replaying every record through `replay`.
     ///
-    /// `commitObserver` and `idleObserver` are passed to ``Ledger/open(directory:options:fileSystem:protectedSeq:log:commitObserver:idleObserver:replay:)``;
-    /// the store chains its own checkpoint trigger in front of `commitObserver`.
+    /// `commitObserver` and `idleObserver` are passed to ``Ledger/open(directory:options:fileSystem:protectedSeq:log:commitObserver:idleObserver:poisonObserver:replay:)``;
+    /// the store chains its own checkpoint trigger in front of `commitObserver`, and logs a poisoned
+    /// ledger through the checkpoint options' `log`.
     public static func open(
         dataDirectory: String,
         options: LedgerOptions = LedgerOptions(),
@@ -67,7 +68,11 @@ public final class LedgerStore: Sendable {
                 box.checkpointer?.noteCommit(durableSeq: statistics.durableSeq)
                 commitObserver?(statistics)
             },
-            idleObserver: idleObserver, replay: replay)
+            idleObserver: idleObserver,
+            poisonObserver: { [log = checkpointOptions.log] error in
+                log("ledger: refusing every write until restart: \(error)")
+            },
+            replay: replay)
         do throws(LedgerError) {
             if let latest {
                 guard latest.size <= ledger.durableSeq else {

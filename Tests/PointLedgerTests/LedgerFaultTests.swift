@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PointCrypto
 import PointJSON
+import Synchronization
 @testable import PointLedger
 
 @Suite struct LedgerFaultTests {
@@ -45,6 +46,22 @@ import PointJSON
         #expect(ledger.durableSeq == 1)
         #expect(throws: LedgerError.self) { _ = try ledger.enqueue([sampleEntry(3)]) }
         ledger.close()
+    }
+
+    @Test func aPoisonedLedgerIsReportedOnce() async throws {
+        let directory = TemporaryDirectory()
+        let faults = FaultInjectingFileSystem(faults: [.syncError(onCall: 2, errno: EIO)])
+        let reports = Mutex<[String]>([])
+        let ledger = try Ledger.open(directory: directory.ledgerPath, fileSystem: faults,
+                                     poisonObserver: { error in reports.withLock { $0.append("\(error)") } })
+        _ = try await ledger.append([sampleEntry(1)])
+        #expect(reports.withLock { $0.isEmpty })
+        await expectPoisoned { _ = try await ledger.append([sampleEntry(2)]) }
+        await expectPoisoned { _ = try await ledger.append([sampleEntry(3)]) }
+        ledger.close()
+        let seen = reports.withLock { $0 }
+        #expect(seen.count == 1)
+        #expect(seen.first?.contains("fdatasync") == true && seen.first?.contains("EIO") == true)
     }
 
     @Test func shortWritesAreCompleted() async throws {
