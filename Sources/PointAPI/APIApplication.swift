@@ -61,6 +61,12 @@ public final class APIApplication: HTTPHandler, Sendable {
         func parameter(_ name: String) -> String { parameters[name] ?? "" }
     }
 
+    /// Errors the HTTP server answers itself (malformed requests, limits, timeouts) carry an
+    /// `X-Line-Request-Id` too.
+    public func decorateGeneratedResponse(_ response: inout HTTPResponse) {
+        response.headers.set(name: "X-Line-Request-Id", value: "\(requestPrefix)-\(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)")
+    }
+
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
         let requestID = "\(requestPrefix)-\(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)"

@@ -180,7 +180,9 @@ final class EventLoop: @unchecked Sendable {
     private func refuseOverCapacity(_ descriptor: Int32) {
         var bytes: [UInt8] = []
         let error = HTTPRequestError.serviceUnavailable
-        HTTPResponseSerializer.append(error.response, forHead: false, keepAlive: false, to: &bytes)
+        var response = error.response
+        handler.decorateGeneratedResponse(&response)
+        HTTPResponseSerializer.append(response, forHead: false, keepAlive: false, to: &bytes)
         _ = bytes.withUnsafeBytes { raw in raw.baseAddress.map { SocketCalls.send(descriptor, $0, raw.count) } }
         _ = SocketCalls.shutdownWrite(descriptor)
         _ = SocketCalls.receive(descriptor, into: readBuffer)
@@ -269,10 +271,12 @@ final class EventLoop: @unchecked Sendable {
 
     private func respond(_ connection: HTTPConnection, with handlerResponse: HTTPResponse, now: UInt64) {
         // Interim (1xx) statuses are the server's business; a handler must produce a final one.
-        let response = handlerResponse.status.code < 200
-            ? HTTPResponse.error(status: .internalServerError, code: "internal_error",
-                                 message: "the handler produced an interim status")
-            : handlerResponse
+        var response = handlerResponse
+        if handlerResponse.status.code < 200 {
+            response = HTTPResponse.error(status: .internalServerError, code: "internal_error",
+                                          message: "the handler produced an interim status")
+            handler.decorateGeneratedResponse(&response)
+        }
         let keepAlive = connection.inFlightKeepAlive && !draining
             && !response.headers.containsToken("close", inFieldsNamed: "Connection")
         let bodyBytes = HTTPResponseSerializer.append(
@@ -290,8 +294,10 @@ final class EventLoop: @unchecked Sendable {
 
     /// Sends a server-generated error and closes the connection once it is written.
     private func fail(_ connection: HTTPConnection, with error: HTTPRequestError, now: UInt64) {
+        var response = error.response
+        handler.decorateGeneratedResponse(&response)
         let bodyBytes = HTTPResponseSerializer.append(
-            error.response, forHead: false, keepAlive: false, to: &connection.outbound)
+            response, forHead: false, keepAlive: false, to: &connection.outbound)
         let waited = now >= connection.phaseStartedAt ? now - connection.phaseStartedAt : 0
         observer?.requestCompleted(HTTPRequestMetrics(
             method: nil, path: nil, status: error.status.code, latency: .nanoseconds(Int64(clamping: waited)),

@@ -303,6 +303,13 @@ struct APIFlowTests {
         let unknown = await api.send(.get, "/v1/nothing-here", key: nil, secret: nil)
         #expect(unknown.status == 404)
         #expect(unknown.headers["X-Line-Request-Id"] != nil)
+        // Errors the HTTP server answers itself get a fresh request id too.
+        var generated = HTTPResponse.error(status: .badRequest, code: "bad_request", message: "malformed")
+        api.application.decorateGeneratedResponse(&generated)
+        var another = generated
+        api.application.decorateGeneratedResponse(&another)
+        #expect(generated.headers["X-Line-Request-Id"] != nil)
+        #expect(generated.headers["X-Line-Request-Id"] != another.headers["X-Line-Request-Id"])
         await api.bind(api.merchantA, member: "m-1", user: 1)
         let metrics = await api.send(.get, "/metrics", key: nil, secret: nil)
         let text = String(decoding: metrics.raw, as: UTF8.self)

@@ -131,6 +131,30 @@ struct HTTPServerTests {
         }
     }
 
+    /// A handler that stamps the responses the server generates itself.
+    struct StampingHandler: HTTPHandler {
+        func handle(_ request: HTTPRequest) async -> HTTPResponse { HTTPResponse.json(Array("{}".utf8)) }
+        func decorateGeneratedResponse(_ response: inout HTTPResponse) {
+            response.headers.set(name: "X-Stamp", value: "generated")
+        }
+    }
+
+    @Test func serverGeneratedErrorsAreDecoratedByTheHandler() async throws {
+        let limits = testLimits { $0.maxBodyBytes = 16 }
+        try await withServer(limits: limits, handler: StampingHandler()) { _, port in
+            let malformed = try await exchange("GET / HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n", port: port)
+            #expect(malformed.status == 400)
+            #expect(malformed.header("X-Stamp") == "generated")
+            let tooLarge = try await exchange("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 17\r\n\r\n", port: port)
+            #expect(tooLarge.status == 413)
+            #expect(tooLarge.header("X-Stamp") == "generated")
+            // The handler's own responses are left as they are.
+            let normal = try await exchange("GET / HTTP/1.1\r\nHost: t\r\n\r\n", port: port)
+            #expect(normal.status == 200)
+            #expect(normal.header("X-Stamp") == nil)
+        }
+    }
+
     @Test func eachLimitProducesItsStatus() async throws {
         let limits = testLimits {
             $0.maxRequestLineBytes = 64
