@@ -16,9 +16,11 @@ public enum NonceReplayError: Error, Sendable, Equatable {
 /// entries are grouped into slots of `window / 8`, and a slot is dropped as a whole once all of its
 /// entries have expired, so a nonce may be remembered up to `window / 8` longer than required.
 ///
-/// **Memory.** At most `capacity` nonces are held (default 4,000,000; spread over `shardCount`
-/// shards by hash, each holding `capacity / shardCount`). Each is stored as a 64-bit keyed
-/// fingerprint, about 16–24 bytes with hash-table overhead, so the default costs ≤ ~100 MB.
+/// **Memory.** At most `capacity` nonces are held (default 16,000,000: the 5-minute window — up to
+/// 337.5 s with the generation slack — at 47,000 signed requests/s sustained, 3.4× the measured
+/// peak of single grants; spread over `shardCount` shards by hash, each holding
+/// `capacity / shardCount`). Each is stored as a 64-bit keyed fingerprint, about 16–24 bytes with
+/// hash-table overhead, so a full cache costs ≤ ~400 MB; the tables grow only with the load.
 /// When a shard is full the cache **fails closed** with `.capacityExhausted` (answer 503) instead
 /// of evicting live nonces. A fingerprint collision (≈ count / 2⁶⁴ per request) can only refuse
 /// a genuine request, never accept a replay.
@@ -29,7 +31,7 @@ public final class NonceReplayCache: Sendable {
     /// The default replay window.
     public static let defaultWindow: Duration = .seconds(300)
     /// The default capacity in nonces.
-    public static let defaultCapacity = 4_000_000
+    public static let defaultCapacity = 16_000_000
 
     /// How long a nonce is remembered at least.
     public let window: Duration
