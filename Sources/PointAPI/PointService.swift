@@ -62,7 +62,7 @@ public final class PointService: Sendable {
                                          fileSystem: fileSystem, log: log,
                                          commitObserver: commitObserver, replay: { (record) throws(LedgerError) in
                 do throws(DomainError) {
-                    try replay.apply(type: record.type, seq: record.seq, time: record.time, data: record.dataBytes)
+                    try replay.apply(type: record.type, seq: record.seq, time: record.time, data: record.data)
                 } catch {
                     replayError = error
                     throw LedgerError.invalidEntry("record \(record.seq) (\(record.type)) does not replay: \(error.message)")

@@ -67,9 +67,10 @@ public final class Ledger: @unchecked Sendable {
 
     /// Opens (creating when needed) the ledger in `directory`, recovering from a crash.
     ///
-    /// Every valid record is passed to `replay` in order (as a view of its checked, canonical
-    /// line, valid only during the call), so callers rebuild their state while the ledger
-    /// streams the files. A torn last line is truncated and reported through `log`;
+    /// Every valid record is passed to `replay` in order (its data bytes are valid only during
+    /// the call), so callers rebuild their state while the ledger streams the files: a reader
+    /// thread scans, checks and hashes the segment files while the calling thread replays (see
+    /// ``LedgerBatchReader``). A torn last line is truncated and reported through `log`;
     /// any other damage refuses to open with ``LedgerError/corrupt(file:offset:seq:reason:)``.
     ///
     /// - Parameter protectedSeq: size of the newest signed checkpoint: records up to it were
@@ -83,24 +84,41 @@ public final class Ledger: @unchecked Sendable {
         commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil,
         idleObserver: (@Sendable () -> Void)? = nil,
         poisonObserver: (@Sendable (LedgerError) -> Void)? = nil,
-        replay: (RecordView) throws(LedgerError) -> Void = { _ in }
+        replay: (ReplayedRecord) throws(LedgerError) -> Void = { _ in }
     ) throws(LedgerError) -> Ledger {
         do { try fileSystem.makeDirectory(directory) } catch {
             throw LedgerError.io(operation: "creating directory", path: directory, errno: error.code)
         }
         let lock = try acquireDirectoryLock(directory)
         var merkle = MerkleTree()
+        var replayFailure: LedgerError?
         let summary: ScanSummary
         do {
-            summary = try LedgerScanner(directory: directory, fileSystem: fileSystem).scan(
-                repairTornTail: true, protectedSeq: protectedSeq
-            ) { (view, location) throws(LedgerError) in
-                merkle.append(view.leafHash)
-                try replay(view)
+            summary = try LedgerBatchReader.read(directory: directory, fileSystem: fileSystem, repairTornTail: true,
+                                                 protectedSeq: protectedSeq, leafHashes: true) { batch throws(LedgerRecordBatch.DomainFailure) in
+                for index in 0..<batch.count {
+                    merkle.append(batch.leafHashes[index])
+                    let failure: LedgerError? = batch.withData(index) { data in
+                        do throws(LedgerError) {
+                            try replay(ReplayedRecord(seq: batch.seqs[index], time: batch.times[index], type: batch.types[index], data: data))
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                    if let failure {
+                        replayFailure = failure
+                        throw LedgerRecordBatch.DomainFailure("\(failure)")
+                    }
+                }
             }
         } catch {
             Glibc.close(lock)
-            throw error
+            if let replayFailure { throw replayFailure }
+            switch error {
+            case .ledger(let failure): throw failure
+            case .consumer(let failure): throw LedgerError.invalidEntry(failure.message)
+            }
         }
         if let torn = summary.tornTail {
             log("ledger: truncated a torn last line in \(torn.file) at byte \(torn.offset) (\(torn.bytes) bytes, would-be seq \(torn.seq)): \(torn.reason). It was never acknowledged.")

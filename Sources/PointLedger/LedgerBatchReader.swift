@@ -1,4 +1,18 @@
 import Foundation
+import PointCrypto
+
+/// One record as a replay sees it while a ledger opens: `data` (the canonical bytes of the
+/// record's `data` object) is valid only during the call.
+public struct ReplayedRecord {
+    /// The record's seq.
+    public let seq: UInt64
+    /// The record's time (microseconds since the Unix epoch, UTC).
+    public let time: Int64
+    /// The event type.
+    public let type: String
+    /// The canonical JSON bytes of `data`.
+    public let data: UnsafeRawBufferPointer
+}
 
 /// Records handed from the scanning thread to the consumer: seq, time, type and the canonical
 /// `data` bytes of up to ``LedgerBatchReader/batchRecords`` consecutive valid records.
@@ -9,6 +23,8 @@ public final class LedgerRecordBatch: @unchecked Sendable {
     public private(set) var times: [Int64] = []
     /// Event type of each record.
     public private(set) var types: [String] = []
+    /// RFC 6962 leaf hash of each record, when the read asked for them.
+    public private(set) var leafHashes: [SHA256Digest] = []
     private var dataEnds: [Int] = []
     private var bytes: [UInt8] = []
 
@@ -30,7 +46,8 @@ public final class LedgerRecordBatch: @unchecked Sendable {
         public init(_ message: String) { self.message = message }
     }
 
-    fileprivate func append(_ view: RecordView) {
+    fileprivate func append(_ view: RecordView, leafHash: SHA256Digest?) {
+        if let leafHash { leafHashes.append(leafHash) }
         seqs.append(view.seq)
         times.append(view.time)
         types.append(view.type)
@@ -43,6 +60,7 @@ public final class LedgerRecordBatch: @unchecked Sendable {
         seqs.removeAll(keepingCapacity: true)
         times.removeAll(keepingCapacity: true)
         types.removeAll(keepingCapacity: true)
+        leafHashes.removeAll(keepingCapacity: true)
         dataEnds.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
     }
@@ -54,7 +72,7 @@ public final class LedgerRecordBatch: @unchecked Sendable {
 /// files (layout, canonical JSON, seq order, hash chain — the checks of ``LedgerScanner``) and
 /// hands over batches of records; the calling thread consumes them in order. At most
 /// ``queueDepth`` batches wait at once, so memory is bounded whatever the ledger's size.
-/// A torn last line is ignored, as opening would (the files are not changed).
+/// A torn last line is ignored (the files are not changed), or truncated when the read repairs.
 public enum LedgerBatchReader {
     /// Records per batch.
     public static let batchRecords = 4_096
@@ -66,19 +84,26 @@ public enum LedgerBatchReader {
     /// Reads every valid record of `directory` in order, calling `consume` with each batch of up
     /// to `batchRecords` records on the calling thread. A scan failure is thrown as ``LedgerError``; a consumer's
     /// ``LedgerRecordBatch/DomainFailure`` stops the scan and is thrown as is.
+    ///
+    /// - Parameters:
+    ///   - repairTornTail, protectedSeq: as for ``LedgerScanner/scan(repairTornTail:protectedSeq:visit:)``
+    ///     (opening a ledger for writes repairs; readers don't).
+    ///   - leafHashes: also compute each record's RFC 6962 leaf hash on the reader thread.
     public static func read(
         directory: String, fileSystem: any LedgerFileSystem = PosixFileSystem(), batchRecords: Int = batchRecords,
+        repairTornTail: Bool = false, protectedSeq: UInt64 = 0, leafHashes: Bool = false,
         consume: (LedgerRecordBatch) throws(LedgerRecordBatch.DomainFailure) -> Void
     ) throws(LedgerBatchReadError) -> ScanSummary {
         let handoff = BatchHandoff()
         let thread = Thread {
             let scanner = LedgerScanner(directory: directory, fileSystem: fileSystem)
             var current = handoff.takeEmpty()
+            var hasher = SHA256Hasher()
             var outcome: Result<ScanSummary, LedgerError>
             do throws(LedgerError) {
-                let summary = try scanner.scan(repairTornTail: false) { (view, _) throws(LedgerError) in
+                let summary = try scanner.scan(repairTornTail: repairTornTail, protectedSeq: protectedSeq) { (view, _) throws(LedgerError) in
                     guard let batch = current else { throw LedgerError.closed }
-                    batch.append(view)
+                    batch.append(view, leafHash: leafHashes ? view.leafHash(using: &hasher) : nil)
                     if batch.count >= max(1, batchRecords) || batch.byteCount >= LedgerBatchReader.batchBytes {
                         handoff.publish(batch)
                         current = handoff.takeEmpty()

@@ -36,7 +36,7 @@ public final class LedgerStore: Sendable {
         log: (String) -> Void = { _ in },
         commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil,
         idleObserver: (@Sendable () -> Void)? = nil,
-        replay: (RecordView) throws(LedgerError) -> Void = { _ in }
+        replay: (ReplayedRecord) throws(LedgerError) -> Void = { _ in }
     ) throws(LedgerError) -> LedgerStore {
         let keyName = checkpointOptions.keyName ?? checkpointOptions.origin
         guard SignedNote.isValidKeyName(keyName) else {
