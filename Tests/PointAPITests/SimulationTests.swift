@@ -38,8 +38,8 @@ import Testing
 ///   purchase_cancelled on a non-purchase scenario) is refused with the expected code.
 ///
 /// Reproducing: the seed fixes the workload and the fault plan. A failure prints
-/// `SIMULATION_SEED=<seed>`; `SIMULATION_SEED=<seed> swift test --filter Simulation` replays that
-/// one seed. `SIMULATION_SEEDS=<n>` runs n seeds from `SIMULATION_FIRST_SEED` (default 1).
+/// `sandbox/simulate --seed <seed>`, which replays that one seed (it sets `SIMULATION_SEED`);
+/// `sandbox/simulate --seeds <n> --first <f>` (`SIMULATION_SEEDS`, `SIMULATION_FIRST_SEED`) runs n seeds.
 /// (Which write call of a batch a counted fault hits can vary with the ledger writer thread's
 /// timing; every outcome is still checked against the model.)
 @Suite("Deterministic simulation")
@@ -64,7 +64,7 @@ struct SimulationTests {
             do {
                 try await simulation.run()
             } catch {
-                Issue.record("simulation seed \(seed) failed: \(error)\nreplay: SIMULATION_SEED=\(seed) swift test --filter Simulation\nlast operations:\n\(simulation.trace.suffix(25).joined(separator: "\n"))")
+                Issue.record("simulation seed \(seed) failed: \(error)\nreplay: sandbox/simulate --seed \(seed)  (or SIMULATION_SEED=\(seed) swift test --filter SimulationTests)\nlast operations:\n\(simulation.trace.suffix(25).joined(separator: "\n"))")
                 break
             }
             totals.add(simulation.statistics)
