@@ -22,20 +22,14 @@ struct LedgerReplay {
     }
 
     /// Folds a batch from ``LedgerBatchReader``; a record that does not replay stops the read.
-    mutating func apply(_ batch: LedgerRecordBatch) throws(LedgerRecordBatch.DomainFailure) {
+    mutating func apply(_ batch: LedgerRecordBatch) throws(SettlementLedgerReader.Failure) {
         for index in 0..<batch.count {
             let seq = batch.seqs[index]
             let type = batch.types[index]
-            let failure: DomainError? = batch.withData(index) { data in
-                do throws(DomainError) {
-                    try apply(type: type, seq: seq, time: batch.times[index], data: data)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            if let failure {
-                throw LedgerRecordBatch.DomainFailure("record \(seq) (\(type)) does not replay: \(failure.message)")
+            do throws(DomainError) {
+                try batch.withData(index) { data throws(DomainError) in try apply(type: type, seq: seq, time: batch.times[index], data: data) }
+            } catch {
+                throw SettlementLedgerReader.Failure(description: "record \(seq) (\(type)) does not replay: \(error.message)")
             }
         }
     }

@@ -18,12 +18,12 @@ public enum SettlementLedgerReader {
         var replay = LedgerReplay(strictSettlement: false)
         let summary: ScanSummary
         do {
-            summary = try LedgerBatchReader.read(directory: dataDirectory + "/ledger") { batch throws(LedgerRecordBatch.DomainFailure) in
+            summary = try LedgerBatchReader.read(directory: dataDirectory + "/ledger") { batch throws(Failure) in
                 try replay.apply(batch)
             }
         } catch {
             switch error {
-            case .consumer(let failure): throw Failure(description: failure.message)
+            case .consumer(let failure): throw failure
             case .ledger(let ledgerError): throw Failure(description: "the ledger in \(dataDirectory)/ledger can't be read: \(ledgerError)")
             }
         }

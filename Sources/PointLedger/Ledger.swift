@@ -91,33 +91,21 @@ public final class Ledger: @unchecked Sendable {
         }
         let lock = try acquireDirectoryLock(directory)
         var merkle = MerkleTree()
-        var replayFailure: LedgerError?
         let summary: ScanSummary
         do {
             summary = try LedgerBatchReader.read(directory: directory, fileSystem: fileSystem, repairTornTail: true,
-                                                 protectedSeq: protectedSeq, leafHashes: true) { batch throws(LedgerRecordBatch.DomainFailure) in
+                                                 protectedSeq: protectedSeq, leafHashes: true) { batch throws(LedgerError) in
                 for index in 0..<batch.count {
                     merkle.append(batch.leafHashes[index])
-                    let failure: LedgerError? = batch.withData(index) { data in
-                        do throws(LedgerError) {
-                            try replay(ReplayedRecord(seq: batch.seqs[index], time: batch.times[index], type: batch.types[index], data: data))
-                            return nil
-                        } catch {
-                            return error
-                        }
-                    }
-                    if let failure {
-                        replayFailure = failure
-                        throw LedgerRecordBatch.DomainFailure("\(failure)")
+                    try batch.withData(index) { data throws(LedgerError) in
+                        try replay(ReplayedRecord(seq: batch.seqs[index], time: batch.times[index], type: batch.types[index], data: data))
                     }
                 }
             }
         } catch {
             Glibc.close(lock)
-            if let replayFailure { throw replayFailure }
             switch error {
-            case .ledger(let failure): throw failure
-            case .consumer(let failure): throw LedgerError.invalidEntry(failure.message)
+            case .ledger(let failure), .consumer(let failure): throw failure
             }
         }
         if let torn = summary.tornTail {

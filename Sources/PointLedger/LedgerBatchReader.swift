@@ -32,18 +32,12 @@ public final class LedgerRecordBatch: @unchecked Sendable {
     public var count: Int { seqs.count }
 
     /// Calls `body` with record `index`'s canonical `data` bytes (valid only inside `body`).
-    public func withData<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    public func withData<Result, Failure: Error>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result) throws(Failure) -> Result {
         let start = index == 0 ? 0 : dataEnds[index - 1]
         let end = dataEnds[index]
-        return bytes.withUnsafeBytes { raw in body(UnsafeRawBufferPointer(rebasing: raw[start..<end])) }
-    }
-
-    /// A consumer's reason to stop reading: ``LedgerBatchReader/read(directory:fileSystem:batchRecords:consume:)``
-    /// stops the scan and rethrows it.
-    public struct DomainFailure: Error, Sendable {
-        /// What went wrong.
-        public let message: String
-        public init(_ message: String) { self.message = message }
+        return try bytes.withUnsafeBufferPointer { (raw) throws(Failure) -> Result in
+            try body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[start..<end]))
+        }
     }
 
     fileprivate func append(_ view: RecordView, leafHash: SHA256Digest?) {
@@ -82,18 +76,19 @@ public enum LedgerBatchReader {
     public static let queueDepth = 4
 
     /// Reads every valid record of `directory` in order, calling `consume` with each batch of up
-    /// to `batchRecords` records on the calling thread. A scan failure is thrown as ``LedgerError``; a consumer's
-    /// ``LedgerRecordBatch/DomainFailure`` stops the scan and is thrown as is.
+    /// to `batchRecords` records on the calling thread. A scan failure is thrown as
+    /// ``LedgerBatchReadError/ledger(_:)``; an error `consume` throws stops the scan and is thrown
+    /// as ``LedgerBatchReadError/consumer(_:)``.
     ///
     /// - Parameters:
     ///   - repairTornTail, protectedSeq: as for ``LedgerScanner/scan(repairTornTail:protectedSeq:visit:)``
     ///     (opening a ledger for writes repairs; readers don't).
     ///   - leafHashes: also compute each record's RFC 6962 leaf hash on the reader thread.
-    public static func read(
+    public static func read<ConsumerError: Error>(
         directory: String, fileSystem: any LedgerFileSystem = PosixFileSystem(), batchRecords: Int = batchRecords,
         repairTornTail: Bool = false, protectedSeq: UInt64 = 0, leafHashes: Bool = false,
-        consume: (LedgerRecordBatch) throws(LedgerRecordBatch.DomainFailure) -> Void
-    ) throws(LedgerBatchReadError) -> ScanSummary {
+        consume: (LedgerRecordBatch) throws(ConsumerError) -> Void
+    ) throws(LedgerBatchReadError<ConsumerError>) -> ScanSummary {
         let handoff = BatchHandoff()
         let thread = Thread {
             let scanner = LedgerScanner(directory: directory, fileSystem: fileSystem)
@@ -119,7 +114,7 @@ public enum LedgerBatchReader {
         thread.name = "ledger-reader"
         thread.start()
 
-        var consumerFailure: LedgerRecordBatch.DomainFailure?
+        var consumerFailure: ConsumerError?
         while let batch = handoff.takeFull() {
             do {
                 try consume(batch)
@@ -139,12 +134,12 @@ public enum LedgerBatchReader {
     }
 }
 
-/// Why ``LedgerBatchReader/read(directory:fileSystem:batchRecords:consume:)`` stopped.
-public enum LedgerBatchReadError: Error, Sendable {
+/// Why ``LedgerBatchReader/read(directory:fileSystem:batchRecords:repairTornTail:protectedSeq:leafHashes:consume:)`` stopped.
+public enum LedgerBatchReadError<ConsumerError: Error>: Error {
     /// The files could not be read, or a record is damaged.
     case ledger(LedgerError)
     /// The consumer refused a record.
-    case consumer(LedgerRecordBatch.DomainFailure)
+    case consumer(ConsumerError)
 }
 
 /// The bounded queue between the reader thread and the consumer.

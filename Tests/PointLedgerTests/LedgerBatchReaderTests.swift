@@ -46,14 +46,16 @@ import PointJSON
         #expect(seen.data == records.map { CanonicalJSON.encode($0.data) })
     }
 
+    private struct Refusal: Error { let message: String }
+
     @Test func aConsumerFailureStopsTheReadAndIsReported() async throws {
         let directory = TemporaryDirectory()
         _ = try await writeLedger(directory, count: 120)
         var consumed: [UInt64] = []
         do {
-            _ = try LedgerBatchReader.read(directory: directory.ledgerPath, batchRecords: 10) { batch throws(LedgerRecordBatch.DomainFailure) in
+            _ = try LedgerBatchReader.read(directory: directory.ledgerPath, batchRecords: 10) { batch throws(Refusal) in
                 for index in 0..<batch.count {
-                    if batch.seqs[index] == 35 { throw LedgerRecordBatch.DomainFailure("record 35 refused") }
+                    if batch.seqs[index] == 35 { throw Refusal(message: "record 35 refused") }
                     consumed.append(batch.seqs[index])
                 }
             }
