@@ -23,8 +23,7 @@ public final class APIApplication: HTTPHandler, Sendable {
     let idTokenClockSkew: Int64
     let log: @Sendable (String) -> Void
     private let allowlists = Mutex<[String: (sources: [String], list: IPAllowlist)]>([:])
-    private let requestCounter = Atomic<UInt64>(0)
-    private let requestPrefix: String
+    private let requestIDs = RequestIDGenerator()
 
     /// - Parameters:
     ///   - jwks: LINE's signing keys for ES256 ID tokens (nil: only HS256 tokens, signed with
@@ -45,7 +44,6 @@ public final class APIApplication: HTTPHandler, Sendable {
         self.idTokenClockSkew = idTokenClockSkew
         self.log = log
         self.metrics = metrics
-        self.requestPrefix = Hex.encode(try SecureRandom.bytes(4))
     }
 
     /// What an endpoint sees of its request.
@@ -64,12 +62,12 @@ public final class APIApplication: HTTPHandler, Sendable {
     /// Errors the HTTP server answers itself (malformed requests, limits, timeouts) carry an
     /// `X-Line-Request-Id` too.
     public func decorateGeneratedResponse(_ response: inout HTTPResponse) {
-        response.headers.set(name: "X-Line-Request-Id", value: "\(requestPrefix)-\(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)")
+        response.headers.set(name: RequestIDGenerator.headerName, value: requestIDs.next())
     }
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
-        let requestID = "\(requestPrefix)-\(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)"
+        let requestID = requestIDs.next()
         var routeLabel = "unmatched"
         var keyID = "-"
         var response: HTTPResponse
@@ -90,7 +88,7 @@ public final class APIApplication: HTTPHandler, Sendable {
         } catch {
             response = error.response
         }
-        response.headers.set(name: "X-Line-Request-Id", value: requestID)
+        response.headers.set(name: RequestIDGenerator.headerName, value: requestID)
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
         metrics.requestAnswered(method: request.method.rawValue, route: routeLabel, status: response.status.code, seconds: Double(micros) / 1_000_000)
         log(Self.logLine(requestID: requestID, keyID: keyID, method: request.method.rawValue, route: routeLabel,

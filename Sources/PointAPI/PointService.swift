@@ -115,7 +115,6 @@ public final class PointService: Sendable {
             let now = max(clock.now(), state.lastTime)
             var lastSeq: UInt64?
             var ledgerFailure: LedgerError?
-            var replayedSeqs: [UInt64] = []
             var written: [(event: DomainEvent, seq: UInt64, time: Int64)] = []
             defer { Self.settle(written, into: &state) }
             let ledger = self.ledger
@@ -133,8 +132,8 @@ public final class PointService: Sendable {
                 }
                 state.lastTime = max(state.lastTime, state.domain.lastTime)
                 // A replayed item's original record must be durable too before anything is answered.
-                for outcome in outcomes { if case .replayed(let grant) = outcome { replayedSeqs.append(grant.seq) } }
-                let highest = max(lastSeq ?? 0, replayedSeqs.max() ?? 0)
+                var highest = lastSeq ?? 0
+                for outcome in outcomes { if case .replayed(let grant) = outcome { highest = max(highest, grant.seq) } }
                 return (outcomes, highest == 0 ? nil : highest)
             } catch {
                 if let ledgerFailure { throw .ledger(ledgerFailure) }
