@@ -4,9 +4,9 @@ import Testing
 @testable import PointLedger
 
 /// A closed data directory of `records` records with a checkpoint after every `every` records.
-func makeDataDirectory(records: Int, every: Int) async throws -> TemporaryDirectory {
+func makeDataDirectory(records: Int, every: Int, options: LedgerOptions = LedgerOptions()) async throws -> TemporaryDirectory {
     let directory = TemporaryDirectory()
-    let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+    let store = try LedgerStore.open(dataDirectory: directory.path, options: options, checkpointOptions: manualCheckpoints)
     var next = 0
     while next < records {
         let end = min(records, next + every)

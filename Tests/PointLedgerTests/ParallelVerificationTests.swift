@@ -44,18 +44,7 @@ private func alterableLine(_ segment: SegmentText) -> Int {
 /// A closed data directory of `records` records in segments of about 4 KiB (a dozen records
 /// each), signed every `every` records.
 private func makeSegmentedDirectory(records: Int = 300, every: Int = 50) async throws -> TemporaryDirectory {
-    let directory = TemporaryDirectory()
-    let store = try LedgerStore.open(dataDirectory: directory.path, options: LedgerOptions(maxSegmentBytes: 4_096),
-                                     checkpointOptions: manualCheckpoints)
-    var next = 0
-    while next < records {
-        let end = min(records, next + every)
-        try await appendSamples(store, next..<end)
-        _ = try await store.checkpoint()
-        next = end
-    }
-    store.close()
-    return directory
+    try await makeDataDirectory(records: records, every: every, options: LedgerOptions(maxSegmentBytes: 4_096))
 }
 
 private typealias Outcome = Result<VerificationReport, LedgerError>
