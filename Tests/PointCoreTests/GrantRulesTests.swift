@@ -116,6 +116,20 @@ struct GrantRulesTests {
         #expect(seen == ["o-1", "o-3", "o-5", "o-7"])
         #expect(harness.domain.grants(merchantID: DomainHarness.merchantB, filter: .init(), after: nil, limit: 10).grants.isEmpty)
     }
+
+    @Test("Listing through a seq leaves out later grants (those not yet durable) and ends the pages")
+    func listingThroughASeq() throws {
+        var (harness, scenario) = try DomainHarness.ready()
+        for number in 1...5 {
+            try harness.commit(harness.domain.decide(harness.grant("o-\(number)", number, scenario: scenario), now: harness.now))
+        }
+        let third = try #require(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-3"))
+        let page = harness.domain.grants(merchantID: DomainHarness.merchantA, filter: .init(throughSeq: third.seq), after: nil, limit: 2)
+        #expect(page.grants.map(\.orderID) == ["o-1", "o-2"])
+        let last = harness.domain.grants(merchantID: DomainHarness.merchantA, filter: .init(throughSeq: third.seq), after: page.next, limit: 2)
+        #expect(last.grants.map(\.orderID) == ["o-3"])
+        #expect(last.next == nil)
+    }
 }
 
 @Suite("Grant batches")
