@@ -15,8 +15,10 @@ public struct Grant: Sendable, Equatable {
 }
 
 /// Every grant ever made, stored compactly: one fixed-size slot per grant, order IDs packed in
-/// one byte arena, and an open-addressing index from (merchant, orderId) to slot. About 80
-/// bytes per retained grant, so ten million grants fit in well under 1.5 GB.
+/// an arena, and an open-addressing index from (merchant, orderId) to slot. About 80 bytes per
+/// retained grant, so ten million grants fit in well under 1.5 GB. Every part grows in bounded
+/// steps (chunked slots and arena, an index that grows incrementally), so no grant waits for
+/// the store to copy or rehash what it already holds.
 struct GrantStore: Sendable {
     struct Slot: Sendable, Equatable {
         var seq: UInt64
@@ -26,23 +28,17 @@ struct GrantStore: Sendable {
         var merchant: UInt32
         var binding: UInt32
         var scenario: UInt32
-        var orderOffset: UInt32
+        var orderReference: UInt32
         var orderLength: UInt8
     }
 
     /// Explicit limits: order IDs live in a 4 GiB arena; positions come from 32-bit
     /// fingerprints, so the index stops at 2^31 entries and holds at most 2^30 grants.
     static let maxGrants = 1 << 30
-    static let maxArenaBytes = Int(UInt32.max)
 
-    private(set) var slots: [Slot] = []
-    private var orderBytes: [UInt8] = []
-    /// Open addressing, linear probing. Each entry packs a 32-bit fingerprint of the key's
-    /// hash (high half) and slot index + 1 (low half); 0 = empty. The fingerprint filters
-    /// almost every non-matching probe without touching the slot, and positions derive from
-    /// it, so growing never rehashes order IDs.
-    private var index: [UInt64] = Array(repeating: 0, count: 1024)
-    private var indexMask = 1023
+    private(set) var slots = ChunkedArray<Slot>()
+    private var orderIDs = OrderIDArena()
+    private var index = GrantIndex()
 
     var count: Int { slots.count }
 
@@ -50,54 +46,32 @@ struct GrantStore: Sendable {
     func find(merchant: UInt32, orderID: String) -> Int? {
         var orderID = orderID
         return orderID.withUTF8 { bytes in
-            let fingerprint = Self.fingerprint(merchant: merchant, bytes)
-            var position = Int(fingerprint) & indexMask
-            while true {
-                let entry = index[position]
-                if entry == 0 { return nil }
-                if UInt32(truncatingIfNeeded: entry >> 32) == fingerprint {
-                    let slotIndex = Int(UInt32(truncatingIfNeeded: entry) - 1)
-                    if slots[slotIndex].merchant == merchant, orderIDEquals(slotIndex, bytes) { return slotIndex }
-                }
-                position = (position + 1) & indexMask
-            }
+            index.find(fingerprint: Self.fingerprint(merchant: merchant, bytes)) { slot in matches(slot, merchant, bytes) }
         }
     }
 
     /// Whether another grant fits within the explicit limits.
     func hasRoom(forOrderIDBytes length: Int) -> Bool {
-        slots.count < Self.maxGrants && orderBytes.count + length <= Self.maxArenaBytes
+        slots.count < Self.maxGrants && orderIDs.hasRoom(forBytes: length)
     }
 
     /// Adds a grant unless `orderID` is already granted for `merchant` (then returns nil and
-    /// changes nothing). One probe sequence finds the duplicate or the free position. The
-    /// caller has checked that there is room.
+    /// changes nothing visible). The caller has checked that there is room.
     mutating func addIfAbsent(merchant: UInt32, orderID: String, binding: UInt32, scenario: UInt32,
                               points: UInt32, seq: UInt64, time: Int64) -> Int? {
         precondition(hasRoom(forOrderIDBytes: orderID.utf8.count), "grant store limits checked by the caller")
-        if slots.count * 2 + 2 > index.count { grow() }
+        index.reserveOne()
         var orderID = orderID
-        let probe: (position: Int, fingerprint: UInt32)? = orderID.withUTF8 { bytes in
+        return orderID.withUTF8 { bytes -> Int? in
             let fingerprint = Self.fingerprint(merchant: merchant, bytes)
-            var position = Int(fingerprint) & indexMask
-            while true {
-                let entry = index[position]
-                if entry == 0 { return (position, fingerprint) }
-                if UInt32(truncatingIfNeeded: entry >> 32) == fingerprint {
-                    let slotIndex = Int(UInt32(truncatingIfNeeded: entry) - 1)
-                    if slots[slotIndex].merchant == merchant, orderIDEquals(slotIndex, bytes) { return nil }
-                }
-                position = (position + 1) & indexMask
-            }
+            if index.find(fingerprint: fingerprint, matches: { slot in matches(slot, merchant, bytes) }) != nil { return nil }
+            let reference = orderIDs.append(bytes)
+            let slotIndex = slots.count
+            slots.append(Slot(seq: seq, time: time, points: points, revoked: 0, merchant: merchant, binding: binding,
+                              scenario: scenario, orderReference: reference, orderLength: UInt8(bytes.count)))
+            index.insert(fingerprint: fingerprint, slot: slotIndex)
+            return slotIndex
         }
-        guard let probe else { return nil }
-        let offset = UInt32(orderBytes.count)
-        orderBytes.append(contentsOf: orderID.utf8)
-        let slotIndex = slots.count
-        slots.append(Slot(seq: seq, time: time, points: points, revoked: 0, merchant: merchant, binding: binding,
-                          scenario: scenario, orderOffset: offset, orderLength: UInt8(orderID.utf8.count)))
-        index[probe.position] = UInt64(probe.fingerprint) << 32 | UInt64(slotIndex + 1)
-        return slotIndex
     }
 
     mutating func addRevoked(_ slotIndex: Int, points: UInt32) {
@@ -106,30 +80,13 @@ struct GrantStore: Sendable {
 
     func orderID(of slotIndex: Int) -> String {
         let slot = slots[slotIndex]
-        let start = Int(slot.orderOffset)
-        return String(decoding: orderBytes[start..<(start + Int(slot.orderLength))], as: UTF8.self)
+        return orderIDs.string(slot.orderReference, length: Int(slot.orderLength))
     }
 
-    private func orderIDEquals(_ slotIndex: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inline(__always)
+    private func matches(_ slotIndex: Int, _ merchant: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let slot = slots[slotIndex]
-        guard Int(slot.orderLength) == bytes.count else { return false }
-        let start = Int(slot.orderOffset)
-        return orderBytes.withUnsafeBufferPointer { arena in
-            for offset in 0..<bytes.count where arena[start + offset] != bytes[offset] { return false }
-            return true
-        }
-    }
-
-    /// Doubles the index; entries move by their fingerprints alone.
-    private mutating func grow() {
-        let old = index
-        index = Array(repeating: 0, count: old.count * 2)
-        indexMask = index.count - 1
-        for entry in old where entry != 0 {
-            var position = Int(entry >> 32) & indexMask
-            while index[position] != 0 { position = (position + 1) & indexMask }
-            index[position] = entry
-        }
+        return slot.merchant == merchant && orderIDs.equals(slot.orderReference, length: Int(slot.orderLength), bytes)
     }
 
     /// FNV-1a over the merchant and the order ID bytes, finished with a 64-bit mix so linear

@@ -41,7 +41,7 @@ public struct PointsDomain: Sendable {
     var activeByMember: [MerchantScoped: UInt32] = [:]
     var activeByLineUser: [MerchantScoped: UInt32] = [:]
     var grants = GrantStore()
-    var grantsByMerchant: [[UInt32]] = []
+    var grantsByMerchant: [ChunkedArray<UInt32>] = []
     var userMonthPoints: [UserMonth: Int64] = [:]
     var revocations: [Revocation] = []
     var revocationIndex: [MerchantScoped: UInt32] = [:]
@@ -68,7 +68,7 @@ public struct PointsDomain: Sendable {
             merchants.append(Merchant(id: registered.merchantID, name: registered.name, taxID: registered.taxID,
                                       appliedOn: registered.appliedOn, contract: registered.contract, status: .applied,
                                       statusBeforeSuspension: nil, sandbox: nil, production: nil, eligibility: nil))
-            grantsByMerchant.append([])
+            grantsByMerchant.append(ChunkedArray())
         case .sandboxOpened(let merchantID, let access):
             let merchant = try merchantSlot(merchantID, seq)
             loginChannels[access.loginChannelID] = (merchant, .sandbox)

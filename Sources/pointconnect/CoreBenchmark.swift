@@ -40,7 +40,17 @@ enum CoreBenchmark {
         let rssBefore = ResidentMemory.currentBytes()
         let start = DispatchTime.now().uptimeNanoseconds
         var granted = 0
+        // Each block of grants is timed on its own: a store that grows by copying or rehashing
+        // everything at once shows up as one slow block (a pause every caller would wait out).
+        var blockMicros: [Int] = []
+        blockMicros.reserveCapacity(grantCount / Self.blockGrants + 1)
+        var blockStart = start
         for index in 0..<grantCount {
+            if index % Self.blockGrants == 0 && index > 0 {
+                let now = DispatchTime.now().uptimeNanoseconds
+                blockMicros.append(Int((now - blockStart) / 1_000))
+                blockStart = now
+            }
             let command = GrantPointsCommand(merchantID: merchantID, orderID: orderIDs[index], recipient: .member(memberIDs[index % userCount]),
                                              scenarioID: scenario.scenarioID, points: index % 500 + 1)
             let decision = try domain.decide(command, now: now)
@@ -48,19 +58,30 @@ enum CoreBenchmark {
             try commit(decision)
             now += 1
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let finished = DispatchTime.now().uptimeNanoseconds
+        blockMicros.append(Int((finished - blockStart) / 1_000))
+        let seconds = Double(finished - start) / 1e9
         let rssAfter = ResidentMemory.currentBytes()
         let perGrant = Double(rssAfter - rssBefore) / Double(grantCount)
         print("grants:            \(granted) of \(grantCount) (\(userCount) bound users, one merchant, one scenario)")
         print("decide + apply:    \(String(format: "%.2f", seconds)) s = \(Int(Double(grantCount) / seconds)) grants/s on one core")
+        let sortedBlocks = blockMicros.sorted()
+        let slowest = blockMicros.indices.max { blockMicros[$0] < blockMicros[$1] } ?? 0
+        print("blocks of \(Self.blockGrants) grants: median \(sortedBlocks[sortedBlocks.count / 2]) µs, slowest \(blockMicros[slowest]) µs"
+              + " (from grant \(slowest * Self.blockGrants)); \(blockMicros.filter { $0 >= 5_000 }.count) blocks of 5 ms or more")
         print("resident memory:   \(rssAfter / 1_048_576) MiB; retained per grant ≈ \(Int(perGrant)) bytes (RSS growth during the grants)")
         let baseline = naiveBaseline(orderIDs: orderIDs, memberIDs: memberIDs, merchantID: merchantID, scenarioID: scenario.scenarioID, start: now)
         print("baseline:          a Swift Dictionary of grant structs keyed by merchant/orderId, with a per-member monthly tally")
-        print("                   \(Int(Double(grantCount) / baseline.seconds)) grants/s, ≈ \(Int(baseline.bytesPerGrant)) bytes per grant")
-        print(String(format: "ratio:             %.2f× the baseline's throughput, %.2f× its memory per grant",
-                     (Double(grantCount) / seconds) / (Double(grantCount) / baseline.seconds), perGrant / baseline.bytesPerGrant))
+        print("                   \(Int(Double(grantCount) / baseline.seconds)) grants/s, ≈ \(Int(baseline.bytesPerGrant)) bytes per grant,"
+              + " slowest block of \(Self.blockGrants) \(baseline.slowestBlockMicros) µs")
+        print(String(format: "ratio:             %.2f× the baseline's throughput, %.2f× its memory per grant, %.3f× its slowest block",
+                     (Double(grantCount) / seconds) / (Double(grantCount) / baseline.seconds), perGrant / baseline.bytesPerGrant,
+                     Double(blockMicros[slowest]) / Double(max(baseline.slowestBlockMicros, 1))))
         return granted == grantCount ? 0 : 1
     }
+
+    /// Grants per timed block.
+    static let blockGrants = 1_024
 
     /// The straightforward model: one struct of Strings per grant in a Dictionary, an orderId
     /// lookup for idempotency and a per-member monthly points tally for the cap check.
@@ -74,13 +95,20 @@ enum CoreBenchmark {
     }
 
     private static func naiveBaseline(orderIDs: [String], memberIDs: [String], merchantID: String, scenarioID: String,
-                                      start: Int64) -> (seconds: Double, bytesPerGrant: Double) {
+                                      start: Int64) -> (seconds: Double, bytesPerGrant: Double, slowestBlockMicros: Int) {
         var grants: [String: NaiveGrant] = [:]
         var monthly: [String: Int] = [:]
         let rssBefore = ResidentMemory.currentBytes()
         let began = DispatchTime.now().uptimeNanoseconds
         var time = start
+        var slowestBlock: UInt64 = 0
+        var blockStart = began
         for index in orderIDs.indices {
+            if index % Self.blockGrants == 0 && index > 0 {
+                let now = DispatchTime.now().uptimeNanoseconds
+                slowestBlock = max(slowestBlock, now - blockStart)
+                blockStart = now
+            }
             let key = merchantID + "/" + orderIDs[index]
             let member = memberIDs[index % memberIDs.count]
             let points = index % 500 + 1
@@ -93,9 +121,11 @@ enum CoreBenchmark {
                                      points: points, grantedAt: time)
             time += 1
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        let finished = DispatchTime.now().uptimeNanoseconds
+        slowestBlock = max(slowestBlock, finished - blockStart)
+        let seconds = Double(finished - began) / 1e9
         let bytes = Double(ResidentMemory.currentBytes() - rssBefore) / Double(max(1, orderIDs.count))
         precondition(grants.count == orderIDs.count, "baseline kept every grant")
-        return (seconds, bytes)
+        return (seconds, bytes, Int(slowestBlock / 1_000))
     }
 }

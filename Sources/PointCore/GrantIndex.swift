@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The grant store's hash index from a grant's key to its slot: open addressing with linear
+/// probing over 64-bit entries that pack a 32-bit fingerprint of the key (high half) and the
+/// slot index + 1 (low half); 0 is an empty position.
+///
+/// It grows without a pause: from three-eighths load it prepares a table twice the size (zero
+/// pages faulted in a few at a time), at half load switches to it and then moves
+/// ``migrationStride`` positions of the old table into the new one on every insert, while
+/// lookups consult both. Entries move by their fingerprints alone, never touching the keys.
+/// The old table is done long before the new one is half full (it needs half of the inserts
+/// that would fill it), so at most two tables ever exist.
+struct GrantIndex: Sendable {
+    /// Old positions moved into the new table per insert while growing.
+    static let migrationStride = 4
+    /// While the next table is being prepared, one of its pages is faulted in per this many
+    /// inserts: page faults cost microseconds on a virtual machine, and tens of thousands of
+    /// them at once (random placements into a fresh table) would be a pause of their own.
+    static let insertsPerTouchedPage = 16
+
+    private var current: IndexTable
+    /// The table being emptied into `current` while growing; nil otherwise.
+    private var previous: IndexTable?
+    /// Positions of `previous` already moved.
+    private var migrated = 0
+    /// The next, twice larger table, allocated at three-eighths load and faulted in page by
+    /// page until the current one is half full (a sixteenth of that window is enough).
+    private var next: IndexTable?
+    private var touchedPages = 0
+    /// Entries held (each exactly once across the two tables, counting moved ones once).
+    private(set) var count = 0
+
+    init(initialCapacity: Int = 1024) {
+        precondition(initialCapacity >= 4 && initialCapacity & (initialCapacity - 1) == 0, "a power of two")
+        current = IndexTable(capacity: initialCapacity)
+    }
+
+    /// Positions in the newest table.
+    var capacity: Int { current.capacity }
+    /// Whether an older table is still being moved.
+    var isGrowing: Bool { previous != nil }
+
+    /// The slot whose key has `fingerprint` and satisfies `matches`, if any.
+    @inline(__always)
+    func find(fingerprint: UInt32, matches: (Int) -> Bool) -> Int? {
+        if let slot = current.find(fingerprint: fingerprint, matches: matches) { return slot }
+        return previous?.find(fingerprint: fingerprint, matches: matches)
+    }
+
+    /// Makes room for one more entry: starts growing at half load and moves a stride of the
+    /// old table. Call before ``find(fingerprint:matches:)`` and ``insert(fingerprint:slot:)``
+    /// of a new key, so that the probe and the insert see the same tables.
+    mutating func reserveOne() {
+        makeCurrentUnique()
+        if (count + 1) * 2 > current.capacity {
+            // Normally finished long ago; finishing here keeps at most two tables.
+            while previous != nil { migrateStride() }
+            previous = current
+            current = next ?? IndexTable(capacity: current.capacity * 2)
+            next = nil
+            migrated = 0
+        } else if previous == nil && next == nil && (count + 1) * 8 > current.capacity * 3 {
+            next = IndexTable(capacity: current.capacity * 2)
+            touchedPages = 0
+        }
+        if previous != nil { migrateStride() }
+        if let next, touchedPages < next.pages, count % Self.insertsPerTouchedPage == 0 {
+            next.touch(page: touchedPages)
+            touchedPages += 1
+        }
+    }
+
+    /// Inserts an entry for a key that is not present (the caller has just looked, after
+    /// ``reserveOne()``, which also made the table this writes to unshared).
+    mutating func insert(fingerprint: UInt32, slot: Int) {
+        current.place(UInt64(fingerprint) << 32 | UInt64(slot + 1))
+        count += 1
+    }
+
+    private mutating func migrateStride() {
+        guard let old = previous else { return }
+        let end = min(migrated + Self.migrationStride, old.capacity)
+        for position in migrated..<end {
+            let entry = old.entries[position]
+            if entry != 0 { current.place(entry) }
+        }
+        migrated = end
+        if migrated == old.capacity { previous = nil }
+    }
+
+    private mutating func makeCurrentUnique() {
+        if !isKnownUniquelyReferenced(&current) { current = IndexTable(copying: current) }
+    }
+}
+
+/// One open-addressing table in zero-initialised memory it owns (from `calloc`: a large table
+/// is a fresh mapping whose pages stay unallocated until first written). Shared between
+/// copies of a ``GrantIndex`` until one of them writes (copy on write).
+final class IndexTable: @unchecked Sendable {
+    let entries: UnsafeMutablePointer<UInt64>
+    let capacity: Int
+    private let mask: Int
+
+    /// Entries per 4 KiB memory page.
+    static let entriesPerPage = 4_096 / MemoryLayout<UInt64>.stride
+    var pages: Int { (capacity + Self.entriesPerPage - 1) / Self.entriesPerPage }
+
+    init(capacity: Int) {
+        guard let memory = calloc(capacity, MemoryLayout<UInt64>.stride) else {
+            fatalError("the grant index could not allocate \(capacity) entries")
+        }
+        entries = memory.bindMemory(to: UInt64.self, capacity: capacity)
+        self.capacity = capacity
+        mask = capacity - 1
+    }
+
+    convenience init(copying other: IndexTable) {
+        self.init(capacity: other.capacity)
+        entries.update(from: other.entries, count: capacity)
+    }
+
+    deinit { free(entries) }
+
+    /// Writes the first entry of `page` (still empty) so the kernel allocates the page now.
+    func touch(page: Int) {
+        let position = page * Self.entriesPerPage
+        if position < capacity { entries[position] = entries[position] }
+    }
+
+    @inline(__always)
+    func find(fingerprint: UInt32, matches: (Int) -> Bool) -> Int? {
+        var position = Int(fingerprint) & mask
+        while true {
+            let entry = entries[position]
+            if entry == 0 { return nil }
+            if UInt32(truncatingIfNeeded: entry >> 32) == fingerprint {
+                let slot = Int(UInt32(truncatingIfNeeded: entry) - 1)
+                if matches(slot) { return slot }
+            }
+            position = (position + 1) & mask
+        }
+    }
+
+    /// Puts `entry` at the first free position of its probe sequence.
+    @inline(__always)
+    func place(_ entry: UInt64) {
+        var position = Int(entry >> 32) & mask
+        while entries[position] != 0 { position = (position + 1) & mask }
+        entries[position] = entry
+    }
+}

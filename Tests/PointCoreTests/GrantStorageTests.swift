@@ -1,0 +1,132 @@
+import Testing
+@testable import PointCore
+
+/// The grant store's building blocks: chunked slots, the order ID arena, and the index that
+/// grows incrementally. Each must keep every entry reachable at every step of growing.
+struct GrantStorageTests {
+    @Test func chunkedArrayKeepsEveryElementAcrossChunksAndModifiesInPlace() {
+        var array = ChunkedArray<Int>()
+        let total = ChunkedArray<Int>.chunkCapacity * 3 + 5
+        for value in 0..<total { array.append(value * 7) }
+        #expect(array.count == total)
+        #expect(array.indices == 0..<total)
+        for position in [0, 1, ChunkedArray<Int>.chunkCapacity - 1, ChunkedArray<Int>.chunkCapacity, total - 1] {
+            #expect(array[position] == position * 7)
+        }
+        #expect(array.allSatisfy { $0 % 7 == 0 })
+        array[ChunkedArray<Int>.chunkCapacity] += 1
+        #expect(array[ChunkedArray<Int>.chunkCapacity] == ChunkedArray<Int>.chunkCapacity * 7 + 1)
+    }
+
+    @Test func chunkedArrayHasValueSemantics() {
+        var original = ChunkedArray<Int>()
+        for value in 0..<100 { original.append(value) }
+        var copy = original
+        copy[3] = -1
+        copy.append(100)
+        #expect(original[3] == 3)
+        #expect(original.count == 100)
+        #expect(copy.count == 101)
+        #expect(original != copy)
+        copy[3] = 3
+        var trimmed = ChunkedArray<Int>()
+        for value in 0..<100 { trimmed.append(value) }
+        #expect(original == trimmed)
+    }
+
+    @Test func orderIDArenaStartsANewChunkRatherThanSplittingAnID() {
+        var arena = OrderIDArena()
+        let long = Array(repeating: UInt8(ascii: "x"), count: OrderIDArena.maxIDBytes)
+        var references: [UInt32] = []
+        // Enough 255-byte IDs to spill into a second chunk.
+        let count = OrderIDArena.chunkBytes / OrderIDArena.maxIDBytes + 2
+        for index in 0..<count {
+            var bytes = long
+            bytes[0] = UInt8(index % 256)
+            bytes[1] = UInt8(index / 256 % 256)
+            references.append(bytes.withUnsafeBufferPointer { arena.append($0) })
+        }
+        #expect(arena.reservedBytes == 2 * OrderIDArena.chunkBytes)
+        #expect(references.contains { $0 >> 20 == 1 && $0 & 0xF_FFFF == 0 }, "the first ID that does not fit starts chunk 1")
+        for (index, reference) in references.enumerated() {
+            var bytes = long
+            bytes[0] = UInt8(index % 256)
+            bytes[1] = UInt8(index / 256 % 256)
+            #expect(arena.string(reference, length: bytes.count) == String(decoding: bytes, as: UTF8.self))
+            #expect(bytes.withUnsafeBufferPointer { arena.equals(reference, length: bytes.count, $0) })
+        }
+        #expect(!arena.hasRoom(forBytes: OrderIDArena.maxIDBytes + 1))
+        #expect(arena.hasRoom(forBytes: OrderIDArena.maxIDBytes))
+    }
+
+    /// Keys with deliberately colliding fingerprints (every third key shares one with its
+    /// neighbour) so probe runs cross the positions being moved.
+    private static func fingerprint(of key: Int) -> UInt32 {
+        var value = UInt64(key / 3 * 3) &* 0x9E37_79B9_7F4A_7C15
+        value ^= value >> 29
+        return UInt32(truncatingIfNeeded: value)
+    }
+
+    @Test func indexFindsEveryKeyAtEveryStepOfGrowing() {
+        var index = GrantIndex(initialCapacity: 16)
+        var keys: [Int] = []
+        var sawGrowing = false
+        for key in 0..<40_000 {
+            index.reserveOne()
+            let fingerprint = Self.fingerprint(of: key)
+            #expect(index.find(fingerprint: fingerprint) { keys[$0] == key } == nil)
+            index.insert(fingerprint: fingerprint, slot: keys.count)
+            keys.append(key)
+            if index.isGrowing {
+                sawGrowing = true
+                // While two tables exist, a sample of old and new keys must all be found.
+                for probe in stride(from: key % 97, to: keys.count, by: 97) {
+                    let found = index.find(fingerprint: Self.fingerprint(of: probe)) { keys[$0] == probe }
+                    #expect(found == probe, "key \(probe) lost while growing at \(key)")
+                }
+            }
+        }
+        #expect(sawGrowing)
+        #expect(index.count == 40_000)
+        #expect(index.capacity >= 80_000 && index.capacity & (index.capacity - 1) == 0)
+        for key in 0..<40_000 {
+            #expect(index.find(fingerprint: Self.fingerprint(of: key)) { keys[$0] == key } == key)
+        }
+        #expect(index.find(fingerprint: Self.fingerprint(of: 40_001)) { keys[$0] == 40_001 } == nil)
+    }
+
+    @Test func indexCopiesAreIndependent() {
+        var original = GrantIndex(initialCapacity: 16)
+        for key in 0..<10 {
+            original.reserveOne()
+            original.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+        }
+        var copy = original
+        copy.reserveOne()
+        copy.insert(fingerprint: Self.fingerprint(of: 10), slot: 10)
+        #expect(copy.find(fingerprint: Self.fingerprint(of: 10)) { $0 == 10 } == 10)
+        #expect(original.find(fingerprint: Self.fingerprint(of: 10)) { $0 == 10 } == nil)
+        #expect(original.count == 10)
+    }
+
+    @Test func grantStoreRefusesDuplicatesAcrossGrowthAndKeepsOrderIDs() {
+        var store = GrantStore()
+        let total = 150_000
+        for index in 0..<total {
+            let slot = store.addIfAbsent(merchant: UInt32(index % 3), orderID: "ORD-\(index)", binding: 1, scenario: 2,
+                                         points: 5, seq: UInt64(index + 1), time: Int64(index))
+            #expect(slot == index)
+        }
+        #expect(store.count == total)
+        for index in stride(from: 0, to: total, by: 1_009) {
+            #expect(store.find(merchant: UInt32(index % 3), orderID: "ORD-\(index)") == index)
+            #expect(store.find(merchant: UInt32((index + 1) % 3), orderID: "ORD-\(index)") == nil, "another merchant's order")
+            #expect(store.orderID(of: index) == "ORD-\(index)")
+            #expect(store.addIfAbsent(merchant: UInt32(index % 3), orderID: "ORD-\(index)", binding: 1, scenario: 2,
+                                      points: 5, seq: 0, time: 0) == nil)
+        }
+        #expect(store.count == total)
+        store.addRevoked(7, points: 3)
+        #expect(store.slots[7].revoked == 3)
+    }
+}
