@@ -70,8 +70,8 @@ extension PointsDomain {
         }
         let bindingSlot: UInt32?
         switch command.recipient {
-        case .member(let memberID): bindingSlot = activeByMember[MerchantScoped(merchant: merchantSlot, id: memberID)]
-        case .lineUser(let lineUserID): bindingSlot = activeByLineUser[MerchantScoped(merchant: merchantSlot, id: lineUserID)]
+        case .member(let memberID): bindingSlot = activeBindings.binding(merchant: merchantSlot, memberID: memberID, in: bindings)
+        case .lineUser(let lineUserID): bindingSlot = activeBindings.binding(merchant: merchantSlot, lineUserID: lineUserID, in: bindings)
         }
         guard let bindingSlot else {
             throw DomainError(.rejected, code: "user_not_bound",

@@ -38,7 +38,7 @@ struct GrantStore: Sendable {
 
     private(set) var slots = ChunkedArray<Slot>()
     private var orderIDs = OrderIDArena()
-    private var index = GrantIndex()
+    private var index = FingerprintIndex()
 
     var count: Int { slots.count }
 
@@ -46,7 +46,7 @@ struct GrantStore: Sendable {
     func find(merchant: UInt32, orderID: String) -> Int? {
         var orderID = orderID
         return orderID.withUTF8 { bytes in
-            index.find(fingerprint: Self.fingerprint(merchant: merchant, bytes)) { slot in matches(slot, merchant, bytes) }
+            index.find(fingerprint: KeyFingerprint.of(merchant: merchant, bytes)) { slot in matches(slot, merchant, bytes) }
         }
     }
 
@@ -63,7 +63,7 @@ struct GrantStore: Sendable {
         index.reserveOne()
         var orderID = orderID
         return orderID.withUTF8 { bytes -> Int? in
-            let fingerprint = Self.fingerprint(merchant: merchant, bytes)
+            let fingerprint = KeyFingerprint.of(merchant: merchant, bytes)
             if index.find(fingerprint: fingerprint, matches: { slot in matches(slot, merchant, bytes) }) != nil { return nil }
             let reference = orderIDs.append(bytes)
             let slotIndex = slots.count
@@ -87,18 +87,5 @@ struct GrantStore: Sendable {
     private func matches(_ slotIndex: Int, _ merchant: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let slot = slots[slotIndex]
         return slot.merchant == merchant && orderIDs.equals(slot.orderReference, length: Int(slot.orderLength), bytes)
-    }
-
-    /// FNV-1a over the merchant and the order ID bytes, finished with a 64-bit mix so linear
-    /// probing sees well-spread positions.
-    private static func fingerprint(merchant: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(merchant)
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-        }
-        hash ^= hash >> 33
-        hash = hash &* 0xff51_afd7_ed55_8ccd
-        hash ^= hash >> 33
-        return UInt32(truncatingIfNeeded: hash)
     }
 }

@@ -10,12 +10,6 @@ public struct PointsDomain: Sendable {
         let id: String
     }
 
-    struct UserMonth: Hashable, Sendable {
-        let binding: UInt32
-        let scenario: UInt32
-        let month: Int32
-    }
-
     /// Explicit limits on what the domain holds.
     public struct Limits: Sendable, Equatable {
         public var maxMerchants = 100_000
@@ -38,11 +32,10 @@ public struct PointsDomain: Sendable {
     var lastGrantMerchant: (id: String, slot: UInt32)?
     var lastGrantScenario: (id: String, slot: UInt32)?
     var bindings: [Binding] = []
-    var activeByMember: [MerchantScoped: UInt32] = [:]
-    var activeByLineUser: [MerchantScoped: UInt32] = [:]
+    var activeBindings = BindingDirectory()
     var grants = GrantStore()
     var grantsByMerchant: [ChunkedArray<UInt32>] = []
-    var userMonthPoints: [UserMonth: Int64] = [:]
+    var userMonthPoints = UserMonthTotals()
     var revocations: [Revocation] = []
     var revocationIndex: [MerchantScoped: UInt32] = [:]
     var revocationsByGrant: [UInt32: [UInt32]] = [:]
@@ -115,24 +108,22 @@ public struct PointsDomain: Sendable {
             scenarios[Int(scenario)].reviewNote = note
         case .userBound(let merchantID, let memberID, let lineUserID):
             let merchant = try merchantSlot(merchantID, seq)
-            let byMember = MerchantScoped(merchant: merchant, id: memberID)
-            let byLineUser = MerchantScoped(merchant: merchant, id: lineUserID)
-            guard activeByMember[byMember] == nil, activeByLineUser[byLineUser] == nil else {
+            guard activeBindings.binding(merchant: merchant, memberID: memberID, in: bindings) == nil,
+                activeBindings.binding(merchant: merchant, lineUserID: lineUserID, in: bindings) == nil
+            else {
                 throw inconsistent(seq, "binding of member \(memberID) overlaps an active binding")
             }
             let binding = UInt32(bindings.count)
             bindings.append(Binding(merchantID: merchantID, memberID: memberID, lineUserID: lineUserID, seq: seq,
                                     boundAt: time, unboundAt: nil))
-            activeByMember[byMember] = binding
-            activeByLineUser[byLineUser] = binding
+            activeBindings.add(binding, merchant: merchant, memberID: memberID, lineUserID: lineUserID)
         case .userUnbound(let merchantID, let memberID, let lineUserID):
             let merchant = try merchantSlot(merchantID, seq)
-            guard let binding = activeByMember[MerchantScoped(merchant: merchant, id: memberID)],
+            guard let binding = activeBindings.binding(merchant: merchant, memberID: memberID, in: bindings),
                 bindings[Int(binding)].lineUserID == lineUserID
             else { throw inconsistent(seq, "member \(memberID) is not bound to \(lineUserID)") }
             bindings[Int(binding)].unboundAt = time
-            activeByMember[MerchantScoped(merchant: merchant, id: memberID)] = nil
-            activeByLineUser[MerchantScoped(merchant: merchant, id: lineUserID)] = nil
+            activeBindings.remove(binding, memberID: memberID, lineUserID: lineUserID)
         case .pointsGranted(let granted):
             try applyGrant(granted, seq: seq, time: time)
         case .pointsRevoked(let revoked):
@@ -166,7 +157,7 @@ public struct PointsDomain: Sendable {
             scenario = found
             lastGrantScenario = (granted.scenarioID, found)
         }
-        guard let binding = activeByMember[MerchantScoped(merchant: merchant, id: granted.memberID)],
+        guard let binding = activeBindings.binding(merchant: merchant, memberID: granted.memberID, in: bindings),
             bindings[Int(binding)].lineUserID == granted.lineUserID
         else { throw inconsistent(seq, "member \(granted.memberID) is not bound to \(granted.lineUserID)") }
         guard granted.points > 0, granted.points <= limits.maxPointsPerGrant,
@@ -177,8 +168,7 @@ public struct PointsDomain: Sendable {
         grantsByMerchant[Int(merchant)].append(UInt32(slot))
         scenarios[Int(scenario)].grantedPoints += Int64(granted.points)
         if scenarios[Int(scenario)].caps.maxPointsPerUserPerMonth != nil {
-            userMonthPoints[UserMonth(binding: binding, scenario: scenario, month: CivilTime.taipeiMonthNumber(time)), default: 0]
-                += Int64(granted.points)
+            userMonthPoints.add(Int64(granted.points), binding: binding, scenario: scenario, month: CivilTime.taipeiMonthNumber(time))
         }
     }
 

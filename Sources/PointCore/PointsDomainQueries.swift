@@ -22,7 +22,7 @@ extension PointsDomain {
     /// The merchant's active binding of `memberID`.
     public func binding(merchantID: String, memberID: String) -> Binding? {
         guard let merchant = merchantIndex[merchantID],
-            let binding = activeByMember[MerchantScoped(merchant: merchant, id: memberID)]
+            let binding = activeBindings.binding(merchant: merchant, memberID: memberID, in: bindings)
         else { return nil }
         return bindings[Int(binding)]
     }
@@ -30,7 +30,7 @@ extension PointsDomain {
     /// The merchant's active binding of `lineUserID`.
     public func binding(merchantID: String, lineUserID: String) -> Binding? {
         guard let merchant = merchantIndex[merchantID],
-            let binding = activeByLineUser[MerchantScoped(merchant: merchant, id: lineUserID)]
+            let binding = activeBindings.binding(merchant: merchant, lineUserID: lineUserID, in: bindings)
         else { return nil }
         return bindings[Int(binding)]
     }
@@ -127,7 +127,7 @@ extension PointsDomain {
 
     /// Points granted to a binding under a scenario in the Asia/Taipei month of `time`.
     func pointsThisMonth(binding: UInt32, scenario: UInt32, time: Int64) -> Int64 {
-        userMonthPoints[UserMonth(binding: binding, scenario: scenario, month: CivilTime.taipeiMonthNumber(time))] ?? 0
+        userMonthPoints.points(binding: binding, scenario: scenario, month: CivilTime.taipeiMonthNumber(time))
     }
 
     func grant(atSlot slot: Int) -> Grant {
@@ -145,8 +145,7 @@ extension PointsDomain: Equatable {
     public static func == (left: PointsDomain, right: PointsDomain) -> Bool {
         guard left.merchants == right.merchants, left.merchantIndex == right.merchantIndex,
             left.scenarios == right.scenarios, left.scenarioIndex == right.scenarioIndex,
-            left.bindings == right.bindings, left.activeByMember == right.activeByMember,
-            left.activeByLineUser == right.activeByLineUser, left.grants.slots == right.grants.slots,
+            left.bindings == right.bindings, left.activeBindings == right.activeBindings, left.grants.slots == right.grants.slots,
             left.grantsByMerchant == right.grantsByMerchant, left.userMonthPoints == right.userMonthPoints,
             left.revocations == right.revocations, left.revocationIndex == right.revocationIndex,
             left.revocationsByGrant == right.revocationsByGrant, left.lastSeq == right.lastSeq, left.lastTime == right.lastTime,

@@ -1,9 +1,10 @@
 import Testing
 @testable import PointCore
 
-/// The grant store's building blocks: chunked slots, the order ID arena, and the index that
-/// grows incrementally. Each must keep every entry reachable at every step of growing.
-struct GrantStorageTests {
+/// The domain's storage building blocks: chunked arrays, the order ID arena, the fingerprint
+/// index that grows incrementally, and what is built on them. Each must keep every entry
+/// reachable at every step of growing, and forget exactly what was removed.
+struct DomainStorageTests {
     @Test func chunkedArrayKeepsEveryElementAcrossChunksAndModifiesInPlace() {
         var array = ChunkedArray<Int>()
         let total = ChunkedArray<Int>.chunkCapacity * 3 + 5
@@ -68,7 +69,7 @@ struct GrantStorageTests {
     }
 
     @Test func indexFindsEveryKeyAtEveryStepOfGrowing() {
-        var index = GrantIndex(initialCapacity: 16)
+        var index = FingerprintIndex(initialCapacity: 16)
         var keys: [Int] = []
         var sawGrowing = false
         for key in 0..<40_000 {
@@ -96,7 +97,7 @@ struct GrantStorageTests {
     }
 
     @Test func indexCopiesAreIndependent() {
-        var original = GrantIndex(initialCapacity: 16)
+        var original = FingerprintIndex(initialCapacity: 16)
         for key in 0..<10 {
             original.reserveOne()
             original.insert(fingerprint: Self.fingerprint(of: key), slot: key)
@@ -128,5 +129,65 @@ struct GrantStorageTests {
         #expect(store.count == total)
         store.addRevoked(7, points: 3)
         #expect(store.slots[7].revoked == 3)
+    }
+
+    @Test func indexRemovalLeavesOtherKeysReachableAndAllowsReinsertion() {
+        var index = FingerprintIndex(initialCapacity: 16)
+        var keys: [Int] = []
+        var live = Set<Int>()
+        var removedWhileGrowing = 0
+        for key in 0..<30_000 {
+            index.reserveOne()
+            index.insert(fingerprint: Self.fingerprint(of: key), slot: keys.count)
+            keys.append(key)
+            live.insert(key)
+            // Remove an earlier key now and then, including while two tables exist.
+            if key % 5 == 4 {
+                let victim = key - 3
+                if index.isGrowing { removedWhileGrowing += 1 }
+                index.remove(fingerprint: Self.fingerprint(of: victim), slot: victim)
+                live.remove(victim)
+            }
+        }
+        #expect(removedWhileGrowing > 0)
+        #expect(index.count == live.count)
+        for key in 0..<30_000 {
+            let found = index.find(fingerprint: Self.fingerprint(of: key)) { keys[$0] == key }
+            #expect(found == (live.contains(key) ? key : nil), "key \(key)")
+        }
+        #expect(index.sortedLiveSlots() == live.sorted())
+        // A removed key can come back under a new slot.
+        index.reserveOne()
+        index.insert(fingerprint: Self.fingerprint(of: 1), slot: keys.count)
+        keys.append(1)
+        #expect(index.find(fingerprint: Self.fingerprint(of: 1)) { keys[$0] == 1 } == keys.count - 1)
+        #expect(index.count == live.count + 1)
+    }
+
+    @Test func indexRemovalInACopyLeavesTheOriginalIntact() {
+        var original = FingerprintIndex(initialCapacity: 16)
+        for key in 0..<6 {
+            original.reserveOne()
+            original.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+        }
+        var copy = original
+        copy.remove(fingerprint: Self.fingerprint(of: 2), slot: 2)
+        #expect(copy.find(fingerprint: Self.fingerprint(of: 2)) { $0 == 2 } == nil)
+        #expect(original.find(fingerprint: Self.fingerprint(of: 2)) { $0 == 2 } == 2)
+    }
+
+    @Test func userMonthTotalsAddUpPerKeyAcrossGrowth() {
+        var totals = UserMonthTotals()
+        for round in 0..<3 {
+            for binding in 0..<5_000 {
+                totals.add(Int64(binding % 7 + 1), binding: UInt32(binding), scenario: UInt32(binding % 4), month: Int32(24_000 + round % 2))
+            }
+        }
+        // Rounds 0 and 2 share a month; round 1 is the next month.
+        #expect(totals.count == 10_000)
+        #expect(totals.points(binding: 6, scenario: 2, month: 24_000) == 2 * 7)
+        #expect(totals.points(binding: 6, scenario: 2, month: 24_001) == 7)
+        #expect(totals.points(binding: 6, scenario: 1, month: 24_000) == 0, "another scenario")
+        #expect(totals.points(binding: 5_000, scenario: 0, month: 24_000) == 0, "an unknown binding")
     }
 }

@@ -4,9 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// The grant store's hash index from a grant's key to its slot: open addressing with linear
-/// probing over 64-bit entries that pack a 32-bit fingerprint of the key (high half) and the
-/// slot index + 1 (low half); 0 is an empty position.
+/// A hash index from a key's 32-bit fingerprint to the slot where the caller keeps the key
+/// (grants, bindings, monthly totals): open addressing with linear probing over 64-bit entries
+/// that pack the fingerprint (high half) and the slot index + 1 (low half); 0 is an empty
+/// position and a slot part of all ones a removed entry (a tombstone, which keeps probe runs
+/// intact). The caller confirms a candidate by comparing the key stored in its slot.
 ///
 /// It grows without a pause: from three-eighths load it prepares a table twice the size (zero
 /// pages faulted in a few at a time), at half load switches to it and then moves
@@ -14,7 +16,7 @@ import Darwin
 /// lookups consult both. Entries move by their fingerprints alone, never touching the keys.
 /// The old table is done long before the new one is half full (it needs half of the inserts
 /// that would fill it), so at most two tables ever exist.
-struct GrantIndex: Sendable {
+struct FingerprintIndex: Sendable {
     /// Old positions moved into the new table per insert while growing.
     static let migrationStride = 4
     /// While the next table is being prepared, one of its pages is faulted in per this many
@@ -31,8 +33,10 @@ struct GrantIndex: Sendable {
     /// page until the current one is half full (a sixteenth of that window is enough).
     private var next: IndexTable?
     private var touchedPages = 0
-    /// Entries held (each exactly once across the two tables, counting moved ones once).
+    /// Live entries held (each once, though a moved one sits in both tables while growing).
     private(set) var count = 0
+    /// Tombstones in the current table: they occupy positions, so they count towards the load.
+    private var tombstones = 0
 
     init(initialCapacity: Int = 1024) {
         precondition(initialCapacity >= 4 && initialCapacity & (initialCapacity - 1) == 0, "a power of two")
@@ -56,14 +60,16 @@ struct GrantIndex: Sendable {
     /// of a new key, so that the probe and the insert see the same tables.
     mutating func reserveOne() {
         makeCurrentUnique()
-        if (count + 1) * 2 > current.capacity {
+        let load = count + tombstones + 1
+        if load * 2 > current.capacity {
             // Normally finished long ago; finishing here keeps at most two tables.
             while previous != nil { migrateStride() }
             previous = current
             current = next ?? IndexTable(capacity: current.capacity * 2)
             next = nil
             migrated = 0
-        } else if previous == nil && next == nil && (count + 1) * 8 > current.capacity * 3 {
+            tombstones = 0
+        } else if previous == nil && next == nil && load * 8 > current.capacity * 3 {
             next = IndexTable(capacity: current.capacity * 2)
             touchedPages = 0
         }
@@ -81,12 +87,42 @@ struct GrantIndex: Sendable {
         count += 1
     }
 
+    /// Removes the entry of `slot` (whose key has `fingerprint`), from both tables while growing.
+    mutating func remove(fingerprint: UInt32, slot: Int) {
+        makeCurrentUnique()
+        var removed = false
+        if current.bury(fingerprint: fingerprint, slot: slot) {
+            removed = true
+            tombstones += 1
+        }
+        if let old = previous {
+            if !isKnownUniquelyReferenced(&previous) { previous = IndexTable(copying: old) }
+            if previous?.bury(fingerprint: fingerprint, slot: slot) == true { removed = true }
+        }
+        if removed { count -= 1 }
+    }
+
+    /// The slots of every live entry, sorted (for comparing two indexes).
+    func sortedLiveSlots() -> [Int] {
+        var slots: [Int] = []
+        slots.reserveCapacity(count)
+        current.liveSlots(into: &slots)
+        if let previous {
+            // Entries not yet moved are only in the old table.
+            var old: [Int] = []
+            previous.liveSlots(into: &old)
+            slots.append(contentsOf: old)
+            return Array(Set(slots)).sorted()
+        }
+        return slots.sorted()
+    }
+
     private mutating func migrateStride() {
         guard let old = previous else { return }
         let end = min(migrated + Self.migrationStride, old.capacity)
         for position in migrated..<end {
             let entry = old.entries[position]
-            if entry != 0 { current.place(entry) }
+            if entry != 0 && UInt32(truncatingIfNeeded: entry) != IndexTable.tombstone { current.place(entry) }
         }
         migrated = end
         if migrated == old.capacity { previous = nil }
@@ -99,7 +135,7 @@ struct GrantIndex: Sendable {
 
 /// One open-addressing table in zero-initialised memory it owns (from `calloc`: a large table
 /// is a fresh mapping whose pages stay unallocated until first written). Shared between
-/// copies of a ``GrantIndex`` until one of them writes (copy on write).
+/// copies of a ``FingerprintIndex`` until one of them writes (copy on write).
 final class IndexTable: @unchecked Sendable {
     let entries: UnsafeMutablePointer<UInt64>
     let capacity: Int
@@ -111,7 +147,7 @@ final class IndexTable: @unchecked Sendable {
 
     init(capacity: Int) {
         guard let memory = calloc(capacity, MemoryLayout<UInt64>.stride) else {
-            fatalError("the grant index could not allocate \(capacity) entries")
+            fatalError("the index could not allocate \(capacity) entries")
         }
         entries = memory.bindMemory(to: UInt64.self, capacity: capacity)
         self.capacity = capacity
@@ -138,10 +174,36 @@ final class IndexTable: @unchecked Sendable {
             let entry = entries[position]
             if entry == 0 { return nil }
             if UInt32(truncatingIfNeeded: entry >> 32) == fingerprint {
-                let slot = Int(UInt32(truncatingIfNeeded: entry) - 1)
-                if matches(slot) { return slot }
+                let stored = UInt32(truncatingIfNeeded: entry)
+                if stored != Self.tombstone, matches(Int(stored - 1)) { return Int(stored - 1) }
             }
             position = (position + 1) & mask
+        }
+    }
+
+    /// Slot part of a removed entry.
+    static let tombstone = UInt32.max
+
+    /// Turns the entry for `slot` into a tombstone; returns whether it was present.
+    func bury(fingerprint: UInt32, slot: Int) -> Bool {
+        var position = Int(fingerprint) & mask
+        let wanted = UInt64(fingerprint) << 32 | UInt64(slot + 1)
+        while true {
+            let entry = entries[position]
+            if entry == 0 { return false }
+            if entry == wanted {
+                entries[position] = UInt64(fingerprint) << 32 | UInt64(Self.tombstone)
+                return true
+            }
+            position = (position + 1) & mask
+        }
+    }
+
+    /// The slots of every live entry, in table order.
+    func liveSlots(into slots: inout [Int]) {
+        for position in 0..<capacity {
+            let stored = UInt32(truncatingIfNeeded: entries[position])
+            if stored != 0, stored != Self.tombstone { slots.append(Int(stored - 1)) }
         }
     }
 

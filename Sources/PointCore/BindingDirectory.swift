@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The active bindings, found by member ID or by LINE user ID within a merchant: two
+/// ``FingerprintIndex``es over the binding slots, confirmed against the bindings themselves.
+/// No string is hashed twice or stored twice, and growing never pauses.
+struct BindingDirectory: Sendable {
+    private var byMember = FingerprintIndex()
+    private var byLineUser = FingerprintIndex()
+    /// The merchant slot of every binding ever made, by binding slot.
+    private var merchantOfBinding = ChunkedArray<UInt32>()
+
+    /// The active binding of `memberID` at `merchant`.
+    @inline(__always)
+    func binding(merchant: UInt32, memberID: String, in bindings: [Binding]) -> UInt32? {
+        var memberID = memberID
+        return memberID.withUTF8 { bytes in
+            byMember.find(fingerprint: KeyFingerprint.of(merchant: merchant, bytes)) { slot in
+                merchantOfBinding[slot] == merchant && Self.equals(bindings[slot].memberID, bytes)
+            }
+        }.map { UInt32($0) }
+    }
+
+    /// The active binding of `lineUserID` at `merchant`.
+    @inline(__always)
+    func binding(merchant: UInt32, lineUserID: String, in bindings: [Binding]) -> UInt32? {
+        var lineUserID = lineUserID
+        return lineUserID.withUTF8 { bytes in
+            byLineUser.find(fingerprint: KeyFingerprint.of(merchant: merchant, bytes)) { slot in
+                merchantOfBinding[slot] == merchant && Self.equals(bindings[slot].lineUserID, bytes)
+            }
+        }.map { UInt32($0) }
+    }
+
+    /// Records the binding just appended at `slot` as active. The caller has checked that
+    /// neither the member nor the LINE user is bound at the merchant.
+    mutating func add(_ slot: UInt32, merchant: UInt32, memberID: String, lineUserID: String) {
+        precondition(Int(slot) == merchantOfBinding.count, "bindings are recorded in slot order")
+        merchantOfBinding.append(merchant)
+        byMember.reserveOne()
+        byMember.insert(fingerprint: KeyFingerprint.of(merchant: merchant, memberID), slot: Int(slot))
+        byLineUser.reserveOne()
+        byLineUser.insert(fingerprint: KeyFingerprint.of(merchant: merchant, lineUserID), slot: Int(slot))
+    }
+
+    /// Ends the binding at `slot` (it stays in the bindings, inactive).
+    mutating func remove(_ slot: UInt32, memberID: String, lineUserID: String) {
+        let merchant = merchantOfBinding[Int(slot)]
+        byMember.remove(fingerprint: KeyFingerprint.of(merchant: merchant, memberID), slot: Int(slot))
+        byLineUser.remove(fingerprint: KeyFingerprint.of(merchant: merchant, lineUserID), slot: Int(slot))
+    }
+
+    /// Number of active bindings.
+    var activeCount: Int { byMember.count }
+
+    @inline(__always)
+    private static func equals(_ stored: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var stored = stored
+        return stored.withUTF8 { $0.count == bytes.count && ($0.count == 0 || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0) }
+    }
+}
+
+extension BindingDirectory: Equatable {
+    /// The same active bindings (by slot; the bindings themselves are compared by the caller).
+    static func == (left: BindingDirectory, right: BindingDirectory) -> Bool {
+        left.merchantOfBinding == right.merchantOfBinding && left.byMember.sortedLiveSlots() == right.byMember.sortedLiveSlots()
+            && left.byLineUser.sortedLiveSlots() == right.byLineUser.sortedLiveSlots()
+    }
+}
