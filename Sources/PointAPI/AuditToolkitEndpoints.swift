@@ -99,6 +99,9 @@ extension APIApplication {
         }
         let month = try Self.month(monthText, property: "month")
         let merchantID = query["merchantId"]
+        if let reason = service.ledger.poisonReason {
+            throw Self.stateUnsettled("The compliance report for \(month)", reason: reason.description)
+        }
         let reports: [RevocationComplianceReport]? = service.read { domain in
             if let merchantID { return domain.complianceReport(merchantID: merchantID, month: month).map { [$0] } }
             return domain.merchantsActive(in: month).compactMap { domain.complianceReport(merchantID: $0, month: month) }

@@ -116,7 +116,7 @@ extension APIApplication {
 
     /// A month's documents: as issued when closed, else drafts computed now.
     func monthView(_ period: BillingMonth, _ include: @escaping @Sendable (Invoice) -> Bool) throws(APIError) -> MonthView {
-        let result = service.readSettlement { _, settlement -> Result<MonthView, BillingError> in
+        let result = service.readSettlement { _, settlement -> Result<MonthView, DraftFailure> in
             if let closed = settlement.closed[period] {
                 return .success(MonthView(closed: true, draft: false, closedAt: closed.closedAt, documents: closed.issued.filter(include)))
             }
@@ -124,19 +124,36 @@ extension APIApplication {
                 return .success(MonthView(closed: false, draft: false, documents: [],
                                           note: "\(period) was never closed: settlement began after it (last closed \(last))."))
             }
+            if let reason = service.ledger.poisonReason {
+                return .failure(.ledgerRefusingWrites(reason.description))
+            }
             do throws(BillingError) {
                 return .success(MonthView(closed: false, draft: true, documents: try settlement.preview(period).filter(include),
                                           note: "Drafts computed from the events so far; \(period) is not closed and the drafts carry no numbers."))
             } catch {
-                return .failure(error)
+                return .failure(.billing(error))
             }
         }
         switch result {
         case .success(let view): return view
-        case .failure(let error):
+        case .failure(.billing(let error)):
             throw APIError(status: .unprocessableContent, code: APIErrorCode("settlement_failed"),
                            message: "Drafts for \(period) can't be computed: \(error).")
+        case .failure(.ledgerRefusingWrites(let reason)):
+            throw Self.stateUnsettled("Drafts for \(period)", reason: reason)
         }
+    }
+
+    enum DraftFailure: Error {
+        case billing(BillingError)
+        case ledgerRefusingWrites(String)
+    }
+
+    /// While the ledger refuses writes, the state in memory can still hold writes that were
+    /// refused (their sync failed): figures summed from it are not what the files say, so
+    /// they are not served until a restart rebuilds the state from the files.
+    static func stateUnsettled(_ what: String, reason: String) -> APIError {
+        .unavailable("\(what) can't be computed while the ledger refuses writes (\(reason)): the state in memory may include writes that were refused. Restart the service after fixing the disk; closed months, single grants and bindings can still be read.")
     }
 
     static func month(_ text: String, property: String) throws(APIError) -> BillingMonth {

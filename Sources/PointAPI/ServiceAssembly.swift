@@ -13,11 +13,12 @@ public enum ServiceAssembly {
     /// the ledger (once) and their secrets into the vault.
     public static func sandbox(
         dataDirectory: String, defaults: SandboxDefaults, clock: ServiceClock, ledgerOptions: LedgerOptions = LedgerOptions(),
-        metrics: ServiceMetrics = ServiceMetrics(), log: @escaping @Sendable (String) -> Void
+        fileSystem: any LedgerFileSystem = PosixFileSystem(), metrics: ServiceMetrics = ServiceMetrics(),
+        log: @escaping @Sendable (String) -> Void
     ) async throws -> APIApplication {
         let service = try PointService.open(dataDirectory: dataDirectory, clock: clock, options: ledgerOptions,
-                                            checkpointOptions: checkpointOptions(origin: "pointconnect.sandbox/ledger", log: log), log: log,
-                                            commitObserver: metrics.ledgerCommitted)
+                                            checkpointOptions: checkpointOptions(origin: "pointconnect.sandbox/ledger", log: log),
+                                            fileSystem: fileSystem, log: log, commitObserver: metrics.ledgerCommitted)
         try await defaults.seed(into: service)
         let vault = try CredentialVault(path: vaultPath(dataDirectory: dataDirectory))
         for merchant in defaults.merchants {

@@ -4,6 +4,7 @@ import PointCore
 import PointCrypto
 import PointHTTP
 import PointJSON
+import PointLedger
 import Synchronization
 
 /// Drives the API in process — no sockets — with signed requests, on a sandbox seeded from
@@ -16,12 +17,13 @@ final class APIHarness: Sendable {
 
     /// A sandbox in a fresh directory, or — with `directory` — reopened over an existing one
     /// (e.g. at a later `start` to simulate the end of a month).
-    init(start: Int64 = APIHarness.start, directory: String? = nil) async throws {
+    init(start: Int64 = APIHarness.start, directory: String? = nil, fileSystem: any LedgerFileSystem = PosixFileSystem()) async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         defaults = try SandboxDefaults(json: Array(try Data(contentsOf: root.appendingPathComponent("sandbox/sandbox.json"))))
         self.directory = directory ?? NSTemporaryDirectory() + "api-harness-\(UUID().uuidString)"
         let box = LogBox()
-        application = try await ServiceAssembly.sandbox(dataDirectory: self.directory, defaults: defaults, clock: .starting(at: start)) { line in
+        application = try await ServiceAssembly.sandbox(dataDirectory: self.directory, defaults: defaults, clock: .starting(at: start),
+                                                        fileSystem: fileSystem) { line in
             box.append(line)
         }
         self.box = box
