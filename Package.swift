@@ -3,7 +3,7 @@ import PackageDescription
 
 /// PointConnect: a LINE POINT Connect issuance service.
 /// Layers (imports point only downwards):
-/// COpenSSL / CLinuxShim → PointJSON → PointCrypto → PointLedger → PointCore → PointHTTP → PointAPI → pointconnect
+/// COpenSSL / CLinuxShim → PointCollections / PointJSON → PointCrypto → PointLedger → PointCore → PointHTTP → PointAPI → pointconnect
 let package = Package(
     name: "PointConnect",
     platforms: [.macOS(.v14)],
@@ -17,10 +17,11 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "CLinuxShim"),
+        .target(name: "PointCollections"),
         .target(name: "PointJSON"),
         .target(name: "PointCrypto", dependencies: ["COpenSSL", "PointJSON"]),
-        .target(name: "PointLedger", dependencies: ["PointCrypto", "PointJSON", "CLinuxShim"]),
-        .target(name: "PointCore", dependencies: ["PointCrypto", "PointJSON"]),
+        .target(name: "PointLedger", dependencies: ["PointCollections", "PointCrypto", "PointJSON", "CLinuxShim"]),
+        .target(name: "PointCore", dependencies: ["PointCollections", "PointCrypto", "PointJSON"]),
         .target(name: "PointHTTP", dependencies: ["CLinuxShim"]),
         .target(name: "PointAPI", dependencies: ["PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
         .executableTarget(
@@ -31,10 +32,11 @@ let package = Package(
         .target(name: "PointFuzzTargets", dependencies: ["PointHTTP", "PointAPI", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
         .target(name: "CFuzzerDriver"),
         .executableTarget(name: "pointconnect-fuzz", dependencies: ["PointFuzzTargets", "CFuzzerDriver"]),
+        .testTarget(name: "PointCollectionsTests", dependencies: ["PointCollections"]),
         .testTarget(name: "PointJSONTests", dependencies: ["PointJSON"]),
         .testTarget(name: "PointCryptoTests", dependencies: ["PointCrypto", "PointJSON"]),
         .testTarget(name: "PointLedgerTests", dependencies: ["PointLedger", "PointCrypto", "PointJSON"]),
-        .testTarget(name: "PointCoreTests", dependencies: ["PointCore", "PointCrypto", "PointJSON"]),
+        .testTarget(name: "PointCoreTests", dependencies: ["PointCore", "PointCollections", "PointCrypto", "PointJSON"]),
         .testTarget(name: "PointHTTPTests", dependencies: ["PointHTTP"]),
         .testTarget(name: "PointAPITests", dependencies: ["PointAPI", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
         .testTarget(name: "PointFuzzTests", dependencies: ["PointFuzzTargets", "PointJSON", "PointLedger"]),

@@ -1,3 +1,4 @@
+import PointCollections
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,3 +1,5 @@
+import PointCollections
+
 /// A grant as callers see it.
 public struct Grant: Sendable, Equatable {
     public let merchantID: String

@@ -1,3 +1,5 @@
+import PointCollections
+
 /// The state of the points domain: the fold of every ``DomainEvent`` in ledger order.
 ///
 /// Commands are checked by the `decide…` methods (which never change anything) and, when

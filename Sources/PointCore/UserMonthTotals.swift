@@ -1,3 +1,5 @@
+import PointCollections
+
 /// Points granted per binding, scenario and Asia/Taipei month, for scenarios with a monthly
 /// per-user cap: a ``FingerprintIndex`` over chunked entries (integer keys, no string hashing,
 /// growth without pauses).

@@ -275,11 +275,11 @@ public final class Ledger: @unchecked Sendable {
         return poison
     }
 
-    /// Leaf hashes of records `1...count` (count ≤ ``durableSeq``), for Merkle proofs.
-    public func withDurableLeafHashes<Result>(_ body: (ArraySlice<SHA256Digest>) throws -> Result) rethrows -> Result {
+    /// A copy of the leaf hashes of every durable record (leaf index = seq - 1), for tools and tests.
+    public func durableLeafHashes() -> [SHA256Digest] {
         condition.lock()
         defer { condition.unlock() }
-        return try body(merkle.leaves[0..<Int(durable)])
+        return Array(merkle.leaves.prefix(Int(durable)))
     }
 
     /// Calls `body` with the Merkle tree and the durable size, under the ledger's lock: answers

@@ -1,3 +1,4 @@
+import PointCollections
 import PointCrypto
 
 /// An RFC 6962 Merkle tree over a growing list of leaf hashes, keeping the hash of every
@@ -10,7 +11,8 @@ import PointCrypto
 /// two digests per leaf.
 public struct MerkleTree: Sendable {
     /// `levels[0]` are the leaf hashes; `levels[k][i]` is the root of leaves `i·2^k ..< (i+1)·2^k`.
-    private var levels: [[SHA256Digest]] = [[]]
+    /// Chunked, so growing never copies the hashes already held (it runs under the ledger's lock).
+    private var levels: [ChunkedArray<SHA256Digest>] = [ChunkedArray()]
 
     /// An empty tree.
     public init() {}
@@ -24,12 +26,7 @@ public struct MerkleTree: Sendable {
     public var size: UInt64 { UInt64(levels[0].count) }
 
     /// The leaf hashes, index = leaf index.
-    public var leaves: [SHA256Digest] { levels[0] }
-
-    /// Reserves room for `count` leaves.
-    public mutating func reserveCapacity(_ count: Int) {
-        levels[0].reserveCapacity(count)
-    }
+    public var leaves: ChunkedArray<SHA256Digest> { levels[0] }
 
     /// Appends a leaf hash, completing whatever subtrees it closes.
     public mutating func append(_ leafHash: SHA256Digest) {
@@ -38,7 +35,7 @@ public struct MerkleTree: Sendable {
         while levels[level].count % 2 == 0 {
             let count = levels[level].count
             let parent = MerkleHashing.nodeHash(levels[level][count - 2], levels[level][count - 1])
-            if levels.count == level + 1 { levels.append([]) }
+            if levels.count == level + 1 { levels.append(ChunkedArray()) }
             levels[level + 1].append(parent)
             level += 1
         }

@@ -114,7 +114,8 @@ struct ReplayDurabilityTests {
         syncs.hold()
         let original = Task { try await service.execute { domain, now throws(DomainError) in try domain.decide(command, now: now) } }
         for _ in 0..<1_000 where syncs.heldSyncs == 0 { try await Task.sleep(for: .milliseconds(2)) }
-        #expect(syncs.heldSyncs == 1)
+        // The original's sync is held (a time-based checkpoint's sync may be held beside it).
+        #expect(syncs.heldSyncs >= 1)
         let finished = Mutex(false)
         let resend = Task {
             let receipt = try await service.execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }

@@ -1,40 +1,10 @@
 import Testing
 @testable import PointCore
 
-/// The domain's storage building blocks: chunked arrays, the order ID arena, the fingerprint
+/// The domain's storage building blocks: the order ID arena, the fingerprint
 /// index that grows incrementally, and what is built on them. Each must keep every entry
 /// reachable at every step of growing, and forget exactly what was removed.
 struct DomainStorageTests {
-    @Test func chunkedArrayKeepsEveryElementAcrossChunksAndModifiesInPlace() {
-        var array = ChunkedArray<Int>()
-        let total = ChunkedArray<Int>.chunkCapacity * 3 + 5
-        for value in 0..<total { array.append(value * 7) }
-        #expect(array.count == total)
-        #expect(array.indices == 0..<total)
-        for position in [0, 1, ChunkedArray<Int>.chunkCapacity - 1, ChunkedArray<Int>.chunkCapacity, total - 1] {
-            #expect(array[position] == position * 7)
-        }
-        #expect(array.allSatisfy { $0 % 7 == 0 })
-        array[ChunkedArray<Int>.chunkCapacity] += 1
-        #expect(array[ChunkedArray<Int>.chunkCapacity] == ChunkedArray<Int>.chunkCapacity * 7 + 1)
-    }
-
-    @Test func chunkedArrayHasValueSemantics() {
-        var original = ChunkedArray<Int>()
-        for value in 0..<100 { original.append(value) }
-        var copy = original
-        copy[3] = -1
-        copy.append(100)
-        #expect(original[3] == 3)
-        #expect(original.count == 100)
-        #expect(copy.count == 101)
-        #expect(original != copy)
-        copy[3] = 3
-        var trimmed = ChunkedArray<Int>()
-        for value in 0..<100 { trimmed.append(value) }
-        #expect(original == trimmed)
-    }
-
     @Test func orderIDArenaStartsANewChunkRatherThanSplittingAnID() {
         var arena = OrderIDArena()
         let long = Array(repeating: UInt8(ascii: "x"), count: OrderIDArena.maxIDBytes)
