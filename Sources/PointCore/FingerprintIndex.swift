@@ -161,10 +161,26 @@ final class IndexTable: @unchecked Sendable {
 
     deinit { free(entries) }
 
-    /// Writes the first entry of `page` (still empty) so the kernel allocates the page now.
+    /// Faults in the memory page `page` of a table that is not in use yet, so that the kernel
+    /// allocates it now instead of on the first write after the switch. On Linux
+    /// `MADV_POPULATE_WRITE` does it without touching the contents; elsewhere (or on kernels
+    /// before 5.14) a zero is stored through a call the optimiser can't see into — a plain
+    /// self-assignment would be removed as a no-op, and the page would never be touched.
     func touch(page: Int) {
         let position = page * Self.entriesPerPage
-        if position < capacity { entries[position] = entries[position] }
+        guard position < capacity else { return }
+        #if os(Linux)
+        let pageStart = UInt(bitPattern: entries + position) & ~UInt(4_095)
+        if let address = UnsafeMutableRawPointer(bitPattern: pageStart), madvise(address, 4_096, 23 /* MADV_POPULATE_WRITE */) == 0 {
+            return
+        }
+        #endif
+        Self.storeZero(entries + position)
+    }
+
+    @inline(never)
+    private static func storeZero(_ entry: UnsafeMutablePointer<UInt64>) {
+        entry.pointee = 0
     }
 
     @inline(__always)

@@ -74,7 +74,7 @@ enum CoreBenchmark {
         print("baseline:          a Swift Dictionary of grant structs keyed by merchant/orderId, with a per-member monthly tally")
         print("                   \(Int(Double(grantCount) / baseline.seconds)) grants/s, ≈ \(Int(baseline.bytesPerGrant)) bytes per grant,"
               + " slowest block of \(Self.blockGrants) \(baseline.slowestBlockMicros) µs")
-        print(String(format: "ratio:             %.2f× the baseline's throughput, %.2f× its memory per grant, %.3f× its slowest block",
+        print(String(format: "ratio:             %.2f× the baseline's throughput, %.2f× its memory per grant, %.4f× its slowest block",
                      (Double(grantCount) / seconds) / (Double(grantCount) / baseline.seconds), perGrant / baseline.bytesPerGrant,
                      Double(blockMicros[slowest]) / Double(max(baseline.slowestBlockMicros, 1))))
         return granted == grantCount ? 0 : 1
