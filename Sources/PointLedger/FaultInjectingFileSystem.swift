@@ -125,4 +125,8 @@ public final class FaultInjectingFileSystem: LedgerFileSystem {
     public func makeDirectory(_ path: String) throws(SystemError) {
         try base.makeDirectory(path)
     }
+
+    public func dropCachedPages(_ descriptor: Int32) {
+        base.dropCachedPages(descriptor)
+    }
 }

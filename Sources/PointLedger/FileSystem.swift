@@ -37,6 +37,8 @@ public protocol LedgerFileSystem: Sendable {
     func listDirectory(_ path: String) throws(SystemError) -> [String]
     /// Creates a directory; succeeds when it already exists.
     func makeDirectory(_ path: String) throws(SystemError)
+    /// Drops the file's clean pages from the page cache, so the next read comes from the device.
+    func dropCachedPages(_ descriptor: Int32)
 }
 
 extension LedgerFileSystem {
@@ -124,5 +126,11 @@ public struct PosixFileSystem: LedgerFileSystem {
 
     public func makeDirectory(_ path: String) throws(SystemError) {
         if mkdir(path, 0o750) != 0 && errno != EEXIST { throw SystemError(errno) }
+    }
+
+    public func dropCachedPages(_ descriptor: Int32) {
+        #if os(Linux)
+        _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+        #endif
     }
 }

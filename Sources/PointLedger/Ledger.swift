@@ -90,6 +90,12 @@ public final class Ledger: @unchecked Sendable {
             throw LedgerError.io(operation: "creating directory", path: directory, errno: error.code)
         }
         let lock = try acquireDirectoryLock(directory)
+        do {
+            try settleEarlierWrites(directory: directory, fileSystem: fileSystem)
+        } catch {
+            Glibc.close(lock)
+            throw error
+        }
         var merkle = MerkleTree()
         let summary: ScanSummary
         do {
@@ -468,6 +474,33 @@ public final class Ledger: @unchecked Sendable {
             try fileSystem.synchronizeDirectory(directory)
         } catch {
             throw LedgerError.poisoned("creating segment \(name) failed: \(ErrnoName.describe(error.code))")
+        }
+    }
+
+    /// Before reading what an earlier run wrote, makes it durable and reads it from the device.
+    ///
+    /// A run that was killed (or whose disk failed) may have left records that reached the page
+    /// cache but were never synced; once read back they count as durable, and a resend is
+    /// answered as a replay. So the newest two segments (a crash can fall between syncing one
+    /// and starting the next) are `fdatasync`ed first — a failure refuses to open, naming the
+    /// file — and their clean pages dropped: after a failed write-back the kernel may have kept
+    /// pages that never reached the device, and the scan must see what the device holds.
+    static func settleEarlierWrites(directory: String, fileSystem: any LedgerFileSystem) throws(LedgerError) {
+        for segment in try SegmentDirectory.list(directory, fileSystem: fileSystem).suffix(2) {
+            let descriptor: Int32
+            do {
+                descriptor = try fileSystem.open(segment.path, flags: O_RDONLY, mode: 0)
+            } catch {
+                throw LedgerError.io(operation: "opening", path: segment.path, errno: error.code)
+            }
+            defer { fileSystem.close(descriptor) }
+            do {
+                try fileSystem.synchronizeData(descriptor)
+            } catch {
+                throw LedgerError.io(operation: "syncing what the previous run wrote to (refusing to open: those records may not be on the device)",
+                                     path: segment.path, errno: error.code)
+            }
+            fileSystem.dropCachedPages(descriptor)
         }
     }
 

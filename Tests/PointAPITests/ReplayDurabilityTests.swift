@@ -42,6 +42,7 @@ final class HeldSyncFileSystem: LedgerFileSystem, @unchecked Sendable {
     func close(_ descriptor: Int32) { base.close(descriptor) }
     func listDirectory(_ path: String) throws(SystemError) -> [String] { try base.listDirectory(path) }
     func makeDirectory(_ path: String) throws(SystemError) { try base.makeDirectory(path) }
+    func dropCachedPages(_ descriptor: Int32) { base.dropCachedPages(descriptor) }
 }
 
 /// A replayed command is acknowledged only once the original record is durable.

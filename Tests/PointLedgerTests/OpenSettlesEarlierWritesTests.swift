@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import PointLedger
+
+/// Records a run left behind count as durable once read back, so opening first syncs the
+/// newest segments and reads them from the device.
+@Suite struct OpenSettlesEarlierWritesTests {
+    /// Wraps the real file system and records, by file name, the syncs, cache drops and reads.
+    final class RecordingFileSystem: LedgerFileSystem, @unchecked Sendable {
+        private let base = PosixFileSystem()
+        private let state = Mutex((paths: [Int32: String](), events: [String]()))
+
+        var events: [String] { state.withLock { $0.events } }
+        private func note(_ what: String, _ descriptor: Int32) {
+            state.withLock { state in
+                let name = state.paths[descriptor].map { URL(fileURLWithPath: $0).lastPathComponent } ?? "?"
+                state.events.append("\(what) \(name)")
+            }
+        }
+
+        func open(_ path: String, flags: Int32, mode: UInt32) throws(SystemError) -> Int32 {
+            let descriptor = try base.open(path, flags: flags, mode: mode)
+            state.withLock { $0.paths[descriptor] = path }
+            return descriptor
+        }
+        func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
+            note("read", descriptor)
+            return try base.read(descriptor, into: buffer)
+        }
+        func synchronizeData(_ descriptor: Int32) throws(SystemError) {
+            note("sync", descriptor)
+            try base.synchronizeData(descriptor)
+        }
+        func dropCachedPages(_ descriptor: Int32) {
+            note("drop", descriptor)
+            base.dropCachedPages(descriptor)
+        }
+        func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int { try base.write(descriptor, bytes) }
+        func synchronizeAll(_ descriptor: Int32) throws(SystemError) { try base.synchronizeAll(descriptor) }
+        func truncate(_ descriptor: Int32, length: Int64) throws(SystemError) { try base.truncate(descriptor, length: length) }
+        func size(_ descriptor: Int32) throws(SystemError) -> Int64 { try base.size(descriptor) }
+        func close(_ descriptor: Int32) { base.close(descriptor) }
+        func listDirectory(_ path: String) throws(SystemError) -> [String] { try base.listDirectory(path) }
+        func makeDirectory(_ path: String) throws(SystemError) { try base.makeDirectory(path) }
+    }
+
+    @Test func openSyncsAndRereadsTheNewestTwoSegmentsBeforeReadingThem() async throws {
+        let directory = TemporaryDirectory()
+        let ledger = try Ledger.open(directory: directory.ledgerPath, options: LedgerOptions(maxSegmentBytes: 1_024))
+        for index in 0..<20 { _ = try await ledger.append([sampleEntry(index)]) }
+        ledger.close()
+        let segments = try SegmentDirectory.list(directory.ledgerPath, fileSystem: PosixFileSystem()).map(\.name)
+        #expect(segments.count >= 3)
+
+        let recording = RecordingFileSystem()
+        let reopened = try Ledger.open(directory: directory.ledgerPath, fileSystem: recording)
+        #expect(reopened.durableSeq == 20)
+        reopened.close()
+        let events = recording.events
+        for name in segments.suffix(2) {
+            let sync = events.firstIndex(of: "sync \(name)")
+            let drop = events.firstIndex(of: "drop \(name)")
+            let read = events.firstIndex(of: "read \(name)")
+            #expect(sync != nil && drop != nil && read != nil, "\(name): \(events)")
+            if let sync, let drop, let read { #expect(sync < drop && drop < read, "\(name): \(events)") }
+        }
+        for name in segments.dropLast(2) {
+            #expect(!events.contains("sync \(name)"), "only the newest two segments are synced at open: \(events)")
+        }
+    }
+
+    @Test func aFailingSyncAtOpenRefusesToOpenAndNamesTheFile() async throws {
+        let directory = TemporaryDirectory()
+        let ledger = try Ledger.open(directory: directory.ledgerPath)
+        for index in 0..<5 { _ = try await ledger.append([sampleEntry(index)]) }
+        ledger.close()
+
+        let faults = FaultInjectingFileSystem(faults: [.syncError(onCall: 1, errno: EIO)])
+        do {
+            let opened = try Ledger.open(directory: directory.ledgerPath, fileSystem: faults)
+            opened.close()
+            Issue.record("opened although syncing the previous run's records failed")
+        } catch {
+            #expect(error.description.contains("syncing what the previous run wrote"), "\(error)")
+            #expect(error.description.contains(SegmentDirectory.fileName(firstSeq: 1)), "\(error)")
+            #expect(error.description.contains("EIO"), "\(error)")
+        }
+        faults.heal()
+        let reopened = try Ledger.open(directory: directory.ledgerPath, fileSystem: faults)
+        #expect(reopened.durableSeq == 5)
+        reopened.close()
+    }
+}
