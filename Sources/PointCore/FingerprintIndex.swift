@@ -69,6 +69,8 @@ struct FingerprintIndex: Sendable {
             next = nil
             migrated = 0
             tombstones = 0
+            // A copy of this index made while the next table was prepared shares it.
+            makeCurrentUnique()
         } else if previous == nil && next == nil && load * 8 > current.capacity * 3 {
             next = IndexTable(capacity: current.capacity * 2)
             touchedPages = 0
@@ -95,9 +97,10 @@ struct FingerprintIndex: Sendable {
             removed = true
             tombstones += 1
         }
-        if let old = previous {
-            if !isKnownUniquelyReferenced(&previous) { previous = IndexTable(copying: old) }
-            if previous?.bury(fingerprint: fingerprint, slot: slot) == true { removed = true }
+        if previous != nil {
+            // No other local reference may be held here, or the check would always copy.
+            if !isKnownUniquelyReferenced(&previous) { previous = previous.map { IndexTable(copying: $0) } }
+            if let old = previous, old.bury(fingerprint: fingerprint, slot: slot) { removed = true }
         }
         if removed { count -= 1 }
     }

@@ -160,4 +160,37 @@ struct DomainStorageTests {
         #expect(totals.points(binding: 6, scenario: 1, month: 24_000) == 0, "another scenario")
         #expect(totals.points(binding: 5_000, scenario: 0, month: 24_000) == 0, "an unknown binding")
     }
+
+    /// A copy made while the next table is being prepared shares it; each copy must still grow
+    /// into a table of its own.
+    @Test func copiesMadeWhileTheNextTableIsPreparedGrowApart() {
+        var original = FingerprintIndex(initialCapacity: 1_024)
+        // 3/8 of 1,024 = 384: past it the next table exists; the switch comes at 512.
+        for key in 0..<400 {
+            original.reserveOne()
+            original.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+        }
+        var copy = original
+        for key in 400..<700 {
+            copy.reserveOne()
+            copy.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+        }
+        for key in 1_000..<1_300 {
+            original.reserveOne()
+            original.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+        }
+        #expect(copy.capacity > 1_024 && original.capacity > 1_024)
+        for key in 0..<400 {
+            #expect(original.find(fingerprint: Self.fingerprint(of: key)) { $0 == key } == key)
+            #expect(copy.find(fingerprint: Self.fingerprint(of: key)) { $0 == key } == key)
+        }
+        for key in 400..<700 {
+            #expect(copy.find(fingerprint: Self.fingerprint(of: key)) { $0 == key } == key)
+            #expect(original.find(fingerprint: Self.fingerprint(of: key)) { $0 == key } == nil, "the copy's key \(key) leaked")
+        }
+        for key in 1_000..<1_300 {
+            #expect(original.find(fingerprint: Self.fingerprint(of: key)) { $0 == key } == key)
+            #expect(copy.find(fingerprint: Self.fingerprint(of: key)) { $0 == key } == nil, "the original's key \(key) leaked")
+        }
+    }
 }
