@@ -17,21 +17,23 @@ struct BindingDirectory: Sendable {
     /// The active binding of `memberID` at `merchant`.
     @inline(__always)
     func binding(merchant: UInt32, memberID: String, in bindings: [Binding]) -> UInt32? {
-        var memberID = memberID
-        return memberID.withUTF8 { bytes in
-            byMember.find(fingerprint: KeyFingerprint.of(merchant: merchant, bytes)) { slot in
-                merchantOfBinding[slot] == merchant && Self.equals(bindings[slot].memberID, bytes)
-            }
-        }.map { UInt32($0) }
+        lookup(byMember, merchant: merchant, key: memberID, in: bindings) { $0.memberID }
     }
 
     /// The active binding of `lineUserID` at `merchant`.
     @inline(__always)
     func binding(merchant: UInt32, lineUserID: String, in bindings: [Binding]) -> UInt32? {
-        var lineUserID = lineUserID
-        return lineUserID.withUTF8 { bytes in
-            byLineUser.find(fingerprint: KeyFingerprint.of(merchant: merchant, bytes)) { slot in
-                merchantOfBinding[slot] == merchant && Self.equals(bindings[slot].lineUserID, bytes)
+        lookup(byLineUser, merchant: merchant, key: lineUserID, in: bindings) { $0.lineUserID }
+    }
+
+    /// Finds `key` at `merchant` in `index`, confirming a candidate by the binding's `field`.
+    @inline(__always)
+    private func lookup(_ index: FingerprintIndex, merchant: UInt32, key: String, in bindings: [Binding],
+                        field: (Binding) -> String) -> UInt32? {
+        var key = key
+        return key.withUTF8 { bytes in
+            index.find(fingerprint: KeyFingerprint.of(merchant: merchant, bytes)) { slot in
+                merchantOfBinding[slot] == merchant && Self.equals(field(bindings[slot]), bytes)
             }
         }.map { UInt32($0) }
     }

@@ -487,12 +487,7 @@ public final class Ledger: @unchecked Sendable {
     /// pages that never reached the device, and the scan must see what the device holds.
     static func settleEarlierWrites(directory: String, fileSystem: any LedgerFileSystem) throws(LedgerError) {
         for segment in try SegmentDirectory.list(directory, fileSystem: fileSystem).suffix(2) {
-            let descriptor: Int32
-            do {
-                descriptor = try fileSystem.open(segment.path, flags: O_RDONLY, mode: 0)
-            } catch {
-                throw LedgerError.io(operation: "opening", path: segment.path, errno: error.code)
-            }
+            let descriptor = try segment.open(with: fileSystem, flags: O_RDONLY)
             defer { fileSystem.close(descriptor) }
             do {
                 try fileSystem.synchronizeData(descriptor)

@@ -95,13 +95,7 @@ public struct LedgerScanner {
         buffer: inout [UInt8], summary: inout ScanSummary,
         visit: (RecordView, RecordLocation) throws(LedgerError) -> Void
     ) throws(LedgerError) -> Int64 {
-        let flags = repairTornTail && isLast ? O_RDWR : O_RDONLY
-        let descriptor: Int32
-        do {
-            descriptor = try fileSystem.open(segment.path, flags: flags, mode: 0)
-        } catch {
-            throw LedgerError.io(operation: "opening", path: segment.path, errno: error.code)
-        }
+        let descriptor = try segment.open(with: fileSystem, flags: repairTornTail && isLast ? O_RDWR : O_RDONLY)
         defer { fileSystem.close(descriptor) }
 
         var filled = 0          // bytes in buffer

@@ -8,6 +8,17 @@ public struct SegmentFile: Sendable, Equatable {
     public let path: String
 }
 
+extension SegmentFile {
+    /// Opens the segment file, reporting a failure as ``LedgerError/io(operation:path:errno:)``.
+    func open(with fileSystem: any LedgerFileSystem, flags: Int32) throws(LedgerError) -> Int32 {
+        do {
+            return try fileSystem.open(path, flags: flags, mode: 0)
+        } catch {
+            throw LedgerError.io(operation: "opening", path: path, errno: error.code)
+        }
+    }
+}
+
 /// Naming and listing of segment files inside `<data-dir>/ledger/`.
 public enum SegmentDirectory {
     /// Suffix of every segment file.

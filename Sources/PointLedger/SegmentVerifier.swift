@@ -76,12 +76,7 @@ enum SegmentVerifier {
         isCancelled: () -> Bool
     ) throws(LedgerError) {
         let segment = scan.segment
-        let descriptor: Int32
-        do {
-            descriptor = try fileSystem.open(segment.path, flags: O_RDONLY, mode: 0)
-        } catch {
-            throw LedgerError.io(operation: "opening", path: segment.path, errno: error.code)
-        }
+        let descriptor = try segment.open(with: fileSystem, flags: O_RDONLY)
         defer { fileSystem.close(descriptor) }
 
         let base = UnsafeRawPointer(buffer.baseAddress!)

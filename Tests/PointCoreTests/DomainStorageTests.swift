@@ -38,6 +38,12 @@ struct DomainStorageTests {
         return UInt32(truncatingIfNeeded: value)
     }
 
+    /// Inserts `key` under slot `key`, as the index's callers do: reserve, then insert.
+    private static func add(_ key: Int, to index: inout FingerprintIndex) {
+        index.reserveOne()
+        index.insert(fingerprint: fingerprint(of: key), slot: key)
+    }
+
     @Test func indexFindsEveryKeyAtEveryStepOfGrowing() {
         var index = FingerprintIndex(initialCapacity: 16)
         var keys: [Int] = []
@@ -69,12 +75,10 @@ struct DomainStorageTests {
     @Test func indexCopiesAreIndependent() {
         var original = FingerprintIndex(initialCapacity: 16)
         for key in 0..<10 {
-            original.reserveOne()
-            original.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+            Self.add(key, to: &original)
         }
         var copy = original
-        copy.reserveOne()
-        copy.insert(fingerprint: Self.fingerprint(of: 10), slot: 10)
+        Self.add(10, to: &copy)
         #expect(copy.find(fingerprint: Self.fingerprint(of: 10)) { $0 == 10 } == 10)
         #expect(original.find(fingerprint: Self.fingerprint(of: 10)) { $0 == 10 } == nil)
         #expect(original.count == 10)
@@ -137,8 +141,7 @@ struct DomainStorageTests {
     @Test func indexRemovalInACopyLeavesTheOriginalIntact() {
         var original = FingerprintIndex(initialCapacity: 16)
         for key in 0..<6 {
-            original.reserveOne()
-            original.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+            Self.add(key, to: &original)
         }
         var copy = original
         copy.remove(fingerprint: Self.fingerprint(of: 2), slot: 2)
@@ -167,17 +170,14 @@ struct DomainStorageTests {
         var original = FingerprintIndex(initialCapacity: 1_024)
         // 3/8 of 1,024 = 384: past it the next table exists; the switch comes at 512.
         for key in 0..<400 {
-            original.reserveOne()
-            original.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+            Self.add(key, to: &original)
         }
         var copy = original
         for key in 400..<700 {
-            copy.reserveOne()
-            copy.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+            Self.add(key, to: &copy)
         }
         for key in 1_000..<1_300 {
-            original.reserveOne()
-            original.insert(fingerprint: Self.fingerprint(of: key), slot: key)
+            Self.add(key, to: &original)
         }
         #expect(copy.capacity > 1_024 && original.capacity > 1_024)
         for key in 0..<400 {
