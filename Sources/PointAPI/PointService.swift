@@ -121,7 +121,7 @@ public final class PointService: Sendable {
             do throws(DomainError) {
                 let outcomes = try state.domain.grantBatch(commands, now: now) { (event) throws(DomainError) -> (seq: UInt64, time: Int64) in
                     do throws(LedgerError) {
-                        let record = try ledger.enqueue([LedgerEntry(type: event.type, data: event.ledgerData, time: now)])[0]
+                        let record = try ledger.enqueue(LedgerEntry(type: event.type, canonicalData: event.canonicalLedgerData, time: now))
                         lastSeq = record.seq
                         written.append((event, record.seq, record.time))
                         return (record.seq, record.time)
@@ -152,7 +152,7 @@ public final class PointService: Sendable {
     private static func write(_ event: DomainEvent, now: Int64, into state: inout State, ledger: Ledger) throws(ServiceError) -> CommandReceipt {
         let record: AppendedRecord
         do {
-            record = try ledger.enqueue([LedgerEntry(type: event.type, data: event.ledgerData, time: now)])[0]
+            record = try ledger.enqueue(LedgerEntry(type: event.type, canonicalData: event.canonicalLedgerData, time: now))
         } catch {
             throw .ledger(error)
         }
@@ -227,7 +227,7 @@ extension PointService {
     private static func write(_ events: [DomainEvent], now: Int64, into state: inout State, ledger: Ledger) throws(ServiceError) -> CommandReceipt {
         let records: [AppendedRecord]
         do {
-            records = try ledger.enqueue(events.map { LedgerEntry(type: $0.type, data: $0.ledgerData, time: now) })
+            records = try ledger.enqueue(events.map { LedgerEntry(type: $0.type, canonicalData: $0.canonicalLedgerData, time: now) })
         } catch {
             throw .ledger(error)
         }

@@ -1,6 +1,33 @@
 import PointJSON
 
 extension DomainEvent {
+    /// ``ledgerData`` as the canonical JSON bytes the ledger stores. `grant.issued`, the hot
+    /// path, is written straight to bytes in key order (no dictionary is built); every other
+    /// event is encoded from ``ledgerData``. Both give the same bytes (tested).
+    public var canonicalLedgerData: [UInt8] {
+        guard case .pointsGranted(let event) = self else { return CanonicalJSON.encode(ledgerData) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(96 + event.lineUserID.utf8.count + event.memberID.utf8.count + event.merchantID.utf8.count
+            + event.orderID.utf8.count + event.scenarioID.utf8.count)
+        // Keys in UTF-8 order: lineUserId, memberId, merchantId, orderId, points, scenarioId.
+        bytes.append(contentsOf: #"{"lineUserId":"#.utf8)
+        CanonicalJSON.appendString(event.lineUserID, to: &bytes)
+        bytes.append(contentsOf: #","memberId":"#.utf8)
+        CanonicalJSON.appendString(event.memberID, to: &bytes)
+        bytes.append(contentsOf: #","merchantId":"#.utf8)
+        CanonicalJSON.appendString(event.merchantID, to: &bytes)
+        bytes.append(contentsOf: #","orderId":"#.utf8)
+        CanonicalJSON.appendString(event.orderID, to: &bytes)
+        bytes.append(contentsOf: #","points":"#.utf8)
+        CanonicalJSON.appendInteger(Int64(event.points), to: &bytes)
+        bytes.append(contentsOf: #","scenarioId":"#.utf8)
+        CanonicalJSON.appendString(event.scenarioID, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+}
+
+extension DomainEvent {
     /// The event's ledger data object. Secrets and ID tokens never appear here.
     public var ledgerData: JSONValue {
         switch self {

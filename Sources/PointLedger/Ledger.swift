@@ -125,6 +125,7 @@ public final class Ledger: @unchecked Sendable {
             do {
                 ledger.writerDescriptor = try fileSystem.open(last.path, flags: O_WRONLY | O_APPEND, mode: 0)
             } catch {
+                ledger.lockDescriptor = -1   // closed here, not again by deinit
                 Glibc.close(lock)
                 throw LedgerError.io(operation: "opening for append", path: last.path, errno: error.code)
             }
@@ -173,48 +174,71 @@ public final class Ledger: @unchecked Sendable {
         for entry in entries { try LedgerRecordFormat.validate(entry) }
         condition.lock()
         defer { condition.unlock() }
+        try checkAcceptingLocked()
+        var appended: [AppendedRecord] = []
+        appended.reserveCapacity(entries.count)
+        for entry in entries {
+            appended.append(try appendLocked(entry))
+        }
+        wakeWriterLocked()
+        return appended
+    }
+
+    /// ``enqueue(_:)-([LedgerEntry])`` for one entry, without the arrays.
+    public func enqueue(_ entry: LedgerEntry) throws(LedgerError) -> AppendedRecord {
+        try LedgerRecordFormat.validate(entry)
+        condition.lock()
+        defer { condition.unlock() }
+        try checkAcceptingLocked()
+        let appended = try appendLocked(entry)
+        wakeWriterLocked()
+        return appended
+    }
+
+    private func checkAcceptingLocked() throws(LedgerError) {
         if let poison { throw poison }
         if closing { throw LedgerError.closed }
         guard pendingBuffer.count < options.maxPendingBytes else {
             throw LedgerError.overloaded("\(pendingBuffer.count) bytes are waiting for the disk (limit \(options.maxPendingBytes))")
         }
-        var appended: [AppendedRecord] = []
-        appended.reserveCapacity(entries.count)
-        for entry in entries {
-            let seq = lastEnqueuedSeq + 1
-            let time = max(entry.time, lastTime)
-            let timed = LedgerEntry(type: entry.type, data: entry.data, time: time)
-            LedgerRecordFormat.encodeLine(seq: seq, entry: timed, prev: lastLineHash, into: &scratchLine)
-            guard scratchLine.count <= LedgerRecordFormat.maxLineBytes else {
-                // Nothing of this entry was queued; earlier entries of the call stay queued in order.
-                throw LedgerError.invalidEntry("encoded record is \(scratchLine.count) bytes; the limit is \(LedgerRecordFormat.maxLineBytes)")
-            }
-            let (lineHash, leafHash) = scratchLine.withUnsafeBytes { raw in
-                (SHA256.hash(raw), SHA256.hash(prefix: 0x00, raw))
-            }
-            let lineBytes = scratchLine.count + 1
-            if !hasTailSegment || (tailSegmentBytes > 0 && tailSegmentBytes + lineBytes > options.maxSegmentBytes) {
-                pendingBreaks.append((pendingBuffer.count, seq))
-                tailSegmentFirstSeq = seq
-                tailSegmentBytes = 0
-                hasTailSegment = true
-            }
-            pendingBuffer.append(contentsOf: scratchLine)
-            pendingBuffer.append(0x0A)
-            tailSegmentBytes += lineBytes
-            pendingRecords += 1
-            lastEnqueuedSeq = seq
-            lastLineHash = lineHash
-            lastTime = time
-            merkle.append(leafHash)
-            appended.append(AppendedRecord(seq: seq, time: time, lineHash: lineHash, leafHash: leafHash))
+    }
+
+    /// Encodes, hashes and queues one validated entry; the caller holds the lock.
+    private func appendLocked(_ entry: LedgerEntry) throws(LedgerError) -> AppendedRecord {
+        let seq = lastEnqueuedSeq + 1
+        let time = max(entry.time, lastTime)
+        LedgerRecordFormat.encodeLine(seq: seq, entry: entry, time: time, prev: lastLineHash, into: &scratchLine)
+        guard scratchLine.count <= LedgerRecordFormat.maxLineBytes else {
+            // Nothing of this entry was queued; earlier entries of the call stay queued in order.
+            throw LedgerError.invalidEntry("encoded record is \(scratchLine.count) bytes; the limit is \(LedgerRecordFormat.maxLineBytes)")
         }
+        let (lineHash, leafHash) = scratchLine.withUnsafeBytes { raw in
+            (SHA256.hash(raw), SHA256.hash(prefix: 0x00, raw))
+        }
+        let lineBytes = scratchLine.count + 1
+        if !hasTailSegment || (tailSegmentBytes > 0 && tailSegmentBytes + lineBytes > options.maxSegmentBytes) {
+            pendingBreaks.append((pendingBuffer.count, seq))
+            tailSegmentFirstSeq = seq
+            tailSegmentBytes = 0
+            hasTailSegment = true
+        }
+        pendingBuffer.append(contentsOf: scratchLine)
+        pendingBuffer.append(0x0A)
+        tailSegmentBytes += lineBytes
+        pendingRecords += 1
+        lastEnqueuedSeq = seq
+        lastLineHash = lineHash
+        lastTime = time
+        merkle.append(leafHash)
+        return AppendedRecord(seq: seq, time: time, lineHash: lineHash, leafHash: leafHash)
+    }
+
+    private func wakeWriterLocked() {
         switch writerWait {
         case .idle: condition.broadcast()
         case .gathering where pendingRecords >= targetBatchRecords: condition.broadcast()
         default: break
         }
-        return appended
     }
 
     /// Returns once every record up to `seq` is durable; throws when the ledger was poisoned or

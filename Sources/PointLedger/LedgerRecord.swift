@@ -25,17 +25,28 @@ public struct LedgerRecord: Sendable, Equatable {
 }
 
 /// What a caller asks the ledger to append: the ledger adds `seq` and `prev`.
+///
+/// The payload is held as canonical JSON bytes, encoded when the entry is made — outside the
+/// ledger's lock — and checked by ``LedgerRecordFormat/validate(_:)`` exactly as the scanner will
+/// check the written line, so the ledger never writes a record it would refuse to read back.
 public struct LedgerEntry: Sendable, Equatable {
     /// The event type: 1–64 characters of `a-z`, `0-9`, `.` and `_`, starting with a letter.
     public let type: String
-    /// The payload; must be a JSON object.
-    public let data: JSONValue
+    /// The payload: the canonical JSON bytes of an object (see ``PointJSON/CanonicalJSON``).
+    public let canonicalData: [UInt8]
     /// When the event was decided (microseconds since the Unix epoch, UTC).
     public let time: Int64
 
+    /// An entry whose payload is `data`, encoded canonically now.
     public init(type: String, data: JSONValue, time: Int64) {
+        self.init(type: type, canonicalData: CanonicalJSON.encode(data), time: time)
+    }
+
+    /// An entry whose payload is already encoded; ``LedgerRecordFormat/validate(_:)`` refuses
+    /// bytes that are not one canonical JSON object.
+    public init(type: String, canonicalData: [UInt8], time: Int64) {
         self.type = type
-        self.data = data
+        self.canonicalData = canonicalData
         self.time = time
     }
 }
@@ -68,17 +79,23 @@ public enum LedgerRecordFormat {
     /// Encodes the line for `entry` at `seq` after a record whose line hash is `prev`.
     /// The caller has validated the entry (see ``validate(_:)``).
     public static func encodeLine(seq: UInt64, entry: LedgerEntry, prev: SHA256Digest, into line: inout [UInt8]) {
+        encodeLine(seq: seq, entry: entry, time: entry.time, prev: prev, into: &line)
+    }
+
+    /// Encodes the line for `entry` at `seq` and `time` (the ledger keeps time from going back).
+    static func encodeLine(seq: UInt64, entry: LedgerEntry, time: Int64, prev: SHA256Digest, into line: inout [UInt8]) {
         line.removeAll(keepingCapacity: true)
+        line.reserveCapacity(entry.canonicalData.count + 160)
         line.append(contentsOf: seqPrefix)
         CanonicalJSON.appendInteger(Int64(seq), to: &line)
         line.append(contentsOf: timePrefix)
-        LedgerTime.append(entry.time, to: &line)
+        LedgerTime.append(time, to: &line)
         line.append(contentsOf: typePrefix)
         line.append(contentsOf: entry.type.utf8)
         line.append(contentsOf: prevPrefix)
         prev.withUnsafeBytes { appendHex($0, to: &line) }
         line.append(contentsOf: dataPrefix)
-        CanonicalJSON.append(entry.data, to: &line)
+        line.append(contentsOf: entry.canonicalData)
         line.append(UInt8(ascii: "}"))
     }
 
@@ -87,8 +104,11 @@ public enum LedgerRecordFormat {
         guard isValidType(entry.type) else {
             throw LedgerError.invalidEntry("event type \"\(entry.type)\" must be 1–64 characters of a-z, 0-9, '.', '_' starting with a letter")
         }
-        guard case .object = entry.data else {
-            throw LedgerError.invalidEntry("event data must be a JSON object, not \(entry.data.kindName)")
+        guard entry.canonicalData.first == UInt8(ascii: "{") else {
+            throw LedgerError.invalidEntry("event data must be a JSON object")
+        }
+        if let problem = entry.canonicalData.withUnsafeBytes({ CanonicalJSONValidator.validate($0, maxDepth: maxDataDepth) }) {
+            throw LedgerError.invalidEntry("event data is not canonical JSON at byte \(problem.offset): \(problem.reason)")
         }
         guard LedgerTime.supportedRange.contains(entry.time) else {
             throw LedgerError.invalidEntry("event time \(entry.time) µs is outside 1970–9999")

@@ -60,6 +60,30 @@ import PointJSON
         #expect(throws: Never.self) { try LedgerRecordFormat.validate(LedgerEntry(type: "grant.created_v2", data: [:], time: 0)) }
     }
 
+    @Test("Pre-encoded data is checked as the scanner will check the written line", arguments: [
+        #"{"b":1,"a":2}"#,        // keys out of order
+        #"{"a": 1}"#,             // whitespace
+        #"[1]"#,                  // not an object
+        #"{"a":01}"#,             // leading zero
+        #"{"a":1}x"#,             // trailing bytes
+        "",
+    ])
+    func refusesNonCanonicalBytes(text: String) {
+        #expect(throws: LedgerError.self) {
+            try LedgerRecordFormat.validate(LedgerEntry(type: "grant", canonicalData: Array(text.utf8), time: 0))
+        }
+    }
+
+    @Test func acceptsCanonicalBytesAndRefusesDataNestedTooDeep() throws {
+        try LedgerRecordFormat.validate(LedgerEntry(type: "grant", canonicalData: Array(#"{"a":[1,{"b":"é"}],"c":null}"#.utf8), time: 0))
+        var nested: JSONValue = [:]
+        for _ in 0..<LedgerRecordFormat.maxDataDepth { nested = ["x": nested] }   // maxDataDepth + 1 levels
+        #expect(throws: LedgerError.self) { try LedgerRecordFormat.validate(LedgerEntry(type: "grant", data: nested, time: 0)) }
+        var allowed: JSONValue = [:]
+        for _ in 0..<(LedgerRecordFormat.maxDataDepth - 1) { allowed = ["x": allowed] }
+        try LedgerRecordFormat.validate(LedgerEntry(type: "grant", data: allowed, time: 0))
+    }
+
     @Test func segmentNamesAreZeroPaddedFirstSeqs() {
         #expect(SegmentDirectory.fileName(firstSeq: 1) == "00000000000000000001.jsonl")
         #expect(SegmentDirectory.firstSeq(ofFileName: "00000000000000004097.jsonl") == 4097)
