@@ -110,7 +110,10 @@ enum SocketCalls {
     }
 
     static func close(_ fd: Int32) {
-        _ = Glibc.close(fd)
+        let closed = Glibc.close(fd)
+        // A descriptor closed twice may by then be another thread's socket or file: stop debug
+        // builds at the faulty call.
+        assert(closed == 0 || errno != EBADF, "closing descriptor \(fd), which is not open (closed twice?)")
     }
 
     /// CLOCK_MONOTONIC in nanoseconds.

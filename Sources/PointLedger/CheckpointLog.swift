@@ -128,7 +128,8 @@ final class CheckpointLogWriter {
             }
             try fileSystem.synchronizeDirectory(directory)
         } catch {
-            fileSystem.close(descriptor)
+            // deinit runs for a throwing initializer of a fully initialised class: it closes it.
+            close()
             throw LedgerError.io(operation: "repairing", path: path, errno: error.code)
         }
     }

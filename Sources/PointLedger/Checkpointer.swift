@@ -67,6 +67,7 @@ public final class Checkpointer: @unchecked Sendable {
     private var requests: [CheckedContinuation<Result<SignedCheckpoint, LedgerError>, Never>] = []
     private var failure: LedgerError?
     private var stopping = false
+    private var stopped = false
     private var finished = false
     private var started = false
 
@@ -140,7 +141,8 @@ public final class Checkpointer: @unchecked Sendable {
     /// durable records not yet covered (when automatic). Blocks until done.
     func stop() {
         condition.lock()
-        guard started else { condition.unlock(); return }
+        guard started, !stopped else { condition.unlock(); return }
+        stopped = true   // one caller closes the writer; a concurrent second one returns
         stopping = true
         condition.broadcast()
         while !finished { condition.wait() }

@@ -108,7 +108,10 @@ public struct PosixFileSystem: LedgerFileSystem {
     }
 
     public func close(_ descriptor: Int32) {
-        _ = Glibc.close(descriptor)
+        let closed = Glibc.close(descriptor)
+        // A descriptor closed twice may by then be another thread's file: stop debug builds at
+        // the faulty call instead of failing that thread's read later.
+        assert(closed == 0 || errno != EBADF, "closing descriptor \(descriptor), which is not open (closed twice?)")
     }
 
     public func listDirectory(_ path: String) throws(SystemError) -> [String] {

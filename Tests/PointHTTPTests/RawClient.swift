@@ -32,27 +32,32 @@ final class RawClient {
     let descriptor: Int32
     private var pending: [UInt8] = []
 
+    /// The socket is stored only once connected: a throwing initializer of a fully initialised
+    /// class still runs `deinit`, which would close the descriptor a second time — by then
+    /// perhaps another thread's freshly opened file.
     init(port: UInt16, receiveTimeoutSeconds: Int = 30, receiveBufferBytes: Int32? = nil) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw RawClientError(description: "socket failed") }
+        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketDescriptor >= 0 else { throw RawClientError(description: "socket failed") }
         if var size = receiveBufferBytes {
-            _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            _ = setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
-        _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard connected == 0 else {
-            Glibc.close(descriptor)
-            throw RawClientError(description: "connect failed: errno \(errno)")
+            let failure = errno
+            Glibc.close(socketDescriptor)
+            throw RawClientError(description: "connect failed: errno \(failure)")
         }
+        descriptor = socketDescriptor
     }
 
     deinit {
