@@ -38,6 +38,8 @@ public final class PointService: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Batches take turns here before their chunks take the state lock.
+    private let batchTurns = AsyncTurnQueue(limit: 1_024)
     /// The ledger with its signed checkpoints and proofs.
     public let store: LedgerStore
     /// The ledger holding every event.
@@ -110,12 +112,54 @@ public final class PointService: Sendable {
     }
 
     /// Grants a batch: a result per item, one durable wait for the whole batch.
+    ///
+    /// Batches take turns (``AsyncTurnQueue``: a waiting batch suspends instead of holding a
+    /// cooperative thread) and, in its turn, a batch holds the state lock for
+    /// ``batchChunkGrants`` items at a time, so single grants and reads — every merchant
+    /// request reads its allowlist — wait at most one chunk, not a whole batch. Items are
+    /// decided in order either way; requests between two chunks are decided between them.
     public func grantBatch(_ commands: [GrantPointsCommand]) async throws(ServiceError) -> [GrantOutcome] {
-        let (outcomes, lastSeq) = try state.withLock { (state) throws(ServiceError) -> ([GrantOutcome], UInt64?) in
+        guard !commands.isEmpty, commands.count <= PointsDomain.maxBatchGrants else {
+            return try grantChunk(commands[...]).outcomes   // the domain refuses the batch's size
+        }
+        do {
+            try await batchTurns.takeTurn()
+        } catch {
+            throw .ledger(.overloaded("\(error.waiting) batches are already waiting for their turn (limit \(batchTurns.limit)); retry later"))
+        }
+        var outcomes: [GrantOutcome] = []
+        outcomes.reserveCapacity(commands.count)
+        var lastSeq: UInt64?
+        do throws(ServiceError) {
+            var start = commands.startIndex
+            while start < commands.endIndex {
+                let end = min(start + Self.batchChunkGrants, commands.endIndex)
+                let chunk = try grantChunk(commands[start..<end])
+                outcomes.append(contentsOf: chunk.outcomes)
+                if let chunkLast = chunk.lastSeq { lastSeq = max(lastSeq ?? 0, chunkLast) }
+                start = end
+            }
+        } catch {
+            batchTurns.finishTurn()
+            throw error
+        }
+        batchTurns.finishTurn()
+        if let lastSeq { try await waitUntilDurable(lastSeq) }
+        return outcomes
+    }
+
+    /// Items of a batch decided per hold of the state lock (about a millisecond of work).
+    static let batchChunkGrants = 128
+
+    /// Decides, writes and applies one chunk of a batch under the state lock; `lastSeq` is the
+    /// highest record its answers depend on (a replayed item's original record included).
+    private func grantChunk(_ commands: ArraySlice<GrantPointsCommand>) throws(ServiceError) -> (outcomes: [GrantOutcome], lastSeq: UInt64?) {
+        try state.withLock { (state) throws(ServiceError) -> ([GrantOutcome], UInt64?) in
             let now = max(clock.now(), state.lastTime)
             var lastSeq: UInt64?
             var ledgerFailure: LedgerError?
             var written: [(event: DomainEvent, seq: UInt64, time: Int64)] = []
+            written.reserveCapacity(commands.count)
             defer { Self.settle(written, into: &state) }
             let ledger = self.ledger
             do throws(DomainError) {
@@ -140,8 +184,6 @@ public final class PointService: Sendable {
                 throw .domain(error)
             }
         }
-        if let lastSeq { try await waitUntilDurable(lastSeq) }
-        return outcomes
     }
 
     /// Stops accepting writes, lets the ledger finish syncing what it has, and closes it.

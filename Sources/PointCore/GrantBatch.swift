@@ -12,7 +12,7 @@ extension PointsDomain {
     /// ledger and returns its seq and time; if it throws, the batch stops there and the error
     /// is rethrown — events already written stay applied, nothing after is decided.
     public mutating func grantBatch(
-        _ commands: [GrantPointsCommand], now: Int64,
+        _ commands: some Collection<GrantPointsCommand>, now: Int64,
         write: (DomainEvent) throws(DomainError) -> (seq: UInt64, time: Int64)
     ) throws(DomainError) -> [GrantOutcome] {
         guard !commands.isEmpty, commands.count <= Self.maxBatchGrants else {

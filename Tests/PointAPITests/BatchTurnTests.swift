@@ -1,0 +1,122 @@
+import Foundation
+@testable import PointAPI
+import PointCore
+import PointLedger
+import Synchronization
+import Testing
+
+private final class TurnRecorder: Sendable {
+    let order = Mutex<[Int]>([])
+    let inTurn = Mutex(0)
+}
+
+@Suite("Batches: turns and chunks")
+struct BatchTurnTests {
+    @Test func turnsGoOneAtATimeInArrivalOrder() async throws {
+        let turns = AsyncTurnQueue(limit: 8)
+        try await turns.takeTurn()
+        let seen = TurnRecorder()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<5 {
+                group.addTask {
+                    try await turns.takeTurn()
+                    let concurrent = seen.inTurn.withLock { count in count += 1; return count }
+                    #expect(concurrent == 1, "two tasks had a turn at once")
+                    seen.order.withLock { $0.append(index) }
+                    seen.inTurn.withLock { $0 -= 1 }
+                    turns.finishTurn()
+                }
+                // Let each task start waiting before the next one arrives.
+                while turns.waiting < index + 1 { await Task.yield() }
+            }
+            turns.finishTurn()
+            try await group.waitForAll()
+        }
+        #expect(seen.order.withLock { $0 } == [0, 1, 2, 3, 4])
+        #expect(turns.waiting == 0)
+    }
+
+    @Test func refusesOneMoreWaiterThanTheLimit() async throws {
+        let turns = AsyncTurnQueue(limit: 1)
+        try await turns.takeTurn()
+        let waiter = Task { try await turns.takeTurn(); turns.finishTurn() }
+        while turns.waiting < 1 { await Task.yield() }
+        await #expect(throws: AsyncTurnQueue.Full.self) { try await turns.takeTurn() }
+        turns.finishTurn()
+        try await waiter.value
+        try await turns.takeTurn()   // free again
+        turns.finishTurn()
+    }
+
+    private static func commands(_ orderIDs: [String], scenario: String, points: (Int) -> Int = { $0 % 3 + 1 }) -> [GrantPointsCommand] {
+        orderIDs.enumerated().map { index, orderID in
+            GrantPointsCommand(merchantID: PointServiceTests.merchant, orderID: orderID, recipient: .member("m-1"), scenarioID: scenario, points: points(index))
+        }
+    }
+
+    private static func shape(_ outcome: GrantOutcome) -> String {
+        switch outcome {
+        case .granted(let grant): "granted \(grant.orderID) \(grant.points)"
+        case .replayed(let grant): "replayed \(grant.orderID) \(grant.points)"
+        case .refused(let error): "refused \(error.code)"
+        }
+    }
+
+    @Test("A batch over several chunks decides exactly as one pass over the domain, repeats across chunks included")
+    func chunkedBatchMatchesOnePass() async throws {
+        let directory = PointServiceTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let service = try PointService.open(dataDirectory: directory)
+        defer { service.close() }
+        let scenario = try await PointServiceTests.onboard(service)
+        let count = PointService.batchChunkGrants * 2 + 37
+        var orderIDs = (0..<count).map { "chunk-\($0)" }
+        orderIDs[PointService.batchChunkGrants + 3] = "chunk-5"       // repeats item 5 in a later chunk
+        orderIDs[PointService.batchChunkGrants * 2 + 1] = "chunk-7"   // repeats item 7, same points: see below
+        var commands = Self.commands(orderIDs, scenario: scenario)
+        let conflictIndex = PointService.batchChunkGrants + 3   // same orderId as item 5, other points: refused
+        commands[conflictIndex] = GrantPointsCommand(merchantID: PointServiceTests.merchant, orderID: "chunk-5", recipient: .member("m-1"),
+                                                     scenarioID: scenario, points: commands[5].points + 1)
+        let repeatIndex = PointService.batchChunkGrants * 2 + 1
+        commands[repeatIndex] = GrantPointsCommand(merchantID: PointServiceTests.merchant, orderID: "chunk-7", recipient: .member("m-1"),
+                                                   scenarioID: scenario, points: commands[7].points)
+        var reference = service.read { PointsDomainSnapshot($0) }.domain
+        var nextSeq = service.ledger.enqueuedSeq
+        let expected = try reference.grantBatch(commands, now: service.clock.now()) { _ throws(DomainError) in
+            nextSeq += 1
+            return (nextSeq, service.clock.now())
+        }
+        let outcomes = try await service.grantBatch(commands)
+        #expect(outcomes.map(Self.shape) == expected.map(Self.shape))
+        #expect(outcomes.map(Self.shape).contains("refused order_id_conflict"))
+        #expect(outcomes.map(Self.shape).contains("replayed chunk-7 \(commands[7].points)"))
+        #expect(service.ledger.durableSeq == service.ledger.enqueuedSeq)
+    }
+
+    @Test func concurrentBatchesEachGrantEveryItemOnce() async throws {
+        let directory = PointServiceTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let service = try PointService.open(dataDirectory: directory)
+        let scenario = try await PointServiceTests.onboard(service)
+        let before = service.ledger.enqueuedSeq
+        let perBatch = PointService.batchChunkGrants + 50
+        let results = try await withThrowingTaskGroup(of: [GrantOutcome].self) { group in
+            for batch in 0..<4 {
+                group.addTask {
+                    try await service.grantBatch(Self.commands((0..<perBatch).map { "b\(batch)-\($0)" }, scenario: scenario, points: { _ in 1 }))
+                }
+            }
+            var all: [GrantOutcome] = []
+            for try await outcomes in group { all.append(contentsOf: outcomes) }
+            return all
+        }
+        let granted = results.compactMap { outcome -> Grant? in if case .granted(let grant) = outcome { grant } else { nil } }
+        #expect(granted.count == 4 * perBatch)
+        #expect(Set(granted.map(\.seq)) == Set((before + 1)...(before + UInt64(4 * perBatch))))
+        let live = service.read { PointsDomainSnapshot($0) }
+        service.close()
+        let reopened = try PointService.open(dataDirectory: directory)
+        defer { reopened.close() }
+        #expect(reopened.read { PointsDomainSnapshot($0) } == live)
+    }
+}
