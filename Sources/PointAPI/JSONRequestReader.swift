@@ -169,7 +169,9 @@ public final class JSONObjectReader {
     /// The object's path ("" for the body itself).
     public let path: String
     let collector: JSONDetailCollector
-    private var consumed: Set<String> = []
+    /// Names read so far: as many as the code asks for (a handful), so a list beats hashing.
+    private var consumed: [String] = []
+    private var reportedUnknown = false
 
     init(members: [String: JSONValue], path: String, collector: JSONDetailCollector) {
         self.members = members
@@ -212,7 +214,7 @@ public final class JSONObjectReader {
 
     /// The reader for member `name`, or nil when absent or null (marks it as read).
     public func member(_ name: String) -> JSONElementReader? {
-        consumed.insert(name)
+        if !consumed.contains(name) { consumed.append(name) }
         guard let value = members[name], !value.isNull else { return nil }
         return JSONElementReader(value: value, path: memberPath(name), collector: collector)
     }
@@ -316,8 +318,10 @@ public final class JSONObjectReader {
     }
 
     func reportUnknownMembers() {
+        guard !reportedUnknown else { return }
+        reportedUnknown = true
+        guard members.keys.contains(where: { !consumed.contains($0) }) else { return }
         for name in members.keys.sorted() where !consumed.contains(name) {
-            consumed.insert(name)
             let shown = name.unicodeScalars.count > 64 ? String(String.UnicodeScalarView(name.unicodeScalars.prefix(64))) + "…" : name
             collector.record(memberPath(shown), "is not a recognised field")
         }

@@ -34,7 +34,10 @@ extension PointsDomain {
             case .append(let event):
                 let written = try write(event)
                 try apply(event, seq: written.seq, time: written.time)
-                if let grant = grant(merchantID: command.merchantID, orderID: command.orderID) { outcomes.append(.granted(grant)) }
+                // The grant just applied is the newest slot: no second index lookup.
+                let grant = grant(atSlot: grantCount - 1)
+                assert(grant.orderID == command.orderID && grant.merchantID == command.merchantID, "the newest grant is not the one just applied")
+                outcomes.append(.granted(grant))
             }
         }
         return outcomes

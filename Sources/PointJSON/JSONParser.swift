@@ -120,6 +120,7 @@ public struct JSONParser {
             position += 1
             return .object(members)
         }
+        members.reserveCapacity(8)   // request objects have a handful of members: no regrowth
         while true {
             skipWhitespace()
             guard position < buffer.count, buffer[position] == UInt8(ascii: "\"") else {
