@@ -75,9 +75,18 @@ public enum SHA256 {
 
     /// The digest of `bytes`.
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
-        var hasher = SHA256Hasher()
-        hasher.update(bytes)
-        return hasher.finalize()
+        oneShot(prefix: -1, bytes)
+    }
+
+    /// One-shot hashing on a stack context (``COpenSSL`` `pc_sha256`): no allocation.
+    @usableFromInline static func oneShot(prefix: Int32, _ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        var digest = SHA256Digest.zero
+        let ok = Swift.withUnsafeMutableBytes(of: &digest.storage) { raw in
+            pc_sha256(prefix, bytes.baseAddress, bytes.count, raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        }
+        // Fails only if OpenSSL cannot run SHA-256 at all; a wrong digest must never be returned.
+        guard ok == 1 else { fatalError("SHA-256 failed in OpenSSL") }
+        return digest
     }
 
     /// The digest of `bytes`.
@@ -93,17 +102,15 @@ public enum SHA256 {
 
     /// The digest of `prefix` followed by `bytes` (RFC 6962 leaf and node hashing).
     public static func hash(prefix: UInt8, _ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
-        var hasher = SHA256Hasher()
-        var prefix = prefix
-        Swift.withUnsafeBytes(of: &prefix) { hasher.update($0) }
-        hasher.update(bytes)
-        return hasher.finalize()
+        oneShot(prefix: Int32(prefix), bytes)
     }
 }
 
 /// Incremental SHA-256. Reusable after ``finalize()``.
 public struct SHA256Hasher: ~Copyable {
     private let context: OpaquePointer
+    /// Whether ``update(_:)`` added bytes since the last ``finalize()``.
+    private var hasPendingInput = false
 
     public init() {
         // EVP_MD_CTX_new only fails when memory is exhausted; there is no useful recovery.
@@ -120,6 +127,7 @@ public struct SHA256Hasher: ~Copyable {
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         EVP_DigestUpdate(context, bytes.baseAddress, bytes.count)
+        hasPendingInput = true
     }
 
     /// Adds `bytes` to the running digest.
@@ -127,14 +135,17 @@ public struct SHA256Hasher: ~Copyable {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    /// The digest of `bytes` alone, reusing this hasher's context (no allocation).
+    /// The digest of everything added so far followed by `bytes`; resets the hasher. With
+    /// nothing added before, a one-shot on a stack context (no allocation).
     public mutating func hash(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        guard hasPendingInput else { return SHA256.oneShot(prefix: -1, bytes) }
         update(bytes)
         return finalize()
     }
 
-    /// The digest of `prefix` followed by `bytes`, reusing this hasher's context.
+    /// The digest of everything added so far, then `prefix`, then `bytes`; resets the hasher.
     public mutating func hash(prefix: UInt8, _ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        guard hasPendingInput else { return SHA256.oneShot(prefix: Int32(prefix), bytes) }
         var prefix = prefix
         Swift.withUnsafeBytes(of: &prefix) { update($0) }
         update(bytes)
@@ -149,6 +160,7 @@ public struct SHA256Hasher: ~Copyable {
             _ = EVP_DigestFinal_ex(context, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
         }
         EVP_DigestInit_ex2(context, nil, nil)
+        hasPendingInput = false
         return digest
     }
 }

@@ -13,6 +13,21 @@ struct PublishedVectorTests {
         #expect(SHA256.hash(message).hex == digest)
     }
 
+    @Test("Every SHA-256 path gives the NIST digests: one-shot, prefixed, incremental, a reused hasher with and without pending input")
+    func sha256Paths() {
+        let abc = Array("abc".utf8)
+        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        // "abc" as the prefix byte "a" followed by "bc".
+        #expect(Array("bc".utf8).withUnsafeBytes { SHA256.hash(prefix: UInt8(ascii: "a"), $0) }.hex == expected)
+        var hasher = SHA256Hasher()
+        #expect(abc.withUnsafeBytes { hasher.hash($0) }.hex == expected)                       // nothing pending: one-shot
+        hasher.update(Array("ab".utf8))
+        #expect(Array("c".utf8).withUnsafeBytes { hasher.hash($0) }.hex == expected)           // pending "ab" + "c"
+        hasher.update(Array("a".utf8))
+        #expect(Array("c".utf8).withUnsafeBytes { hasher.hash(prefix: UInt8(ascii: "b"), $0) }.hex == expected)
+        #expect([UInt8]().withUnsafeBytes { hasher.hash($0) }.hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
     @Test("NIST SHA-256: one million 'a'")
     func sha256Million() {
         #expect(SHA256.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)).hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
