@@ -270,6 +270,13 @@ public final class Ledger: @unchecked Sendable {
         return appended
     }
 
+    /// ``append(_:)-([LedgerEntry])`` for one entry, without the arrays.
+    public func append(_ entry: LedgerEntry) async throws(LedgerError) -> AppendedRecord {
+        let appended = try enqueue(entry)
+        try await waitUntilDurable(appended.seq)
+        return appended
+    }
+
     /// Blocks the calling thread until every record up to `seq` is durable. For command-line
     /// tools and benchmarks; never call it from Swift's cooperative thread pool.
     public func waitUntilDurableBlocking(_ seq: UInt64) throws(LedgerError) {
