@@ -42,12 +42,15 @@ final class EventLoopMailbox: Sendable {
         _ = write(signalDescriptor, &byte, 1)
     }
 
-    /// Queues a handler's response and wakes the loop; dropped once the loop has stopped.
+    /// Queues a handler's response and wakes the loop; dropped once the loop has stopped. Only
+    /// the first post after the loop took the queue writes to the pipe: the loop takes every
+    /// delivery queued by then, so later ones ride on that wake-up (a commit that completes many
+    /// requests at once wakes the loop once, not once per request).
     func deliver(_ delivery: Delivery) {
         contents.withLock { contents in
             guard !contents.closed else { return }
             contents.deliveries.append(delivery)
-            signal()
+            if contents.deliveries.count == 1 { signal() }
         }
     }
 
