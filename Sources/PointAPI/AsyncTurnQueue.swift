@@ -12,7 +12,7 @@ final class AsyncTurnQueue: Sendable {
     private struct State {
         var busy = false
         /// Waiting tasks, oldest first from `head` (a FIFO that reuses its storage).
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [CheckedContinuation<Int?, Never>] = []
         var head = 0
         var waitingCount: Int { waiters.count - head }
     }
@@ -40,24 +40,31 @@ final class AsyncTurnQueue: Sendable {
         case .now: return
         case .refused(let waiting): throw Full(waiting: waiting)
         case .wait:
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let immediate: Bool = state.withLock { state in
-                    // The turn may have been finished between the check and here.
+            let refusedWhileQueueing: Int? = await withCheckedContinuation { (continuation: CheckedContinuation<Int?, Never>) in
+                enum Queued { case turn, queued, refused(Int) }
+                let queued: Queued = state.withLock { state in
+                    // The turn may have been finished, or other tasks queued, since the check.
                     if !state.busy {
                         state.busy = true
-                        return true
+                        return .turn
                     }
+                    guard state.waitingCount < limit else { return .refused(state.waitingCount) }
                     state.waiters.append(continuation)
-                    return false
+                    return .queued
                 }
-                if immediate { continuation.resume() }
+                switch queued {
+                case .turn: continuation.resume(returning: nil)
+                case .refused(let waiting): continuation.resume(returning: waiting)
+                case .queued: break
+                }
             }
+            if let waiting = refusedWhileQueueing { throw Full(waiting: waiting) }
         }
     }
 
     /// Ends the caller's turn and hands it to the oldest waiting task, if any.
     func finishTurn() {
-        let next: CheckedContinuation<Void, Never>? = state.withLock { state in
+        let next: CheckedContinuation<Int?, Never>? = state.withLock { state in
             precondition(state.busy, "finishTurn() without a turn")
             guard state.head < state.waiters.count else {
                 state.busy = false
@@ -70,10 +77,15 @@ final class AsyncTurnQueue: Sendable {
             if state.head == state.waiters.count {
                 state.waiters.removeAll(keepingCapacity: true)
                 state.head = 0
+            } else if state.head >= 64, state.head * 2 > state.waiters.count {
+                // Under steady load the queue may never empty: drop the served prefix so the
+                // storage stays within about twice the waiting tasks.
+                state.waiters.removeFirst(state.head)
+                state.head = 0
             }
             return continuation   // the turn passes on: busy stays true
         }
-        next?.resume()
+        next?.resume(returning: nil)
     }
 
     /// Tasks waiting for a turn now.

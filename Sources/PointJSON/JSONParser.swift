@@ -120,7 +120,6 @@ public struct JSONParser {
             position += 1
             return .object(members)
         }
-        members.reserveCapacity(8)   // request objects have a handful of members: no regrowth
         while true {
             skipWhitespace()
             guard position < buffer.count, buffer[position] == UInt8(ascii: "\"") else {
@@ -141,6 +140,9 @@ public struct JSONParser {
             guard position < buffer.count else { throw fail("unexpected end of document inside an object") }
             if buffer[position] == UInt8(ascii: ",") {
                 position += 1
+                // A second member: request objects have a handful, so size for them once
+                // (one-member objects stay small).
+                if members.count == 1 { members.reserveCapacity(8) }
                 continue
             }
             if buffer[position] == UInt8(ascii: "}") {

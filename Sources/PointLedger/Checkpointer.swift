@@ -68,6 +68,7 @@ public final class Checkpointer: @unchecked Sendable {
     private var failure: LedgerError?
     private var stopping = false
     private var stopped = false
+    private var stopCompleted = false
     private var finished = false
     private var started = false
 
@@ -141,8 +142,14 @@ public final class Checkpointer: @unchecked Sendable {
     /// durable records not yet covered (when automatic). Blocks until done.
     func stop() {
         condition.lock()
-        guard started, !stopped else { condition.unlock(); return }
-        stopped = true   // one caller closes the writer; a concurrent second one returns
+        guard started else { condition.unlock(); return }
+        if stopped {
+            // Another caller is stopping it: wait until it is done, as the first caller does.
+            while !stopCompleted { condition.wait() }
+            condition.unlock()
+            return
+        }
+        stopped = true   // one caller takes the last checkpoint and closes the writer
         stopping = true
         condition.broadcast()
         while !finished { condition.wait() }
@@ -154,6 +161,8 @@ public final class Checkpointer: @unchecked Sendable {
         writer.close()
         condition.lock()
         self.ledger = nil
+        stopCompleted = true
+        condition.broadcast()
         condition.unlock()
     }
 

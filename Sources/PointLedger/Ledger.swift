@@ -177,10 +177,11 @@ public final class Ledger: @unchecked Sendable {
         try checkAcceptingLocked()
         var appended: [AppendedRecord] = []
         appended.reserveCapacity(entries.count)
+        // Entries queued before one that fails stay queued: wake the writer for them too.
+        defer { if !appended.isEmpty { wakeWriterLocked() } }
         for entry in entries {
             appended.append(try appendLocked(entry))
         }
-        wakeWriterLocked()
         return appended
     }
 

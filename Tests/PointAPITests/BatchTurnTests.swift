@@ -36,6 +36,30 @@ struct BatchTurnTests {
         #expect(turns.waiting == 0)
     }
 
+    @Test("Arrival order holds across many turns while the queue compacts its served prefix")
+    func manyTurnsKeepTheirOrder() async throws {
+        let turns = AsyncTurnQueue(limit: 200)
+        try await turns.takeTurn()
+        let seen = TurnRecorder()
+        let count = 150
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    try await turns.takeTurn()
+                    seen.order.withLock { $0.append(index) }
+                    turns.finishTurn()
+                }
+                while turns.waiting < index + 1 { await Task.yield() }
+            }
+            turns.finishTurn()
+            try await group.waitForAll()
+        }
+        #expect(seen.order.withLock { $0 } == Array(0..<count))
+        #expect(turns.waiting == 0)
+        try await turns.takeTurn()   // free again
+        turns.finishTurn()
+    }
+
     @Test func refusesOneMoreWaiterThanTheLimit() async throws {
         let turns = AsyncTurnQueue(limit: 1)
         try await turns.takeTurn()
