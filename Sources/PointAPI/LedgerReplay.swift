@@ -17,20 +17,63 @@ struct LedgerReplay {
     /// types are skipped.
     mutating func apply(type: String, seq: UInt64, time: Int64, data: UnsafeRawBufferPointer) throws(DomainError) {
         guard let event = try DomainEvent.decode(type: type, canonicalData: data) else { return }
-        try domain.apply(event, seq: seq, time: time)
-        try settlement.apply(event, seq: seq, time: time, domain: domain)
+        try apply(event, seq: seq, time: time)
+    }
+
+    /// Folds one record replayed by ``PointLedger/Ledger/open``, using its event decoded on the
+    /// reader thread when the open prepared it with ``decode(_:)``.
+    mutating func apply(_ record: ReplayedRecord) throws(DomainError) {
+        if let decoded = record.prepared as? DecodedEvents {
+            guard let event = try decoded.events[record.indexInBatch].get() else { return }
+            try apply(event, seq: record.seq, time: record.time)
+        } else {
+            try apply(type: record.type, seq: record.seq, time: record.time, data: record.data)
+        }
     }
 
     /// Folds a batch from ``LedgerBatchReader``; a record that does not replay stops the read.
+    /// Events decoded on the reader thread (``decode(_:)`` as the read's `prepare` step) are
+    /// used as they are; otherwise each record is decoded here.
     mutating func apply(_ batch: LedgerRecordBatch) throws(SettlementLedgerReader.Failure) {
+        let decoded = batch.prepared as? DecodedEvents
         for index in 0..<batch.count {
             let seq = batch.seqs[index]
             let type = batch.types[index]
             do throws(DomainError) {
-                try batch.withData(index) { data throws(DomainError) in try apply(type: type, seq: seq, time: batch.times[index], data: data) }
+                if let decoded {
+                    guard let event = try decoded.events[index].get() else { continue }
+                    try apply(event, seq: seq, time: batch.times[index])
+                } else {
+                    try batch.withData(index) { data throws(DomainError) in try apply(type: type, seq: seq, time: batch.times[index], data: data) }
+                }
             } catch {
                 throw SettlementLedgerReader.Failure(description: "record \(seq) (\(type)) does not replay: \(error.message)")
             }
         }
+    }
+
+    private mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64) throws(DomainError) {
+        try domain.apply(event, seq: seq, time: time)
+        try settlement.apply(event, seq: seq, time: time, domain: domain)
+    }
+
+    /// A batch's events decoded on the reader thread, in record order (nil: another layer's type).
+    final class DecodedEvents {
+        let events: [Result<DomainEvent?, DomainError>]
+        init(_ events: [Result<DomainEvent?, DomainError>]) { self.events = events }
+    }
+
+    /// The `prepare` step for ``LedgerBatchReader``: decodes every record of `batch` so the
+    /// folding thread only applies them.
+    @Sendable static func decode(_ batch: LedgerRecordBatch) {
+        var events: [Result<DomainEvent?, DomainError>] = []
+        events.reserveCapacity(batch.count)
+        for index in 0..<batch.count {
+            let type = batch.types[index]
+            events.append(batch.withData(index) { data in
+                Result { () throws(DomainError) -> DomainEvent? in try DomainEvent.decode(type: type, canonicalData: data) }
+            })
+        }
+        batch.prepared = DecodedEvents(events)
     }
 }

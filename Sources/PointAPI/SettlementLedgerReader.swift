@@ -13,12 +13,13 @@ public enum SettlementLedgerReader {
 
     /// Folds every durable record of `dataDirectory/ledger`. A torn last line (a write in
     /// progress) is ignored, as the service would on opening. The files are scanned and
-    /// hash-checked on a reader thread while the calling thread folds (see ``LedgerBatchReader``).
+    /// hash-checked, and their events decoded, on a reader thread while the calling thread folds
+    /// (see ``LedgerBatchReader``).
     public static func fold(dataDirectory: String) throws(Failure) -> (domain: PointsDomain, settlement: SettlementFold, records: UInt64) {
         var replay = LedgerReplay(strictSettlement: false)
         let summary: ScanSummary
         do {
-            summary = try LedgerBatchReader.read(directory: dataDirectory + "/ledger") { batch throws(Failure) in
+            summary = try LedgerBatchReader.read(directory: dataDirectory + "/ledger", prepare: LedgerReplay.decode) { batch throws(Failure) in
                 try replay.apply(batch)
             }
         } catch {

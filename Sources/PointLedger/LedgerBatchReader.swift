@@ -12,6 +12,10 @@ public struct ReplayedRecord {
     public let type: String
     /// The canonical JSON bytes of `data`.
     public let data: UnsafeRawBufferPointer
+    /// What the open's `prepareReplay` step made of this record's batch (nil without one), and
+    /// the record's position in that batch.
+    public let prepared: AnyObject?
+    public let indexInBatch: Int
 }
 
 /// Records handed from the scanning thread to the consumer: seq, time, type and the canonical
@@ -27,6 +31,9 @@ public final class LedgerRecordBatch: @unchecked Sendable {
     public private(set) var leafHashes: [SHA256Digest] = []
     private var dataEnds: [Int] = []
     private var bytes: [UInt8] = []
+    /// What the read's `prepare` step made of this batch on the reader thread (e.g. the decoded
+    /// events), for the consumer; nil without one. Cleared when the batch is reused.
+    public var prepared: AnyObject?
 
     /// Number of records in the batch.
     public var count: Int { seqs.count }
@@ -57,6 +64,7 @@ public final class LedgerRecordBatch: @unchecked Sendable {
         leafHashes.removeAll(keepingCapacity: true)
         dataEnds.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
+        prepared = nil
     }
 
     fileprivate var byteCount: Int { bytes.count }
@@ -84,9 +92,12 @@ public enum LedgerBatchReader {
     ///   - repairTornTail, protectedSeq: as for ``LedgerScanner/scan(repairTornTail:protectedSeq:visit:)``
     ///     (opening a ledger for writes repairs; readers don't).
     ///   - leafHashes: also compute each record's RFC 6962 leaf hash on the reader thread.
+    ///   - prepare: runs on the reader thread on each full batch before it is handed over (it
+    ///     may set ``LedgerRecordBatch/prepared``), so work such as decoding overlaps the consumer.
     public static func read<ConsumerError: Error>(
         directory: String, fileSystem: any LedgerFileSystem = PosixFileSystem(), batchRecords: Int = batchRecords,
         repairTornTail: Bool = false, protectedSeq: UInt64 = 0, leafHashes: Bool = false,
+        prepare: (@Sendable (LedgerRecordBatch) -> Void)? = nil,
         consume: (LedgerRecordBatch) throws(ConsumerError) -> Void
     ) throws(LedgerBatchReadError<ConsumerError>) -> ScanSummary {
         let handoff = BatchHandoff()
@@ -100,6 +111,7 @@ public enum LedgerBatchReader {
                     guard let batch = current else { throw LedgerError.closed }
                     batch.append(view, leafHash: leafHashes ? view.leafHash(using: &hasher) : nil)
                     if batch.count >= max(1, batchRecords) || batch.byteCount >= LedgerBatchReader.batchBytes {
+                        prepare?(batch)
                         handoff.publish(batch)
                         current = handoff.takeEmpty()
                     }
@@ -108,7 +120,10 @@ public enum LedgerBatchReader {
             } catch {
                 outcome = .failure(error)
             }
-            if let batch = current, batch.count > 0, case .success = outcome { handoff.publish(batch) }
+            if let batch = current, batch.count > 0, case .success = outcome {
+                prepare?(batch)
+                handoff.publish(batch)
+            }
             handoff.finish(outcome)
         }
         thread.name = "ledger-reader"

@@ -46,6 +46,32 @@ import PointJSON
         #expect(seen.data == records.map { CanonicalJSON.encode($0.data) })
     }
 
+    private final class FirstSeqs {
+        let seqs: [UInt64]
+        let thread: pthread_t
+        init(_ seqs: [UInt64], thread: pthread_t) { self.seqs = seqs; self.thread = thread }
+    }
+
+    @Test("prepare runs on the reader thread for every batch, the last partial one included, and is never seen stale")
+    func prepareRunsOnTheReaderThreadForEveryBatch() async throws {
+        let directory = TemporaryDirectory()
+        _ = try await writeLedger(directory, count: 100)
+        var batches = 0
+        var delivered: [UInt64] = []
+        _ = try LedgerBatchReader.read(directory: directory.ledgerPath, batchRecords: 9, prepare: { batch in
+            #expect(batch.prepared == nil, "a reused batch kept what was prepared for its earlier contents")
+            batch.prepared = FirstSeqs(batch.seqs, thread: pthread_self())
+        }) { batch in
+            batches += 1
+            guard let prepared = batch.prepared as? FirstSeqs else { Issue.record("batch \(batches) was not prepared"); return }
+            #expect(pthread_equal(prepared.thread, pthread_self()) == 0, "prepared on the consuming thread")
+            #expect(prepared.seqs == batch.seqs)
+            delivered += prepared.seqs
+        }
+        #expect(batches == 12)   // 11 batches of 9 and one of 1
+        #expect(delivered == Array(1...100))
+    }
+
     private struct Refusal: Error { let message: String }
 
     @Test func aConsumerFailureStopsTheReadAndIsReported() async throws {
