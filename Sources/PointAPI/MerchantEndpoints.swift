@@ -99,6 +99,18 @@ extension APIApplication {
         return GrantPointsCommand(merchantID: merchantID, orderID: orderID, recipient: recipient, scenarioID: scenarioID, points: Int(points))
     }
 
+    /// The commands of a batch body: the common shape read straight from the bytes
+    /// (``BatchGrantBodyReader``), anything else by the general reader with its precise errors.
+    static func readGrantBatch(_ body: [UInt8], merchantID: String) throws(APIError) -> [GrantPointsCommand] {
+        if let commands = BatchGrantBodyReader.read(body, merchantID: merchantID) { return commands }
+        let reader = try JSONObjectReader.parse(body)
+        let commands = reader.requiredArray("grants", maxCount: PointsDomain.maxBatchGrants) { item in
+            item.object { Self.readGrant($0, merchantID: merchantID) }
+        }
+        try reader.finish()
+        return commands
+    }
+
     func createGrant(_ context: Context) async throws(APIError) -> HTTPResponse {
         let merchantID = try merchantID(context)
         let body = try JSONObjectReader.parse(context.request.body)
@@ -116,11 +128,7 @@ extension APIApplication {
 
     func createGrantBatch(_ context: Context) async throws(APIError) -> HTTPResponse {
         let merchantID = try merchantID(context)
-        let body = try JSONObjectReader.parse(context.request.body)
-        let commands = body.requiredArray("grants", maxCount: PointsDomain.maxBatchGrants) { item in
-            item.object { Self.readGrant($0, merchantID: merchantID) }
-        }
-        try body.finish()
+        let commands = try Self.readGrantBatch(context.request.body, merchantID: merchantID)
         let outcomes: [GrantOutcome]
         do throws(ServiceError) { outcomes = try await service.grantBatch(commands) } catch { throw APIError(error) }
         // The compact answer, written straight to canonical JSON bytes (see BatchGrantAnswer).

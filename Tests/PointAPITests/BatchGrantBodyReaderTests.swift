@@ -1,0 +1,98 @@
+import Foundation
+@testable import PointAPI
+import PointCore
+import Testing
+
+@Suite("Batch bodies read straight from bytes")
+struct BatchGrantBodyReaderTests {
+    static let merchant = "1650000001"
+
+    /// The general reader alone: the commands, or nil when it records any detail.
+    static func general(_ text: String) -> [GrantPointsCommand]? {
+        guard let reader = try? JSONObjectReader.parse(Array(text.utf8)) else { return nil }
+        let commands = reader.requiredArray("grants", maxCount: PointsDomain.maxBatchGrants) { item in
+            item.object { APIApplication.readGrant($0, merchantID: merchant) }
+        }
+        guard (try? reader.finish()) != nil else { return nil }
+        return commands
+    }
+
+    static func fast(_ text: String) -> [GrantPointsCommand]? {
+        BatchGrantBodyReader.read(Array(text.utf8), merchantID: merchant)
+    }
+
+    @Test("The common shapes are read directly, exactly as the general reader reads them", arguments: [
+        #"{"grants":[{"orderId":"O-1","memberId":"M-1","scenarioId":"SCN-000001","points":20}]}"#,
+        #"{"grants":[{"points":5,"scenarioId":"S","lineUserId":"U0123456789abcdef0123456789abcdef","orderId":"a/b#c"}]}"#,
+        "{\n  \"grants\" : [\n    { \"orderId\" : \"O 1\", \"memberId\" : \"m\" , \"scenarioId\":\"S\",\"points\": 1000 } ,\r\n\t{\"orderId\":\"O-2\",\"memberId\":\"m\",\"scenarioId\":\"S\",\"points\":1}\n  ]\n}\n",
+        #"{"grants":[{"orderId":"~!@$%^&*()[]{}<>?;'","memberId":"m","scenarioId":"S","points":9}]}"#,   // printable, refused later by the domain
+    ])
+    func commonShapes(text: String) throws {
+        let fast = try #require(Self.fast(text))
+        #expect(fast == Self.general(text))
+    }
+
+    @Test("Anything unusual is left to the general reader", arguments: [
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":1,"note":"x"}]}"#,        // unknown member
+        #"{"grants":[{"orderId":"O","orderId":"P","memberId":"m","scenarioId":"S","points":1}]}"#,     // repeated member
+        #"{"grants":[{"orderId":"O\u0031","memberId":"m","scenarioId":"S","points":1}]}"#,             // an escape
+        #"{"grants":[{"orderId":"注文","memberId":"m","scenarioId":"S","points":1}]}"#,                  // non-ASCII
+        #"{"grants":[{"orderId":"","memberId":"m","scenarioId":"S","points":1}]}"#,                    // empty
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":0}]}"#,                   // out of range
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":01}]}"#,                  // leading zero
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":1.0}]}"#,                 // fraction
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":1e2}]}"#,                 // exponent
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":-1}]}"#,                  // sign
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":"1"}]}"#,                 // string
+        #"{"grants":[{"orderId":"O","memberId":null,"lineUserId":"U1","scenarioId":"S","points":1}]}"#, // null
+        #"{"grants":[{"orderId":"O","memberId":"m","lineUserId":"U1","scenarioId":"S","points":1}]}"#, // both recipients
+        #"{"grants":[{"orderId":"O","scenarioId":"S","points":1}]}"#,                                  // no recipient
+        #"{"grants":[{"orderId":"O","memberId":"m","points":1}]}"#,                                    // no scenario
+        #"{"grants":[]}"#,
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":1}],"extra":1}"#,
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":1}]} x"#,
+        "\u{FEFF}{\"grants\":[{\"orderId\":\"O\",\"memberId\":\"m\",\"scenarioId\":\"S\",\"points\":1}]}",
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":1},]}"#,                 // trailing comma
+    ])
+    func unusualShapes(text: String) {
+        #expect(Self.fast(text) == nil)
+    }
+
+    @Test func limitsAreTheGeneralReaders() {
+        func body(_ count: Int, orderLength: Int = 8) -> String {
+            let item = #"{"orderId":"\#(String(repeating: "o", count: orderLength))","memberId":"m","scenarioId":"S","points":1}"#
+            return #"{"grants":["# + Array(repeating: item, count: count).joined(separator: ",") + "]}"
+        }
+        #expect(Self.fast(body(PointsDomain.maxBatchGrants))?.count == PointsDomain.maxBatchGrants)
+        #expect(Self.fast(body(PointsDomain.maxBatchGrants + 1)) == nil)
+        #expect(Self.fast(body(1, orderLength: APIApplication.identifierMax)) != nil)
+        #expect(Self.fast(body(1, orderLength: APIApplication.identifierMax + 1)) == nil)
+        #expect(Self.general(body(1, orderLength: APIApplication.identifierMax + 1)) == nil)
+    }
+
+    @Test("Mutated bodies: whenever the direct reader answers, the general reader gives the same commands")
+    func mutationsAgree() {
+        let base = "{ \"grants\": [{\"orderId\":\"O-1\",\"memberId\":\"M-1\",\"scenarioId\":\"SCN-1\",\"points\":20},"
+            + "{\"points\":7,\"lineUserId\":\"U0123456789abcdef0123456789abcdef\",\"scenarioId\":\"S\",\"orderId\":\"O-2\"}]}"
+        let alphabet = Array(" \n\t{}[]:,\"\\0123456789-.eEabcdefmnoprstuvwxyzIOPU_#/é\u{01}".unicodeScalars)
+        var random = SystemRandomNumberGenerator()
+        var answered = 0
+        for _ in 0..<3_000 {
+            var scalars = Array(base.unicodeScalars)
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let at = Int.random(in: 0..<scalars.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: scalars.insert(alphabet.randomElement(using: &random) ?? " ", at: at)
+                case 1 where scalars.count > 1: scalars.remove(at: at)
+                default: scalars[at] = alphabet.randomElement(using: &random) ?? " "
+                }
+            }
+            let text = String(String.UnicodeScalarView(scalars))
+            if let fast = Self.fast(text) {
+                answered += 1
+                #expect(fast == Self.general(text), "\(text)")
+            }
+        }
+        #expect(answered > 0)
+    }
+}
