@@ -117,6 +117,42 @@ struct BatchTurnTests {
         #expect(service.ledger.durableSeq == service.ledger.enqueuedSeq)
     }
 
+    @Test("A ledger refusal in a later chunk fails the batch, frees its turn, and a resend replays what was written")
+    func aRefusalInALaterChunkFreesTheTurn() async throws {
+        let directory = PointServiceTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let disk = HeldSyncFileSystem()
+        // Room for about one and a half chunks of records waiting for the disk.
+        let service = try PointService.open(dataDirectory: directory, options: LedgerOptions(maxPendingBytes: 60_000), fileSystem: disk)
+        defer { service.close() }
+        let scenario = try await PointServiceTests.onboard(service)
+        let first = Self.commands((0..<300).map { "held-\($0)" }, scenario: scenario, points: { _ in 1 })
+        let second = Self.commands((0..<10).map { "next-\($0)" }, scenario: scenario, points: { _ in 1 })
+        disk.hold()
+        var refusal: ServiceError?
+        do { _ = try await service.grantBatch(first) } catch { refusal = error }
+        guard case .ledger(.overloaded)? = refusal else { Issue.record("expected the ledger to refuse as overloaded, got \(String(describing: refusal))"); return }
+        #expect(service.ledger.enqueuedSeq > 0)
+        disk.release()
+        // The turn was given back: the next batch is decided, not left waiting for it (a batch
+        // that kept its turn would make this wait forever; the race below fails it instead).
+        let next = try await withThrowingTaskGroup(of: [GrantOutcome]?.self) { group in
+            group.addTask { try await service.grantBatch(second) }
+            group.addTask { try await Task.sleep(for: .seconds(30)); return nil }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        let nextOutcomes = try #require(next, "the next batch did not get its turn within 30 s")
+        #expect(nextOutcomes.allSatisfy { if case .granted = $0 { true } else { false } })
+        // Resending the refused batch: what it wrote replays, the rest is granted.
+        let resent = try await service.grantBatch(first)
+        let replayed = resent.filter { if case .replayed = $0 { true } else { false } }.count
+        let granted = resent.filter { if case .granted = $0 { true } else { false } }.count
+        #expect(replayed >= PointService.batchChunkGrants && replayed < first.count)
+        #expect(replayed + granted == first.count)
+    }
+
     @Test func concurrentBatchesEachGrantEveryItemOnce() async throws {
         let directory = PointServiceTests.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
