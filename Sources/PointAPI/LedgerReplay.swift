@@ -20,34 +20,17 @@ struct LedgerReplay {
         try apply(event, seq: seq, time: time)
     }
 
-    /// Folds one record replayed by ``PointLedger/Ledger/open``, using its event decoded on the
-    /// reader thread when the open prepared it with ``decode(_:)``.
-    mutating func apply(_ record: ReplayedRecord) throws(DomainError) {
-        if let decoded = record.prepared as? DecodedEvents {
-            guard let event = try decoded.events[record.indexInBatch].get() else { return }
-            try apply(event, seq: record.seq, time: record.time)
-        } else {
-            try apply(type: record.type, seq: record.seq, time: record.time, data: record.data)
-        }
-    }
-
     /// Folds a batch from ``LedgerBatchReader``; a record that does not replay stops the read.
-    /// Events decoded on the reader thread (``decode(_:)`` as the read's `prepare` step) are
-    /// used as they are; otherwise each record is decoded here.
+    /// The events are those ``decode(_:)`` prepared on the reader thread (decoded here when the
+    /// read had no such step).
     mutating func apply(_ batch: LedgerRecordBatch) throws(SettlementLedgerReader.Failure) {
-        let decoded = batch.prepared as? DecodedEvents
+        let decoded = batch.prepared as? DecodedEvents ?? Self.decodedEvents(batch)
         for index in 0..<batch.count {
-            let seq = batch.seqs[index]
-            let type = batch.types[index]
             do throws(DomainError) {
-                if let decoded {
-                    guard let event = try decoded.events[index].get() else { continue }
-                    try apply(event, seq: seq, time: batch.times[index])
-                } else {
-                    try batch.withData(index) { data throws(DomainError) in try apply(type: type, seq: seq, time: batch.times[index], data: data) }
-                }
+                guard let event = try decoded.events[index].get() else { continue }
+                try apply(event, seq: batch.seqs[index], time: batch.times[index])
             } catch {
-                throw SettlementLedgerReader.Failure(description: "record \(seq) (\(type)) does not replay: \(error.message)")
+                throw SettlementLedgerReader.Failure(description: "record \(batch.seqs[index]) (\(batch.types[index])) does not replay: \(error.message)")
             }
         }
     }
@@ -66,6 +49,10 @@ struct LedgerReplay {
     /// The `prepare` step for ``LedgerBatchReader``: decodes every record of `batch` so the
     /// folding thread only applies them.
     @Sendable static func decode(_ batch: LedgerRecordBatch) {
+        batch.prepared = decodedEvents(batch)
+    }
+
+    private static func decodedEvents(_ batch: LedgerRecordBatch) -> DecodedEvents {
         var events: [Result<DomainEvent?, DomainError>] = []
         events.reserveCapacity(batch.count)
         for index in 0..<batch.count {
@@ -74,6 +61,6 @@ struct LedgerReplay {
                 Result { () throws(DomainError) -> DomainEvent? in try DomainEvent.decode(type: type, canonicalData: data) }
             })
         }
-        batch.prepared = DecodedEvents(events)
+        return DecodedEvents(events)
     }
 }

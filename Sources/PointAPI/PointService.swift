@@ -62,9 +62,9 @@ public final class PointService: Sendable {
         do {
             store = try LedgerStore.open(dataDirectory: dataDirectory, options: options, checkpointOptions: checkpointOptions,
                                          fileSystem: fileSystem, log: log,
-                                         commitObserver: commitObserver, prepareReplay: LedgerReplay.decode, replay: { (record) throws(LedgerError) in
+                                         commitObserver: commitObserver, replay: { (record) throws(LedgerError) in
                 do throws(DomainError) {
-                    try replay.apply(record)
+                    try replay.apply(type: record.type, seq: record.seq, time: record.time, data: record.data)
                 } catch {
                     replayError = error
                     throw LedgerError.invalidEntry("record \(record.seq) (\(record.type)) does not replay: \(error.message)")

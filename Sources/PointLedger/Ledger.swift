@@ -84,7 +84,6 @@ public final class Ledger: @unchecked Sendable {
         commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil,
         idleObserver: (@Sendable () -> Void)? = nil,
         poisonObserver: (@Sendable (LedgerError) -> Void)? = nil,
-        prepareReplay: (@Sendable (LedgerRecordBatch) -> Void)? = nil,
         replay: (ReplayedRecord) throws(LedgerError) -> Void = { _ in }
     ) throws(LedgerError) -> Ledger {
         do { try fileSystem.makeDirectory(directory) } catch {
@@ -101,12 +100,11 @@ public final class Ledger: @unchecked Sendable {
         let summary: ScanSummary
         do {
             summary = try LedgerBatchReader.read(directory: directory, fileSystem: fileSystem, repairTornTail: true,
-                                                 protectedSeq: protectedSeq, leafHashes: true, prepare: prepareReplay) { batch throws(LedgerError) in
+                                                 protectedSeq: protectedSeq, leafHashes: true) { batch throws(LedgerError) in
                 for index in 0..<batch.count {
                     merkle.append(batch.leafHashes[index])
                     try batch.withData(index) { data throws(LedgerError) in
-                        try replay(ReplayedRecord(seq: batch.seqs[index], time: batch.times[index], type: batch.types[index], data: data,
-                                                  prepared: batch.prepared, indexInBatch: index))
+                        try replay(ReplayedRecord(seq: batch.seqs[index], time: batch.times[index], type: batch.types[index], data: data))
                     }
                 }
             }

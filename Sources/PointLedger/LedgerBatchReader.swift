@@ -12,10 +12,6 @@ public struct ReplayedRecord {
     public let type: String
     /// The canonical JSON bytes of `data`.
     public let data: UnsafeRawBufferPointer
-    /// What the open's `prepareReplay` step made of this record's batch (nil without one), and
-    /// the record's position in that batch.
-    public let prepared: AnyObject?
-    public let indexInBatch: Int
 }
 
 /// Records handed from the scanning thread to the consumer: seq, time, type and the canonical
@@ -149,7 +145,7 @@ public enum LedgerBatchReader {
     }
 }
 
-/// Why ``LedgerBatchReader/read(directory:fileSystem:batchRecords:repairTornTail:protectedSeq:leafHashes:consume:)`` stopped.
+/// Why ``LedgerBatchReader/read(directory:fileSystem:batchRecords:repairTornTail:protectedSeq:leafHashes:prepare:consume:)`` stopped.
 public enum LedgerBatchReadError<ConsumerError: Error>: Error {
     /// The files could not be read, or a record is damaged.
     case ledger(LedgerError)

@@ -25,7 +25,7 @@ public final class LedgerStore: Sendable {
 
     /// Opens (creating when needed) the data directory, replaying every record through `replay`.
     ///
-    /// `commitObserver` and `idleObserver` are passed to ``Ledger/open(directory:options:fileSystem:protectedSeq:log:commitObserver:idleObserver:poisonObserver:prepareReplay:replay:)``;
+    /// `commitObserver` and `idleObserver` are passed to ``Ledger/open(directory:options:fileSystem:protectedSeq:log:commitObserver:idleObserver:poisonObserver:replay:)``;
     /// the store chains its own checkpoint trigger in front of `commitObserver`, and logs a poisoned
     /// ledger through the checkpoint options' `log`.
     public static func open(
@@ -36,7 +36,6 @@ public final class LedgerStore: Sendable {
         log: (String) -> Void = { _ in },
         commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil,
         idleObserver: (@Sendable () -> Void)? = nil,
-        prepareReplay: (@Sendable (LedgerRecordBatch) -> Void)? = nil,
         replay: (ReplayedRecord) throws(LedgerError) -> Void = { _ in }
     ) throws(LedgerError) -> LedgerStore {
         let keyName = checkpointOptions.keyName ?? checkpointOptions.origin
@@ -73,7 +72,7 @@ public final class LedgerStore: Sendable {
             poisonObserver: { [log = checkpointOptions.log] error in
                 log("ledger: refusing every write until restart: \(error)")
             },
-            prepareReplay: prepareReplay, replay: replay)
+            replay: replay)
         do throws(LedgerError) {
             if let latest {
                 guard latest.size <= ledger.durableSeq else {
