@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Faults are counted per kind of call over the lifetime of the instance (the first write is
 /// call 1). A fault, once triggered, stays until ``heal()``, except short writes, which happen once.
-public final class FaultInjectingFileSystem: LedgerFileSystem {
+public final class FaultInjectingFileSystem: ForwardingFileSystem {
     /// One planned failure.
     public enum Fault: Sendable, Equatable {
         /// The n-th write call (and every later one) fails with `errno`.
@@ -28,7 +28,8 @@ public final class FaultInjectingFileSystem: LedgerFileSystem {
         var healed = false
     }
 
-    private let base: any LedgerFileSystem
+    /// The file system the calls that don't fail go to.
+    public let base: any LedgerFileSystem
     private let state: Mutex<State>
 
     /// Wraps `base` with the given planned faults.
@@ -52,10 +53,6 @@ public final class FaultInjectingFileSystem: LedgerFileSystem {
 
     /// Total bytes written through this file system (since it was made or last armed).
     public var bytesWritten: Int { state.withLock { $0.bytesWritten } }
-
-    public func open(_ path: String, flags: Int32, mode: UInt32) throws(SystemError) -> Int32 {
-        try base.open(path, flags: flags, mode: mode)
-    }
 
     public func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {
         let decision: Result<Int, SystemError> = state.withLock { state in
@@ -85,10 +82,6 @@ public final class FaultInjectingFileSystem: LedgerFileSystem {
         return written
     }
 
-    public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
-        try base.read(descriptor, into: buffer)
-    }
-
     public func synchronizeData(_ descriptor: Int32) throws(SystemError) {
         let failure: SystemError? = state.withLock { state in
             state.syncCalls += 1
@@ -100,33 +93,5 @@ public final class FaultInjectingFileSystem: LedgerFileSystem {
         }
         if let failure { throw failure }
         try base.synchronizeData(descriptor)
-    }
-
-    public func synchronizeAll(_ descriptor: Int32) throws(SystemError) {
-        try base.synchronizeAll(descriptor)
-    }
-
-    public func truncate(_ descriptor: Int32, length: Int64) throws(SystemError) {
-        try base.truncate(descriptor, length: length)
-    }
-
-    public func size(_ descriptor: Int32) throws(SystemError) -> Int64 {
-        try base.size(descriptor)
-    }
-
-    public func close(_ descriptor: Int32) {
-        base.close(descriptor)
-    }
-
-    public func listDirectory(_ path: String) throws(SystemError) -> [String] {
-        try base.listDirectory(path)
-    }
-
-    public func makeDirectory(_ path: String) throws(SystemError) {
-        try base.makeDirectory(path)
-    }
-
-    public func dropCachedPages(_ descriptor: Int32) {
-        base.dropCachedPages(descriptor)
     }
 }

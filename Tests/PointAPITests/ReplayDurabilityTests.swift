@@ -7,8 +7,8 @@ import Testing
 
 /// A file system whose data syncs can be held until the test releases them: a write can be
 /// kept "in flight" for as long as a test needs.
-final class HeldSyncFileSystem: LedgerFileSystem, @unchecked Sendable {
-    private let base = PosixFileSystem()
+final class HeldSyncFileSystem: ForwardingFileSystem, @unchecked Sendable {
+    let base: any LedgerFileSystem = PosixFileSystem()
     private let gate = DispatchSemaphore(value: 0)
     private let state = Mutex((holding: false, held: 0))
 
@@ -32,17 +32,6 @@ final class HeldSyncFileSystem: LedgerFileSystem, @unchecked Sendable {
         if mustWait { gate.wait() }
         try base.synchronizeData(descriptor)
     }
-
-    func open(_ path: String, flags: Int32, mode: UInt32) throws(SystemError) -> Int32 { try base.open(path, flags: flags, mode: mode) }
-    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int { try base.write(descriptor, bytes) }
-    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int { try base.read(descriptor, into: buffer) }
-    func synchronizeAll(_ descriptor: Int32) throws(SystemError) { try base.synchronizeAll(descriptor) }
-    func truncate(_ descriptor: Int32, length: Int64) throws(SystemError) { try base.truncate(descriptor, length: length) }
-    func size(_ descriptor: Int32) throws(SystemError) -> Int64 { try base.size(descriptor) }
-    func close(_ descriptor: Int32) { base.close(descriptor) }
-    func listDirectory(_ path: String) throws(SystemError) -> [String] { try base.listDirectory(path) }
-    func makeDirectory(_ path: String) throws(SystemError) { try base.makeDirectory(path) }
-    func dropCachedPages(_ descriptor: Int32) { base.dropCachedPages(descriptor) }
 }
 
 /// A replayed command is acknowledged only once the original record is durable.

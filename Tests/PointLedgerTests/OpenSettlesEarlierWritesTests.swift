@@ -7,8 +7,8 @@ import Testing
 /// newest segments and reads them from the device.
 @Suite struct OpenSettlesEarlierWritesTests {
     /// Wraps the real file system and records, by file name, the syncs, cache drops and reads.
-    final class RecordingFileSystem: LedgerFileSystem, @unchecked Sendable {
-        private let base = PosixFileSystem()
+    final class RecordingFileSystem: ForwardingFileSystem, @unchecked Sendable {
+        let base: any LedgerFileSystem = PosixFileSystem()
         private let state = Mutex((paths: [Int32: String](), events: [String]()))
 
         var events: [String] { state.withLock { $0.events } }
@@ -36,13 +36,6 @@ import Testing
             note("drop", descriptor)
             base.dropCachedPages(descriptor)
         }
-        func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int { try base.write(descriptor, bytes) }
-        func synchronizeAll(_ descriptor: Int32) throws(SystemError) { try base.synchronizeAll(descriptor) }
-        func truncate(_ descriptor: Int32, length: Int64) throws(SystemError) { try base.truncate(descriptor, length: length) }
-        func size(_ descriptor: Int32) throws(SystemError) -> Int64 { try base.size(descriptor) }
-        func close(_ descriptor: Int32) { base.close(descriptor) }
-        func listDirectory(_ path: String) throws(SystemError) -> [String] { try base.listDirectory(path) }
-        func makeDirectory(_ path: String) throws(SystemError) { try base.makeDirectory(path) }
     }
 
     @Test func openSyncsAndRereadsTheNewestTwoSegmentsBeforeReadingThem() async throws {
