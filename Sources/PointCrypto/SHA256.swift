@@ -78,8 +78,9 @@ public enum SHA256 {
         oneShot(prefix: -1, bytes)
     }
 
-    /// One-shot hashing on a stack context (``COpenSSL`` `pc_sha256`): no allocation.
-    @usableFromInline static func oneShot(prefix: Int32, _ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+    /// One-shot hashing on a stack context (``COpenSSL`` `pc_sha256`): no allocation, so there
+    /// is no context worth reusing between digests.
+    private static func oneShot(prefix: Int32, _ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
         var digest = SHA256Digest.zero
         let ok = Swift.withUnsafeMutableBytes(of: &digest.storage) { raw in
             pc_sha256(prefix, bytes.baseAddress, bytes.count, raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
@@ -109,8 +110,6 @@ public enum SHA256 {
 /// Incremental SHA-256. Reusable after ``finalize()``.
 public struct SHA256Hasher: ~Copyable {
     private let context: OpaquePointer
-    /// Whether ``update(_:)`` added bytes since the last ``finalize()``.
-    private var hasPendingInput = false
 
     public init() {
         // EVP_MD_CTX_new only fails when memory is exhausted; there is no useful recovery.
@@ -127,7 +126,6 @@ public struct SHA256Hasher: ~Copyable {
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         EVP_DigestUpdate(context, bytes.baseAddress, bytes.count)
-        hasPendingInput = true
     }
 
     /// Adds `bytes` to the running digest.
@@ -135,17 +133,14 @@ public struct SHA256Hasher: ~Copyable {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    /// The digest of everything added so far followed by `bytes`; resets the hasher. With
-    /// nothing added before, a one-shot on a stack context (no allocation).
+    /// The digest of everything added so far followed by `bytes`; resets the hasher.
     public mutating func hash(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
-        guard hasPendingInput else { return SHA256.oneShot(prefix: -1, bytes) }
         update(bytes)
         return finalize()
     }
 
     /// The digest of everything added so far, then `prefix`, then `bytes`; resets the hasher.
     public mutating func hash(prefix: UInt8, _ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
-        guard hasPendingInput else { return SHA256.oneShot(prefix: Int32(prefix), bytes) }
         var prefix = prefix
         Swift.withUnsafeBytes(of: &prefix) { update($0) }
         update(bytes)
@@ -160,7 +155,6 @@ public struct SHA256Hasher: ~Copyable {
             _ = EVP_DigestFinal_ex(context, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
         }
         EVP_DigestInit_ex2(context, nil, nil)
-        hasPendingInput = false
         return digest
     }
 }

@@ -100,12 +100,11 @@ public enum LedgerBatchReader {
         let thread = Thread {
             let scanner = LedgerScanner(directory: directory, fileSystem: fileSystem)
             var current = handoff.takeEmpty()
-            var hasher = SHA256Hasher()
             var outcome: Result<ScanSummary, LedgerError>
             do throws(LedgerError) {
                 let summary = try scanner.scan(repairTornTail: repairTornTail, protectedSeq: protectedSeq) { (view, _) throws(LedgerError) in
                     guard let batch = current else { throw LedgerError.closed }
-                    batch.append(view, leafHash: leafHashes ? view.leafHash(using: &hasher) : nil)
+                    batch.append(view, leafHash: leafHashes ? view.leafHash : nil)
                     if batch.count >= max(1, batchRecords) || batch.byteCount >= LedgerBatchReader.batchBytes {
                         prepare?(batch)
                         handoff.publish(batch)

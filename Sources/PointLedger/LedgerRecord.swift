@@ -251,12 +251,6 @@ public struct RecordView {
     /// RFC 6962 leaf hash of the line.
     public var leafHash: SHA256Digest { SHA256.hash(prefix: 0x00, line) }
 
-    /// SHA-256 of the line, reusing `hasher`.
-    public func lineHash(using hasher: inout SHA256Hasher) -> SHA256Digest { hasher.hash(line) }
-
-    /// RFC 6962 leaf hash of the line, reusing `hasher`.
-    public func leafHash(using hasher: inout SHA256Hasher) -> SHA256Digest { hasher.hash(prefix: 0x00, line) }
-
     /// Decodes `data` and copies the line into an owned ``LedgerRecord``.
     public func decode() -> Result<LedgerRecord, LineProblem> {
         let data: JSONValue

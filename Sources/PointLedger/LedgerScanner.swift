@@ -103,7 +103,6 @@ public struct LedgerScanner {
         var reachedEnd = false
         var validEnd: Int64 = 0
         var visitError: LedgerError?
-        var hasher = SHA256Hasher()
 
         while true {
             if !reachedEnd && filled < buffer.count {
@@ -142,7 +141,7 @@ public struct LedgerScanner {
                         }
                         summary.records += 1
                         summary.lastSeq = record.seq
-                        summary.lastLineHash = record.lineHash(using: &hasher)
+                        summary.lastLineHash = record.lineHash
                         summary.lastTime = record.time
                         summary.bytes += Int64(lineLength + 1)
                         consumed += lineLength + 1

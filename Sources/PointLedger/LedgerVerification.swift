@@ -63,7 +63,7 @@ public enum LedgerVerification {
         var key = publicKey
         if key == nil { key = try CheckpointKeys.loadPublicKey(path: keyPath) }
         var checkpoints = CheckpointWalk(reader: try CheckpointLogReader(path: dataDirectory + "/" + CheckpointLog.fileName), publicKey: key, keyPath: keyPath)
-        let accumulator = StreamingMerkleRoot()
+        var accumulator = MerkleAccumulator()
         try checkpoints.settle(size: 0, root: { accumulator.root }, into: &report)
 
         let segments = try SegmentDirectory.list(dataDirectory + "/ledger", fileSystem: fileSystem)
@@ -152,10 +152,9 @@ public enum LedgerVerification {
         var accumulator = MerkleAccumulator()
         try checkpoints.settle(size: accumulator.size, root: { accumulator.root }, into: &report)
         var bytes: Int64 = 0
-        var hasher = SHA256Hasher()
         let summary = try LedgerScanner(directory: dataDirectory + "/ledger").scan(repairTornTail: false) { (record, _) throws(LedgerError) in
             bytes += Int64(record.line.count + 1)
-            accumulator.append(record.leafHash(using: &hasher))
+            accumulator.append(record.leafHash)
             try checkpoints.settle(size: accumulator.size, root: { accumulator.root }, into: &report)
             report.records += 1
             if report.records % 65_536 == 0 { progress?(report.records, bytes) }

@@ -57,12 +57,11 @@ enum SegmentVerifier {
     /// (with an incomplete result) when `isCancelled` says so.
     static func scan(
         _ scan: SegmentScan, fileSystem: any LedgerFileSystem, buffer: UnsafeMutableRawBufferPointer,
-        leafHashes: inout [SHA256Digest], lineHasher: inout SHA256Hasher, leafHasher: inout SHA256Hasher,
+        leafHashes: inout [SHA256Digest],
         isCancelled: () -> Bool
     ) {
         do {
-            try scanBody(scan, fileSystem: fileSystem, buffer: buffer, leafHashes: &leafHashes,
-                         lineHasher: &lineHasher, leafHasher: &leafHasher, isCancelled: isCancelled)
+            try scanBody(scan, fileSystem: fileSystem, buffer: buffer, leafHashes: &leafHashes, isCancelled: isCancelled)
         } catch {
             scan.error = error
         }
@@ -72,7 +71,7 @@ enum SegmentVerifier {
     /// line, so offsets, seqs and reasons are the same.
     private static func scanBody(
         _ scan: SegmentScan, fileSystem: any LedgerFileSystem, buffer: UnsafeMutableRawBufferPointer,
-        leafHashes: inout [SHA256Digest], lineHasher: inout SHA256Hasher, leafHasher: inout SHA256Hasher,
+        leafHashes: inout [SHA256Digest],
         isCancelled: () -> Bool
     ) throws(LedgerError) {
         let segment = scan.segment
@@ -135,9 +134,9 @@ enum SegmentVerifier {
                     }
                     count += 1
                     lastSeq = record.seq
-                    lastLineHash = lineHasher.hash(line)
+                    lastLineHash = SHA256.hash(line)
                     lastTime = record.time
-                    leafHashes.append(leafHasher.hash(prefix: 0x00, line))
+                    leafHashes.append(SHA256.hash(prefix: 0x00, line))
                     consumed += lineLength + 1
                     validEnd = bufferStart + Int64(consumed)
                     if lastSeq % progressInterval == 0 { scan.progressMarks.append((leafHashes.count - 1, validEnd)) }
@@ -277,8 +276,6 @@ final class SegmentPipeline: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-        var lineHasher = SHA256Hasher()
-        var leafHasher = SHA256Hasher()
         while true {
             condition.lock()
             while !cancelled && nextToScan < segments.count && freeHashBuffers.isEmpty { condition.wait() }
@@ -292,8 +289,7 @@ final class SegmentPipeline: @unchecked Sendable {
             condition.unlock()
 
             let scan = SegmentScan(segment: segments[index], isLast: index == segments.count - 1)
-            SegmentVerifier.scan(scan, fileSystem: fileSystem, buffer: buffer, leafHashes: &hashes,
-                                 lineHasher: &lineHasher, leafHasher: &leafHasher, isCancelled: { isCancelled })
+            SegmentVerifier.scan(scan, fileSystem: fileSystem, buffer: buffer, leafHashes: &hashes, isCancelled: { isCancelled })
             scan.leafHashes = hashes
 
             condition.lock()
@@ -301,38 +297,5 @@ final class SegmentPipeline: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-    }
-}
-
-/// ``MerkleAccumulator`` with one reused SHA-256 context for the interior nodes (no allocation
-/// per node).
-final class StreamingMerkleRoot {
-    private var subtreeRoots: [SHA256Digest] = []
-    private(set) var size: UInt64 = 0
-    private var hasher = SHA256Hasher()
-
-    init() { subtreeRoots.reserveCapacity(64) }
-
-    func append(_ leafHash: SHA256Digest) {
-        var node = leafHash
-        var bits = size
-        while bits & 1 == 1, let left = subtreeRoots.popLast() {
-            node = nodeHash(left, node)
-            bits >>= 1
-        }
-        subtreeRoots.append(node)
-        size += 1
-    }
-
-    /// The RFC 6962 root of the leaves so far (`SHA-256("")` when none).
-    var root: SHA256Digest {
-        guard var root = subtreeRoots.last else { return MerkleHashing.emptyRoot }
-        for left in subtreeRoots.dropLast().reversed() { root = nodeHash(left, root) }
-        return root
-    }
-
-    private func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
-        var pair = (left, right)
-        return withUnsafeBytes(of: &pair) { hasher.hash(prefix: 0x01, $0) }
     }
 }

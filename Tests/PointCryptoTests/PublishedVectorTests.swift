@@ -13,14 +13,14 @@ struct PublishedVectorTests {
         #expect(SHA256.hash(message).hex == digest)
     }
 
-    @Test("Every SHA-256 path gives the NIST digests: one-shot, prefixed, incremental, a reused hasher with and without pending input")
+    @Test("Every SHA-256 path gives the NIST digests: one-shot, prefixed, incremental, a reused hasher with and without earlier input")
     func sha256Paths() {
         let abc = Array("abc".utf8)
         let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         // "abc" as the prefix byte "a" followed by "bc".
         #expect(Array("bc".utf8).withUnsafeBytes { SHA256.hash(prefix: UInt8(ascii: "a"), $0) }.hex == expected)
         var hasher = SHA256Hasher()
-        #expect(abc.withUnsafeBytes { hasher.hash($0) }.hex == expected)                       // nothing pending: one-shot
+        #expect(abc.withUnsafeBytes { hasher.hash($0) }.hex == expected)                       // nothing added before
         hasher.update(Array("ab".utf8))
         #expect(Array("c".utf8).withUnsafeBytes { hasher.hash($0) }.hex == expected)           // pending "ab" + "c"
         hasher.update(Array("a".utf8))
