@@ -28,38 +28,25 @@ final class AsyncTurnQueue: Sendable {
 
     /// Returns when the caller has the turn; it must call ``finishTurn()`` exactly once after.
     func takeTurn() async throws(Full) {
-        enum Admission { case now, wait, refused(Int) }
-        let admission: Admission = state.withLock { state in
-            if !state.busy {
-                state.busy = true
-                return .now
-            }
-            return state.waitingCount < limit ? .wait : .refused(state.waitingCount)
-        }
-        switch admission {
-        case .now: return
-        case .refused(let waiting): throw Full(waiting: waiting)
-        case .wait:
-            let refusedWhileQueueing: Int? = await withCheckedContinuation { (continuation: CheckedContinuation<Int?, Never>) in
-                enum Queued { case turn, queued, refused(Int) }
-                let queued: Queued = state.withLock { state in
-                    // The turn may have been finished, or other tasks queued, since the check.
-                    if !state.busy {
-                        state.busy = true
-                        return .turn
-                    }
-                    guard state.waitingCount < limit else { return .refused(state.waitingCount) }
-                    state.waiters.append(continuation)
-                    return .queued
+        // Resumed with nil when the turn is the caller's, or with the number waiting when full.
+        let refused: Int? = await withCheckedContinuation { (continuation: CheckedContinuation<Int?, Never>) in
+            enum Admission { case turn, queued, refused(Int) }
+            let admission: Admission = state.withLock { state in
+                if !state.busy {
+                    state.busy = true
+                    return .turn
                 }
-                switch queued {
-                case .turn: continuation.resume(returning: nil)
-                case .refused(let waiting): continuation.resume(returning: waiting)
-                case .queued: break
-                }
+                guard state.waitingCount < limit else { return .refused(state.waitingCount) }
+                state.waiters.append(continuation)
+                return .queued
             }
-            if let waiting = refusedWhileQueueing { throw Full(waiting: waiting) }
+            switch admission {
+            case .turn: continuation.resume(returning: nil)
+            case .refused(let waiting): continuation.resume(returning: waiting)
+            case .queued: break
+            }
         }
+        if let refused { throw Full(waiting: refused) }
     }
 
     /// Ends the caller's turn and hands it to the oldest waiting task, if any.
