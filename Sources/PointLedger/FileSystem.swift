@@ -108,10 +108,7 @@ public struct PosixFileSystem: LedgerFileSystem {
     }
 
     public func close(_ descriptor: Int32) {
-        let closed = Glibc.close(descriptor)
-        // A descriptor closed twice may by then be another thread's file: stop debug builds at
-        // the faulty call instead of failing that thread's read later.
-        assert(closed == 0 || errno != EBADF, "closing descriptor \(descriptor), which is not open (closed twice?)")
+        closeDescriptor(descriptor)
     }
 
     public func listDirectory(_ path: String) throws(SystemError) -> [String] {
@@ -136,4 +133,11 @@ public struct PosixFileSystem: LedgerFileSystem {
         _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
         #endif
     }
+}
+
+/// Closes a descriptor. A descriptor closed twice may by then be another thread's file: debug
+/// builds stop at the faulty call instead of failing that thread's read later.
+func closeDescriptor(_ descriptor: Int32) {
+    let closed = Glibc.close(descriptor)
+    assert(closed == 0 || errno != EBADF, "closing descriptor \(descriptor), which is not open (closed twice?)")
 }

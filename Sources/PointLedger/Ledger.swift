@@ -93,7 +93,7 @@ public final class Ledger: @unchecked Sendable {
         do {
             try settleEarlierWrites(directory: directory, fileSystem: fileSystem)
         } catch {
-            Glibc.close(lock)
+            closeDescriptor(lock)
             throw error
         }
         var merkle = MerkleTree()
@@ -109,7 +109,7 @@ public final class Ledger: @unchecked Sendable {
                 }
             }
         } catch {
-            Glibc.close(lock)
+            closeDescriptor(lock)
             switch error {
             case .ledger(let failure), .consumer(let failure): throw failure
             }
@@ -126,7 +126,7 @@ public final class Ledger: @unchecked Sendable {
                 ledger.writerDescriptor = try fileSystem.open(last.path, flags: O_WRONLY | O_APPEND, mode: 0)
             } catch {
                 ledger.lockDescriptor = -1   // closed here, not again by deinit
-                Glibc.close(lock)
+                closeDescriptor(lock)
                 throw LedgerError.io(operation: "opening for append", path: last.path, errno: error.code)
             }
             ledger.writerSegmentFirstSeq = last.firstSeq
@@ -158,7 +158,7 @@ public final class Ledger: @unchecked Sendable {
 
     deinit {
         if writerDescriptor >= 0 { fileSystem.close(writerDescriptor) }
-        if lockDescriptor >= 0 { Glibc.close(lockDescriptor) }
+        if lockDescriptor >= 0 { closeDescriptor(lockDescriptor) }
     }
 
     // MARK: Appending
@@ -340,7 +340,7 @@ public final class Ledger: @unchecked Sendable {
             writerDescriptor = -1
         }
         if lockDescriptor >= 0 {
-            Glibc.close(lockDescriptor)
+            closeDescriptor(lockDescriptor)
             lockDescriptor = -1
         }
         condition.unlock()
@@ -546,7 +546,7 @@ public final class Ledger: @unchecked Sendable {
             guard errno == EWOULDBLOCK, attempt + 1 < Self.lockAttempts else { break }
             usleep(10_000)
         }
-        Glibc.close(descriptor)
+        closeDescriptor(descriptor)
         throw LedgerError.locked(directory)
     }
 }

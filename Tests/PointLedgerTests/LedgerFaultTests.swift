@@ -20,6 +20,32 @@ import Synchronization
         }
     }
 
+    /// Refuses to open any file for appending.
+    final class NoAppendFileSystem: ForwardingFileSystem {
+        let base: any LedgerFileSystem = PosixFileSystem()
+        func open(_ path: String, flags: Int32, mode: UInt32) throws(SystemError) -> Int32 {
+            if flags & O_APPEND != 0 { throw SystemError(EACCES) }
+            return try base.open(path, flags: flags, mode: mode)
+        }
+    }
+
+    /// The directory lock is released exactly once (debug builds stop at a second close).
+    @Test func aSegmentThatCannotBeOpenedForAppendRefusesToOpenAndFreesTheDirectory() async throws {
+        let directory = TemporaryDirectory()
+        let ledger = try Ledger.open(directory: directory.ledgerPath)
+        _ = try await ledger.append([sampleEntry(1)])
+        ledger.close()
+        #expect {
+            _ = try Ledger.open(directory: directory.ledgerPath, fileSystem: NoAppendFileSystem())
+        } throws: { error in
+            guard case LedgerError.io(let operation, let path, let code) = error else { return false }
+            return operation == "opening for append" && path.hasSuffix(SegmentDirectory.fileName(firstSeq: 1)) && code == EACCES
+        }
+        let reopened = try Ledger.open(directory: directory.ledgerPath)
+        #expect(reopened.durableSeq == 1)
+        reopened.close()
+    }
+
     @Test func aFailedWritePoisonsTheLedger() async throws {
         let directory = TemporaryDirectory()
         let faults = FaultInjectingFileSystem(faults: [.writeError(onCall: 3, errno: EIO)])
