@@ -11,7 +11,9 @@ public struct RecordLocation: Sendable, Equatable {
     public let offset: Int64
 }
 
-/// An incomplete or unparsable last line found at the end of the newest segment.
+/// A torn last line at the end of the newest segment: incomplete (no newline), or complete but
+/// holding unwritten (zero) bytes. Only such a line can come from a write that never fully
+/// reached the device; any other bad line is damage (see ``TornTail/isUnwritten(_:)``).
 public struct TornTail: Sendable, Equatable {
     /// The segment file name.
     public let file: String
@@ -23,6 +25,18 @@ public struct TornTail: Sendable, Equatable {
     public let reason: String
     /// The seq the torn line would have had.
     public let seq: UInt64
+
+    /// Whether a complete but invalid line shows the mark of a write that never fully reached
+    /// the device: zero bytes, which is how blocks that were allocated but never written read
+    /// back. A complete line without them was written whole, so it may have been acknowledged:
+    /// it is damage, never truncated as a torn write.
+    static func isUnwritten(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard let base = line.baseAddress, !line.isEmpty else { return false }
+        return memchr(base, 0, line.count) != nil
+    }
+
+    /// Added to the reason when a complete last line is refused instead of truncated.
+    static let completeLineIsDamage = "the line is complete and holds no unwritten (zero) bytes, so it is damage, not a torn write, and may have been acknowledged"
 }
 
 /// The result of a scan over all segments.
@@ -123,7 +137,7 @@ public struct LedgerScanner {
             }
             // Consume complete lines.
             var consumed = 0
-            var problem: (offset: Int64, reason: String, lineBytes: Int64, complete: Bool)?
+            var problem: (offset: Int64, reason: String, lineBytes: Int64, unwritten: Bool)?
             buffer.withUnsafeBytes { raw in
                 while consumed < filled, problem == nil, visitError == nil {
                     let remaining = filled - consumed
@@ -133,10 +147,11 @@ public struct LedgerScanner {
                     let lineOffset = bufferStart + Int64(consumed)
                     switch LedgerRecordFormat.parseView(line: line) {
                     case .failure(let lineProblem):
-                        problem = (lineOffset, "\(lineProblem.reason) (at byte \(lineProblem.offset) of the line)", Int64(lineLength + 1), true)
+                        problem = (lineOffset, "\(lineProblem.reason) (at byte \(lineProblem.offset) of the line)", Int64(lineLength + 1),
+                                   TornTail.isUnwritten(line))
                     case .success(let record):
                         if let reason = chainProblem(record, summary: summary) {
-                            problem = (lineOffset, reason, Int64(lineLength + 1), true)
+                            problem = (lineOffset, reason, Int64(lineLength + 1), TornTail.isUnwritten(line))
                             break
                         }
                         summary.records += 1
@@ -159,11 +174,17 @@ public struct LedgerScanner {
             if let visitError { throw visitError }
 
             if let problem {
-                // A bad complete line is a torn tail only when nothing follows it in the newest segment.
+                // A bad complete line is a torn tail only when nothing follows it in the newest
+                // segment and it holds unwritten (zero) bytes.
                 let fileSize = try sizeOf(descriptor, segment)
                 let isTail = isLast && problem.offset + problem.lineBytes == fileSize
+                if isTail && !problem.unwritten {
+                    throw LedgerError.corrupt(file: segment.name, offset: Int(problem.offset), seq: summary.lastSeq + 1,
+                                              reason: "\(problem.reason); \(TornTail.completeLineIsDamage)")
+                }
                 try handleBadTail(segment: segment, descriptor: descriptor, at: problem.offset, fileSize: fileSize,
-                                  reason: problem.reason, isTail: isTail, repair: repairTornTail,
+                                  reason: isTail ? "\(problem.reason); the line holds unwritten (zero) bytes" : problem.reason,
+                                  isTail: isTail, repair: repairTornTail,
                                   protectedSeq: protectedSeq, summary: &summary)
                 return problem.offset
             }

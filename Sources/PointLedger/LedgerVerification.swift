@@ -85,19 +85,15 @@ public enum LedgerVerification {
             let scan = pipeline.take(index)
             let hashes = scan.leafHashes
             scan.leafHashes = []
-            var valid = hashes.count
-            var segmentBytes = scan.validBytes
-            var linkBroken = false
+            let valid = hashes.count
+            let segmentBytes = scan.validBytes
             if valid > 0, let reason = SegmentVerifier.linkProblem(prev: scan.firstPrev, time: scan.firstTime, lastSeq: lastSeq,
                                                                   lastLineHash: lastLineHash, lastTime: lastTime) {
-                // The first record does not follow the previous segment's last one.
-                guard isLast && scan.firstLineIsWholeFile else {
-                    throw LedgerError.corrupt(file: segment.name, offset: 0, seq: lastSeq + 1, reason: reason)
-                }
-                tornTail = TornTail(file: segment.name, offset: 0, bytes: scan.firstLineBytes, reason: reason, seq: lastSeq + 1)
-                linkBroken = true
-                valid = 0
-                segmentBytes = 0
+                // The first record does not follow the previous segment's last one. It parsed, so
+                // it holds no unwritten bytes: damage, even as the newest file's only line.
+                let whole = isLast && scan.firstLineIsWholeFile
+                throw LedgerError.corrupt(file: segment.name, offset: 0, seq: lastSeq + 1,
+                                          reason: whole ? "\(reason); \(TornTail.completeLineIsDamage)" : reason)
             }
             var marks = scan.progressMarks.makeIterator()
             var mark = marks.next()
@@ -113,14 +109,12 @@ public enum LedgerVerification {
             }
             pipeline.recycle(hashes)
             report.records += UInt64(valid)
-            if !linkBroken {
-                if let error = scan.error { throw error }
-                tornTail = scan.tornTail
-                if valid > 0 {
-                    lastSeq = scan.lastSeq
-                    lastLineHash = scan.lastLineHash
-                    lastTime = scan.lastTime
-                }
+            if let error = scan.error { throw error }
+            tornTail = scan.tornTail
+            if valid > 0 {
+                lastSeq = scan.lastSeq
+                lastLineHash = scan.lastLineHash
+                lastTime = scan.lastTime
             }
             bytes += segmentBytes
             if !isLast && segmentBytes == 0 {

@@ -107,7 +107,7 @@ enum SegmentVerifier {
                 if read == 0 { reachedEnd = true } else { filled += read }
             }
             var consumed = 0
-            var problem: (offset: Int64, reason: String, lineBytes: Int64)?
+            var problem: (offset: Int64, reason: String, lineBytes: Int64, unwritten: Bool)?
             while consumed < filled {
                 guard let found = memchr(base + consumed, 0x0A, filled - consumed) else { break }
                 let lineLength = base.distance(to: UnsafeRawPointer(found)) - consumed
@@ -115,13 +115,15 @@ enum SegmentVerifier {
                 let lineOffset = bufferStart + Int64(consumed)
                 switch LedgerRecordFormat.parseView(line: line) {
                 case .failure(let lineProblem):
-                    problem = (lineOffset, "\(lineProblem.reason) (at byte \(lineProblem.offset) of the line)", Int64(lineLength + 1))
+                    problem = (lineOffset, "\(lineProblem.reason) (at byte \(lineProblem.offset) of the line)", Int64(lineLength + 1),
+                               TornTail.isUnwritten(line))
                     break
                 case .success(let record):
                     if count == 0 {
                         // Its prev and time are checked against the previous segment in order.
                         if record.seq != lastSeq + 1 {
-                            problem = (lineOffset, "seq \(record.seq) follows seq \(lastSeq); seq \(lastSeq + 1) was expected", Int64(lineLength + 1))
+                            problem = (lineOffset, "seq \(record.seq) follows seq \(lastSeq); seq \(lastSeq + 1) was expected", Int64(lineLength + 1),
+                                       TornTail.isUnwritten(line))
                             break
                         }
                         scan.firstPrev = record.prev
@@ -129,7 +131,7 @@ enum SegmentVerifier {
                         scan.firstLineBytes = Int64(lineLength + 1)
                         if scan.isLast { scan.firstLineIsWholeFile = try sizeOf(descriptor, segment, fileSystem) == scan.firstLineBytes }
                     } else if let reason = chainProblem(record, lastSeq: lastSeq, lastLineHash: lastLineHash, lastTime: lastTime) {
-                        problem = (lineOffset, reason, Int64(lineLength + 1))
+                        problem = (lineOffset, reason, Int64(lineLength + 1), TornTail.isUnwritten(line))
                         break
                     }
                     count += 1
@@ -147,8 +149,15 @@ enum SegmentVerifier {
 
             if let problem {
                 let fileSize = try sizeOf(descriptor, segment, fileSystem)
+                // Torn only when last in the newest segment and holding unwritten (zero) bytes,
+                // as ``LedgerScanner`` decides.
                 let isTail = scan.isLast && problem.offset + problem.lineBytes == fileSize
-                try badTail(scan, at: problem.offset, fileSize: fileSize, reason: problem.reason, isTail: isTail, seq: lastSeq + 1)
+                if isTail && !problem.unwritten {
+                    throw LedgerError.corrupt(file: segment.name, offset: Int(problem.offset), seq: lastSeq + 1,
+                                              reason: "\(problem.reason); \(TornTail.completeLineIsDamage)")
+                }
+                try badTail(scan, at: problem.offset, fileSize: fileSize, reason: isTail ? "\(problem.reason); the line holds unwritten (zero) bytes" : problem.reason,
+                            isTail: isTail, seq: lastSeq + 1)
                 return
             }
             if consumed > 0 {

@@ -43,7 +43,7 @@ enum LedgerCommand {
                 print("  note: checkpoints.jsonl ends with an incomplete line (\(report.checkpointTornBytes) bytes): an append in progress or interrupted; it was never acknowledged")
             }
             if let torn = report.tornTail {
-                print("  note: \(torn.file) ends with an incomplete line at byte \(torn.offset) (\(torn.bytes) bytes): a write in progress or an unrecovered crash; it was never acknowledged and is dropped when the service next opens the ledger")
+                print("  note: \(torn.file) ends with a torn line at byte \(torn.offset) (\(torn.bytes) bytes; \(torn.reason)): a write in progress or an unrecovered crash; it was never acknowledged and is dropped when the service next opens the ledger")
             }
             return 0
         } catch {

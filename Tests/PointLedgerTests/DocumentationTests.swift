@@ -159,7 +159,8 @@ struct DocumentationTests {
         let segment = directory.ledgerPath + "/" + SegmentDirectory.fileName(firstSeq: 1)
         let original = try String(contentsOfFile: segment, encoding: .utf8)
         for (from, to, expected) in [("\"order-7\"", "\"order-X\"", "seq 9"), ("\"order-44\"", "\"order-XX\"", "line 3"),
-                                     ("\"points\":5,", "\"points\": 5,", "seq 5")] {
+                                     ("\"points\":5,", "\"points\": 5,", "seq 5"), ("\"points\":5,", "\"points\":5.5,", "seq 5: 5.5"),
+                                     ("\"points\":5,", "\"points\":9223372036854775808,", "seq 5: 9223372036854775808")] {
             try original.replacingOccurrences(of: from, with: to).write(toFile: segment, atomically: true, encoding: .utf8)
             let (badStatus, badOutput) = try Documentation.run(python, [script, directory.path], in: work.path)
             #expect(badStatus != 0 && badOutput.contains(expected), "\(from) → \(to): \(badOutput)")
@@ -173,5 +174,17 @@ struct DocumentationTests {
         try replaceLine(2, of: path, with: SignedCheckpoint(checkpoint: wrong, note: wrong.body + "\n— x AAAAAA==\n", time: second.time).jsonLine)
         let (rootStatus, rootOutput) = try Documentation.run(python, [script, directory.path], in: work.path)
         #expect(rootStatus != 0 && rootOutput.contains("line 2"), "\(rootOutput)")
+
+        // A size field that disagrees with the signed note.
+        let secondLine = checkpoints.components(separatedBy: "\n")[1]
+        try replaceLine(2, of: path, with: secondLine.replacingOccurrences(of: "\"size\":\(second.size),", with: "\"size\":\(second.size + 1),"))
+        let (sizeStatus, sizeOutput) = try Documentation.run(python, [script, directory.path], in: work.path)
+        #expect(sizeStatus != 0 && sizeOutput.contains("line 2") && sizeOutput.contains("size field"), "\(sizeOutput)")
+
+        // An incomplete last line (a torn write) is noted, and the rest still checks.
+        try checkpoints.write(toFile: path, atomically: true, encoding: .utf8)
+        try (original + "{\"seq\":46,\"ti").write(toFile: segment, atomically: true, encoding: .utf8)
+        let (tornStatus, tornOutput) = try Documentation.run(python, [script, directory.path], in: work.path)
+        #expect(tornStatus == 0 && tornOutput.contains("incomplete line of 13 bytes") && tornOutput.contains("45 records"), "\(tornOutput)")
     }
 }

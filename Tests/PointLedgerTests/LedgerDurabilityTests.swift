@@ -140,23 +140,44 @@ import PointJSON
         }
     }
 
-    @Test func aGarbledLastLineIsTruncatedButNotWhenACheckpointCoversIt() async throws {
+    /// A complete last line with unwritten (zero) bytes is a torn write and is cut off, unless a
+    /// checkpoint covers it; a complete bad last line without them was written whole and may have
+    /// been acknowledged, so it is never cut off.
+    @Test func aLastLineWithUnwrittenBytesIsTruncatedButAGarbledCompleteOneIsRefused() async throws {
         let directory = TemporaryDirectory()
         let ledger = try Ledger.open(directory: directory.ledgerPath)
         _ = try await ledger.append((1...3).map { sampleEntry($0) })
         ledger.close()
         let path = directory.ledgerPath + "/" + SegmentDirectory.fileName(firstSeq: 1)
-        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        bytes[bytes.count - 5] = UInt8(ascii: "#")
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+
+        var garbled = original
+        garbled[garbled.count - 5] = UInt8(ascii: "#")
+        try Data(garbled).write(to: URL(fileURLWithPath: path))
+        for protectedSeq: UInt64 in [0, 3] {
+            #expect {
+                try Ledger.open(directory: directory.ledgerPath, protectedSeq: protectedSeq)
+            } throws: { error in
+                guard case LedgerError.corrupt(_, _, let seq, let reason) = error else { return false }
+                return seq == 3 && reason.contains("not a torn write")
+            }
+        }
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == garbled, "a refused open changes nothing")
+
+        var unwritten = original
+        let lastLineStart = (unwritten.dropLast().lastIndex(of: 0x0A) ?? -1) + 1
+        for offset in (lastLineStart + 20)..<(lastLineStart + 60) { unwritten[offset] = 0 }
+        try Data(unwritten).write(to: URL(fileURLWithPath: path))
         #expect {
             try Ledger.open(directory: directory.ledgerPath, protectedSeq: 3)
         } throws: { error in
-            guard case LedgerError.corrupt(_, _, let seq, _) = error else { return false }
-            return seq == 3
+            guard case LedgerError.corrupt(_, _, let seq, let reason) = error else { return false }
+            return seq == 3 && reason.contains("covered by signed checkpoint")
         }
-        let reopened = try Ledger.open(directory: directory.ledgerPath, protectedSeq: 2)
+        var log: [String] = []
+        let reopened = try Ledger.open(directory: directory.ledgerPath, protectedSeq: 2, log: { log.append($0) })
         #expect(reopened.durableSeq == 2)
+        #expect(log.count == 1 && log[0].contains("unwritten (zero) bytes"))
         reopened.close()
     }
 

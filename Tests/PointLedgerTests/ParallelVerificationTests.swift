@@ -251,10 +251,15 @@ struct ParallelVerificationTests {
         guard case .success(let torn) = expectSameAsReference(directory) else { Issue.record("verification failed"); return }
         #expect(torn.tornTail?.seq == 301 && torn.tornTail?.file == last.name && torn.records == 300)
 
-        // A complete but unparsable last line, likewise.
+        // A complete last line holding unwritten (zero) bytes, likewise.
+        try last.save(trailing: "{\"seq\":301,\u{0}\u{0}\u{0}\u{0}}\n")
+        guard case .success(let unwritten) = expectSameAsReference(directory) else { Issue.record("verification failed"); return }
+        #expect(unwritten.tornTail?.offset == Int64(last.offset(of: last.lines.count)) && unwritten.records == 300)
+
+        // A complete unparsable last line without them was written whole: damage.
         try last.save(trailing: "not a record\n")
-        guard case .success(let garbage) = expectSameAsReference(directory) else { Issue.record("verification failed"); return }
-        #expect(garbage.tornTail?.offset == Int64(last.offset(of: last.lines.count)))
+        expectCorrupt(expectSameAsReference(directory), file: last.name, offset: last.offset(of: last.lines.count),
+                      seq: 301, mentioning: "not a torn write")
 
         // Garbage followed by a record is damage.
         try last.save(trailing: "not a record\n" + last.lines[0] + "\n")
@@ -262,8 +267,8 @@ struct ParallelVerificationTests {
                       seq: 301, mentioning: "expected")
         try last.save()
 
-        // A newest segment holding only one record whose link is broken: a torn tail (compared
-        // without the checkpoints, which no longer match).
+        // A newest segment holding only one record whose link is broken: damage too, the record
+        // parsed (compared without the checkpoints, which no longer match).
         try FileManager.default.removeItem(atPath: directory.path + "/" + CheckpointLog.fileName)
         var single = last
         single.lines = [last.lines[0]]
@@ -271,9 +276,7 @@ struct ParallelVerificationTests {
         var previous = segments[segments.count - 2]
         previous.lines[previous.lines.count - 1] = altered(previous.lines[previous.lines.count - 1])
         try previous.save()
-        guard case .success(let linkTorn) = expectSameAsReference(directory) else { Issue.record("verification failed"); return }
-        #expect(linkTorn.tornTail?.file == last.name && linkTorn.tornTail?.offset == 0 && linkTorn.tornTail?.seq == last.firstSeq)
-        #expect(linkTorn.records == last.firstSeq - 1)
+        expectCorrupt(expectSameAsReference(directory), file: last.name, offset: 0, seq: last.firstSeq, mentioning: "not a torn write")
         try segments[segments.count - 2].save()
         try last.save()
 
