@@ -34,6 +34,7 @@ public enum SettlementAudit {
                 lines = ["\(month): \(differences.count) difference\(differences.count == 1 ? "" : "s")\(scope) between the invoice.issued records and the invoices recomputed from the events:"]
                 lines += differences.map { "  - " + $0 }
             }
+            lines += interruptedNotes(fold.interruptedIssues, month: month, mine: mine)
             return SettlementAuditReport(month: month, closed: true, reproduced: differences.isEmpty, invoices: recorded,
                                          differences: differences, lines: lines)
         }
@@ -45,6 +46,7 @@ public enum SettlementAudit {
             let drafts = try fold.preview(month).filter(mine)
             var lines = ["\(month) is not closed; \(drafts.count) draft invoice\(drafts.count == 1 ? "" : "s")\(scope) from the events so far (not issued, no numbers):"]
             for invoice in drafts { lines.append("  " + summary(invoice)) }
+            lines += interruptedNotes(fold.interruptedIssues + fold.unclosedIssues, month: month, mine: mine)
             if !drafts.isEmpty {
                 lines.append("")
                 lines += InvoiceCSV.document(drafts).split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
@@ -53,6 +55,14 @@ public enum SettlementAudit {
         } catch {
             let line = "\(month) is not closed and its drafts can't be computed: \(error)"
             return SettlementAuditReport(month: month, closed: false, reproduced: false, invoices: [], differences: [line], lines: [line])
+        }
+    }
+
+    /// One note per `invoice.issued` record of `month` that no `period.closed` confirmed.
+    private static func interruptedNotes(_ issues: [SettlementFold.InterruptedIssue], month: BillingMonth,
+                                         mine: (Invoice) -> Bool) -> [String] {
+        issues.filter { $0.invoice.period == month && mine($0.invoice) }.map {
+            "  note: invoice.issued at seq \($0.seq) (\($0.invoice.displayNumber), merchant \($0.invoice.merchantID)) belongs to a close that was interrupted before its period.closed: never acknowledged, not an issued invoice"
         }
     }
 

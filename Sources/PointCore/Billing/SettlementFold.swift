@@ -36,6 +36,15 @@ public struct SettlementFold: Sendable {
         public let message: String
     }
 
+    /// An `invoice.issued` record of a close that was interrupted before its `period.closed` (a
+    /// crash or a failed write part-way through the close's one append). It was never
+    /// acknowledged and is not an issued invoice: closing the period again issues its documents
+    /// anew, with the same numbers, and the earlier record stays in the ledger superseded.
+    public struct InterruptedIssue: Sendable, Equatable {
+        public let seq: UInt64
+        public let invoice: Invoice
+    }
+
     /// Whether a `period.closed` whose documents differ from the recomputed ones is refused.
     public let strict: Bool
     /// The settlement book fed so far.
@@ -45,6 +54,11 @@ public struct SettlementFold: Sendable {
     /// Problems recording events (at most ``maxFaults`` kept).
     public private(set) var faults: [Fault] = []
     public static let maxFaults = 100
+    /// Records of interrupted closes (at most ``maxFaults`` kept), in ledger order.
+    public private(set) var interruptedIssues: [InterruptedIssue] = []
+    /// `invoice.issued` records not (yet) followed by their `period.closed`: a close being
+    /// written, or, in files read after the service stopped, an interrupted one.
+    public var unclosedIssues: [InterruptedIssue] { pendingIssued.map { InterruptedIssue(seq: $0.seq, invoice: $0.invoice) } }
     private var invoicePeriods: [InvoiceNumber: BillingMonth] = [:]
     private var goLiveAt: [String: Int64] = [:]
     private var unbilledRevocations: Set<SettlementBook.RevocationKey> = []
@@ -115,6 +129,7 @@ public struct SettlementFold: Sendable {
             // previous starts a new close (an earlier one was interrupted before period.closed).
             if let last = pendingIssued.last?.invoice,
                last.period != invoice.period || !last.merchantID.utf8.lexicographicallyPrecedes(invoice.merchantID.utf8) {
+                setAside(pendingIssued)
                 pendingIssued = []
             }
             pendingIssued.append((seq, invoice))
@@ -127,8 +142,15 @@ public struct SettlementFold: Sendable {
     }
 
     private mutating func applyClose(_ event: PeriodClosed, seq: UInt64) throws(DomainError) {
-        let issued = pendingIssued
+        var issued = pendingIssued
         pendingIssued = []
+        // Documents of an interrupted close that the next close's first documents happened to
+        // follow in merchant order: the close lists its own documents, the rest come before.
+        if issued.count > event.documents.count,
+           issued.suffix(event.documents.count).map({ PeriodClosed.Document(merchantID: $0.invoice.merchantID, invoiceNumber: $0.invoice.number) }) == event.documents {
+            setAside(Array(issued.prefix(issued.count - event.documents.count)))
+            issued = Array(issued.suffix(event.documents.count))
+        }
         var differences: [String] = []
         if closed[event.period] != nil {
             throw inconsistent(seq, "period \(event.period) closed twice")
@@ -154,6 +176,12 @@ public struct SettlementFold: Sendable {
                                             issuedSeqs: issued.map(\.seq), recomputed: recomputed, differences: differences)
         for (_, invoice) in issued {
             if let number = invoice.number { invoicePeriods[number] = event.period }
+        }
+    }
+
+    private mutating func setAside(_ records: [(seq: UInt64, invoice: Invoice)]) {
+        for record in records.prefix(Self.maxFaults - interruptedIssues.count) {
+            interruptedIssues.append(InterruptedIssue(seq: record.seq, invoice: record.invoice))
         }
     }
 

@@ -203,6 +203,35 @@ struct SettlementFoldTests {
         #expect(BillingFixture.summary(october.first) == ["platform_fee 1×1000000 = 100000", "points_granted 50×11 = 55"])
     }
 
+    @Test("A close interrupted before its period.closed is set aside: closing again issues the same numbers, once")
+    func interruptedClose() throws {
+        var (settlement, scenario) = try S.ready()
+        try settlement.commit(settlement.harness.domain.decide(S.production()))
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-1", 50, scenario: scenario), now: settlement.harness.now))
+        settlement.harness.now = S.november2
+        let october = try BillingMonth(parsing: "2026-10")
+        guard case .close(let events, let invoices) = try settlement.fold.decideClose(october, now: settlement.harness.now) else {
+            Issue.record("expected a close"); return
+        }
+        // The write stopped after the documents: no period.closed.
+        for event in events.dropLast() { try settlement.write(event) }
+        let orphanSeqs = settlement.harness.records.filter { $0.type == "invoice.issued" }.map(\.seq)
+        #expect(orphanSeqs.count == invoices.count && !invoices.isEmpty)
+        let stopped = try S.replay(settlement.harness.records).settlement
+        #expect(stopped.closed[october] == nil && stopped.unclosedIssues.map(\.seq) == orphanSeqs)
+        let draft = SettlementAudit.report(stopped, month: october)
+        #expect(draft.lines.contains { $0.contains("seq \(orphanSeqs[0])") && $0.contains("interrupted") })
+
+        let reissued = try settlement.close("2026-10")
+        #expect(reissued.map(\.number) == invoices.map(\.number))
+        let replayed = try S.replay(settlement.harness.records).settlement
+        #expect(replayed.closed[october]?.issued == reissued && replayed.closed[october]?.differences == [])
+        #expect(replayed.interruptedIssues.map(\.seq) == orphanSeqs && replayed.unclosedIssues.isEmpty)
+        let report = SettlementAudit.report(replayed, month: october)
+        #expect(report.reproduced && report.invoices == reissued)
+        #expect(report.lines.filter { $0.contains("interrupted") }.count == orphanSeqs.count)
+    }
+
     @Test("Sandbox merchants get statements, never numbers")
     func sandboxStatement() throws {
         var (settlement, scenario) = try S.ready()
