@@ -1,27 +1,31 @@
 /// Every state change of the domain, exactly as it is written to the ledger. The state is the
 /// fold of these events in ledger order (``PointsDomain/apply(_:seq:time:)``).
+///
+/// The rare cases with large payloads are `indirect` (boxed), so an event is the size of a
+/// grant's payload: millions of grants are decoded, queued in batches and copied while the
+/// ledger is read, and each copy of an unboxed event would move the largest case's bytes.
 public enum DomainEvent: Sendable, Equatable {
-    case merchantRegistered(MerchantRegistered)
-    case sandboxOpened(merchantID: String, access: EnvironmentAccess)
-    case productionOpened(merchantID: String, access: EnvironmentAccess, eligibility: ProductionEligibility)
+    indirect case merchantRegistered(MerchantRegistered)
+    indirect case sandboxOpened(merchantID: String, access: EnvironmentAccess)
+    indirect case productionOpened(merchantID: String, access: EnvironmentAccess, eligibility: ProductionEligibility)
     case merchantSuspended(merchantID: String, reason: String)
     case merchantReinstated(merchantID: String, note: String)
     case merchantTerminated(merchantID: String, reason: String)
     case allowlistUpdated(merchantID: String, environment: MerchantEnvironment, allowedSources: [String])
-    case scenarioSubmitted(ScenarioSubmitted)
+    indirect case scenarioSubmitted(ScenarioSubmitted)
     case scenarioApproved(scenarioID: String, note: String)
     case scenarioRejected(scenarioID: String, reason: String)
     case userBound(merchantID: String, memberID: String, lineUserID: String)
     case userUnbound(merchantID: String, memberID: String, lineUserID: String)
     case pointsGranted(PointsGranted)
-    case pointsRevoked(PointsRevoked)
+    indirect case pointsRevoked(PointsRevoked)
     case findingRecorded(merchantID: String, revocationID: String, note: String)
     case findingWithdrawn(merchantID: String, revocationID: String, note: String)
     /// One merchant's invoice (or sandbox statement) of a period being closed, exactly as issued.
     /// A close writes one per document, then ``periodClosed(_:)``.
-    case invoiceIssued(Invoice)
+    indirect case invoiceIssued(Invoice)
     /// A billing period closed: the documents it issued, in merchant-id order.
-    case periodClosed(PeriodClosed)
+    indirect case periodClosed(PeriodClosed)
 
     /// The ledger record type of the event.
     public var type: String {

@@ -193,4 +193,11 @@ struct DomainStorageTests {
             #expect(copy.find(fingerprint: Self.fingerprint(of: key)) { $0 == key } == nil, "the original's key \(key) leaked")
         }
     }
+
+    /// Events are decoded and copied by the million when the ledger is read: one is no larger
+    /// than a grant's payload and its case tag (the large, rare cases are boxed).
+    @Test func anEventIsTheSizeOfAGrant() {
+        #expect(MemoryLayout<DomainEvent>.size <= MemoryLayout<PointsGranted>.size + 1)
+        #expect(MemoryLayout<ScenarioSubmitted>.size > MemoryLayout<PointsGranted>.size, "the boxed cases are the larger ones")
+    }
 }
