@@ -29,7 +29,7 @@ public enum InvoiceCalculator {
         var lines: [InvoiceLine] = []
         lines.reserveCapacity(activity.adjustments.count + 4)
 
-        if let contractYear = profile.contractYear(of: period),
+        if let contractYear = profile.contractYear(of: period), profile.contractYearBegins(contractYear),
            (state.platformFeeChargedThroughContractYear ?? -1) < contractYear {
             lines.append(try .priced(.platformFee, quantity: 1, unitPriceTenths: MerchantBillingProfile.annualPlatformFee * 10,
                                      contractYear: contractYear))

@@ -20,6 +20,11 @@ public struct MerchantBillingProfile: Sendable, Hashable {
     public var unitPrice: UnitPrice
     /// Invoice (production) or statement (sandbox).
     public var mode: BillingMode
+    /// The month the merchant went live, when it has: months before it stay sandbox
+    /// statements even when they close after go-live (see ``applying(to:)``).
+    public var billableFrom: BillingMonth?
+    /// When the contract was terminated (ledger time): no contract year begins after it.
+    public var terminatedAt: Int64?
 
     /// The API platform fee per contract year, NT$100,000 tax-exclusive.
     public static let annualPlatformFee: Int64 = 100_000
@@ -39,6 +44,23 @@ public struct MerchantBillingProfile: Sendable, Hashable {
     public func contractYear(of period: BillingMonth) -> Int? {
         let elapsed = period.months(since: contractStart)
         return elapsed < 0 ? nil : elapsed / 12
+    }
+
+    /// The profile as it applies to `period`: a month before the go-live month is a sandbox
+    /// statement whenever it is closed.
+    public func applying(to period: BillingMonth) -> MerchantBillingProfile {
+        guard mode == .billable, let billableFrom, period < billableFrom else { return self }
+        var profile = self
+        profile.mode = .sandboxStatement
+        return profile
+    }
+
+    /// Whether contract year `contractYear` (0 = the first) begins, so that its platform fee is
+    /// due: every year does, except those starting after the contract was terminated.
+    public func contractYearBegins(_ contractYear: Int) -> Bool {
+        guard let terminatedAt else { return true }
+        guard let firstMonth = contractStart.adding(months: contractYear * 12) else { return false }
+        return firstMonth.startInstant <= terminatedAt
     }
 
     /// Whether a period is the contract's start month or a twelve-month anniversary of it.

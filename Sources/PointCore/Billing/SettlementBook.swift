@@ -91,15 +91,16 @@ public struct SettlementBook: Sendable {
         try changeFinding(RevocationKey(merchantID: merchantID, revocationID: revocationID), standing: false, seq: seq, time: time)
     }
 
-    /// Drops a merchant's activity in periods not closed yet (its grants, revocations and
-    /// adjustments there reach no document). Used at go-live: sandbox activity of the go-live
-    /// month must not appear on the first invoice. The dropped revocations stay known, unbilled,
-    /// so later findings on them change nothing.
-    public mutating func discardOpenActivity(merchantID: String) {
-        for key in activity.keys where key.merchantID == merchantID { activity[key] = nil }
-        for (period, keys) in revocationsByPeriod {
+    /// Drops a merchant's activity in `period` and later periods not closed yet (its grants,
+    /// revocations and adjustments there reach no document). Used at go-live: sandbox activity
+    /// of the go-live month must not appear on the first invoice, while earlier months keep
+    /// theirs for their statements. The dropped revocations stay known, unbilled, so later
+    /// findings on them change nothing.
+    public mutating func discardOpenActivity(merchantID: String, from period: BillingMonth) {
+        for key in activity.keys where key.merchantID == merchantID && !(key.period < period) { activity[key] = nil }
+        for (month, keys) in revocationsByPeriod where !(month < period) {
             let kept = keys.filter { $0.merchantID != merchantID }
-            revocationsByPeriod[period] = kept.isEmpty ? nil : kept
+            revocationsByPeriod[month] = kept.isEmpty ? nil : kept
         }
     }
 
@@ -170,7 +171,7 @@ public struct SettlementBook: Sendable {
                 let grantDocument = documents[MerchantPeriod(merchantID: record.merchantID, period: record.grantPeriod)]
                 // A grant billed on a document of another mode (a sandbox grant revoked after
                 // go-live) was never invoiced, so its revocation is not credited on an invoice.
-                if let grantDocument, grantDocument.mode != profiles[record.merchantID]?.mode { continue }
+                if let grantDocument, grantDocument.mode != profiles[record.merchantID]?.applying(to: period).mode { continue }
                 grantBilledOn = grantDocument?.document ?? CitedDocument(period: record.grantPeriod, invoiceNumber: nil)
             }
             revocationsBilled.append(revocationKey)
@@ -180,7 +181,7 @@ public struct SettlementBook: Sendable {
         }
         var invoices: [Invoice] = []
         for merchantID in profiles.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            guard let profile = profiles[merchantID] else { continue }
+            guard let profile = profiles[merchantID]?.applying(to: period) else { continue }
             let calculation = try InvoiceCalculator.calculate(profile: profile, period: period,
                                                               activity: periodActivity[merchantID] ?? PeriodActivity(),
                                                               state: (issue ? states[merchantID] : draftStates[merchantID]) ?? .initial)
@@ -198,7 +199,7 @@ public struct SettlementBook: Sendable {
         for revocationKey in revocationsBilled {
             guard var record = revocations[revocationKey] else { continue }
             record.billedOn = documents[MerchantPeriod(merchantID: record.merchantID, period: period)]?.document
-            record.billedMode = profiles[record.merchantID]?.mode
+            record.billedMode = profiles[record.merchantID]?.applying(to: period).mode
             record.credited = !record.hasStandingFinding
             revocations[revocationKey] = record
         }

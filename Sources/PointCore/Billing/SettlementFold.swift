@@ -90,10 +90,20 @@ public struct SettlementFold: Sendable {
             }
         case .productionOpened(let merchantID, _, _):
             guard var profile = book.profiles[merchantID], profile.mode != .billable else { return }
-            book.discardOpenActivity(merchantID: merchantID)
+            let goLiveMonth: BillingMonth
+            do throws(BillingError) { goLiveMonth = try BillingMonth(containingLedgerTime: time) } catch {
+                fault(nil, seq, "merchant \(merchantID) went live at a time outside the billing calendar: \(error)")
+                return
+            }
+            book.discardOpenActivity(merchantID: merchantID, from: goLiveMonth)
             profile.mode = .billable
+            profile.billableFrom = goLiveMonth
             book.setProfile(profile)
             goLiveAt[merchantID] = time
+        case .merchantTerminated(let merchantID, _):
+            guard var profile = book.profiles[merchantID] else { return }
+            profile.terminatedAt = time
+            book.setProfile(profile)
         case .pointsGranted(let granted):
             record(seq, time) { (book) throws(BillingError) in
                 try book.recordGrant(merchantID: granted.merchantID, seq: seq, orderID: granted.orderID, points: Int64(granted.points), at: time)
@@ -135,7 +145,7 @@ public struct SettlementFold: Sendable {
             pendingIssued.append((seq, invoice))
         case .periodClosed(let closedEvent):
             try applyClose(closedEvent, seq: seq)
-        case .sandboxOpened, .merchantSuspended, .merchantReinstated, .merchantTerminated, .allowlistUpdated,
+        case .sandboxOpened, .merchantSuspended, .merchantReinstated, .allowlistUpdated,
              .scenarioSubmitted, .scenarioApproved, .scenarioRejected, .userBound, .userUnbound:
             return
         }

@@ -232,6 +232,43 @@ struct SettlementFoldTests {
         #expect(report.lines.filter { $0.contains("interrupted") }.count == orphanSeqs.count)
     }
 
+    @Test("A month that ended before go-live stays a sandbox statement when closed after it; the fee is charged once, on the first invoice")
+    func goLiveBeforeTheEarlierMonthCloses() throws {
+        var (settlement, scenario) = try S.ready()
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-1", 50, scenario: scenario), now: settlement.harness.now))
+        settlement.harness.now = try #require(CivilTime.parseRFC3339("2026-11-01T00:00:05+08:00"))
+        try settlement.commit(settlement.harness.domain.decide(S.production()))
+        let october = try settlement.close("2026-10")
+        #expect(october.count == 1 && october.first?.status == .notBillableStatement && october.first?.number == nil)
+        #expect(BillingFixture.summary(october.first).contains("points_granted 50×11 = 55"), "the sandbox month keeps its activity")
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-2", 20, scenario: scenario), now: settlement.harness.now))
+        settlement.harness.now = S.december2
+        let november = try settlement.close("2026-11")
+        #expect(november.count == 1 && november.first?.status == .issued && november.first?.number?.description == "PC-2026-000001")
+        #expect(BillingFixture.summary(november.first) == ["platform_fee 1×1000000 = 100000", "points_granted 20×11 = 22"])
+        #expect(try S.replay(settlement.harness.records).settlement.closed == settlement.fold.closed)
+    }
+
+    @Test("No contract year begins after termination: no platform fee and no invoice for the months after it")
+    func terminationEndsTheFees() throws {
+        var settlement = try Self.closedOctober()
+        settlement.harness.now = try #require(CivilTime.parseRFC3339("2027-03-10T12:00:00+08:00"))
+        try settlement.commit(settlement.harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .terminate, note: "contract ended"))
+        var documents: [Invoice] = []
+        var month = try BillingMonth(parsing: "2026-11")
+        let last = try BillingMonth(parsing: "2027-11")
+        while !(last < month) {
+            settlement.harness.now = month.endInstant + 60_000_000
+            documents += try settlement.close(month.description)
+            guard let next = month.next else { break }
+            month = next
+        }
+        #expect(settlement.fold.closed[last] != nil)
+        #expect(documents.filter { $0.merchantID == DomainHarness.merchantA }.isEmpty,
+                "\(documents.filter { $0.merchantID == DomainHarness.merchantA }.map { BillingFixture.summary($0) })")
+        #expect(try S.replay(settlement.harness.records).settlement.closed == settlement.fold.closed)
+    }
+
     @Test("Sandbox merchants get statements, never numbers")
     func sandboxStatement() throws {
         var (settlement, scenario) = try S.ready()
