@@ -146,7 +146,7 @@ public final class RequestAuthenticator: Sendable {
 
         let retainUntil = nonce.unixMilliseconds.map { $0 + timestampWindowMilliseconds }
         do throws(NonceReplayError) {
-            try replayCache.record(keyId: keyId, nonce: nonceText, retainUntil: retainUntil)
+            try replayCache.record(keyId: keyId, nonce: nonce.replayKey, retainUntil: retainUntil)
         } catch {
             switch error {
             case .replayed: throw .replayedNonce

@@ -26,6 +26,15 @@ public struct RequestNonce: Sendable, Hashable {
     /// The time it carries, in Unix milliseconds (nil for UUID v4).
     public let unixMilliseconds: Int64?
 
+    /// The form remembered against replays: a UUID in lowercase, since the same UUID written
+    /// in either case is one nonce.
+    public var replayKey: String {
+        switch kind {
+        case .uuidVersion1, .uuidVersion4: text.lowercased()
+        case .unixSeconds, .unixMilliseconds: text
+        }
+    }
+
     /// Parses `text`; nil when it is none of the accepted forms.
     public init?(_ text: String) {
         let bytes = Array(text.utf8.prefix(RequestNonce.maxLength + 1))

@@ -41,6 +41,9 @@ struct APIFlowTests {
         let again = await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: merchant.channelSecret, nonce: nonce)
         #expect(again.status == 401)
         #expect(again.code == "nonce_replayed")
+        // The same UUID in upper case is the same nonce.
+        let upper = await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: merchant.channelSecret, nonce: nonce.uppercased())
+        #expect(upper.status == 401 && upper.code == "nonce_replayed")
         #expect(api.application.service.read { $0.grant(merchantID: merchant.register.merchantID, orderID: "o-flip") } == nil)
     }
 
