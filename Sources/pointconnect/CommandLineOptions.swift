@@ -51,6 +51,14 @@ struct CommandLineOptions {
 
     /// True when `--name` was given as a flag.
     func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    /// Refuses any option `command` does not take, so that a mistyped name (`--data-dri`) is
+    /// an error instead of a default silently used.
+    func refuseUnknown(for command: String, accepted: Set<String>) throws(UsageError) {
+        let unknown = Set(values.keys).union(flags).subtracting(accepted).sorted()
+        guard let first = unknown.first else { return }
+        throw UsageError("\(command) takes no option --\(first)\(unknown.count > 1 ? " (nor --" + unknown.dropFirst().joined(separator: ", --") + ")" : ""); its options are listed below")
+    }
 }
 
 /// A mistake on the command line: printed with the usage text, exit status 2.

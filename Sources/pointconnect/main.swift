@@ -45,6 +45,20 @@ commands:
   help                 this text
 """
 
+/// The options each command takes (over all its subcommands).
+let acceptedOptions: [String: Set<String>] = [
+    "sandbox": ["host", "port", "data-dir", "defaults", "now"],
+    "serve": ["data-dir", "host", "port", "jwks", "trusted-proxies"],
+    "credentials": ["data-dir", "key-id", "role"],
+    "ledger": ["data-dir", "public-key", "origin"],
+    "bench": ["records", "appenders", "data-dir", "baseline-records", "group-wait-us", "grants", "users", "members", "url",
+              "connections", "duration", "warmup", "mode", "rate", "batch", "defaults", "server-pid", "json", "error-samples",
+              "merchant", "points", "run-id", "scenario"],
+    "settle": ["data-dir", "month", "merchant"],
+    "audit": ["data-dir", "format", "invoice", "json", "line", "line-user", "member", "merchant", "month", "order", "public-key", "type"],
+    "sign": ["key-id", "secret", "secret-env", "method", "path", "query", "body", "body-file", "nonce", "curl"],
+]
+
 func run(_ arguments: [String]) async -> Int32 {
     guard arguments.count >= 2 else {
         print(usage)
@@ -52,6 +66,13 @@ func run(_ arguments: [String]) async -> Int32 {
     }
     do {
         let options = try CommandLineOptions(arguments.dropFirst(2))
+        if options.flag("help") {
+            print(usage)
+            return 0
+        }
+        if let accepted = acceptedOptions[arguments[1]] {
+            try options.refuseUnknown(for: arguments[1], accepted: accepted)
+        }
         switch arguments[1] {
         case "sandbox":
             return try await ServeCommand.runSandbox(options)
