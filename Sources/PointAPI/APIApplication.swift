@@ -229,6 +229,16 @@ public final class APIApplication: HTTPHandler, Sendable {
         return values
     }
 
+    /// Query parameter `name` when given, checked by `rule` (a ``FieldSyntax`` check): a value
+    /// that could never match is refused with 400 naming it, instead of an empty answer.
+    static func checked(_ query: [String: String], _ name: String, _ rule: (String) -> String?) throws(APIError) -> String? {
+        guard let text = query[name] else { return nil }
+        if let problem = rule(text) {
+            throw .badRequest("Query parameter \(name) \(problem).", details: [APIErrorDetail(property: name, message: problem)])
+        }
+        return text
+    }
+
     static func integer(_ text: String?, _ name: String, in range: ClosedRange<Int64>, default defaultValue: Int64? = nil) throws(APIError) -> Int64 {
         guard let text else {
             if let defaultValue { return defaultValue }

@@ -20,7 +20,8 @@ extension APIApplication {
 
     func auditExport(_ context: Context) throws(APIError) -> HTTPResponse {
         let query = try Self.query(context.request, allowed: ["merchantId", "memberId", "lineUserId", "type", "month", "format", "fromSeq", "limit"])
-        var filter = LedgerExportFilter(merchantID: query["merchantId"], memberID: query["memberId"], lineUserID: query["lineUserId"])
+        var filter = LedgerExportFilter(merchantID: query["merchantId"], memberID: try Self.checked(query, "memberId", FieldSyntax.externalID),
+                                        lineUserID: try Self.checked(query, "lineUserId", FieldSyntax.lineUserID))
         if let types = query["type"] {
             let list = types.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard !list.isEmpty, list.allSatisfy(LedgerRecordFormat.isValidType) else {

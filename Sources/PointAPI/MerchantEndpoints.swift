@@ -79,10 +79,16 @@ extension APIApplication {
     // MARK: Grants
 
     /// Reads one grant object (the body of POST /v1/grants, or an item of a batch).
-    static func readGrant(_ body: JSONObjectReader, merchantID: String) -> GrantPointsCommand {
-        let orderID = body.requiredString("orderId", maxLength: identifierMax)
-        let memberID = body.optionalString("memberId", maxLength: identifierMax)
-        let lineUserID = body.optionalString("lineUserId", maxLength: 33)
+    ///
+    /// - Parameter checkSyntax: also check the IDs' syntax here, so that a single grant's answer
+    ///   lists every bad field at once. Batch items leave it to the domain, which answers each
+    ///   item on its own (a bad orderId refuses that item, not the batch).
+    static func readGrant(_ body: JSONObjectReader, merchantID: String, checkSyntax: Bool = false) -> GrantPointsCommand {
+        let externalID: ((String) -> String?)? = checkSyntax ? { FieldSyntax.externalID($0) } : nil
+        let lineUser: ((String) -> String?)? = checkSyntax ? { FieldSyntax.lineUserID($0) } : nil
+        let orderID = body.requiredString("orderId", maxLength: identifierMax, validate: externalID)
+        let memberID = body.optionalString("memberId", maxLength: identifierMax, validate: externalID)
+        let lineUserID = body.optionalString("lineUserId", maxLength: 33, validate: lineUser)
         let scenarioID = body.requiredString("scenarioId", maxLength: identifierMax)
         let points = body.requiredInteger("points", in: 1...Int64(PointsDomain.Limits().maxPointsPerGrant))
         let recipient: GrantRecipient
@@ -93,7 +99,8 @@ extension APIApplication {
             body.reject("lineUserId", "give memberId or lineUserId, not both")
             recipient = .member("")
         case (nil, nil):
-            body.reject("memberId", "memberId or lineUserId is required")
+            // One given but invalid has its own detail already.
+            if !body.contains("memberId") && !body.contains("lineUserId") { body.reject("memberId", "memberId or lineUserId is required") }
             recipient = .member("")
         }
         return GrantPointsCommand(merchantID: merchantID, orderID: orderID, recipient: recipient, scenarioID: scenarioID, points: Int(points))
@@ -114,7 +121,7 @@ extension APIApplication {
     func createGrant(_ context: Context) async throws(APIError) -> HTTPResponse {
         let merchantID = try merchantID(context)
         let body = try JSONObjectReader.parse(context.request.body)
-        let command = Self.readGrant(body, merchantID: merchantID)
+        let command = Self.readGrant(body, merchantID: merchantID, checkSyntax: true)
         try body.finish()
         let receipt = try await execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }
         guard let grant = service.read({ $0.grant(merchantID: merchantID, orderID: command.orderID) }) else { throw .notFound() }
@@ -161,7 +168,9 @@ extension APIApplication {
             }
             return micros
         }
-        let filter = PointsDomain.GrantFilter(memberID: query["memberId"], lineUserID: query["lineUserId"], scenarioID: query["scenarioId"],
+        let filter = PointsDomain.GrantFilter(memberID: try Self.checked(query, "memberId", FieldSyntax.externalID),
+                                              lineUserID: try Self.checked(query, "lineUserId", FieldSyntax.lineUserID),
+                                              scenarioID: try Self.checked(query, "scenarioId", FieldSyntax.externalID),
                                               from: try time("from"), until: try time("until"), throughSeq: service.ledger.durableSeq)
         let cursor = query["cursor"] == nil ? nil : UInt64(try Self.integer(query["cursor"], "cursor", in: 0...Int64.max))
         let limit = Int(try Self.integer(query["limit"], "limit", in: 1...Int64(PointsDomain.maxPageSize), default: 100))
@@ -174,19 +183,19 @@ extension APIApplication {
 
     /// Reads the body of POST /v1/grants/{orderId}/revocations.
     static func readRevocation(_ body: JSONObjectReader, merchantID: String, orderID: String) -> RevokePointsCommand {
-        let revocationID = body.requiredString("revocationId", maxLength: identifierMax)
+        let revocationID = body.requiredString("revocationId", maxLength: identifierMax, validate: FieldSyntax.externalID)
         let points = body.requiredInteger("points", in: 1...Int64(PointsDomain.Limits().maxPointsPerGrant))
         let reason = body.requiredString("reason", maxLength: 64)
         let evidence = body.optionalObject("evidence") { evidence in
             RevocationEvidenceInput(
-                notifiedAt: evidence.optionalString("notifiedAt", maxLength: 40),
-                channel: evidence.optionalString("channel", maxLength: 32),
+                notifiedAt: evidence.optionalString("notifiedAt", maxLength: 40, validate: FieldSyntax.time),
+                channel: evidence.optionalString("channel", maxLength: 32, validate: FieldSyntax.oneOf(NoticeChannel.self)),
                 message: evidence.optionalString("message", maxLength: PointsDomain.maxEvidenceTextLength),
-                fraudKind: evidence.optionalString("fraudKind", maxLength: 32),
-                caseReference: evidence.optionalString("caseReference", maxLength: identifierMax),
+                fraudKind: evidence.optionalString("fraudKind", maxLength: 32, validate: FieldSyntax.oneOf(FraudKind.self)),
+                caseReference: evidence.optionalString("caseReference", maxLength: identifierMax, validate: FieldSyntax.externalID),
                 description: evidence.optionalString("description", maxLength: PointsDomain.maxEvidenceTextLength),
-                cancellation: evidence.optionalString("cancellation", maxLength: 32),
-                transactionReference: evidence.optionalString("transactionReference", maxLength: identifierMax))
+                cancellation: evidence.optionalString("cancellation", maxLength: 32, validate: FieldSyntax.oneOf(PurchaseCancellation.self)),
+                transactionReference: evidence.optionalString("transactionReference", maxLength: identifierMax, validate: FieldSyntax.externalID))
         } ?? RevocationEvidenceInput()
         return RevokePointsCommand(merchantID: merchantID, orderID: orderID, revocationID: revocationID, points: Int(points),
                                    reason: reason, evidence: evidence)

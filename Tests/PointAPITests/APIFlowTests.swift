@@ -106,6 +106,13 @@ struct APIFlowTests {
         let secondPage = await api.asMerchant(merchant, .get, "/v1/grants?limit=3&cursor=\(cursor)")
         #expect(secondPage.body["grants"]?.arrayValue?.count == 1)
         #expect(secondPage.body["nextCursor"]?.isNull == true)
+        let byMember = await api.asMerchant(merchant, .get, "/v1/grants?memberId=m-1")
+        #expect(byMember.status == 200 && byMember.body["grants"]?.arrayValue?.count == 4)
+        // A filter value no grant could ever have is named, not answered with an empty page.
+        for (query, property) in [("memberId=m%201", "memberId"), ("lineUserId=bogus", "lineUserId"), ("scenarioId=%25", "scenarioId")] {
+            let refused = await api.asMerchant(merchant, .get, "/v1/grants?\(query)")
+            #expect(refused.status == 400 && refused.body["details"]?.arrayValue?.first?["property"]?.stringValue == property, "\(query): \(refused.body)")
+        }
     }
 
     @Test("Another merchant's orderIds are simply not found, and its members can't be granted")
@@ -202,6 +209,21 @@ struct APIFlowTests {
         #expect(invalid.code == "validation_failed")
         let properties = Set((invalid.body["details"]?.arrayValue ?? []).compactMap { $0["property"]?.stringValue })
         #expect(properties.isSuperset(of: ["orderId", "points", "scenarioId", "surprise"]))
+        // Syntax the domain checks is listed beside the reader's own problems, each field once.
+        let mixed = await api.asMerchant(api.merchantA, .post, "/v1/grants",
+                                         json: ["orderId": "a b", "memberId": "m 1", "scenarioId": "SCN-000001", "points": 0])
+        let mixedProperties = (mixed.body["details"]?.arrayValue ?? []).compactMap { $0["property"]?.stringValue }
+        #expect(mixed.status == 422 && mixedProperties.sorted() == ["memberId", "orderId", "points"], "\(mixed.body)")
+        let emptyMember = await api.asMerchant(api.merchantA, .post, "/v1/grants",
+                                               json: ["orderId": "o-1", "memberId": "", "scenarioId": "SCN-000001", "points": 5])
+        #expect((emptyMember.body["details"]?.arrayValue ?? []).compactMap { $0["property"]?.stringValue } == ["memberId"], "\(emptyMember.body)")
+        let revocation = await api.asMerchant(api.merchantA, .post, "/v1/grants/o-any/revocations", json: [
+            "revocationId": "r 1", "points": 1, "reason": "mistaken_issuance",
+            "evidence": ["notifiedAt": "yesterday", "channel": "pigeon", "message": ""],
+        ])
+        let revocationProperties = Set((revocation.body["details"]?.arrayValue ?? []).compactMap { $0["property"]?.stringValue })
+        #expect(revocation.status == 422 && revocationProperties == ["revocationId", "evidence.notifiedAt", "evidence.channel", "evidence.message"],
+                "\(revocation.body)")
         let unreadable = await api.send(.post, "/v1/grants", raw: Array("{\"orderId\":".utf8), key: api.merchantA.channelID,
                                         secret: api.merchantA.channelSecret)
         #expect(unreadable.status == 400)
