@@ -185,6 +185,12 @@ public final class JSONObjectReader {
         do throws(JSONParseError) {
             value = try JSONParser.parse(body, limits: limits)
         } catch {
+            // Readable JSON with a number out of what is accepted is a mistyped field: name it.
+            if error.isUnacceptedNumber, body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{"),
+               let path = JSONPath.at(offset: error.offset, in: body) {
+                throw APIError.validationFailed([APIErrorDetail(
+                    property: path, message: "must be a whole number from -9223372036854775808 to 9223372036854775807: \(error.reason)")])
+            }
             throw APIError(
                 status: .badRequest, code: .malformedJSON,
                 message: "The body is not valid JSON: \(error.reason) at byte \(error.offset). Send one JSON object encoded as UTF-8.",

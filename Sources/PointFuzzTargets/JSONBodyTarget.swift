@@ -12,7 +12,8 @@ import PointJSON
 ///   encoding); bytes that are the encoding of what they parse to are accepted by the validator.
 /// - A body the grant/revocation readers accept holds exactly the fields read, within their
 ///   limits (lengths, printable characters, point range, one recipient), equal to the JSON
-///   values; a refused body is 400 exactly when it is not a JSON object, else 422 with details.
+///   values; a refused body is 400 exactly when it is not a JSON object (one readable up to a
+///   number the parser does not accept is an object with a mistyped field), else 422 with details.
 enum JSONBodyTarget {
     static let merchantID = "m-fuzz"
     static let maxPoints = Int64(PointsDomain.Limits().maxPointsPerGrant)
@@ -21,7 +22,11 @@ enum JSONBodyTarget {
     static func run(_ data: [UInt8]) -> FuzzViolation? {
         var checker = Checker(FuzzTarget.jsonBody.rawValue)
         let parsed: JSONValue?
-        do { parsed = try JSONParser.parse(data) } catch { parsed = nil }
+        var unacceptedNumber = false
+        do { parsed = try JSONParser.parse(data) } catch {
+            parsed = nil
+            unacceptedNumber = error.isUnacceptedNumber
+        }
         let validatorProblem = data.withUnsafeBytes { CanonicalJSONValidator.validate($0) }
 
         if let value = parsed {
@@ -48,7 +53,13 @@ enum JSONBodyTarget {
         }
 
         let object = parsed?.objectValue
-        checkGrantRead(RequestBodyProbe.grant(data, merchantID: merchantID), object: object, checker: &checker)
+        // An object readable up to a number the parser does not accept: a mistyped field (422).
+        let objectWithUnacceptedNumber = unacceptedNumber && data.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
+        let refusal = { (error: APIError, checker: inout Checker) in
+            checkRefusal(error, object: object, mistypedNumber: objectWithUnacceptedNumber, checker: &checker)
+        }
+        checkGrantRead(RequestBodyProbe.grant(data, merchantID: merchantID), object: object, mistypedNumber: objectWithUnacceptedNumber,
+                       checker: &checker)
         switch RequestBodyProbe.grantBatch(data, merchantID: merchantID) {
         case .success(let commands):
             let items = object?["grants"]?.arrayValue ?? []
@@ -59,7 +70,7 @@ enum JSONBodyTarget {
                 checkGrant(command, item.objectValue ?? [:], checker: &checker)
             }
         case .failure(let error):
-            checkRefusal(error, object: object, checker: &checker)
+            refusal(error, &checker)
         }
         switch RequestBodyProbe.revocation(data, merchantID: merchantID, orderID: "o-1") {
         case .success(let command):
@@ -87,15 +98,16 @@ enum JSONBodyTarget {
                 }
             }
         case .failure(let error):
-            checkRefusal(error, object: object, checker: &checker)
+            refusal(error, &checker)
         }
         return checker.violation
     }
 
-    static func checkGrantRead(_ result: Result<GrantPointsCommand, APIError>, object: [String: JSONValue]?, checker: inout Checker) {
+    static func checkGrantRead(_ result: Result<GrantPointsCommand, APIError>, object: [String: JSONValue]?, mistypedNumber: Bool,
+                               checker: inout Checker) {
         switch result {
         case .success(let command): checkGrant(command, object ?? [:], checker: &checker)
-        case .failure(let error): checkRefusal(error, object: object, checker: &checker)
+        case .failure(let error): checkRefusal(error, object: object, mistypedNumber: mistypedNumber, checker: &checker)
         }
     }
 
@@ -126,8 +138,8 @@ enum JSONBodyTarget {
         checker.check(JSONCharset.printable.admits(read), "\(name) with a control character accepted")
     }
 
-    static func checkRefusal(_ error: APIError, object: [String: JSONValue]?, checker: inout Checker) {
-        if object == nil {
+    static func checkRefusal(_ error: APIError, object: [String: JSONValue]?, mistypedNumber: Bool, checker: inout Checker) {
+        if object == nil && !mistypedNumber {
             checker.check(error.status.code == 400 && error.code.rawValue == "malformed_json",
                           "a body that is not a JSON object got \(error.status.code) \(error.code.rawValue)")
         } else {

@@ -23,10 +23,15 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public let offset: Int
     /// What was wrong, in words a caller can act on.
     public let reason: String
+    /// True when the document is readable JSON up to a number this parser does not accept (a
+    /// fraction, an exponent, an integer beyond 64 bits) at `offset`: a mistyped value rather
+    /// than an unreadable document (see ``JSONPath/at(offset:in:)`` for where it is).
+    public let isUnacceptedNumber: Bool
 
-    public init(offset: Int, reason: String) {
+    public init(offset: Int, reason: String, isUnacceptedNumber: Bool = false) {
         self.offset = offset
         self.reason = reason
+        self.isUnacceptedNumber = isUnacceptedNumber
     }
 
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
@@ -200,7 +205,7 @@ public struct JSONParser {
             let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times10.addingReportingOverflow(digit)
             guard !overflow1, !overflow2 else {
-                throw JSONParseError(offset: start, reason: "integer out of the 64-bit range")
+                throw JSONParseError(offset: start, reason: "integer out of the 64-bit range", isUnacceptedNumber: true)
             }
             magnitude = sum
             position += 1
@@ -208,14 +213,14 @@ public struct JSONParser {
         if position < buffer.count {
             let next = buffer[position]
             if next == UInt8(ascii: ".") || next == UInt8(ascii: "e") || next == UInt8(ascii: "E") {
-                throw JSONParseError(offset: start, reason: "only whole numbers are accepted (no fractions or exponents)")
+                throw JSONParseError(offset: start, reason: "only whole numbers are accepted (no fractions or exponents)", isUnacceptedNumber: true)
             }
         }
         if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { throw JSONParseError(offset: start, reason: "integer out of the 64-bit range") }
+            guard magnitude <= UInt64(Int64.max) + 1 else { throw JSONParseError(offset: start, reason: "integer out of the 64-bit range", isUnacceptedNumber: true) }
             return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
         }
-        guard magnitude <= UInt64(Int64.max) else { throw JSONParseError(offset: start, reason: "integer out of the 64-bit range") }
+        guard magnitude <= UInt64(Int64.max) else { throw JSONParseError(offset: start, reason: "integer out of the 64-bit range", isUnacceptedNumber: true) }
         return Int64(magnitude)
     }
 

@@ -224,6 +224,18 @@ struct APIFlowTests {
         let revocationProperties = Set((revocation.body["details"]?.arrayValue ?? []).compactMap { $0["property"]?.stringValue })
         #expect(revocation.status == 422 && revocationProperties == ["revocationId", "evidence.notifiedAt", "evidence.channel", "evidence.message"],
                 "\(revocation.body)")
+        // Valid JSON numbers that are not whole 64-bit integers are mistyped fields, named.
+        for (body, property) in [(#"{"orderId":"o-9","memberId":"m-1","scenarioId":"SCN-000001","points":1.0}"#, "points"),
+                                 (#"{"orderId":"o-9","memberId":"m-1","scenarioId":"SCN-000001","points":9223372036854775808}"#, "points")] {
+            let mistyped = await api.send(.post, "/v1/grants", raw: Array(body.utf8), key: api.merchantA.channelID, secret: api.merchantA.channelSecret)
+            #expect(mistyped.status == 422 && mistyped.code == "validation_failed"
+                    && mistyped.body["details"]?.arrayValue?.first?["property"]?.stringValue == property, "\(mistyped.body)")
+        }
+        let batchBody = #"{"grants":[{"orderId":"o-1","memberId":"m-1","scenarioId":"SCN-000001","points":1},{"orderId":"o-2","memberId":"m-1","scenarioId":"SCN-000001","points":1e3}]}"#
+        let mistypedItem = await api.send(.post, "/v1/grants/batch", raw: Array(batchBody.utf8), key: api.merchantA.channelID,
+                                          secret: api.merchantA.channelSecret)
+        #expect(mistypedItem.status == 422 && mistypedItem.body["details"]?.arrayValue?.first?["property"]?.stringValue == "grants[1].points",
+                "\(mistypedItem.body)")
         let unreadable = await api.send(.post, "/v1/grants", raw: Array("{\"orderId\":".utf8), key: api.merchantA.channelID,
                                         secret: api.merchantA.channelSecret)
         #expect(unreadable.status == 400)

@@ -81,8 +81,20 @@ func details(_ json: String) -> [String: String] {
         #expect(details(#"{"orderId":"A","points":1,"reason":"campaign","note":"a\u0007b"}"#)["note"] == "must contain only printable characters (no control characters)")
     }
 
+    @Test func aNumberOutsideWholeSixtyFourBitIntegersIsAMistypedField() {
+        for text in [#"{"orderId":"A","points":1.5}"#, #"{"orderId":"A","points":2e2}"#, #"{"orderId":"A","points":18446744073709551616}"#] {
+            do {
+                _ = try readGrant(text)
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.status.code == 422 && error.code == .validationFailed, "\(text)")
+                #expect(error.details.map(\.property) == ["points"], "\(text): \(error.details)")
+            }
+        }
+    }
+
     @Test func bodiesThatAreNotJSONObjectsAre400WithTheOffset() {
-        for (text, offset) in [("{\"a\":1,}", 7), ("not json", 0), ("{\"a\":1.5}", 5)] {
+        for (text, offset) in [("{\"a\":1,}", 7), ("not json", 0), ("[1.5]", 1)] {
             do {
                 _ = try readGrant(text)
                 Issue.record("accepted \(text)")

@@ -1,0 +1,70 @@
+/// Where a byte offset falls in a JSON document, as a property path (`points`,
+/// `grants[3].points`, `evidence.notifiedAt`): for naming the field of a value the parser
+/// refused. Only the prefix before the offset is read, and it must be well-formed JSON (the
+/// parser got that far); nothing is allocated but the path itself and one frame per level.
+public enum JSONPath {
+    private enum Frame {
+        case object(key: String?)
+        case array(index: Int)
+    }
+
+    /// The path of the value that starts at `offset` of `document` ("" for the document itself),
+    /// or nil when the prefix does not read as JSON.
+    public static func at(offset: Int, in document: [UInt8]) -> String? {
+        guard offset >= 0, offset <= document.count else { return nil }
+        var frames: [Frame] = []
+        var expectingKey = false
+        var position = 0
+        while position < offset {
+            let byte = document[position]
+            switch byte {
+            case UInt8(ascii: "{"):
+                frames.append(.object(key: nil))
+                expectingKey = true
+            case UInt8(ascii: "["):
+                frames.append(.array(index: 0))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard frames.popLast() != nil else { return nil }
+                expectingKey = false
+            case UInt8(ascii: ","):
+                switch frames.last {
+                case .array(let index)?: frames[frames.count - 1] = .array(index: index + 1)
+                case .object?: expectingKey = true
+                case nil: return nil
+                }
+            case UInt8(ascii: "\""):
+                guard let end = stringEnd(document, from: position, limit: offset) else { return nil }
+                if expectingKey, case .object? = frames.last {
+                    frames[frames.count - 1] = .object(key: String(decoding: document[(position + 1)..<end], as: UTF8.self))
+                    expectingKey = false
+                }
+                position = end
+            default:
+                break
+            }
+            position += 1
+        }
+        var path = ""
+        for frame in frames {
+            switch frame {
+            case .object(let key?): path += path.isEmpty ? key : "." + key
+            case .object(nil): break
+            case .array(let index): path += "[\(index)]"
+            }
+        }
+        return path
+    }
+
+    /// The offset of the quote that closes the string opening at `start`.
+    private static func stringEnd(_ document: [UInt8], from start: Int, limit: Int) -> Int? {
+        var position = start + 1
+        while position < limit {
+            switch document[position] {
+            case UInt8(ascii: "\\"): position += 2
+            case UInt8(ascii: "\""): return position
+            default: position += 1
+            }
+        }
+        return nil
+    }
+}

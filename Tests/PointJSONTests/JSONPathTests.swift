@@ -1,0 +1,41 @@
+import PointJSON
+import Testing
+
+@Suite struct JSONPathTests {
+    /// The path of the value at the first occurrence of `marker`.
+    private func path(_ document: String, at marker: String) -> String? {
+        let bytes = Array(document.utf8)
+        let wanted = Array(marker.utf8)
+        guard let offset = (0...(bytes.count - wanted.count)).first(where: { Array(bytes[$0..<($0 + wanted.count)]) == wanted }) else {
+            return "marker not found"
+        }
+        return JSONPath.at(offset: offset, in: bytes)
+    }
+
+    @Test func namesMembersIndexesAndNesting() {
+        #expect(path(#"{"orderId":"o-1","points":1.5}"#, at: "1.5") == "points")
+        #expect(path(#"{"grants":[{"points":1},{"orderId":"a,b}[","points":1e3}]}"#, at: "1e3") == "grants[1].points")
+        #expect(path(#"{"evidence":{"message":"x\"y","notifiedAt":2.0}}"#, at: "2.0") == "evidence.notifiedAt")
+        #expect(path(#"[[1,2],[3,4.5]]"#, at: "4.5") == "[1][1]")
+        #expect(path(#"{"a":{"b":1},"c":9.9}"#, at: "9.9") == "c")
+        #expect(path("1.5", at: "1.5") == "")
+    }
+
+    @Test func refusesAPrefixThatIsNotJSON() {
+        #expect(JSONPath.at(offset: 3, in: Array("}}}".utf8)) == nil)
+        #expect(JSONPath.at(offset: 9, in: Array(#"{"a":"bcd"#.utf8)) == nil)
+        #expect(JSONPath.at(offset: 99, in: Array("{}".utf8)) == nil)
+    }
+
+    @Test func theParserMarksUnacceptedNumbersOnly() {
+        for (document, unaccepted) in [(#"{"p":1.5}"#, true), (#"{"p":1e3}"#, true), (#"{"p":9223372036854775808}"#, true),
+                                       (#"{"p":-9223372036854775809}"#, true), (#"{"p":01}"#, false), (#"{"p":}"#, false)] {
+            #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(document.utf8)) }
+            do {
+                _ = try JSONParser.parse(Array(document.utf8))
+            } catch {
+                #expect(error.isUnacceptedNumber == unaccepted, "\(document)")
+            }
+        }
+    }
+}
