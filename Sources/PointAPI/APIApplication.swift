@@ -165,7 +165,7 @@ public final class APIApplication: HTTPHandler, Sendable {
         case .adminOpenEnvironment: return try await adminOpenEnvironment(context)
         case .adminUpdateAllowlist: return try await adminUpdateAllowlist(context)
         case .adminChangeStatus: return try await adminChangeStatus(context)
-        case .adminRotateCredential: return try adminRotateCredential(context)
+        case .adminRotateCredential: return try await adminRotateCredential(context)
         case .adminListScenarios: return try adminListScenarios(context)
         case .adminApproveScenario: return try await adminReviewScenario(context, approve: true)
         case .adminRejectScenario: return try await adminReviewScenario(context, approve: false)

@@ -131,34 +131,38 @@ extension APIApplication {
     }
 
     /// Issues a new secret for a merchant's key id; the previous secret keeps working for 24
-    /// hours so the merchant can deploy the new one.
-    func adminRotateCredential(_ context: Context) throws(APIError) -> HTTPResponse {
+    /// hours so the merchant can deploy the new one. The rotation is recorded in the ledger
+    /// first (`merchant.credential_rotated`, without the secret) and answered with its receipt;
+    /// only then is the new secret stored and put in force.
+    func adminRotateCredential(_ context: Context) async throws(APIError) -> HTTPResponse {
         // The body is optional; when sent it must be an empty JSON object.
         let merchantID = context.parameter("merchantId")
         if !context.request.body.isEmpty {
             let body = try JSONObjectReader.parse(context.request.body)
             try body.finish()
         }
-        guard let status = service.read({ $0.merchant(merchantID)?.status }) else { throw .notFound("No merchant \(merchantID).") }
-        guard status != .terminated else {
-            throw APIError(status: .forbidden, code: APIErrorCode("merchant_terminated"),
-                           message: "Merchant \(merchantID) is terminated; its credential can't be rotated.")
+        let secret: String
+        do { secret = try CredentialVault.newSecret() } catch {
+            throw .unavailable("A new secret could not be generated (\(error)); nothing changed, try again.")
         }
-        let graceMillis: Int64 = 24 * 3_600_000
-        let validUntil = service.clock.now() / 1_000 + graceMillis
+        let graceMicros: Int64 = 24 * 3_600_000_000
+        var validUntil: Int64 = 0
+        let receipt = try await execute { domain, now throws(DomainError) in
+            validUntil = now + graceMicros
+            return try domain.decide(credentialRotationOf: merchantID, previousSecretValidUntil: validUntil)
+        }
         do {
-            let secret = try CredentialVault.newSecret()
             try vault.store(CredentialVault.StoredCredential(keyID: merchantID, secret: secret, role: .merchant, merchantID: merchantID))
             if authenticator.credentials.credential(forKeyId: merchantID) == nil {
                 try authenticator.credentials.add(Credential(keyId: merchantID, secret: Array(secret.utf8), role: .merchant, merchantId: merchantID, environment: deployment))
             } else {
-                _ = try authenticator.credentials.rotate(keyId: merchantID, newSecret: Array(secret.utf8), previousSecretValidUntil: validUntil)
+                _ = try authenticator.credentials.rotate(keyId: merchantID, newSecret: Array(secret.utf8), previousSecretValidUntil: validUntil / 1_000)
             }
-            return Self.json(["keyId": .string(merchantID), "secret": .string(secret),
-                              "previousSecretValidUntil": .string(CivilTime.formatUTC(validUntil * 1_000))])
         } catch {
-            throw .unavailable("The credential could not be rotated (\(error)); nothing changed, try again.")
+            throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be stored (\(error)); the current secret stays in force. Rotate again.")
         }
+        return Self.json(["keyId": .string(merchantID), "secret": .string(secret),
+                          "previousSecretValidUntil": .string(CivilTime.formatUTC(validUntil)), "receipt": self.receipt(receipt)])
     }
 
     func adminListScenarios(_ context: Context) throws(APIError) -> HTTPResponse {

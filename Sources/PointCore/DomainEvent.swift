@@ -12,6 +12,9 @@ public enum DomainEvent: Sendable, Equatable {
     case merchantReinstated(merchantID: String, note: String)
     case merchantTerminated(merchantID: String, reason: String)
     case allowlistUpdated(merchantID: String, environment: MerchantEnvironment, allowedSources: [String])
+    /// A reviewer issued the merchant a new API secret; the previous one verifies until
+    /// `previousSecretValidUntil`. The secret itself is never in the ledger.
+    case credentialRotated(merchantID: String, previousSecretValidUntil: Int64)
     indirect case scenarioSubmitted(ScenarioSubmitted)
     case scenarioApproved(scenarioID: String, note: String)
     case scenarioRejected(scenarioID: String, reason: String)
@@ -37,6 +40,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .merchantReinstated: return "merchant.reinstated"
         case .merchantTerminated: return "merchant.terminated"
         case .allowlistUpdated: return "merchant.allowlist_updated"
+        case .credentialRotated: return "merchant.credential_rotated"
         case .scenarioSubmitted: return "scenario.submitted"
         case .scenarioApproved: return "scenario.approved"
         case .scenarioRejected: return "scenario.rejected"

@@ -49,6 +49,8 @@ extension DomainEvent {
             return ["merchantId": .string(merchantID), "reason": .string(reason)]
         case .merchantReinstated(let merchantID, let note):
             return ["merchantId": .string(merchantID), "note": .string(note)]
+        case .credentialRotated(let merchantID, let validUntil):
+            return ["merchantId": .string(merchantID), "previousSecretValidUntil": .time(validUntil)]
         case .allowlistUpdated(let merchantID, let environment, let sources):
             return ["merchantId": .string(merchantID), "environment": .string(environment.rawValue),
                     "allowedSources": .array(sources.map(JSONValue.string))]
@@ -129,6 +131,8 @@ extension DomainEvent {
             return .merchantReinstated(merchantID: try reader.string("merchantId"), note: try reader.string("note"))
         case "merchant.terminated":
             return .merchantTerminated(merchantID: try reader.string("merchantId"), reason: try reader.string("reason"))
+        case "merchant.credential_rotated":
+            return .credentialRotated(merchantID: try reader.string("merchantId"), previousSecretValidUntil: try reader.time("previousSecretValidUntil"))
         case "merchant.allowlist_updated":
             return .allowlistUpdated(merchantID: try reader.string("merchantId"),
                                      environment: try reader.enumeration("environment", as: MerchantEnvironment.self),

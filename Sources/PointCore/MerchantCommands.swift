@@ -156,6 +156,16 @@ extension PointsDomain {
         }
     }
 
+    /// Records a rotation of the merchant's API secret (the secret is kept outside the ledger);
+    /// refused for a terminated merchant.
+    public func decide(credentialRotationOf merchantID: String, previousSecretValidUntil: Int64) throws(DomainError) -> Decision {
+        let merchant = try existingMerchant(merchantID)
+        guard merchant.status != .terminated else {
+            throw DomainError(.forbidden, code: "merchant_terminated", message: "Merchant \(merchantID) is terminated; its credential can't be rotated.")
+        }
+        return .append(.credentialRotated(merchantID: merchantID, previousSecretValidUntil: previousSecretValidUntil))
+    }
+
     public func decide(merchantID: String, environment: MerchantEnvironment, allowedSources: [String]) throws(DomainError) -> Decision {
         let merchant = try existingMerchant(merchantID)
         var problems = FieldProblems()

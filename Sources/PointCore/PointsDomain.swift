@@ -88,6 +88,8 @@ public struct PointsDomain: Sendable {
             let merchant = Int(try merchantSlot(merchantID, seq))
             merchants[merchant].status = .terminated
             merchants[merchant].statusBeforeSuspension = nil
+        case .credentialRotated(let merchantID, _):
+            _ = try merchantSlot(merchantID, seq)
         case .allowlistUpdated(let merchantID, let environment, let sources):
             let merchant = Int(try merchantSlot(merchantID, seq))
             switch environment {

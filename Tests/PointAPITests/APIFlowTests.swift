@@ -316,6 +316,15 @@ struct APIFlowTests {
         #expect(!newSecret.isEmpty && newSecret != merchant.channelSecret)
         #expect(await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: newSecret).status == 200)
         #expect(await api.asMerchant(merchant, .get, "/v1/scenarios").status == 200)
+        // The rotation is in the ledger, answered with its receipt; the secret is not.
+        let seq = try #require(rotated.body["receipt"]?["seq"]?.intValue)
+        let (auditorKey, auditorSecret) = api.staff("auditor")
+        let page = await api.send(.get, "/v1/audit/ledger?fromSeq=\(seq)&limit=1", key: auditorKey, secret: auditorSecret)
+        let record = try #require(page.body["records"]?.arrayValue?.first)
+        #expect(record["type"]?.stringValue == "merchant.credential_rotated")
+        #expect(record["data"]?["merchantId"]?.stringValue == merchant.register.merchantID)
+        #expect(record["data"]?["previousSecretValidUntil"] == rotated.body["previousSecretValidUntil"])
+        #expect(!String(decoding: CanonicalJSON.encode(page.body), as: UTF8.self).contains(newSecret))
 
         let terminated = await api.send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/status",
                                         json: ["action": "terminate", "reason": "contract ended"], key: reviewer, secret: reviewerSecret)
@@ -324,6 +333,8 @@ struct APIFlowTests {
         #expect(refused.status == 403)
         #expect(refused.code == "merchant_terminated")
         #expect(await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: newSecret).status == 200)
+        #expect(await api.send(.get, "/v1/audit/ledger?fromSeq=\(seq + 2)&limit=1", key: auditorKey, secret: auditorSecret)
+            .body["records"]?.arrayValue?.isEmpty == true, "a refused rotation writes nothing")
     }
 
     @Test("Health, readiness and metrics answer without signing")

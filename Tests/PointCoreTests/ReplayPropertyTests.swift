@@ -147,11 +147,12 @@ struct ReplayPropertyTests {
                                                                         eligibility: .messagingSpend([MonthlySpend(month: "2026-06", amount: 150_000),
                                                                                                       MonthlySpend(month: "2026-07", amount: 150_000),
                                                                                                       MonthlySpend(month: "2026-08", amount: 150_000)]))))
+        try harness.commit(harness.domain.decide(credentialRotationOf: DomainHarness.merchantA, previousSecretValidUntil: harness.now + 86_400_000_000))
         for change in [MerchantStatusChange.suspend, .reinstate, .terminate] {
             try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: change, note: "n"))
         }
         let types = Set(harness.records.map(\.type))
-        #expect(types.count == 16)
+        #expect(types.count == 17)
         for record in harness.records {
             let event = try #require(try DomainEvent.decode(type: record.type, data: try JSONParser.parse(record.data)))
             #expect(CanonicalJSON.encode(event.ledgerData) == record.data)

@@ -145,7 +145,7 @@ public struct SettlementFold: Sendable {
             pendingIssued.append((seq, invoice))
         case .periodClosed(let closedEvent):
             try applyClose(closedEvent, seq: seq)
-        case .sandboxOpened, .merchantSuspended, .merchantReinstated, .allowlistUpdated,
+        case .sandboxOpened, .merchantSuspended, .merchantReinstated, .allowlistUpdated, .credentialRotated,
              .scenarioSubmitted, .scenarioApproved, .scenarioRejected, .userBound, .userUnbound:
             return
         }
