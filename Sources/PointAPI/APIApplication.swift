@@ -134,6 +134,12 @@ public final class APIApplication: HTTPHandler, Sendable {
     }
 
     private func dispatch(_ endpoint: Endpoint, _ context: Context) async throws(APIError) -> HTTPResponse {
+        // For POST, PUT and PATCH the signature covers the body, not the query: a query there
+        // would be unauthenticated input, so none is taken.
+        if let query = context.request.query, !query.isEmpty, [.post, .put, .patch].contains(context.request.method) {
+            throw .badRequest("\(context.request.method.rawValue) \(context.request.path) takes no query string (the signature of a \(context.request.method.rawValue) covers only its body); send every field in the body.",
+                              details: [APIErrorDetail(property: "query", message: "not accepted on \(context.request.method.rawValue)")])
+        }
         switch endpoint {
         case .health: return Self.json(["status": "ok"])
         case .ready:

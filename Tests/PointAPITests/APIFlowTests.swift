@@ -236,6 +236,11 @@ struct APIFlowTests {
                                           secret: api.merchantA.channelSecret)
         #expect(mistypedItem.status == 422 && mistypedItem.body["details"]?.arrayValue?.first?["property"]?.stringValue == "grants[1].points",
                 "\(mistypedItem.body)")
+        // A POST's signature covers its body, not a query string: none is taken.
+        let withQuery = await api.asMerchant(api.merchantA, .post, "/v1/grants?limit=5",
+                                             json: ["orderId": "o-q", "memberId": "m-1", "scenarioId": "SCN-000001", "points": 1])
+        #expect(withQuery.status == 400 && withQuery.code == "bad_request" && withQuery.body["details"]?.arrayValue?.first?["property"]?.stringValue == "query",
+                "\(withQuery.body)")
         let unreadable = await api.send(.post, "/v1/grants", raw: Array("{\"orderId\":".utf8), key: api.merchantA.channelID,
                                         secret: api.merchantA.channelSecret)
         #expect(unreadable.status == 400)
