@@ -55,7 +55,8 @@ extension PointsDomain {
         let cachedScenario = lastGrantScenario.flatMap { $0.id == command.scenarioID ? $0.slot : nil }
         guard let scenarioSlot = cachedScenario ?? scenarioIndex[command.scenarioID], scenarios[Int(scenarioSlot)].merchantID == command.merchantID else {
             throw DomainError(.notFound, code: "scenario_not_found",
-                              message: "No scenario \(command.scenarioID) for this merchant; grant under one of your approved scenarios.")
+                              message: "No scenario \(command.scenarioID) for this merchant; grant under one of your approved scenarios.",
+                              details: [DomainError.Detail(property: "scenarioId", message: "no such scenario for this merchant")])
         }
         // Fields are read in place: copying the whole scenario would retain every string in it.
         guard scenarios[Int(scenarioSlot)].status == .approved else {
@@ -74,8 +75,10 @@ extension PointsDomain {
         case .lineUser(let lineUserID): bindingSlot = activeBindings.binding(merchant: merchantSlot, lineUserID: lineUserID, in: bindings)
         }
         guard let bindingSlot else {
+            let property = if case .lineUser = command.recipient { "lineUserId" } else { "memberId" }
             throw DomainError(.rejected, code: "user_not_bound",
-                              message: "The recipient is not bound to a LINE user; bind the member with a LINE Login ID token first.")
+                              message: "The recipient is not bound to a LINE user; bind the member with a LINE Login ID token first.",
+                              details: [DomainError.Detail(property: property, message: "not bound at this merchant")])
         }
         let caps = scenarios[Int(scenarioSlot)].caps
         let scenarioID = scenarios[Int(scenarioSlot)].id

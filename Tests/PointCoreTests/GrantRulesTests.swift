@@ -37,6 +37,7 @@ struct GrantRulesTests {
         try harness.commit(harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA))
         #expect(try harness.domain.decide(harness.grant("o-1", 25, scenario: scenario), now: harness.now).isReplay)
         #expect(errorCode { try harness.domain.decide(harness.grant("o-10", 25, scenario: scenario), now: harness.now) } == "user_not_bound")
+        #expect(domainError { try harness.domain.decide(harness.grant("o-10", 25, scenario: scenario), now: harness.now) }?.details.map(\.property) == ["memberId"])
     }
 
     @Test("Another merchant's orderIds are not visible")
@@ -66,6 +67,7 @@ struct GrantRulesTests {
         #expect(errorCode { try harness.domain.decide(harness.grant("o-1", 1, scenario: submitted.scenarioID), now: endOfWindow) } == "scenario_not_active")
         #expect(try harness.domain.decide(harness.grant("o-1", 1, scenario: submitted.scenarioID), now: endOfWindow - 1).event != nil)
         #expect(errorCode { try harness.domain.decide(harness.grant("o-1", 1, scenario: "SCN-999999"), now: harness.now) } == "scenario_not_found")
+        #expect(domainError { try harness.domain.decide(harness.grant("o-1", 1, scenario: "SCN-999999"), now: harness.now) }?.details.map(\.property) == ["scenarioId"])
     }
 
     @Test("Caps: per grant, per user per Taipei month, total budget")

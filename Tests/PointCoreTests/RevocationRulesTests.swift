@@ -72,6 +72,7 @@ struct RevocationRulesTests {
         try harness.commit(harness.domain.decide(Self.revoke("r-1", points: 60, reason: "fraud", Self.fraud), now: harness.now))
         #expect(try harness.domain.decide(Self.revoke("r-1", points: 60, reason: "fraud", Self.fraud), now: harness.now).isReplay)
         #expect(errorCode { try harness.domain.decide(Self.revoke("r-1", points: 61, reason: "fraud", Self.fraud), now: harness.now) } == "revocation_id_conflict")
+        #expect(domainError { try harness.domain.decide(Self.revoke("r-1", points: 61, reason: "fraud", Self.fraud), now: harness.now) }?.details.map(\.property) == ["points"])
         #expect(errorCode { try harness.domain.decide(Self.revoke("r-1", points: 60, reason: "purchase_cancelled", Self.cancelled), now: harness.now) } == "revocation_id_conflict")
         #expect(errorCode { try harness.domain.decide(Self.revoke("r-2", points: 41, reason: "fraud", Self.fraud), now: harness.now) } == "revocation_exceeds_grant")
         try harness.commit(harness.domain.decide(Self.revoke("r-2", points: 40, reason: "mistaken_issuance", Self.mistake), now: harness.now))
