@@ -235,6 +235,16 @@ public final class APIApplication: HTTPHandler, Sendable {
         return values
     }
 
+    /// Path parameter `name` (an orderId or memberId), or 400 naming it when no record could
+    /// have it (outside the ID syntax).
+    static func pathIdentifier(_ context: Context, _ name: String) throws(APIError) -> String {
+        let value = context.parameter(name)
+        if let problem = FieldSyntax.externalID(value) {
+            throw .badRequest("Path parameter \(name) \(problem).", details: [APIErrorDetail(property: name, message: problem)])
+        }
+        return value
+    }
+
     /// Query parameter `name` when given, checked by `rule` (a ``FieldSyntax`` check): a value
     /// that could never match is refused with 400 naming it, instead of an empty answer.
     static func checked(_ query: [String: String], _ name: String, _ rule: (String) -> String?) throws(APIError) -> String? {

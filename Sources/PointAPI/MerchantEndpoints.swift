@@ -63,15 +63,16 @@ extension APIApplication {
         let merchantID = try merchantID(context)
         // Only what is durable is visible: a binding still being written (or whose write failed) is not.
         let durable = service.ledger.durableSeq
-        guard let binding = service.read({ $0.binding(merchantID: merchantID, memberID: context.parameter("memberId")) }), binding.seq <= durable else {
-            throw .notFound("Member \(context.parameter("memberId")) is not bound to a LINE user.")
+        let memberID = try Self.pathIdentifier(context, "memberId")
+        guard let binding = service.read({ $0.binding(merchantID: merchantID, memberID: memberID) }), binding.seq <= durable else {
+            throw .notFound("Member \(memberID) is not bound to a LINE user.")
         }
         return Self.json(["binding": DomainRepresentations.binding(binding)])
     }
 
     func deleteBinding(_ context: Context) async throws(APIError) -> HTTPResponse {
         let merchantID = try merchantID(context)
-        let memberID = context.parameter("memberId")
+        let memberID = try Self.pathIdentifier(context, "memberId")
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(unbind: memberID, merchantID: merchantID) }
         return Self.json(["memberId": .string(memberID), "unbound": true, "receipt": self.receipt(receipt)])
     }
@@ -144,7 +145,7 @@ extension APIApplication {
 
     func getGrant(_ context: Context) throws(APIError) -> HTTPResponse {
         let merchantID = try merchantID(context)
-        let orderID = context.parameter("orderId")
+        let orderID = try Self.pathIdentifier(context, "orderId")
         // Only what is durable is visible: a grant or revocation still being written (or whose
         // write failed) is not.
         let durable = service.ledger.durableSeq
@@ -203,7 +204,7 @@ extension APIApplication {
 
     func createRevocation(_ context: Context) async throws(APIError) -> HTTPResponse {
         let merchantID = try merchantID(context)
-        let orderID = context.parameter("orderId")
+        let orderID = try Self.pathIdentifier(context, "orderId")
         let body = try JSONObjectReader.parse(context.request.body)
         let command = Self.readRevocation(body, merchantID: merchantID, orderID: orderID)
         try body.finish()

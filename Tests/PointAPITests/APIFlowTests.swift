@@ -108,6 +108,11 @@ struct APIFlowTests {
         #expect(secondPage.body["nextCursor"]?.isNull == true)
         let byMember = await api.asMerchant(merchant, .get, "/v1/grants?memberId=m-1")
         #expect(byMember.status == 200 && byMember.body["grants"]?.arrayValue?.count == 4)
+        // A path ID no record could have is named too (not answered 404).
+        for path in ["/v1/grants/" + String(repeating: "o", count: 65), "/v1/grants/o%201", "/v1/bindings/m%201"] {
+            let refused = await api.asMerchant(merchant, .get, path)
+            #expect(refused.status == 400 && refused.code == "bad_request", "\(path): \(refused.body)")
+        }
         // A filter value no grant could ever have is named, not answered with an empty page.
         for (query, property) in [("memberId=m%201", "memberId"), ("lineUserId=bogus", "lineUserId"), ("scenarioId=%25", "scenarioId")] {
             let refused = await api.asMerchant(merchant, .get, "/v1/grants?\(query)")
