@@ -31,6 +31,9 @@ final class EventLoop: @unchecked Sendable {
     private var drainDeadline: UInt64 = .max
     private var acceptPaused = false
     private var nextSweep: UInt64 = 0
+    /// A descriptor held in reserve (on /dev/null): when the process runs out (EMFILE), it is
+    /// given up to accept a waiting client and answer it 503, then taken back.
+    private var spareDescriptor: Int32 = EventLoop.openSpare()
 
     /// Registers the listening socket and a fresh wake pipe with a new epoll instance.
     init(listenDescriptor: Int32, limits: HTTPServerLimits, handler: any HTTPHandler,
@@ -84,8 +87,28 @@ final class EventLoop: @unchecked Sendable {
         }
         for connection in Array(connections.values) { close(connection) }
         stopListening()
+        if spareDescriptor >= 0 {
+            SocketCalls.close(spareDescriptor)
+            spareDescriptor = -1
+        }
         mailbox.close()
         onStopped()
+    }
+
+    private static func openSpare() -> Int32 {
+        open("/dev/null", O_RDONLY | O_CLOEXEC)
+    }
+
+    /// Out of descriptors: frees the spare to accept one waiting client, answers it 503 and
+    /// takes the spare back. Returns false when there was no spare or no client waiting.
+    private func shedOneWithSpareDescriptor() -> Bool {
+        guard spareDescriptor >= 0, listenDescriptor >= 0 else { return false }
+        SocketCalls.close(spareDescriptor)
+        spareDescriptor = -1
+        defer { spareDescriptor = EventLoop.openSpare() }
+        guard case .success(let accepted) = SocketCalls.accept(listenDescriptor) else { return false }
+        refuseOverCapacity(accepted.descriptor)
+        return true
     }
 
     private func drainMailbox(now: UInt64) {
@@ -150,6 +173,9 @@ final class EventLoop: @unchecked Sendable {
             case .success(let accepted): (descriptor, remoteAddress, port) = accepted
             case .failure(let error) where error.code == EAGAIN || error.code == EWOULDBLOCK: return
             case .failure(let error) where error.code == EINTR || error.code == ECONNABORTED: continue
+            case .failure(let error) where (error.code == EMFILE || error.code == ENFILE) && shedOneWithSpareDescriptor():
+                // A waiting client was answered 503 instead of left in the backlog.
+                continue
             case .failure:
                 // Out of descriptors (EMFILE/ENFILE) or similar: stop polling the listener until
                 // the next sweep instead of spinning on a level-triggered event.

@@ -15,6 +15,7 @@ public final class HTTPServer: Sendable {
 
     private struct State {
         var lifecycle: Lifecycle = .notStarted
+        var limits: HTTPServerLimits
         /// Callers of `waitUntilStopped()`; one entry per waiting call.
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -23,18 +24,19 @@ public final class HTTPServer: Sendable {
     public let host: String
     /// The requested port; 0 picks a free one (see `boundPort`).
     public let port: UInt16
-    /// The limits enforced on every client.
-    public let limits: HTTPServerLimits
+    /// The limits enforced on every client. `maxConnections` is lowered at start when the
+    /// process's open-file limit can't cover it (see ``DescriptorBudget``).
+    public var limits: HTTPServerLimits { state.withLock { $0.limits } }
     private let handler: any HTTPHandler
     private let observer: (any HTTPServerObserver)?
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// A server that will listen on `host:port` once started.
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, limits: HTTPServerLimits = HTTPServerLimits(),
                 observer: (any HTTPServerObserver)? = nil, handler: any HTTPHandler) {
         self.host = host
         self.port = port
-        self.limits = limits
+        self.state = Mutex(State(limits: limits))
         self.observer = observer
         self.handler = handler
     }
@@ -49,6 +51,9 @@ public final class HTTPServer: Sendable {
     public func start() throws(HTTPServerError) -> UInt16 {
         try state.withLock { (state: inout State) throws(HTTPServerError) -> UInt16 in
             guard case .notStarted = state.lifecycle else { throw .alreadyStarted }
+            let softLimit = DescriptorBudget.raiseSoftLimit(toCover: state.limits.maxConnections + DescriptorBudget.reserved)
+            state.limits.maxConnections = min(state.limits.maxConnections, DescriptorBudget.connectionsThatFit(softLimit))
+            let limits = state.limits
             let listener: Int32
             let boundPort: UInt16
             switch SocketCalls.listen(host: host, port: port, backlog: Int32(clamping: limits.listenBacklog)) {

@@ -34,6 +34,7 @@ enum ServeCommand {
                                                            metrics: metrics, log: logLine(log))
         let server = HTTPServer(host: host, port: UInt16(port), observer: metrics, handler: application)
         let bound = try server.start()
+        noteConnectionLimit(server)
         FileHandleOutput.standardError(banner(host: host, port: bound, dataDirectory: dataDirectory, defaults: defaults,
                                               clock: clock, overridden: options.value("now") != nil))
         return await serveUntilSignalled(server, application, log)
@@ -59,8 +60,17 @@ enum ServeCommand {
                                                          metrics: metrics, log: logLine(log))
         let server = HTTPServer(host: host, port: UInt16(port), observer: metrics, handler: application)
         let bound = try server.start()
+        noteConnectionLimit(server)
         FileHandleOutput.standardError("pointconnect: serving \(dataDirectory) on http://\(host):\(bound) (ledger at seq \(application.service.ledger.durableSeq)); SIGTERM or Ctrl-C stops gracefully\n")
         return await serveUntilSignalled(server, application, log)
+    }
+
+    /// Says so when the open-file limit holds the server below its configured connections.
+    private static func noteConnectionLimit(_ server: HTTPServer) {
+        let configured = HTTPServerLimits().maxConnections
+        let effective = server.limits.maxConnections
+        guard effective < configured else { return }
+        FileHandleOutput.standardError("pointconnect: the open-file limit (ulimit -n) allows \(effective) connections instead of \(configured); clients beyond them are answered 503. Raise the limit to at least \(configured + DescriptorBudget.reserved) to serve \(configured).\n")
     }
 
     private static func serveUntilSignalled(_ server: HTTPServer, _ application: APIApplication, _ log: BufferedLineLogger) async -> Int32 {
