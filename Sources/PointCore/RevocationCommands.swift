@@ -79,6 +79,13 @@ extension PointsDomain {
         guard let grant = grant(merchantID: command.merchantID, orderID: command.orderID) else {
             throw DomainError(.notFound, code: "grant_not_found", message: "No grant with orderId \(command.orderID) for this merchant.")
         }
+        // Told of the mistake before it was made? (Within the clock tolerance: the notice's time
+        // comes from the merchant's clock, the grant's from the service's.)
+        if case .mistakenIssuance(let notifiedAt, _, _) = evidence, notifiedAt < grant.grantedAt - Self.noticeClockToleranceMicros {
+            throw DomainError.invalid([DomainError.Detail(
+                property: "evidence.notifiedAt",
+                message: "is before grant \(grant.orderID) was made (\(CivilTime.formatUTC(grant.grantedAt))); the user can be told of a mistake only after it")])
+        }
         if reason == .purchaseCancelled, let scenario = scenario(grant.scenarioID), !scenario.purpose.isPurchaseReward {
             throw DomainError(.rejected, code: "purchase_cancelled_not_purchase_reward",
                               message: "purchase_cancelled applies only to grants under a purchase-threshold or cashback scenario; grant \(grant.orderID) is under \(scenario.id) (\(scenario.purpose.rawValue)).",
@@ -133,6 +140,10 @@ extension PointsDomain {
         }
         return .replay(seq: existing.seq)
     }
+
+    /// How far a mistaken-issuance notice may seem to precede its grant (clocks differ): five
+    /// minutes, as for timestamped request nonces.
+    static let noticeClockToleranceMicros: Int64 = 5 * 60 * 1_000_000
 
     static func evidence(for reason: RevocationReason, _ input: RevocationEvidenceInput, now: Int64,
                          into problems: inout FieldProblems) -> RevocationEvidence? {

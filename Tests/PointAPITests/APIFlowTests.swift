@@ -146,7 +146,8 @@ struct APIFlowTests {
         let merchant = api.merchantA
         await api.bind(merchant, member: "m-1", user: 1)
         let scenario = api.scenarioID(merchant, purpose: "purchase_cashback")
-        _ = await api.asMerchant(merchant, .post, "/v1/grants", json: Self.grantBody("o-1", scenario: scenario, points: 100))
+        let granted = await api.asMerchant(merchant, .post, "/v1/grants", json: Self.grantBody("o-1", scenario: scenario, points: 100))
+        let grantedAt = granted.body["grant"]?["grantedAt"]?.stringValue ?? ""
         let revokeForbidden = await api.asMerchant(merchant, .post, "/v1/grants/o-1/revocations", json: [
             "revocationId": "r-0", "points": 10, "reason": "customer_left",
         ])
@@ -154,7 +155,7 @@ struct APIFlowTests {
         #expect(revokeForbidden.code == "revocation_reason_not_permitted")
         let mistaken = await api.asMerchant(merchant, .post, "/v1/grants/o-1/revocations", json: [
             "revocationId": "r-1", "points": 10, "reason": "mistaken_issuance",
-            "evidence": ["notifiedAt": "2026-10-15T09:30:00+08:00", "channel": "line_message", "message": "We granted 100 points by mistake; 10 are taken back."],
+            "evidence": ["notifiedAt": .string(grantedAt), "channel": "line_message", "message": "We granted 100 points by mistake; 10 are taken back."],
         ])
         #expect(mistaken.body["code"] == nil, "\(mistaken.body)")
         #expect(mistaken.status == 201)

@@ -267,7 +267,7 @@ final class Simulation: @unchecked Sendable {
         case .refused(let error):
             note("\(what): refused \(error.code)")
             statistics.refused += 1
-            if expect == nil { throw SimulationFailure("\(what) was refused (\(error.code): \(error.message)); the model expected success") }
+            if expect == nil { throw SimulationFailure("\(what) was refused (\(error.code): \(error.message) \(error.details)); the model expected success") }
             if let expect, expect != "*", expect != error.code {
                 throw SimulationFailure("\(what) was refused with \(error.code); expected \(expect)")
             }
@@ -441,7 +441,7 @@ final class Simulation: @unchecked Sendable {
         switch random(1...3) {
         case 1:
             reason = "mistaken_issuance"
-            evidence = RevocationEvidenceInput(notifiedAt: "2026-10-01T09:00:00+08:00", channel: ["email", "sms", "line_message"][random(0...2)], message: "Granted twice by mistake")
+            evidence = RevocationEvidenceInput(notifiedAt: CivilTime.formatUTC(service.clock.now()), channel: ["email", "sms", "line_message"][random(0...2)], message: "Granted twice by mistake")
             if !valid {
                 switch random(1...3) {
                 case 1: evidence.notifiedAt = "2027-06-01T00:00:00+08:00"

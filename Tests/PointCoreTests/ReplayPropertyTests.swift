@@ -130,6 +130,7 @@ struct ReplayPropertyTests {
     func eventCoding() throws {
         var (harness, scenario) = try DomainHarness.ready()
         try harness.commit(harness.domain.decide(harness.grant("o-1", 100, scenario: scenario), now: harness.now))
+        harness.now += 2 * 3_600_000_000   // past the mistake notice's time
         for (id, reason, evidence) in [("r-1", "fraud", RevocationRulesTests.fraud), ("r-2", "mistaken_issuance", RevocationRulesTests.mistake),
                                        ("r-3", "purchase_cancelled", RevocationRulesTests.cancelled)] {
             try harness.commit(harness.domain.decide(RevocationRulesTests.revoke(id, points: 1, reason: reason, evidence), now: harness.now))

@@ -3,7 +3,9 @@ import Testing
 
 @Suite("Revocations: only the three permitted cases")
 struct RevocationRulesTests {
-    static let notifiedAt = "2026-10-15T09:00:00+08:00"
+    /// After the harness's grants (10:00) and before its revocations (``granted(purpose:)``
+    /// moves the clock to 12:00).
+    static let notifiedAt = "2026-10-15T11:00:00+08:00"
 
     static func revoke(_ id: String, order: String = "o-1", points: Int, reason: String, _ evidence: RevocationEvidenceInput) -> RevokePointsCommand {
         RevokePointsCommand(merchantID: DomainHarness.merchantA, orderID: order, revocationID: id, points: points, reason: reason, evidence: evidence)
@@ -20,7 +22,19 @@ struct RevocationRulesTests {
         let scenario = try harness.approvedScenario(purpose: purpose)
         try harness.bind("m-1", 1)
         try harness.commit(harness.domain.decide(harness.grant("o-1", 100, scenario: scenario), now: harness.now))
+        harness.now = CivilTime.parseRFC3339("2026-10-15T12:00:00+08:00") ?? harness.now
         return harness
+    }
+
+    @Test("A mistake's notice can't precede the grant (beyond five minutes of clock difference)")
+    func noticeBeforeTheGrant() throws {
+        var harness = try Self.granted()
+        let dayEarly = RevocationEvidenceInput(notifiedAt: "2026-10-14T10:00:00+08:00", channel: "email", message: "Sorry")
+        #expect(domainError { try harness.domain.decide(Self.revoke("r-1", points: 1, reason: "mistaken_issuance", dayEarly), now: harness.now) }?
+            .details.map(\.property) == ["evidence.notifiedAt"])
+        let skewed = RevocationEvidenceInput(notifiedAt: "2026-10-15T09:58:00+08:00", channel: "email", message: "Sorry")
+        try harness.commit(harness.domain.decide(Self.revoke("r-1", points: 1, reason: "mistaken_issuance", skewed), now: harness.now))
+        #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-1")?.revokedPoints == 1)
     }
 
     @Test("Each permitted reason with its evidence is accepted", arguments: [
