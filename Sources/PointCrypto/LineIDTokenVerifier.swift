@@ -35,6 +35,9 @@ public struct LineIDTokenError: Error, Sendable, Equatable, CustomStringConverti
 /// `alg: none` and algorithm confusion (an HS256 token "signed" with a public key) fail.
 public struct LineIDTokenVerifier: Sendable {
     public static let issuer = "https://access.line.me"
+    /// Oldest token accepted, by its `iat`: LINE Login's ID tokens live an hour, so an older
+    /// one (whatever its `exp` says) was not issued for this login.
+    public static let maxAgeSeconds: Int64 = 3_600
     /// The largest clock skew a verifier may be configured with.
     public static let maxClockSkewSeconds: Int64 = 300
 
@@ -116,6 +119,13 @@ public struct LineIDTokenVerifier: Sendable {
         }
         guard issuedAt <= now + clockSkewSeconds else {
             throw LineIDTokenError("id_token_issued_in_future", "The ID token is issued \(issuedAt - now) s in the future; check the clocks.")
+        }
+        guard expiresAt > issuedAt else {
+            throw LineIDTokenError("id_token_malformed", "The ID token expires (exp \(expiresAt)) before it was issued (iat \(issuedAt)).")
+        }
+        guard now - issuedAt <= Self.maxAgeSeconds + clockSkewSeconds else {
+            throw LineIDTokenError("id_token_too_old",
+                                   "The ID token was issued \(now - issuedAt) s ago; a binding needs one issued within the last \(Self.maxAgeSeconds) s. Have the user log in again and send the new token at once.")
         }
         let nonce = payload["nonce"]?.stringValue
         if let expectedNonce {

@@ -97,6 +97,8 @@ struct LineIDTokenTests {
         ("wrong audience", TokenMinter.hs256(TokenMinter.claims(["aud": "1234567891"])), "id_token_wrong_audience"),
         ("expired beyond skew", TokenMinter.hs256(TokenMinter.claims(["exp": .int(TokenMinter.now - 61)])), "id_token_expired"),
         ("issued in the future", TokenMinter.hs256(TokenMinter.claims(["iat": .int(TokenMinter.now + 61)])), "id_token_issued_in_future"),
+        ("issued a month ago, exp far ahead", TokenMinter.hs256(TokenMinter.claims(["iat": .int(TokenMinter.now - 30 * 86_400), "exp": .int(TokenMinter.now + 3600)])), "id_token_too_old"),
+        ("exp before iat", TokenMinter.hs256(TokenMinter.claims(["iat": .int(TokenMinter.now + 50), "exp": .int(TokenMinter.now + 10)])), "id_token_malformed"),
         ("nonce differs", TokenMinter.hs256(TokenMinter.claims(["nonce": "other"])), "id_token_nonce_mismatch"),
         ("nonce missing", TokenMinter.hs256(TokenMinter.claims(removing: ["nonce"])), "id_token_nonce_mismatch"),
         ("bad subject", TokenMinter.hs256(TokenMinter.claims(["sub": "U0123"])), "id_token_bad_subject"),
@@ -114,8 +116,12 @@ struct LineIDTokenTests {
     @Test("Within the skew a token is still good")
     func skew() throws {
         let verifier = try Self.verifier()
-        let token = TokenMinter.hs256(TokenMinter.claims(["exp": .int(TokenMinter.now - 60), "iat": .int(TokenMinter.now + 60)]))
-        #expect(Self.code { () throws(LineIDTokenError) in try verifier.verify(token, expectedNonce: nil, now: TokenMinter.now) } == nil)
+        for claims: [String: JSONValue] in [["exp": .int(TokenMinter.now - 60), "iat": .int(TokenMinter.now - 120)],
+                                             ["exp": .int(TokenMinter.now + 3600), "iat": .int(TokenMinter.now + 60)],
+                                             ["exp": .int(TokenMinter.now + 60), "iat": .int(TokenMinter.now - 3_600 - 60)]] {
+            let token = TokenMinter.hs256(TokenMinter.claims(claims))
+            #expect(Self.code { () throws(LineIDTokenError) in try verifier.verify(token, expectedNonce: nil, now: TokenMinter.now) } == nil, "\(claims)")
+        }
         #expect(throws: CryptoError.self) { try LineIDTokenVerifier(channelID: "1", channelSecret: TokenMinter.secret, keySet: nil, clockSkewSeconds: 301) }
     }
 
