@@ -13,6 +13,11 @@ struct BindingDirectory: Sendable {
     private var byLineUser = FingerprintIndex()
     /// The merchant slot of every binding ever made, by binding slot.
     private var merchantOfBinding = ChunkedArray<UInt32>()
+    /// The first binding ever made of each (merchant, LINE user), never removed: a LINE user
+    /// unbound and bound again is the same user (monthly caps are per LINE user).
+    private var firstByLineUser = FingerprintIndex()
+    /// Per binding slot, the slot of its LINE user's first binding at the merchant.
+    private var userKeyOfBinding = ChunkedArray<UInt32>()
 
     /// The active binding of `memberID` at `merchant`.
     @inline(__always)
@@ -38,11 +43,24 @@ struct BindingDirectory: Sendable {
         }.map { UInt32($0) }
     }
 
-    /// Records the binding just appended at `slot` as active. The caller has checked that
-    /// neither the member nor the LINE user is bound at the merchant.
-    mutating func add(_ slot: UInt32, merchant: UInt32, memberID: String, lineUserID: String) {
+    /// The same LINE user at the same merchant, across unbinding and binding again: the slot of
+    /// the user's first binding there.
+    @inline(__always)
+    func userKey(of binding: UInt32) -> UInt32 { userKeyOfBinding[Int(binding)] }
+
+    /// Records the binding just appended at `slot` (the last of `bindings`) as active. The caller
+    /// has checked that neither the member nor the LINE user is bound at the merchant.
+    mutating func add(_ slot: UInt32, merchant: UInt32, memberID: String, lineUserID: String, in bindings: [Binding]) {
         precondition(Int(slot) == merchantOfBinding.count, "bindings are recorded in slot order")
         merchantOfBinding.append(merchant)
+        let first = lookup(firstByLineUser, merchant: merchant, key: lineUserID, in: bindings) { $0.lineUserID }
+        if let first {
+            userKeyOfBinding.append(first)
+        } else {
+            firstByLineUser.reserveOne()
+            firstByLineUser.insert(fingerprint: KeyFingerprint.of(merchant: merchant, lineUserID), slot: Int(slot))
+            userKeyOfBinding.append(slot)
+        }
         byMember.reserveOne()
         byMember.insert(fingerprint: KeyFingerprint.of(merchant: merchant, memberID), slot: Int(slot))
         byLineUser.reserveOne()
@@ -69,7 +87,8 @@ struct BindingDirectory: Sendable {
 extension BindingDirectory: Equatable {
     /// The same active bindings (by slot; the bindings themselves are compared by the caller).
     static func == (left: BindingDirectory, right: BindingDirectory) -> Bool {
-        left.merchantOfBinding == right.merchantOfBinding && left.byMember.sortedLiveSlots() == right.byMember.sortedLiveSlots()
+        left.merchantOfBinding == right.merchantOfBinding && left.userKeyOfBinding == right.userKeyOfBinding
+            && left.byMember.sortedLiveSlots() == right.byMember.sortedLiveSlots()
             && left.byLineUser.sortedLiveSlots() == right.byLineUser.sortedLiveSlots()
     }
 }

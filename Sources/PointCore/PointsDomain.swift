@@ -120,7 +120,7 @@ public struct PointsDomain: Sendable {
             let binding = UInt32(bindings.count)
             bindings.append(Binding(merchantID: merchantID, memberID: memberID, lineUserID: lineUserID, seq: seq,
                                     boundAt: time, unboundAt: nil))
-            activeBindings.add(binding, merchant: merchant, memberID: memberID, lineUserID: lineUserID)
+            activeBindings.add(binding, merchant: merchant, memberID: memberID, lineUserID: lineUserID, in: bindings)
         case .userUnbound(let merchantID, let memberID, let lineUserID):
             let merchant = try merchantSlot(merchantID, seq)
             guard let binding = activeBindings.binding(merchant: merchant, memberID: memberID, in: bindings),
@@ -172,7 +172,8 @@ public struct PointsDomain: Sendable {
         grantsByMerchant[Int(merchant)].append(UInt32(slot))
         scenarios[Int(scenario)].grantedPoints += Int64(granted.points)
         if scenarios[Int(scenario)].caps.maxPointsPerUserPerMonth != nil {
-            userMonthPoints.add(Int64(granted.points), binding: binding, scenario: scenario, month: CivilTime.taipeiMonthNumber(time))
+            userMonthPoints.add(Int64(granted.points), binding: activeBindings.userKey(of: binding), scenario: scenario,
+                                month: CivilTime.taipeiMonthNumber(time))
         }
     }
 

@@ -125,9 +125,10 @@ extension PointsDomain {
         return (revocationsByGrant[UInt32(slot)] ?? []).map { revocations[Int($0)] }
     }
 
-    /// Points granted to a binding under a scenario in the Asia/Taipei month of `time`.
+    /// Points granted to a binding's LINE user (through any of its bindings at the merchant)
+    /// under a scenario in the Asia/Taipei month of `time`.
     func pointsThisMonth(binding: UInt32, scenario: UInt32, time: Int64) -> Int64 {
-        userMonthPoints.points(binding: binding, scenario: scenario, month: CivilTime.taipeiMonthNumber(time))
+        userMonthPoints.points(binding: activeBindings.userKey(of: binding), scenario: scenario, month: CivilTime.taipeiMonthNumber(time))
     }
 
     func grant(atSlot slot: Int) -> Grant {

@@ -1,7 +1,8 @@
 import PointCollections
 
-/// Points granted per binding, scenario and Asia/Taipei month, for scenarios with a monthly
-/// per-user cap: a ``FingerprintIndex`` over chunked entries (integer keys, no string hashing,
+/// Points granted per LINE user (keyed by the user's first binding at the merchant, see
+/// ``BindingDirectory/userKey(of:)``), scenario and Asia/Taipei month, for scenarios with a
+/// monthly per-user cap: a ``FingerprintIndex`` over chunked entries (integer keys, no string hashing,
 /// growth without pauses).
 struct UserMonthTotals: Sendable, Equatable {
     private struct Entry: Sendable, Equatable {

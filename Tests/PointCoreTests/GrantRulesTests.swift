@@ -95,6 +95,28 @@ struct GrantRulesTests {
         #expect(harness.domain.scenario(scenario)?.grantedPoints == 400)
     }
 
+    @Test("The monthly cap is per LINE user: unbinding and binding again, as another member or the same, doesn't reset it")
+    func capSurvivesRebinding() throws {
+        var harness = DomainHarness()
+        try harness.registerMerchant()
+        try harness.openSandbox()
+        let scenario = try harness.approvedScenario(caps: ScenarioCaps(maxPointsPerGrant: 100, maxPointsPerUserPerMonth: 150, totalBudget: 1_000))
+        try harness.bind("m-1", 1)
+        try harness.commit(harness.domain.decide(harness.grant("o-1", 100, scenario: scenario), now: harness.now))
+        try harness.commit(harness.domain.decide(harness.grant("o-2", 50, scenario: scenario), now: harness.now))
+        try harness.commit(harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA))
+        try harness.bind("m-2", 1)
+        #expect(errorCode { try harness.domain.decide(harness.grant("o-3", 1, scenario: scenario, member: "m-2"), now: harness.now) } == "cap_points_per_user_per_month")
+        try harness.commit(harness.domain.decide(unbind: "m-2", merchantID: DomainHarness.merchantA))
+        try harness.bind("m-1", 1)
+        #expect(errorCode { try harness.domain.decide(harness.grant("o-3", 1, scenario: scenario), now: harness.now) } == "cap_points_per_user_per_month")
+        // Another LINE user bound to the member gets the member's own allowance.
+        try harness.commit(harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA))
+        try harness.bind("m-1", 2)
+        try harness.commit(harness.domain.decide(harness.grant("o-3", 100, scenario: scenario), now: harness.now))
+        #expect(try harness.replayed() == harness.domain)
+    }
+
     @Test("Points must be a positive whole number within the limit; IDs are checked", arguments: [0, -5, 10_000_001])
     func pointRange(points: Int) throws {
         let (harness, scenario) = try DomainHarness.ready()
