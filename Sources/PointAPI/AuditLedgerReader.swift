@@ -199,7 +199,9 @@ public struct AuditGrantTrace: Sendable {
     public var proof: Proof?
     public var proofNote: String?
     public var billing: GrantBilling?
-    public var revocations: [(revocation: Revocation, billedOn: CitedDocument?)]
+    /// Each revocation of the grant, the document whose lines count it (nil while its month is
+    /// open, and when no document counts it), and whether its month is closed.
+    public var revocations: [(revocation: Revocation, billedOn: CitedDocument?, monthClosed: Bool)]
 
     /// Whether the proof verifies (RFC 9162 §2.1.3.2) against the checkpoint's signed root.
     public var proofVerifies: Bool {
@@ -211,11 +213,11 @@ public struct AuditGrantTrace: Sendable {
     static func make(grant: Grant, record: LedgerRecord, proof: Proof?, proofNote: String?, domain: borrowing PointsDomain,
                      settlement: borrowing SettlementFold) -> AuditGrantTrace {
         let billing = GrantBilling.of(merchantID: grant.merchantID, seq: grant.seq, grantedAt: grant.grantedAt, settlement: settlement)
-        let revocations = domain.revocations(merchantID: grant.merchantID, orderID: grant.orderID).map { revocation -> (Revocation, CitedDocument?) in
-            guard let period = try? BillingMonth(containingLedgerTime: revocation.revokedAt),
-                  let document = settlement.closed[period]?.issued.first(where: { $0.merchantID == grant.merchantID })
-            else { return (revocation, nil) }
-            return (revocation, CitedDocument(period: period, invoiceNumber: document.number))
+        // The document whose lines count the revocation, not merely the merchant's document of
+        // its month: a revocation no line counts (sandbox activity, a grant never invoiced) has none.
+        let revocations = domain.revocations(merchantID: grant.merchantID, orderID: grant.orderID).map { revocation -> (Revocation, CitedDocument?, Bool) in
+            let closed = (try? BillingMonth(containingLedgerTime: revocation.revokedAt)).map { settlement.closed[$0] != nil } ?? false
+            return (revocation, settlement.book.document(countingRevocation: revocation.revocationID, merchantID: grant.merchantID), closed)
         }
         return AuditGrantTrace(grant: grant, record: record, proof: proof, proofNote: proofNote, billing: billing, revocations: revocations)
     }
@@ -265,6 +267,7 @@ public struct AuditGrantTrace: Sendable {
                     "finding": entry.revocation.finding.map { .string($0.note) } ?? .null,
                     "billedOn": entry.billedOn.map { ["period": .string($0.period.description),
                                                       "invoiceNumber": $0.invoiceNumber.map { .string($0.description) } ?? .null] } ?? .null,
+                    "monthClosed": .bool(entry.monthClosed),
                 ]
             }),
         ]

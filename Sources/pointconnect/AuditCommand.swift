@@ -108,8 +108,10 @@ enum AuditCommand {
                     print("  billing: \(billing.note ?? "")")
                 }
             }
-            for (revocation, billedOn) in trace.revocations {
-                print("  revocation \(revocation.revocationID): \(revocation.points) points (\(revocation.reason.rawValue)) at seq \(revocation.seq)\(revocation.finding.map { ", finding standing: \($0.note)" } ?? "")\(billedOn.map { ", billed on \($0)" } ?? ", period not closed")")
+            for (revocation, billedOn, monthClosed) in trace.revocations {
+                let billing = billedOn.map { ", billed on \($0)" }
+                    ?? (monthClosed ? ", on no document (sandbox activity, or a grant never invoiced)" : ", period not closed")
+                print("  revocation \(revocation.revocationID): \(revocation.points) points (\(revocation.reason.rawValue)) at seq \(revocation.seq)\(revocation.finding.map { ", finding standing: \($0.note)" } ?? "")\(billing)")
             }
         }
         return trace.proof == nil || trace.proofVerifies ? 0 : 1

@@ -57,6 +57,14 @@ public struct SettlementBook: Sendable {
         if let state { states[profile.merchantID] = state }
     }
 
+    /// The document with a line that counts revocation `revocationID` of `merchantID` (a credit,
+    /// or a line saying it is not credited), once its period closed; nil while open, and for a
+    /// revocation no document counts (sandbox activity of the go-live month, a revocation of a
+    /// grant that was never invoiced).
+    public func document(countingRevocation revocationID: String, merchantID: String) -> CitedDocument? {
+        revocations[RevocationKey(merchantID: merchantID, revocationID: revocationID)]?.billedOn
+    }
+
     /// The document that billed a merchant's period, once that period is closed.
     public func document(merchantID: String, period: BillingMonth) -> CitedDocument? {
         documents[MerchantPeriod(merchantID: merchantID, period: period)]?.document

@@ -171,6 +171,15 @@ struct SettlementFoldTests {
         #expect(invoices.count == 1)
         #expect(BillingFixture.summary(invoices.first) == ["platform_fee 1×1000000 = 100000", "points_granted 10×11 = 11"])
         #expect(invoices.first?.status == .issued)
+        // No line of the invoice counts the sandbox grant's revocation, so no document claims it;
+        // a credited one names its invoice.
+        #expect(settlement.fold.book.document(countingRevocation: "r-s", merchantID: DomainHarness.merchantA) == nil)
+        try settlement.commit(settlement.harness.domain.decide(RevocationRulesTests.revoke("r-l", order: "o-live", points: 5, reason: "fraud",
+                                                                                           RevocationRulesTests.fraud), now: settlement.harness.now))
+        settlement.harness.now = S.december2
+        _ = try settlement.close("2026-11")
+        #expect(settlement.fold.book.document(countingRevocation: "r-l", merchantID: DomainHarness.merchantA)?.invoiceNumber?.description == "PC-2026-000002")
+        #expect(settlement.fold.book.document(countingRevocation: "r-s", merchantID: DomainHarness.merchantA) == nil)
     }
 
     @Test("A close taken against a checkpoint prints it on every document; it round-trips and replays")
