@@ -242,6 +242,9 @@ extension PointsDomain {
                     continue
                 }
                 if spend.amount < 0 { problems.add("eligibility.months[\(position)].amount", "must be whole NT$, not negative") }
+                if byMonth[month] != nil {
+                    problems.add("eligibility.months[\(position)].month", "\(spend.month) is listed twice; give each month's spend once")
+                }
                 byMonth[month] = spend.amount
             }
             try problems.throwIfAny()

@@ -125,6 +125,10 @@ extension PointsDomain {
             throw DomainError.invalid([DomainError.Detail(property: approve ? "note" : "reason",
                                                           message: "must be 1–\(Self.maxNoteLength) characters explaining the decision")])
         }
+        if approve, let merchant = merchant(scenario.merchantID), merchant.status == .terminated {
+            throw DomainError(.forbidden, code: "merchant_terminated",
+                              message: "Merchant \(merchant.id) is terminated; its scenario \(scenarioID) can't be approved (reject it instead).")
+        }
         guard scenario.status == .submitted else {
             throw DomainError(.conflict, code: "scenario_already_reviewed",
                               message: "Scenario \(scenarioID) was already \(scenario.status.rawValue); a reviewed scenario is not reviewed again — the merchant submits a new one.")

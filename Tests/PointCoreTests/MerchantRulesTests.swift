@@ -65,6 +65,11 @@ struct MerchantRulesTests {
         wrongMonths.eligibility = .messagingSpend([MonthlySpend(month: "2026-07", amount: 500_000), MonthlySpend(month: "2026-08", amount: 500_000),
                                                    MonthlySpend(month: "2026-09", amount: 500_000)])
         #expect(errorCode { try harness.domain.decide(wrongMonths) } == "not_eligible_for_production")
+        // A month given twice (the last would have won) is contradictory evidence.
+        var twice = production
+        twice.eligibility = .messagingSpend([MonthlySpend(month: "2026-06", amount: 0), MonthlySpend(month: "2026-06", amount: 150_000),
+                                             MonthlySpend(month: "2026-07", amount: 150_000), MonthlySpend(month: "2026-08", amount: 150_000)])
+        #expect(domainError { try harness.domain.decide(twice) }?.details.map(\.property) == ["eligibility.months[1].month"])
         var enough = production
         enough.eligibility = .messagingSpend([MonthlySpend(month: "2026-06", amount: 150_000), MonthlySpend(month: "2026-07", amount: 150_000),
                                               MonthlySpend(month: "2026-08", amount: 150_000)])

@@ -82,5 +82,12 @@ struct ScenarioRulesTests {
         #expect(harness.domain.scenario(submitted.scenarioID)?.reviewNote == "grant conditions unclear")
         #expect(errorCode { try harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "ok") } == "scenario_already_reviewed")
         #expect(errorCode { try harness.domain.decide(reviewOf: "SCN-999999", approve: true, note: "ok") } == "scenario_not_found")
+        // A terminated merchant's scenario can be rejected, never approved.
+        let pending = try harness.domain.decide(Self.submission(purpose: "survey"))
+        guard case .scenarioSubmitted(let second)? = pending.event else { Issue.record("no event"); return }
+        try harness.commit(pending)
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .terminate, note: "contract ended"))
+        #expect(errorCode { try harness.domain.decide(reviewOf: second.scenarioID, approve: true, note: "ok") } == "merchant_terminated")
+        try harness.commit(harness.domain.decide(reviewOf: second.scenarioID, approve: false, note: "merchant left"))
     }
 }
