@@ -38,6 +38,8 @@ public struct LineIDTokenVerifier: Sendable {
     /// Oldest token accepted, by its `iat`: LINE Login's ID tokens live an hour, so an older
     /// one (whatever its `exp` says) was not issued for this login.
     public static let maxAgeSeconds: Int64 = 3_600
+    /// The Unix times (seconds) a token's `exp` and `iat` may take: 1970-01-01 to 9999-12-31.
+    static let plausibleTimes: ClosedRange<Int64> = 0...253_402_300_799
     /// The largest clock skew a verifier may be configured with.
     public static let maxClockSkewSeconds: Int64 = 300
 
@@ -113,6 +115,11 @@ public struct LineIDTokenVerifier: Sendable {
         }
         guard let expiresAt = payload["exp"]?.intValue, let issuedAt = payload["iat"]?.intValue else {
             throw LineIDTokenError("id_token_malformed", "The ID token lacks integer exp and iat claims.")
+        }
+        // Times as Unix seconds within 1970…9999 and a `now` in range too, so the arithmetic
+        // below can't overflow whatever a token claims.
+        guard Self.plausibleTimes.contains(expiresAt), Self.plausibleTimes.contains(issuedAt), Self.plausibleTimes.contains(now) else {
+            throw LineIDTokenError("id_token_malformed", "The ID token's exp or iat is not a Unix time in seconds between 1970 and 9999.")
         }
         guard now <= expiresAt + clockSkewSeconds else {
             throw LineIDTokenError("id_token_expired", "The ID token expired \(now - expiresAt) s ago; have the user log in again and send the new token at once.")
