@@ -24,6 +24,9 @@ public final class APIApplication: HTTPHandler, Sendable {
     let log: @Sendable (String) -> Void
     private let allowlists = Mutex<[String: (sources: [String], list: IPAllowlist)]>([:])
     private let requestIDs = RequestIDGenerator()
+    /// Merchants whose credential is being rotated: one rotation at a time per merchant, so the
+    /// secret in force is the one of the last rotation recorded.
+    let rotationsInProgress = Mutex<Set<String>>([])
 
     /// - Parameters:
     ///   - jwks: LINE's signing keys for ES256 ID tokens (nil: only HS256 tokens, signed with

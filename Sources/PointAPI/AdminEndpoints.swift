@@ -141,6 +141,12 @@ extension APIApplication {
             let body = try JSONObjectReader.parse(context.request.body)
             try body.finish()
         }
+        let started = rotationsInProgress.withLock { $0.insert(merchantID).inserted }
+        guard started else {
+            throw APIError(status: .conflict, code: APIErrorCode("rotation_in_progress"),
+                           message: "A rotation of merchant \(merchantID)'s credential is in progress; retry once it has answered.")
+        }
+        defer { _ = rotationsInProgress.withLock { $0.remove(merchantID) } }
         let secret: String
         do { secret = try CredentialVault.newSecret() } catch {
             throw .unavailable("A new secret could not be generated (\(error)); nothing changed, try again.")
@@ -151,15 +157,22 @@ extension APIApplication {
             validUntil = now + graceMicros
             return try domain.decide(credentialRotationOf: merchantID, previousSecretValidUntil: validUntil)
         }
+        let previouslyStored = vault.allCredentials.first { $0.keyID == merchantID }
         do {
             try vault.store(CredentialVault.StoredCredential(keyID: merchantID, secret: secret, role: .merchant, merchantID: merchantID))
+        } catch {
+            throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be stored (\(error)); the current secret stays in force. Rotate again.")
+        }
+        do {
             if authenticator.credentials.credential(forKeyId: merchantID) == nil {
                 try authenticator.credentials.add(Credential(keyId: merchantID, secret: Array(secret.utf8), role: .merchant, merchantId: merchantID, environment: deployment))
             } else {
                 _ = try authenticator.credentials.rotate(keyId: merchantID, newSecret: Array(secret.utf8), previousSecretValidUntil: validUntil / 1_000)
             }
         } catch {
-            throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be stored (\(error)); the current secret stays in force. Rotate again.")
+            // Put the stored secret back, so a restart does not bring in the one never delivered.
+            if let previouslyStored { try? vault.store(previouslyStored) }
+            throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be put in force (\(error)); the current secret stays in force. Rotate again.")
         }
         return Self.json(["keyId": .string(merchantID), "secret": .string(secret),
                           "previousSecretValidUntil": .string(CivilTime.formatUTC(validUntil)), "receipt": self.receipt(receipt)])

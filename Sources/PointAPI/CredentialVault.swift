@@ -51,22 +51,32 @@ public final class CredentialVault: @unchecked Sendable {
 
     public var allLoginChannelSecrets: [String: String] { lock.withLock { loginSecrets } }
 
-    /// Stores (or replaces) a credential and writes the file.
+    /// Stores (or replaces) a credential and writes the file; when the write fails, the vault
+    /// keeps what it held (a later write must not put an undelivered secret on disk).
     public func store(_ credential: StoredCredential) throws {
         try lock.withLock {
             guard credentials.count < Self.maxEntries || credentials[credential.keyID] != nil else {
                 throw CredentialVaultError("the vault holds its maximum of \(Self.maxEntries) credentials")
             }
+            let previous = credentials[credential.keyID]
             credentials[credential.keyID] = credential
-            try write()
+            do { try write() } catch {
+                credentials[credential.keyID] = previous
+                throw error
+            }
         }
     }
 
-    /// Stores a LINE Login channel secret and writes the file.
+    /// Stores a LINE Login channel secret and writes the file (keeping the previous one when the
+    /// write fails).
     public func storeLoginChannelSecret(_ secret: String, channelID: String) throws {
         try lock.withLock {
+            let previous = loginSecrets[channelID]
             loginSecrets[channelID] = secret
-            try write()
+            do { try write() } catch {
+                loginSecrets[channelID] = previous
+                throw error
+            }
         }
     }
 

@@ -348,6 +348,32 @@ struct APIFlowTests {
             .body["records"]?.arrayValue?.isEmpty == true, "a refused rotation writes nothing")
     }
 
+    @Test("One rotation of a merchant's credential at a time: a second, while the first waits for the disk, is refused with 409")
+    func rotationsOneAtATime() async throws {
+        let disk = HeldSyncFileSystem()
+        let api = try await APIHarness(fileSystem: disk)
+        defer { api.close() }
+        let (reviewer, reviewerSecret) = api.staff("reviewer")
+        let path = "/v1/admin/merchants/\(api.merchantA.register.merchantID)/credentials/rotate"
+        let before = api.application.service.ledger.enqueuedSeq
+        disk.hold()
+        let first = Task { await api.send(.post, path, key: reviewer, secret: reviewerSecret) }
+        var waited = 0
+        while api.application.service.ledger.enqueuedSeq == before && waited < 1_000 {
+            try await Task.sleep(for: .milliseconds(5))
+            waited += 1
+        }
+        let second = await api.send(.post, path, key: reviewer, secret: reviewerSecret)
+        #expect(second.status == 409 && second.code == "rotation_in_progress", "\(second.body)")
+        disk.release()
+        let firstAnswer = await first.value
+        #expect(firstAnswer.status == 200)
+        let third = await api.send(.post, path, key: reviewer, secret: reviewerSecret)
+        #expect(third.status == 200)
+        let newest = third.body["secret"]?.stringValue ?? ""
+        #expect(await api.send(.get, "/v1/scenarios", key: api.merchantA.channelID, secret: newest).status == 200)
+    }
+
     @Test("Health, readiness and metrics answer without signing")
     func operational() async throws {
         let api = try await APIHarness()
