@@ -189,12 +189,15 @@ public enum RevocationCompliance {
     /// What a stored revocation's evidence lacks for its reason (empty when complete). Commands
     /// refuse incomplete evidence, so a problem here means the record was written otherwise
     /// (an older version, a hand-made ledger): exactly what the report is for.
-    public static func evidenceProblems(_ revocation: Revocation, scenarioPurpose: ScenarioPurpose?) -> [String] {
+    public static func evidenceProblems(_ revocation: Revocation, scenarioPurpose: ScenarioPurpose?, grantedAt: Int64? = nil) -> [String] {
         var problems: [String] = []
         func blank(_ text: String) -> Bool { text.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" } }
         switch revocation.evidence {
         case .mistakenIssuance(let notifiedAt, _, let message):
             if notifiedAt > revocation.revokedAt { problems.append("the user was informed after the revocation (notifiedAt is later)") }
+            if let grantedAt, notifiedAt < grantedAt - PointsDomain.noticeClockToleranceMicros {
+                problems.append("the user was informed before the grant was made (notifiedAt is earlier)")
+            }
             if blank(message) { problems.append("no message explaining the mistake to the user") }
         case .fraud(let kind, let caseReference, let description):
             if blank(caseReference) { problems.append("no fraud case reference") }
@@ -248,8 +251,10 @@ extension PointsDomain {
             total.add(revocation.points)
             byReason[revocation.reason, default: .init()].add(revocation.points)
             var purpose: ScenarioPurpose?
+            var grantedAt: Int64?
             if let slot = grants.find(merchant: merchant, orderID: revocation.orderID) {
                 let scenario = grants.slots[slot].scenario
+                grantedAt = grants.slots[slot].time
                 revoked[scenario, default: .init()].add(revocation.points)
                 purpose = scenarios[Int(scenario)].purpose
             }
@@ -262,7 +267,7 @@ extension PointsDomain {
                 findings.append(.init(revocationID: revocation.revocationID, orderID: revocation.orderID, points: revocation.points,
                                       status: "withdrawn", note: nil, findingsRecorded: revocation.findingsRecorded))
             }
-            let problems = RevocationCompliance.evidenceProblems(revocation, scenarioPurpose: purpose)
+            let problems = RevocationCompliance.evidenceProblems(revocation, scenarioPurpose: purpose, grantedAt: grantedAt)
             if problems.isEmpty {
                 complete += 1
             } else {
