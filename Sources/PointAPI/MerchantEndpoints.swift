@@ -187,16 +187,25 @@ extension APIApplication {
         let revocationID = body.requiredString("revocationId", maxLength: identifierMax, validate: FieldSyntax.externalID)
         let points = body.requiredInteger("points", in: 1...Int64(PointsDomain.Limits().maxPointsPerGrant))
         let reason = body.requiredString("reason", maxLength: 64)
+        // The syntax of the evidence the reason uses is checked here with the other fields; what
+        // another reason would use is left to the domain, which ignores it (as it always has, so
+        // an earlier revocation resent unchanged still replays).
+        let reasonUses = { (wanted: RevocationReason) in RevocationReason(rawValue: reason) == wanted }
+        func check(_ rule: @escaping (String) -> String?, for wanted: RevocationReason) -> ((String) -> String?)? {
+            reasonUses(wanted) ? rule : nil
+        }
         let evidence = body.optionalObject("evidence") { evidence in
             RevocationEvidenceInput(
-                notifiedAt: evidence.optionalString("notifiedAt", maxLength: 40, validate: FieldSyntax.time),
-                channel: evidence.optionalString("channel", maxLength: 32, validate: FieldSyntax.oneOf(NoticeChannel.self)),
+                notifiedAt: evidence.optionalString("notifiedAt", maxLength: 40, validate: check(FieldSyntax.time, for: .mistakenIssuance)),
+                channel: evidence.optionalString("channel", maxLength: 32, validate: check(FieldSyntax.oneOf(NoticeChannel.self), for: .mistakenIssuance)),
                 message: evidence.optionalString("message", maxLength: PointsDomain.maxEvidenceTextLength),
-                fraudKind: evidence.optionalString("fraudKind", maxLength: 32, validate: FieldSyntax.oneOf(FraudKind.self)),
-                caseReference: evidence.optionalString("caseReference", maxLength: identifierMax, validate: FieldSyntax.externalID),
+                fraudKind: evidence.optionalString("fraudKind", maxLength: 32, validate: check(FieldSyntax.oneOf(FraudKind.self), for: .fraud)),
+                caseReference: evidence.optionalString("caseReference", maxLength: identifierMax, validate: check(FieldSyntax.externalID, for: .fraud)),
                 description: evidence.optionalString("description", maxLength: PointsDomain.maxEvidenceTextLength),
-                cancellation: evidence.optionalString("cancellation", maxLength: 32, validate: FieldSyntax.oneOf(PurchaseCancellation.self)),
-                transactionReference: evidence.optionalString("transactionReference", maxLength: identifierMax, validate: FieldSyntax.externalID))
+                cancellation: evidence.optionalString("cancellation", maxLength: 32,
+                                                      validate: check(FieldSyntax.oneOf(PurchaseCancellation.self), for: .purchaseCancelled)),
+                transactionReference: evidence.optionalString("transactionReference", maxLength: identifierMax,
+                                                              validate: check(FieldSyntax.externalID, for: .purchaseCancelled)))
         } ?? RevocationEvidenceInput()
         return RevokePointsCommand(merchantID: merchantID, orderID: orderID, revocationID: revocationID, points: Int(points),
                                    reason: reason, evidence: evidence)

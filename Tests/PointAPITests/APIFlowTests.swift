@@ -230,6 +230,13 @@ struct APIFlowTests {
         let revocationProperties = Set((revocation.body["details"]?.arrayValue ?? []).compactMap { $0["property"]?.stringValue })
         #expect(revocation.status == 422 && revocationProperties == ["revocationId", "evidence.notifiedAt", "evidence.channel", "evidence.message"],
                 "\(revocation.body)")
+        // Evidence another reason would use is not checked (the domain ignores it): only the
+        // missing grant is refused here.
+        let stray = await api.asMerchant(api.merchantA, .post, "/v1/grants/o-any/revocations", json: [
+            "revocationId": "r-2", "points": 1, "reason": "fraud",
+            "evidence": ["fraudKind": "point_theft", "caseReference": "C-1", "channel": "pigeon"],
+        ])
+        #expect(stray.status == 404 && stray.code == "grant_not_found", "\(stray.body)")
         // Valid JSON numbers that are not whole 64-bit integers are mistyped fields, named.
         for (body, property) in [(#"{"orderId":"o-9","memberId":"m-1","scenarioId":"SCN-000001","points":1.0}"#, "points"),
                                  (#"{"orderId":"o-9","memberId":"m-1","scenarioId":"SCN-000001","points":9223372036854775808}"#, "points")] {
