@@ -213,7 +213,9 @@ public struct JSONParser {
         if position < buffer.count {
             let next = buffer[position]
             if next == UInt8(ascii: ".") || next == UInt8(ascii: "e") || next == UInt8(ascii: "E") {
-                throw JSONParseError(offset: start, reason: "only whole numbers are accepted (no fractions or exponents)", isUnacceptedNumber: true)
+                // A well-formed JSON number this parser does not take, or no JSON number at all.
+                throw JSONParseError(offset: start, reason: "only whole numbers are accepted (no fractions or exponents)",
+                                     isUnacceptedNumber: isFractionOrExponent(at: position))
             }
         }
         if negative {
@@ -222,6 +224,27 @@ public struct JSONParser {
         }
         guard magnitude <= UInt64(Int64.max) else { throw JSONParseError(offset: start, reason: "integer out of the 64-bit range", isUnacceptedNumber: true) }
         return Int64(magnitude)
+    }
+
+    /// Whether the bytes at `start` complete a JSON number's fraction and/or exponent
+    /// (`.5`, `e3`, `.5E-2`) as the JSON grammar has them.
+    private func isFractionOrExponent(at start: Int) -> Bool {
+        var position = start
+        func digits() -> Bool {
+            let first = position
+            while position < buffer.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(buffer[position]) { position += 1 }
+            return position > first
+        }
+        if position < buffer.count, buffer[position] == UInt8(ascii: ".") {
+            position += 1
+            guard digits() else { return false }
+        }
+        if position < buffer.count, buffer[position] == UInt8(ascii: "e") || buffer[position] == UInt8(ascii: "E") {
+            position += 1
+            if position < buffer.count, buffer[position] == UInt8(ascii: "+") || buffer[position] == UInt8(ascii: "-") { position += 1 }
+            guard digits() else { return false }
+        }
+        return position > start
     }
 
     private mutating func parseString() throws(JSONParseError) -> String {
