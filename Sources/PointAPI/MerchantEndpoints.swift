@@ -65,7 +65,7 @@ extension APIApplication {
         let durable = service.ledger.durableSeq
         let memberID = try Self.pathIdentifier(context, "memberId")
         guard let binding = service.read({ $0.binding(merchantID: merchantID, memberID: memberID) }), binding.seq <= durable else {
-            throw .notFound("Member \(memberID) is not bound to a LINE user.")
+            throw APIError(status: .notFound, code: APIErrorCode("binding_not_found"), message: "Member \(memberID) is not bound to a LINE user.")
         }
         return Self.json(["binding": DomainRepresentations.binding(binding)])
     }
@@ -153,7 +153,9 @@ extension APIApplication {
             guard let grant = domain.grant(merchantID: merchantID, orderID: orderID), grant.seq <= durable else { return nil }
             return (grant, domain.revocations(merchantID: merchantID, orderID: orderID).filter { $0.seq <= durable })
         }
-        guard let (grant, revocations) = found else { throw .notFound("No grant with orderId \(orderID).") }
+        guard let (grant, revocations) = found else {
+            throw APIError(status: .notFound, code: APIErrorCode("grant_not_found"), message: "No grant with orderId \(orderID) for this merchant.")
+        }
         return Self.json(["grant": DomainRepresentations.grant(grant), "revocations": .array(revocations.map(DomainRepresentations.revocation)),
                           "receipt": ProofRepresentations.receipt(seq: grant.seq, time: grant.grantedAt, leafHash: nil, ledger: service.ledger)])
     }

@@ -128,7 +128,9 @@ struct APIFlowTests {
         let scenario = api.scenarioID(api.merchantA, purpose: "purchase_cashback")
         _ = await api.asMerchant(api.merchantA, .post, "/v1/grants", json: Self.grantBody("shared-order", scenario: scenario))
         let foreign = await api.asMerchant(api.merchantB, .get, "/v1/grants/shared-order")
-        #expect(foreign.status == 404)
+        #expect(foreign.status == 404 && foreign.code == "grant_not_found")
+        let unbound = await api.asMerchant(api.merchantB, .get, "/v1/bindings/m-1")
+        #expect(unbound.status == 404 && unbound.code == "binding_not_found", "the same code as unbinding a member that is not bound")
         let foreignRevoke = await api.asMerchant(api.merchantB, .post, "/v1/grants/shared-order/revocations", json: [
             "revocationId": "r-x", "points": 1, "reason": "fraud",
             "evidence": ["fraudKind": "point_theft", "caseReference": "C-1"],
