@@ -24,7 +24,8 @@ public enum CredentialStoreError: Error, Sendable, Equatable, CustomStringConver
 /// The active credentials, looked up by key id; thread-safe.
 ///
 /// Rotation can keep the previous secret valid for an overlap period so callers can switch
-/// without downtime. Revocation takes effect for the next request.
+/// without downtime; a second rotation within that period keeps the earlier secrets valid until
+/// their own ends (at most ``maxPreviousSecrets``). Revocation takes effect for the next request.
 public final class CredentialStore: Sendable {
     /// Most credentials held unless configured otherwise.
     public static let defaultCapacity = 100_000
@@ -32,11 +33,13 @@ public final class CredentialStore: Sendable {
     /// Most credentials held.
     public let capacity: Int
 
+    /// Most earlier secrets kept valid at once (each until its own end of validity).
+    public static let maxPreviousSecrets = 3
+
     private struct Entry {
         var credential: Credential
-        var previousSecret: [UInt8]?
-        /// Unix ms after which `previousSecret` is no longer accepted.
-        var previousSecretValidUntil: Int64
+        /// Earlier secrets still accepted, oldest first, each until its Unix ms.
+        var previous: [(secret: [UInt8], validUntil: Int64)] = []
     }
 
     private let entries: Mutex<[String: Entry]>
@@ -48,7 +51,7 @@ public final class CredentialStore: Sendable {
         for credential in credentials {
             guard initial[credential.keyId] == nil else { throw .duplicateKeyId(credential.keyId) }
             guard initial.count < self.capacity else { throw .full(capacity: self.capacity) }
-            initial[credential.keyId] = Entry(credential: credential, previousSecret: nil, previousSecretValidUntil: 0)
+            initial[credential.keyId] = Entry(credential: credential)
         }
         entries = Mutex(initial)
     }
@@ -59,14 +62,15 @@ public final class CredentialStore: Sendable {
         let failure: CredentialStoreError? = entries.withLock { entries in
             if entries[credential.keyId] != nil { return .duplicateKeyId(credential.keyId) }
             if entries.count >= capacity { return .full(capacity: capacity) }
-            entries[credential.keyId] = Entry(credential: credential, previousSecret: nil, previousSecretValidUntil: 0)
+            entries[credential.keyId] = Entry(credential: credential)
             return nil
         }
         if let failure { throw failure }
     }
 
     /// Replaces the secret of `keyId`. The old secret keeps working until `previousSecretValidUntil`
-    /// (Unix ms) when given, otherwise it stops at once. Returns the updated credential.
+    /// (Unix ms) when given, beside earlier ones still within theirs; without it every earlier
+    /// secret stops at once. Returns the updated credential.
     @discardableResult
     public func rotate(keyId: String, newSecret: [UInt8], previousSecretValidUntil: Int64? = nil) throws(CredentialStoreError) -> Credential {
         let result: Result<Credential, CredentialStoreError> = entries.withLock { entries in
@@ -78,11 +82,11 @@ public final class CredentialStore: Sendable {
                 return .failure(.invalidCredential(error))
             }
             if let previousSecretValidUntil {
-                entry.previousSecret = entry.credential.secret
-                entry.previousSecretValidUntil = previousSecretValidUntil
+                // Earlier secrets keep the validity they were given; the oldest go first.
+                entry.previous.append((entry.credential.secret, previousSecretValidUntil))
+                entry.previous.removeFirst(max(0, entry.previous.count - Self.maxPreviousSecrets))
             } else {
-                entry.previousSecret = nil
-                entry.previousSecretValidUntil = 0
+                entry.previous = []
             }
             entry.credential = rotated
             entries[keyId] = entry
@@ -106,10 +110,9 @@ public final class CredentialStore: Sendable {
     public func verificationSecrets(forKeyId keyId: String, at unixMilliseconds: Int64) -> (credential: Credential, secrets: [[UInt8]])? {
         entries.withLock { entries in
             guard let entry = entries[keyId] else { return nil }
-            if let previous = entry.previousSecret, unixMilliseconds <= entry.previousSecretValidUntil {
-                return (entry.credential, [entry.credential.secret, previous])
-            }
-            return (entry.credential, [entry.credential.secret])
+            var secrets = [entry.credential.secret]
+            for earlier in entry.previous.reversed() where unixMilliseconds <= earlier.validUntil { secrets.append(earlier.secret) }
+            return (entry.credential, secrets)
         }
     }
 

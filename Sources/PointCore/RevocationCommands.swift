@@ -132,8 +132,11 @@ extension PointsDomain {
         guard existing.orderID == command.orderID, existing.points == command.points, evidence == existing.evidence else {
             var differing: [DomainError.Detail] = []
             if existing.orderID != command.orderID { differing.append(.init(property: "orderId", message: "was \(existing.orderID)")) }
+            if existing.reason.rawValue != command.reason { differing.append(.init(property: "reason", message: "was \(existing.reason.rawValue)")) }
             if existing.points != command.points { differing.append(.init(property: "points", message: "was \(existing.points)")) }
-            if evidence != existing.evidence { differing.append(.init(property: "evidence", message: "differs from the original")) }
+            if evidence != existing.evidence && existing.reason.rawValue == command.reason {
+                differing.append(.init(property: "evidence", message: "differs from the original"))
+            }
             throw DomainError(.conflict, code: "revocation_id_conflict",
                               message: "revocationId \(command.revocationID) was already used for a different revocation; use a new revocationId, or resend the original content to get the original result.",
                               details: differing)

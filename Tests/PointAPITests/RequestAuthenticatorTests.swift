@@ -145,6 +145,29 @@ import Testing
         #expect(failure(rotated.signing(grantRequest())) == nil)
     }
 
+    /// A rotation resent after a lost answer must not cut off the secret still in use: each
+    /// earlier secret keeps the validity it was given.
+    @Test func aSecondRotationKeepsEarlierSecretsUntilTheirOwnEnd() throws {
+        let second = Array("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee".utf8)
+        let third = Array("dddddddddddddddddddddddddddddddd".utf8)
+        try store.rotate(keyId: "1650000001", newSecret: second, previousSecretValidUntil: Fixture.now + 60_000)
+        clock.advance(milliseconds: 10_000)
+        try store.rotate(keyId: "1650000001", newSecret: third, previousSecretValidUntil: Fixture.now + 70_000)
+        let (secondSigner, thirdSigner) = (RequestSigner(keyId: "1650000001", secret: second), RequestSigner(keyId: "1650000001", secret: third))
+        #expect(failure(signer.signing(grantRequest())) == nil, "the first secret is still within its minute")
+        #expect(failure(secondSigner.signing(grantRequest())) == nil)
+        #expect(failure(thirdSigner.signing(grantRequest())) == nil)
+        clock.advance(milliseconds: 50_001)
+        #expect(failure(signer.signing(grantRequest())) == .signatureMismatch)
+        #expect(failure(secondSigner.signing(grantRequest())) == nil)
+        clock.advance(milliseconds: 10_000)
+        #expect(failure(secondSigner.signing(grantRequest())) == .signatureMismatch)
+        #expect(failure(thirdSigner.signing(grantRequest())) == nil)
+        // A rotation without an overlap cuts every earlier secret at once.
+        try store.rotate(keyId: "1650000001", newSecret: second, previousSecretValidUntil: nil)
+        #expect(failure(thirdSigner.signing(grantRequest())) == .signatureMismatch)
+    }
+
     @Test func aFullReplayCacheAnswers503() throws {
         let tiny = RequestAuthenticator(
             credentials: store,

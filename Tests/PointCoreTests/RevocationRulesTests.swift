@@ -88,6 +88,8 @@ struct RevocationRulesTests {
         #expect(errorCode { try harness.domain.decide(Self.revoke("r-1", points: 61, reason: "fraud", Self.fraud), now: harness.now) } == "revocation_id_conflict")
         #expect(domainError { try harness.domain.decide(Self.revoke("r-1", points: 61, reason: "fraud", Self.fraud), now: harness.now) }?.details.map(\.property) == ["points"])
         #expect(errorCode { try harness.domain.decide(Self.revoke("r-1", points: 60, reason: "purchase_cancelled", Self.cancelled), now: harness.now) } == "revocation_id_conflict")
+        #expect(domainError { try harness.domain.decide(Self.revoke("r-1", points: 60, reason: "purchase_cancelled", Self.cancelled), now: harness.now) }?
+            .details.map(\.property) == ["reason"], "the reason differs; its evidence differs with it")
         #expect(errorCode { try harness.domain.decide(Self.revoke("r-2", points: 41, reason: "fraud", Self.fraud), now: harness.now) } == "revocation_exceeds_grant")
         try harness.commit(harness.domain.decide(Self.revoke("r-2", points: 40, reason: "mistaken_issuance", Self.mistake), now: harness.now))
         #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-1")?.remainingPoints == 0)
