@@ -39,7 +39,7 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .overloaded(let reason):
             return "the ledger is overloaded: \(reason); retry shortly"
         case .locked(let path):
-            return "the data directory \(path) is in use by another pointconnect process"
+            return "the data directory \(path) is in use by another pointconnect process; stop it (Ctrl-C or SIGTERM) or use another --data-dir"
         case .beyondDurableSize(let requested, let durable):
             return "tree size \(requested) is beyond the ledger's \(durable) durable records; ask for a size up to \(durable)"
         case .invalidProofRequest(let reason):

@@ -1,3 +1,4 @@
+import Foundation
 import PointCrypto
 import PointLedger
 
@@ -18,6 +19,11 @@ enum LedgerCommand {
         if let keyPath = options.value("public-key") {
             guard let pem = try? String(contentsOfFile: keyPath, encoding: .utf8) else { throw UsageError("cannot read --public-key \(keyPath)") }
             publicKey = try Ed25519PublicKey(pem: pem)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dataDirectory + "/ledger", isDirectory: &isDirectory), isDirectory.boolValue else {
+            FileHandleOutput.standardError("ledger verify: no ledger in \(dataDirectory) (no \(dataDirectory)/ledger directory); give the --data-dir the service was started with\n")
+            return 1
         }
         let bar = ProgressBar(label: "verifying")
         do {

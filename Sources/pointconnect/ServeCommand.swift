@@ -37,6 +37,12 @@ enum ServeCommand {
         noteConnectionLimit(server)
         FileHandleOutput.standardError(banner(host: host, port: bound, dataDirectory: dataDirectory, defaults: defaults,
                                               clock: clock, overridden: options.value("now") != nil))
+        // Record times never go back: a --now earlier than the ledger's newest record has no
+        // effect on them until the clock passes it.
+        let lastRecord = application.service.read { $0.lastTime }
+        if options.value("now") != nil, lastRecord > clock.now() {
+            FileHandleOutput.standardError("pointconnect: note: the ledger in \(dataDirectory) already runs to \(CivilTime.formatUTC(lastRecord)), later than --now; new records keep that time until the clock passes it. Use a fresh --data-dir to demonstrate a month end.\n")
+        }
         return await serveUntilSignalled(server, application, log)
     }
 
@@ -118,8 +124,10 @@ enum ServeCommand {
 
         Try first:
           curl -s \(base)/healthz
-          sandbox/demo                  bind a user, grant, replay, revoke, prove — with curl, openssl and jq only
-          pointconnect sign --key-id \(defaults.merchants.first?.channelID ?? "CHANNEL") --secret-env PC_SECRET --method GET --path /v1/scenarios --curl
+          PC_URL=\(base) sandbox/demo
+                                        bind a user, grant, replay, revoke, prove — with curl, openssl and jq only
+          export PC_SECRET=$(jq -r '.merchants[0].channelSecret' sandbox/sandbox.json)
+          eval curl -s \(base)/v1/scenarios $(.build/release/pointconnect sign --key-id \(defaults.merchants.first?.channelID ?? "CHANNEL") --secret-env PC_SECRET --method GET --path /v1/scenarios --curl)
 
         Ctrl-C stops it gracefully.
 
