@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Why the server could not start.
 public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The listening socket could not be created or bound (errno; EINVAL when the host does not resolve).
@@ -9,7 +12,13 @@ public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .bindFailed(let host, let port, let errno): return "cannot listen on \(host):\(port) (errno \(errno))"
+        case .bindFailed(let host, let port, let errno):
+            switch errno {
+            case EADDRINUSE: return "cannot listen on \(host):\(port): another process already listens there (EADDRINUSE); stop it or pick another --port"
+            case EACCES: return "cannot listen on \(host):\(port): not permitted (EACCES); ports below 1024 need privileges — pick another --port"
+            case EADDRNOTAVAIL: return "cannot listen on \(host):\(port): no such local address (EADDRNOTAVAIL); check --host"
+            default: return "cannot listen on \(host):\(port) (errno \(errno))"
+            }
         case .eventLoopSetupFailed(let errno): return "cannot set up the event loop (errno \(errno))"
         case .alreadyStarted: return "the server was already started"
         }

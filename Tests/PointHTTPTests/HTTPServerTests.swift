@@ -270,6 +270,18 @@ struct HTTPServerTests {
         }
     }
 
+    @Test func aPortInUseIsNamedWithWhatToDo() throws {
+        let first = HTTPServer(host: "127.0.0.1", port: 0, limits: testLimits(), handler: EchoHandler())
+        let port = try first.start()
+        defer { first.shutdown() }
+        let second = HTTPServer(host: "127.0.0.1", port: port, limits: testLimits(), handler: EchoHandler())
+        #expect {
+            try second.start()
+        } throws: { error in
+            "\(error)".contains("another process already listens there") && "\(error)".contains("--port")
+        }
+    }
+
     @Test func shutdownFinishesInFlightRequestsAndClosesIdleOnes() async throws {
         let server = HTTPServer(host: "127.0.0.1", port: 0, limits: testLimits(), handler: EchoHandler())
         let port = try server.start()
