@@ -40,10 +40,26 @@ commands:
                        revocations by reason, findings, evidence completeness, share of grants per scenario, outliers
   audit trace --data-dir DIR (--invoice PC-YYYY-NNNNNN [--line N] | --order ORDER --merchant ID) [--public-key FILE] [--json]
                        the events behind an invoice line; or a grant's record, inclusion proof and invoice
-  sign --key-id ID --secret S --method M --path P [--query Q] [--body JSON] [--curl]
+  sign --key-id ID (--secret S | --secret-env VAR) --method M --path P [--query Q] [--body JSON | --body-file FILE]
+       [--nonce N] [--curl]
                        print the X-LINE-* signature headers for one request
   help                 this text
 """
+
+/// The part of the usage text about `command` (its lines and their continuations), or all of
+/// it for a command it does not name.
+func usage(of command: String) -> String {
+    var lines: [Substring] = []
+    var inBlock = false
+    for line in usage.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix("  ") && !line.hasPrefix("   ") {
+            inBlock = line.dropFirst(2).split(separator: " ").first.map(String.init) == command
+        }
+        if inBlock && line.hasPrefix("  ") { lines.append(line) }
+    }
+    guard !lines.isEmpty else { return usage }
+    return "usage: pointconnect \(command) [options]\n\n" + lines.joined(separator: "\n") + "\n\n(pointconnect help lists every command)"
+}
 
 /// The options each command takes (over all its subcommands).
 let acceptedOptions: [String: Set<String>] = [
@@ -67,7 +83,7 @@ func run(_ arguments: [String]) async -> Int32 {
     do {
         let options = try CommandLineOptions(arguments.dropFirst(2))
         if options.flag("help") {
-            print(usage)
+            print(usage(of: arguments[1]))
             return 0
         }
         if let accepted = acceptedOptions[arguments[1]] {
@@ -97,7 +113,7 @@ func run(_ arguments: [String]) async -> Int32 {
             throw UsageError("unknown command \"\(arguments[1])\"")
         }
     } catch let error as UsageError {
-        FileHandleOutput.standardError("pointconnect: \(error.message)\n\n\(usage)\n")
+        FileHandleOutput.standardError("pointconnect: \(error.message)\n\n\(usage(of: arguments[1]))\n")
         return 2
     } catch {
         FileHandleOutput.standardError("pointconnect: \(error)\n")
