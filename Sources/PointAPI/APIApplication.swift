@@ -62,11 +62,18 @@ public final class APIApplication: HTTPHandler, Sendable {
         func parameter(_ name: String) -> String { parameters[name] ?? "" }
     }
 
-    /// Errors the HTTP server answers itself (malformed requests, limits, timeouts) carry an
-    /// `X-Line-Request-Id` too.
+    /// Errors the HTTP server answers itself (malformed requests, limits, timeouts, over
+    /// capacity) carry an `X-Line-Request-Id` too, and are logged and counted like every other
+    /// answer (route `http_server`: they never reached routing; no caller, method or address).
     public func decorateGeneratedResponse(_ response: inout HTTPResponse) {
-        response.headers.set(name: RequestIDGenerator.headerName, value: requestIDs.next())
+        let requestID = requestIDs.next()
+        response.headers.set(name: RequestIDGenerator.headerName, value: requestID)
+        metrics.requestAnswered(method: "-", route: Self.serverRoute, status: response.status.code, seconds: 0)
+        log(Self.logLine(requestID: requestID, keyID: "-", method: "-", route: Self.serverRoute, status: response.status.code, micros: 0, remote: "-"))
     }
+
+    /// The route label of answers the HTTP server gives before a request reaches routing.
+    static let serverRoute = "http_server"
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds

@@ -404,12 +404,16 @@ struct APIFlowTests {
         api.application.decorateGeneratedResponse(&another)
         #expect(generated.headers["X-Line-Request-Id"] != nil)
         #expect(generated.headers["X-Line-Request-Id"] != another.headers["X-Line-Request-Id"])
+        // Logged and counted like every other answer.
+        let generatedID = generated.headers["X-Line-Request-Id"] ?? "?"
+        #expect(api.logs.contains { $0.contains(generatedID) && $0.contains("\"route\":\"http_server\"") && $0.contains("\"status\":400") })
         await api.bind(api.merchantA, member: "m-1", user: 1)
         let metrics = await api.send(.get, "/metrics", key: nil, secret: nil)
         let text = String(decoding: metrics.raw, as: UTF8.self)
         #expect(metrics.status == 200)
         #expect(text.contains("pointconnect_http_requests_total{method=\"POST\",route=\"/v1/bindings\",status=\"201\"} 1"))
         #expect(text.contains("pointconnect_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"))
+        #expect(text.contains("pointconnect_http_requests_total{method=\"-\",route=\"http_server\",status=\"400\"} 2"))
         #expect(text.contains("pointconnect_ledger_fsync_duration_seconds_count"))
         #expect(!text.contains("pointconnect_ledger_commit_records_count 0"))
     }
