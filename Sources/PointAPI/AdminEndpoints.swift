@@ -135,10 +135,13 @@ extension APIApplication {
     /// first (`merchant.credential_rotated`, without the secret) and answered with its receipt;
     /// only then is the new secret stored and put in force.
     func adminRotateCredential(_ context: Context) async throws(APIError) -> HTTPResponse {
-        // The body is optional; when sent it must be an empty JSON object.
+        // The body is optional: `{}`, or `{"endPreviousSecrets": true}` to stop every earlier
+        // secret at once (a leaked one) instead of keeping it for 24 hours.
         let merchantID = context.parameter("merchantId")
+        var endPrevious = false
         if !context.request.body.isEmpty {
             let body = try JSONObjectReader.parse(context.request.body)
+            endPrevious = body.optionalBool("endPreviousSecrets") ?? false
             try body.finish()
         }
         let started = rotationsInProgress.withLock { $0.insert(merchantID).inserted }
@@ -151,7 +154,7 @@ extension APIApplication {
         do { secret = try CredentialVault.newSecret() } catch {
             throw .unavailable("A new secret could not be generated (\(error)); nothing changed, try again.")
         }
-        let graceMicros: Int64 = 24 * 3_600_000_000
+        let graceMicros: Int64 = endPrevious ? 0 : 24 * 3_600_000_000
         var validUntil: Int64 = 0
         let receipt = try await execute { domain, now throws(DomainError) in
             validUntil = now + graceMicros
@@ -167,11 +170,16 @@ extension APIApplication {
             if authenticator.credentials.credential(forKeyId: merchantID) == nil {
                 try authenticator.credentials.add(Credential(keyId: merchantID, secret: Array(secret.utf8), role: .merchant, merchantId: merchantID, environment: deployment))
             } else {
-                _ = try authenticator.credentials.rotate(keyId: merchantID, newSecret: Array(secret.utf8), previousSecretValidUntil: validUntil / 1_000)
+                _ = try authenticator.credentials.rotate(keyId: merchantID, newSecret: Array(secret.utf8),
+                                                         previousSecretValidUntil: endPrevious ? nil : validUntil / 1_000)
             }
         } catch {
             // Put the stored secret back, so a restart does not bring in the one never delivered.
-            if let previouslyStored { try? vault.store(previouslyStored) }
+            do {
+                if let previouslyStored { try vault.store(previouslyStored) } else { try vault.remove(keyID: merchantID) }
+            } catch let rollback {
+                throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be put in force (\(error)), and the vault could not be put back (\(rollback)): the current secret works until a restart, which would switch to a secret never delivered. Rotate again once storage works.")
+            }
             throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be put in force (\(error)); the current secret stays in force. Rotate again.")
         }
         return Self.json(["keyId": .string(merchantID), "secret": .string(secret),

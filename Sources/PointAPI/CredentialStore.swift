@@ -82,9 +82,10 @@ public final class CredentialStore: Sendable {
                 return .failure(.invalidCredential(error))
             }
             if let previousSecretValidUntil {
-                // Earlier secrets keep the validity they were given; the oldest go first.
+                // Earlier secrets keep the validity they were given. Beyond the limit the oldest
+                // stays (after lost answers it is the one deployed) and the next oldest goes.
                 entry.previous.append((entry.credential.secret, previousSecretValidUntil))
-                entry.previous.removeFirst(max(0, entry.previous.count - Self.maxPreviousSecrets))
+                while entry.previous.count > Self.maxPreviousSecrets { entry.previous.remove(at: 1) }
             } else {
                 entry.previous = []
             }

@@ -67,6 +67,17 @@ public final class CredentialVault: @unchecked Sendable {
         }
     }
 
+    /// Removes a credential and writes the file (keeping it when the write fails).
+    public func remove(keyID: String) throws {
+        try lock.withLock {
+            guard let previous = credentials.removeValue(forKey: keyID) else { return }
+            do { try write() } catch {
+                credentials[keyID] = previous
+                throw error
+            }
+        }
+    }
+
     /// Stores a LINE Login channel secret and writes the file (keeping the previous one when the
     /// write fails).
     public func storeLoginChannelSecret(_ secret: String, channelID: String) throws {

@@ -17,6 +17,7 @@ public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible
             case EADDRINUSE: return "cannot listen on \(host):\(port): another process already listens there (EADDRINUSE); stop it or pick another --port"
             case EACCES: return "cannot listen on \(host):\(port): not permitted (EACCES); ports below 1024 need privileges — pick another --port"
             case EADDRNOTAVAIL: return "cannot listen on \(host):\(port): no such local address (EADDRNOTAVAIL); check --host"
+            case EINVAL: return "cannot listen on \(host):\(port): the host does not resolve to an address of this machine; check --host"
             default: return "cannot listen on \(host):\(port) (errno \(errno))"
             }
         case .eventLoopSetupFailed(let errno): return "cannot set up the event loop (errno \(errno))"

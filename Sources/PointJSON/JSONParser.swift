@@ -205,7 +205,10 @@ public struct JSONParser {
             let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times10.addingReportingOverflow(digit)
             guard !overflow1, !overflow2 else {
-                throw JSONParseError(offset: start, reason: "integer out of the 64-bit range", isUnacceptedNumber: true)
+                // Past 64 bits: a mistyped field only if the rest still reads as a JSON number.
+                while position < buffer.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(buffer[position]) { position += 1 }
+                throw JSONParseError(offset: start, reason: "integer out of the 64-bit range",
+                                     isUnacceptedNumber: isFractionOrExponent(at: position) || endsNumber(at: position))
             }
             magnitude = sum
             position += 1
@@ -219,10 +222,14 @@ public struct JSONParser {
             }
         }
         if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { throw JSONParseError(offset: start, reason: "integer out of the 64-bit range", isUnacceptedNumber: true) }
+            guard magnitude <= UInt64(Int64.max) + 1 else {
+                throw JSONParseError(offset: start, reason: "integer out of the 64-bit range", isUnacceptedNumber: endsNumber(at: position))
+            }
             return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
         }
-        guard magnitude <= UInt64(Int64.max) else { throw JSONParseError(offset: start, reason: "integer out of the 64-bit range", isUnacceptedNumber: true) }
+        guard magnitude <= UInt64(Int64.max) else {
+            throw JSONParseError(offset: start, reason: "integer out of the 64-bit range", isUnacceptedNumber: endsNumber(at: position))
+        }
         return Int64(magnitude)
     }
 
@@ -244,7 +251,17 @@ public struct JSONParser {
             if position < buffer.count, buffer[position] == UInt8(ascii: "+") || buffer[position] == UInt8(ascii: "-") { position += 1 }
             guard digits() else { return false }
         }
-        return position > start
+        return position > start && endsNumber(at: position)
+    }
+
+    /// Whether a number may end at `position`: the end of the document, whitespace, or what
+    /// follows a value (`,` `}` `]`).
+    private func endsNumber(at position: Int) -> Bool {
+        guard position < buffer.count else { return true }
+        switch buffer[position] {
+        case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"): return true
+        default: return false
+        }
     }
 
     private mutating func parseString() throws(JSONParseError) -> String {

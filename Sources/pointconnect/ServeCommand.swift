@@ -36,7 +36,7 @@ enum ServeCommand {
         let bound = try server.start()
         noteConnectionLimit(server)
         FileHandleOutput.standardError(banner(host: host, port: bound, dataDirectory: dataDirectory, defaults: defaults,
-                                              clock: clock, overridden: options.value("now") != nil))
+                                              defaultsPath: defaultsPath, clock: clock, overridden: options.value("now") != nil))
         // Record times never go back: a --now earlier than the ledger's newest record has no
         // effect on them until the clock passes it.
         let lastRecord = application.service.read { $0.lastTime }
@@ -105,7 +105,9 @@ enum ServeCommand {
         { line in log.append(line) }
     }
 
-    static func banner(host: String, port: UInt16, dataDirectory: String, defaults: SandboxDefaults, clock: ServiceClock, overridden: Bool) -> String {
+    static func banner(host: String, port: UInt16, dataDirectory: String, defaults: SandboxDefaults, defaultsPath: String,
+                       clock: ServiceClock, overridden: Bool) -> String {
+        let executable = CommandLine.arguments.first ?? "pointconnect"
         let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         var text = """
 
@@ -124,10 +126,10 @@ enum ServeCommand {
 
         Try first:
           curl -s \(base)/healthz
-          PC_URL=\(base) sandbox/demo
+          PC_URL=\(base) PC_DEFAULTS='\(defaultsPath)' sandbox/demo
                                         bind a user, grant, replay, revoke, prove — with curl, openssl and jq only
-          export PC_SECRET=$(jq -r '.merchants[0].channelSecret' sandbox/sandbox.json)
-          eval curl -s \(base)/v1/scenarios $(.build/release/pointconnect sign --key-id \(defaults.merchants.first?.channelID ?? "CHANNEL") --secret-env PC_SECRET --method GET --path /v1/scenarios --curl)
+          export PC_SECRET=$(jq -r '.merchants[0].channelSecret' '\(defaultsPath)')
+          eval curl -s \(base)/v1/scenarios $(\(executable) sign --key-id \(defaults.merchants.first?.channelID ?? "CHANNEL") --secret-env PC_SECRET --method GET --path /v1/scenarios --curl)
 
         Ctrl-C stops it gracefully.
 

@@ -381,6 +381,13 @@ struct APIFlowTests {
         #expect(third.status == 200)
         let newest = third.body["secret"]?.stringValue ?? ""
         #expect(await api.send(.get, "/v1/scenarios", key: api.merchantA.channelID, secret: newest).status == 200)
+        #expect(await api.asMerchant(api.merchantA, .get, "/v1/scenarios").status == 200, "earlier secrets stay for their day")
+        // A leaked secret: end every earlier one at once.
+        let cut = await api.send(.post, path, json: ["endPreviousSecrets": true], key: reviewer, secret: reviewerSecret)
+        #expect(cut.status == 200)
+        #expect(await api.asMerchant(api.merchantA, .get, "/v1/scenarios").status == 401)
+        #expect(await api.send(.get, "/v1/scenarios", key: api.merchantA.channelID, secret: newest).status == 401)
+        #expect(await api.send(.get, "/v1/scenarios", key: api.merchantA.channelID, secret: cut.body["secret"]?.stringValue ?? "").status == 200)
     }
 
     @Test("Health, readiness and metrics answer without signing")

@@ -168,6 +168,22 @@ import Testing
         #expect(failure(thirdSigner.signing(grantRequest())) == .signatureMismatch)
     }
 
+    /// Beyond three earlier secrets the oldest (after lost answers, the deployed one) stays.
+    @Test func beyondTheLimitTheOldestSecretStays() throws {
+        var signers: [RequestSigner] = []
+        for index in 0..<5 {
+            let next = Array(String(repeating: String(index), count: 32).utf8)
+            try store.rotate(keyId: "1650000001", newSecret: next, previousSecretValidUntil: Fixture.now + 60_000)
+            signers.append(RequestSigner(keyId: "1650000001", secret: next))
+        }
+        #expect(failure(signer.signing(grantRequest())) == nil, "the first secret is kept")
+        #expect(failure(signers[0].signing(grantRequest())) == .signatureMismatch, "an intermediate one went")
+        #expect(failure(signers[1].signing(grantRequest())) == .signatureMismatch)
+        #expect(failure(signers[2].signing(grantRequest())) == nil)
+        #expect(failure(signers[3].signing(grantRequest())) == nil)
+        #expect(failure(signers[4].signing(grantRequest())) == nil, "the current one")
+    }
+
     @Test func aFullReplayCacheAnswers503() throws {
         let tiny = RequestAuthenticator(
             credentials: store,

@@ -30,7 +30,9 @@ import Testing
     @Test func theParserMarksUnacceptedNumbersOnly() {
         for (document, unaccepted) in [(#"{"p":1.5}"#, true), (#"{"p":1e3}"#, true), (#"{"p":9223372036854775808}"#, true),
                                        (#"{"p":-9223372036854775809}"#, true), (#"{"p":01}"#, false), (#"{"p":}"#, false),
-                                       (#"{"p":1.}"#, false), (#"{"p":1e}"#, false), (#"{"p":1.5e+}"#, false), (#"{"p":2.5E-3}"#, true)] {
+                                       (#"{"p":1.}"#, false), (#"{"p":1e}"#, false), (#"{"p":1.5e+}"#, false), (#"{"p":2.5E-3}"#, true),
+                                       (#"{"p":1.5.3}"#, false), (#"{"p":1e5x}"#, false), (#"{"p":99999999999999999999e}"#, false),
+                                       (#"{"p":99999999999999999999}"#, true), (#"{"p":99999999999999999999.5}"#, true)] {
             #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(document.utf8)) }
             do {
                 _ = try JSONParser.parse(Array(document.utf8))
