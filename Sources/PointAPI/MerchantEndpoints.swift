@@ -139,6 +139,7 @@ extension APIApplication {
         let commands = try Self.readGrantBatch(context.request.body, merchantID: merchantID)
         let outcomes: [GrantOutcome]
         do throws(ServiceError) { outcomes = try await service.grantBatch(commands) } catch { throw APIError(error) }
+        metrics.grantBatchAnswered(items: commands.count)
         // The compact answer, written straight to canonical JSON bytes (see BatchGrantAnswer).
         return HTTPResponse.json(BatchGrantAnswer(outcomes: outcomes, commands: commands).encoded())
     }

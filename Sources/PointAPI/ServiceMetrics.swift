@@ -17,6 +17,10 @@ public final class ServiceMetrics: HTTPServerObserver, Sendable {
     let commitSyncSeconds: Histogram
     let durableSeq: Gauge
     let recordsWritten: Counter
+    let batchItems: Histogram
+
+    /// Items-per-request buckets for grant batches (at most 1,000 items).
+    static let batchItemBuckets: [Double] = [1, 10, 50, 100, 250, 500, 1_000]
 
     /// Records-per-commit buckets: group commit sizes from one record to full batches.
     static let batchBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1_024, 4_096, 16_384]
@@ -36,6 +40,8 @@ public final class ServiceMetrics: HTTPServerObserver, Sendable {
                                                        buckets: MetricsRegistry.latencyBucketsSeconds).labels([])
             durableSeq = try registry.gauge("pointconnect_ledger_durable_seq", help: "Seq of the last durable ledger record.").labels([])
             recordsWritten = try registry.counter("pointconnect_ledger_records_total", help: "Ledger records made durable since start.").labels([])
+            batchItems = try registry.histogram("pointconnect_grant_batch_items", help: "Items in one answered grant batch request.",
+                                                buckets: Self.batchItemBuckets).labels([])
         } catch {
             // The names above are fixed and distinct; registration cannot fail.
             preconditionFailure("metric registration: \(error)")
@@ -46,6 +52,11 @@ public final class ServiceMetrics: HTTPServerObserver, Sendable {
     public func requestAnswered(method: String, route: String, status: Int, seconds: Double) {
         requests.labels(method, route, String(status)).increment()
         requestLatency.labels(method, route).observe(seconds)
+    }
+
+    /// Counts one answered grant batch of `items` items.
+    public func grantBatchAnswered(items: Int) {
+        batchItems.observe(Double(items))
     }
 
     /// The ledger's commit observer (called on the ledger's writer thread).

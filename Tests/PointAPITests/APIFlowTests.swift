@@ -295,6 +295,9 @@ struct APIFlowTests {
         #expect(results[1]["seq"] == fresh.body["grant"]?["seq"])
         #expect(results[1]["points"] == fresh.body["grant"]?["points"])
         #expect(reply.body["durableThroughSeq"] == fresh.body["grant"]?["seq"])
+        // The batch is counted with its size.
+        let metrics = String(decoding: (await api.send(.get, "/metrics", key: nil, secret: nil)).raw, as: UTF8.self)
+        #expect(metrics.contains("pointconnect_grant_batch_items_count 1") && metrics.contains("pointconnect_grant_batch_items_sum 3"))
     }
 
     @Test("A LINE user already bound to another member is refused and logged as a fraud signal; a bad token is refused")
