@@ -160,27 +160,33 @@ extension APIApplication {
             validUntil = now + graceMicros
             return try domain.decide(credentialRotationOf: merchantID, previousSecretValidUntil: validUntil)
         }
-        let previouslyStored = vault.allCredentials.first { $0.keyID == merchantID }
+        // In force first, then stored with the earlier secrets still in their overlap (so a
+        // restart keeps them); a store that fails puts the credential in memory back as it was.
+        let credentials = authenticator.credentials
+        let before = credentials.credential(forKeyId: merchantID)
+        let previousBefore = credentials.previousSecrets(keyId: merchantID)
         do {
-            try vault.store(CredentialVault.StoredCredential(keyID: merchantID, secret: secret, role: .merchant, merchantID: merchantID))
+            if before == nil {
+                try credentials.add(Credential(keyId: merchantID, secret: Array(secret.utf8), role: .merchant, merchantId: merchantID, environment: deployment))
+            } else {
+                _ = try credentials.rotate(keyId: merchantID, newSecret: Array(secret.utf8), previousSecretValidUntil: endPrevious ? nil : validUntil / 1_000)
+            }
         } catch {
-            throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be stored (\(error)); the current secret stays in force. Rotate again.")
+            throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be put in force (\(error)); the current secret stays in force. Rotate again.")
+        }
+        let kept = credentials.previousSecrets(keyId: merchantID).map {
+            CredentialVault.StoredCredential.PreviousSecret(secret: String(decoding: $0.secret, as: UTF8.self), validUntil: $0.validUntil)
         }
         do {
-            if authenticator.credentials.credential(forKeyId: merchantID) == nil {
-                try authenticator.credentials.add(Credential(keyId: merchantID, secret: Array(secret.utf8), role: .merchant, merchantId: merchantID, environment: deployment))
-            } else {
-                _ = try authenticator.credentials.rotate(keyId: merchantID, newSecret: Array(secret.utf8),
-                                                         previousSecretValidUntil: endPrevious ? nil : validUntil / 1_000)
-            }
+            try vault.store(CredentialVault.StoredCredential(keyID: merchantID, secret: secret, role: .merchant, merchantID: merchantID, previous: kept))
         } catch {
-            // Put the stored secret back, so a restart does not bring in the one never delivered.
-            do {
-                if let previouslyStored { try vault.store(previouslyStored) } else { try vault.remove(keyID: merchantID) }
-            } catch let rollback {
-                throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be put in force (\(error)), and the vault could not be put back (\(rollback)): the current secret works until a restart, which would switch to a secret never delivered. Rotate again once storage works.")
+            if let before {
+                try? credentials.rotate(keyId: merchantID, newSecret: before.secret, previousSecretValidUntil: nil)
+                try? credentials.restorePrevious(keyId: merchantID, secrets: previousBefore)
+            } else {
+                try? credentials.revoke(keyId: merchantID)
             }
-            throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be put in force (\(error)); the current secret stays in force. Rotate again.")
+            throw .unavailable("The rotation was recorded (ledger seq \(receipt.seq)) but the new secret could not be stored (\(error)); the current secret stays in force. Rotate again.")
         }
         return Self.json(["keyId": .string(merchantID), "secret": .string(secret),
                           "previousSecretValidUntil": .string(CivilTime.formatUTC(validUntil)), "receipt": self.receipt(receipt)])

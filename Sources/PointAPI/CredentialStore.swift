@@ -96,6 +96,23 @@ public final class CredentialStore: Sendable {
         return try result.get()
     }
 
+    /// Restores the earlier secrets of a rotation's overlap (from the vault, at start), oldest
+    /// first, each accepted until its Unix ms; at most ``maxPreviousSecrets`` are kept.
+    public func restorePrevious(keyId: String, secrets: [(secret: [UInt8], validUntil: Int64)]) throws(CredentialStoreError) {
+        let found = entries.withLock { entries -> Bool in
+            guard var entry = entries[keyId] else { return false }
+            entry.previous = Array(secrets.suffix(Self.maxPreviousSecrets))
+            entries[keyId] = entry
+            return true
+        }
+        if !found { throw .unknownKeyId(keyId) }
+    }
+
+    /// The earlier secrets of `keyId` still kept (oldest first), as the vault stores them.
+    public func previousSecrets(keyId: String) -> [(secret: [UInt8], validUntil: Int64)] {
+        entries.withLock { $0[keyId]?.previous ?? [] }
+    }
+
     /// Removes `keyId`; its requests are refused as an unknown key id from now on.
     public func revoke(keyId: String) throws(CredentialStoreError) {
         let removed = entries.withLock { $0.removeValue(forKey: keyId) }

@@ -7,16 +7,29 @@ import PointCrypto
 public final class CredentialVault: @unchecked Sendable {
     /// One stored API credential.
     public struct StoredCredential: Sendable, Equatable {
+        /// An earlier secret still accepted after a rotation, until `validUntil` (Unix ms).
+        public struct PreviousSecret: Sendable, Equatable {
+            public var secret: String
+            public var validUntil: Int64
+            public init(secret: String, validUntil: Int64) {
+                self.secret = secret
+                self.validUntil = validUntil
+            }
+        }
+
         public var keyID: String
         public var secret: String
         public var role: CallerRole
         public var merchantID: String?
+        /// Earlier secrets of a rotation's overlap, oldest first (kept across restarts).
+        public var previous: [PreviousSecret]
 
-        public init(keyID: String, secret: String, role: CallerRole, merchantID: String?) {
+        public init(keyID: String, secret: String, role: CallerRole, merchantID: String?, previous: [PreviousSecret] = []) {
             self.keyID = keyID
             self.secret = secret
             self.role = role
             self.merchantID = merchantID
+            self.previous = previous
         }
     }
 
@@ -40,7 +53,15 @@ public final class CredentialVault: @unchecked Sendable {
             guard let keyID = entry["keyId"] as? String, let secret = entry["secret"] as? String,
                 let roleName = entry["role"] as? String, let role = CallerRole(rawValue: roleName)
             else { throw CredentialVaultError("\(path): credentials[\(index)] needs keyId, secret and role") }
-            credentials[keyID] = StoredCredential(keyID: keyID, secret: secret, role: role, merchantID: entry["merchantId"] as? String)
+            var previous: [StoredCredential.PreviousSecret] = []
+            for (position, earlier) in (entry["previous"] as? [[String: Any]] ?? []).enumerated() {
+                guard let earlierSecret = earlier["secret"] as? String, let validUntil = (earlier["validUntil"] as? NSNumber)?.int64Value else {
+                    throw CredentialVaultError("\(path): credentials[\(index)].previous[\(position)] needs secret and validUntil")
+                }
+                previous.append(.init(secret: earlierSecret, validUntil: validUntil))
+            }
+            credentials[keyID] = StoredCredential(keyID: keyID, secret: secret, role: role, merchantID: entry["merchantId"] as? String,
+                                                  previous: previous)
         }
         for (channel, secret) in document["loginChannelSecrets"] as? [String: String] ?? [:] { loginSecrets[channel] = secret }
     }
@@ -62,17 +83,6 @@ public final class CredentialVault: @unchecked Sendable {
             credentials[credential.keyID] = credential
             do { try write() } catch {
                 credentials[credential.keyID] = previous
-                throw error
-            }
-        }
-    }
-
-    /// Removes a credential and writes the file (keeping it when the write fails).
-    public func remove(keyID: String) throws {
-        try lock.withLock {
-            guard let previous = credentials.removeValue(forKey: keyID) else { return }
-            do { try write() } catch {
-                credentials[keyID] = previous
                 throw error
             }
         }
@@ -101,6 +111,9 @@ public final class CredentialVault: @unchecked Sendable {
             "credentials": credentials.values.sorted { $0.keyID < $1.keyID }.map { credential -> [String: Any] in
                 var entry: [String: Any] = ["keyId": credential.keyID, "secret": credential.secret, "role": credential.role.rawValue]
                 if let merchantID = credential.merchantID { entry["merchantId"] = merchantID }
+                if !credential.previous.isEmpty {
+                    entry["previous"] = credential.previous.map { ["secret": $0.secret, "validUntil": NSNumber(value: $0.validUntil)] as [String: Any] }
+                }
                 return entry
             },
             "loginChannelSecrets": loginSecrets,

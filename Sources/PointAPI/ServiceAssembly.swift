@@ -63,6 +63,9 @@ public enum ServiceAssembly {
         for stored in vault.allCredentials {
             try store.add(Credential(keyId: stored.keyID, secret: Array(stored.secret.utf8), role: stored.role, merchantId: stored.merchantID,
                                      environment: deployment))
+            if !stored.previous.isEmpty {
+                try store.restorePrevious(keyId: stored.keyID, secrets: stored.previous.map { (Array($0.secret.utf8), $0.validUntil) })
+            }
         }
         let authenticator = RequestAuthenticator(credentials: store, replayCache: NonceReplayCache(clock: clock), clock: clock)
         return try APIApplication(service: service, authenticator: authenticator, vault: vault, deployment: deployment,

@@ -393,6 +393,25 @@ struct APIFlowTests {
         #expect(await api.send(.get, "/v1/scenarios", key: api.merchantA.channelID, secret: cut.body["secret"]?.stringValue ?? "").status == 200)
     }
 
+    @Test("A rotation's overlap survives a restart: the vault keeps the earlier secrets and their ends, the service restores them")
+    func rotationOverlapSurvivesARestart() throws {
+        let directory = NSTemporaryDirectory() + "rotation-restart-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let nowMillis = Int64(Date().timeIntervalSince1970 * 1_000)
+        let vault = try CredentialVault(path: ServiceAssembly.vaultPath(dataDirectory: directory))
+        try vault.store(CredentialVault.StoredCredential(keyID: "1650000001", secret: "current-secret-0123456789abcdef", role: .merchant,
+                                                         merchantID: "1650000001", previous: [
+                                                             .init(secret: "expired-secret-0123456789abcdef", validUntil: nowMillis - 1_000),
+                                                             .init(secret: "earlier-secret-0123456789abcdef", validUntil: nowMillis + 3_600_000),
+                                                         ]))
+        #expect(try CredentialVault(path: ServiceAssembly.vaultPath(dataDirectory: directory)).allCredentials.first?.previous.count == 2)
+        let application = try ServiceAssembly.production(dataDirectory: directory, jwks: nil, trustedProxies: IPAllowlist(networks: [])) { _ in }
+        defer { application.service.close() }
+        let accepted = application.authenticator.credentials.verificationSecrets(forKeyId: "1650000001", at: nowMillis)?.secrets
+            .map { String(decoding: $0, as: UTF8.self) }
+        #expect(accepted == ["current-secret-0123456789abcdef", "earlier-secret-0123456789abcdef"])
+    }
+
     @Test("Health, readiness and metrics answer without signing")
     func operational() async throws {
         let api = try await APIHarness()
