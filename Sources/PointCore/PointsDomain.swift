@@ -137,10 +137,11 @@ public struct PointsDomain: Sendable {
             guard revocations[revocation].finding == nil else { throw inconsistent(seq, "finding on \(revocationID) recorded twice") }
             revocations[revocation].finding = ComplianceFinding(note: note, seq: seq, recordedAt: time)
             revocations[revocation].findingsRecorded += 1
-        case .findingWithdrawn(let merchantID, let revocationID, _):
+        case .findingWithdrawn(let merchantID, let revocationID, let note):
             let revocation = try revocationSlot(merchantID, revocationID, seq)
             guard revocations[revocation].finding != nil else { throw inconsistent(seq, "no standing finding on \(revocationID)") }
             revocations[revocation].finding = nil
+            revocations[revocation].withdrawalNote = note
         case .invoiceIssued, .periodClosed:
             // Billing records: folded by ``SettlementFold``; the points domain only advances.
             break

@@ -79,6 +79,8 @@ public struct Revocation: Sendable, Equatable {
     public var finding: ComplianceFinding?
     /// How many findings were ever recorded (withdrawn ones included).
     public var findingsRecorded: Int
+    /// The note of the last withdrawal of a finding, if one was withdrawn.
+    public var withdrawalNote: String? = nil
 
     public var reason: RevocationReason { evidence.reason }
 }

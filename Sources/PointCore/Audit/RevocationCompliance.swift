@@ -265,7 +265,7 @@ extension PointsDomain {
             } else if revocation.findingsRecorded > 0 {
                 withdrawn.add(revocation.points)
                 findings.append(.init(revocationID: revocation.revocationID, orderID: revocation.orderID, points: revocation.points,
-                                      status: "withdrawn", note: nil, findingsRecorded: revocation.findingsRecorded))
+                                      status: "withdrawn", note: revocation.withdrawalNote, findingsRecorded: revocation.findingsRecorded))
             }
             let problems = RevocationCompliance.evidenceProblems(revocation, scenarioPurpose: purpose, grantedAt: grantedAt)
             if problems.isEmpty {

@@ -52,6 +52,7 @@ struct RevocationComplianceTests {
         #expect(report.withdrawnFindings == .init(count: 1, points: 60))
         #expect(report.findings.map(\.revocationID) == ["rc-1", "rg-1"])
         #expect(report.findings.map(\.status) == ["withdrawn", "standing"])
+        #expect(report.findings.map(\.note) == ["refund shown", "no fraud case"], "a withdrawn finding is listed with its withdrawal's note")
         #expect(report.evidenceComplete == 5)
         #expect(report.evidenceIncomplete.map(\.revocationID) == ["re-2"])
         #expect(report.evidenceIncomplete.first?.problems == ["fraudKind other without a description"])
