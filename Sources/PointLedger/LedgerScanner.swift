@@ -37,6 +37,19 @@ public struct TornTail: Sendable, Equatable {
 
     /// Added to the reason when a complete last line is refused instead of truncated.
     static let completeLineIsDamage = "the line is complete and holds no unwritten (zero) bytes, so it is damage, not a torn write, and may have been acknowledged"
+
+    /// The torn-write rule for a bad complete line (the scanner's and the verifier's): at the
+    /// tail of the newest segment and holding unwritten bytes, it is torn — the reason to report
+    /// is returned; at the tail without them, it is damage and this throws; anywhere else the
+    /// caller reports the returned reason as damage.
+    static func reasonForBadCompleteLine(_ reason: String, isTail: Bool, unwritten: Bool, file: String, offset: Int64,
+                                         seq: UInt64) throws(LedgerError) -> String {
+        guard isTail else { return reason }
+        guard unwritten else {
+            throw LedgerError.corrupt(file: file, offset: Int(offset), seq: seq, reason: "\(reason); \(completeLineIsDamage)")
+        }
+        return "\(reason); the line holds unwritten (zero) bytes"
+    }
 }
 
 /// The result of a scan over all segments.
@@ -178,13 +191,10 @@ public struct LedgerScanner {
                 // segment and it holds unwritten (zero) bytes.
                 let fileSize = try sizeOf(descriptor, segment)
                 let isTail = isLast && problem.offset + problem.lineBytes == fileSize
-                if isTail && !problem.unwritten {
-                    throw LedgerError.corrupt(file: segment.name, offset: Int(problem.offset), seq: summary.lastSeq + 1,
-                                              reason: "\(problem.reason); \(TornTail.completeLineIsDamage)")
-                }
+                let reason = try TornTail.reasonForBadCompleteLine(problem.reason, isTail: isTail, unwritten: problem.unwritten,
+                                                                  file: segment.name, offset: problem.offset, seq: summary.lastSeq + 1)
                 try handleBadTail(segment: segment, descriptor: descriptor, at: problem.offset, fileSize: fileSize,
-                                  reason: isTail ? "\(problem.reason); the line holds unwritten (zero) bytes" : problem.reason,
-                                  isTail: isTail, repair: repairTornTail,
+                                  reason: reason, isTail: isTail, repair: repairTornTail,
                                   protectedSeq: protectedSeq, summary: &summary)
                 return problem.offset
             }

@@ -152,12 +152,9 @@ enum SegmentVerifier {
                 // Torn only when last in the newest segment and holding unwritten (zero) bytes,
                 // as ``LedgerScanner`` decides.
                 let isTail = scan.isLast && problem.offset + problem.lineBytes == fileSize
-                if isTail && !problem.unwritten {
-                    throw LedgerError.corrupt(file: segment.name, offset: Int(problem.offset), seq: lastSeq + 1,
-                                              reason: "\(problem.reason); \(TornTail.completeLineIsDamage)")
-                }
-                try badTail(scan, at: problem.offset, fileSize: fileSize, reason: isTail ? "\(problem.reason); the line holds unwritten (zero) bytes" : problem.reason,
-                            isTail: isTail, seq: lastSeq + 1)
+                let reason = try TornTail.reasonForBadCompleteLine(problem.reason, isTail: isTail, unwritten: problem.unwritten,
+                                                                  file: segment.name, offset: problem.offset, seq: lastSeq + 1)
+                try badTail(scan, at: problem.offset, fileSize: fileSize, reason: reason, isTail: isTail, seq: lastSeq + 1)
                 return
             }
             if consumed > 0 {
