@@ -53,18 +53,23 @@ struct BindingDirectory: Sendable {
     mutating func add(_ slot: UInt32, merchant: UInt32, memberID: String, lineUserID: String, in bindings: [Binding]) {
         precondition(Int(slot) == merchantOfBinding.count, "bindings are recorded in slot order")
         merchantOfBinding.append(merchant)
-        let first = lookup(firstByLineUser, merchant: merchant, key: lineUserID, in: bindings) { $0.lineUserID }
+        // The LINE user's key is hashed once, for both of its indexes.
+        let lineUser = KeyFingerprint.of(merchant: merchant, lineUserID)
+        firstByLineUser.reserveOne()
+        var key = lineUserID
+        let first = key.withUTF8 { bytes in
+            firstByLineUser.find(fingerprint: lineUser) { merchantOfBinding[$0] == merchant && Self.equals(bindings[$0].lineUserID, bytes) }
+        }
         if let first {
-            userKeyOfBinding.append(first)
+            userKeyOfBinding.append(UInt32(first))
         } else {
-            firstByLineUser.reserveOne()
-            firstByLineUser.insert(fingerprint: KeyFingerprint.of(merchant: merchant, lineUserID), slot: Int(slot))
+            firstByLineUser.insert(fingerprint: lineUser, slot: Int(slot))
             userKeyOfBinding.append(slot)
         }
         byMember.reserveOne()
         byMember.insert(fingerprint: KeyFingerprint.of(merchant: merchant, memberID), slot: Int(slot))
         byLineUser.reserveOne()
-        byLineUser.insert(fingerprint: KeyFingerprint.of(merchant: merchant, lineUserID), slot: Int(slot))
+        byLineUser.insert(fingerprint: lineUser, slot: Int(slot))
     }
 
     /// Ends the binding at `slot` (it stays in the bindings, inactive).
