@@ -362,7 +362,7 @@ struct APIFlowTests {
 
     @Test("One rotation of a merchant's credential at a time: a second, while the first waits for the disk, is refused with 409")
     func rotationsOneAtATime() async throws {
-        let disk = HeldSyncFileSystem()
+        let disk = SyncHoldingFileSystem()
         let api = try await APIHarness(fileSystem: disk)
         defer { api.close() }
         let (reviewer, reviewerSecret) = api.staff("reviewer")

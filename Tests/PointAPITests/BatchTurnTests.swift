@@ -121,7 +121,7 @@ struct BatchTurnTests {
     func aRefusalInALaterChunkFreesTheTurn() async throws {
         let directory = PointServiceTests.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let disk = HeldSyncFileSystem()
+        let disk = SyncHoldingFileSystem()
         // Room for about one and a half chunks of records waiting for the disk.
         let service = try PointService.open(dataDirectory: directory, options: LedgerOptions(maxPendingBytes: 60_000), fileSystem: disk)
         defer { service.close() }

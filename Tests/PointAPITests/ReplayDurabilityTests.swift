@@ -5,35 +5,6 @@ import PointLedger
 import Synchronization
 import Testing
 
-/// A file system whose data syncs can be held until the test releases them: a write can be
-/// kept "in flight" for as long as a test needs.
-final class HeldSyncFileSystem: ForwardingFileSystem, @unchecked Sendable {
-    let base: any LedgerFileSystem = PosixFileSystem()
-    private let gate = DispatchSemaphore(value: 0)
-    private let state = Mutex((holding: false, held: 0))
-
-    /// From now on every data sync waits for ``release()``.
-    func hold() { state.withLock { $0.holding = true } }
-    /// Lets every held and later sync through.
-    func release() {
-        let waiting = state.withLock { state -> Int in
-            state.holding = false
-            return state.held
-        }
-        for _ in 0..<max(waiting, 1) { gate.signal() }
-    }
-    var heldSyncs: Int { state.withLock { $0.held } }
-
-    func synchronizeData(_ descriptor: Int32) throws(SystemError) {
-        let mustWait = state.withLock { state -> Bool in
-            if state.holding { state.held += 1 }
-            return state.holding
-        }
-        if mustWait { gate.wait() }
-        try base.synchronizeData(descriptor)
-    }
-}
-
 /// A replayed command is acknowledged only once the original record is durable.
 @Suite("Replays wait for the original record to be durable")
 struct ReplayDurabilityTests {
@@ -95,7 +66,7 @@ struct ReplayDurabilityTests {
     @Test func aResendWhileTheOriginalIsInFlightWaitsForIt() async throws {
         let directory = S.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let syncs = HeldSyncFileSystem()
+        let syncs = SyncHoldingFileSystem()
         let service = try PointService.open(dataDirectory: directory, fileSystem: syncs)
         defer { service.close() }
         let scenario = try await S.onboard(service)

@@ -7,6 +7,24 @@ import Testing
 /// Manual checkpoints only, with a fixed clock, so tests decide when checkpoints happen.
 let manualCheckpoints = CheckpointOptions(origin: "pointconnect.test/ledger", automatic: false, clock: { 1_795_000_000_000_000 })
 
+/// A data directory holding three records and a signed checkpoint of them, closed.
+func checkpointedThreeRecords() async throws -> TemporaryDirectory {
+    let directory = TemporaryDirectory()
+    let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+    try await appendSamples(store, 0..<3)
+    _ = try await store.checkpoint()
+    store.close()
+    return directory
+}
+
+/// Half a checkpoint line at the end of the log, as a crash in the middle of its append leaves it.
+func appendTornCheckpointLine(_ directory: TemporaryDirectory) throws {
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.path + "/checkpoints.jsonl"))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data("{\"note\":\"pointconn".utf8))
+    try handle.close()
+}
+
 func appendSamples(_ store: LedgerStore, _ range: Range<Int>) async throws {
     _ = try await store.ledger.append(range.map { sampleEntry($0) })
 }
@@ -120,42 +138,10 @@ struct LedgerStoreTests {
         ledger.close()
     }
 
-    /// Holds every data sync of the checkpoint log until released.
-    final class HeldCheckpointSyncs: ForwardingFileSystem, @unchecked Sendable {
-        let base: any LedgerFileSystem = PosixFileSystem()
-        private let state = Mutex((holding: false, paths: [Int32: String](), held: 0))
-        private let gate = DispatchSemaphore(value: 0)
-
-        func hold() { state.withLock { $0.holding = true } }
-        func release() {
-            let waiting = state.withLock { state -> Int in
-                state.holding = false
-                return state.held
-            }
-            for _ in 0..<max(waiting, 1) { gate.signal() }
-        }
-        var held: Int { state.withLock { $0.held } }
-
-        func open(_ path: String, flags: Int32, mode: UInt32) throws(SystemError) -> Int32 {
-            let descriptor = try base.open(path, flags: flags, mode: mode)
-            state.withLock { $0.paths[descriptor] = path }
-            return descriptor
-        }
-        func synchronizeData(_ descriptor: Int32) throws(SystemError) {
-            let wait = state.withLock { state -> Bool in
-                guard state.holding, state.paths[descriptor]?.hasSuffix(CheckpointLog.fileName) == true else { return false }
-                state.held += 1
-                return true
-            }
-            if wait { gate.wait() }
-            try base.synchronizeData(descriptor)
-        }
-    }
-
     @Test("A second close while the first is taking the last checkpoint waits for it, and the log is closed once")
     func concurrentClosesWaitForTheFirst() async throws {
         let directory = TemporaryDirectory()
-        let disk = HeldCheckpointSyncs()
+        let disk = SyncHoldingFileSystem(holdingOnlyPathsEndingWith: CheckpointLog.fileName)
         let automatic = CheckpointOptions(origin: "pointconnect.test/ledger", everyRecords: 1_000_000, intervalMilliseconds: 3_600_000,
                                           clock: { 1_795_000_000_000_000 })
         let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: automatic, fileSystem: disk)
@@ -164,12 +150,12 @@ struct LedgerStoreTests {
         let returned = Mutex<[String]>([])
         let first = Thread { store.close(); returned.withLock { $0.append("first") } }
         first.start()
-        while disk.held == 0 { usleep(1_000) }   // the first close is writing the last checkpoint
+        while disk.heldSyncs == 0 { usleep(1_000) }   // the first close is writing the last checkpoint
         let second = Thread { store.close(); returned.withLock { $0.append("second") } }
         second.start()
         usleep(200_000)
         #expect(returned.withLock { $0 }.isEmpty, "a close returned while the last checkpoint was still being written")
-        #expect(disk.held == 1, "the second close wrote a checkpoint of its own beside the first")
+        #expect(disk.heldSyncs == 1, "the second close wrote a checkpoint of its own beside the first")
         disk.release()
         while returned.withLock({ $0.count }) < 2 { usleep(1_000) }
         let reopened = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
@@ -179,17 +165,8 @@ struct LedgerStoreTests {
 
     @Test("A failed repair of the checkpoint log refuses to open, closes its file once, and leaves the directory to open again")
     func failedCheckpointLogRepairClosesOnce() async throws {
-        let directory = TemporaryDirectory()
-        do {
-            let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
-            try await appendSamples(store, 0..<3)
-            _ = try await store.checkpoint()
-            store.close()
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.path + "/checkpoints.jsonl"))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data("{\"note\":\"pointconn".utf8))
-        try handle.close()
+        let directory = try await checkpointedThreeRecords()
+        try appendTornCheckpointLine(directory)
         // Sync 1 settles the ledger's segment; sync 2 is the log's repair. (Debug builds stop at a
         // second close of the log's descriptor, which the failed repair used to make.)
         let failing = FaultInjectingFileSystem(faults: [.syncError(onCall: 2, errno: EIO)])
@@ -206,18 +183,9 @@ struct LedgerStoreTests {
 
     @Test("a ledger that disagrees with its signed checkpoint does not open; a torn checkpoint line is cut off")
     func rootMismatchAndTornCheckpoint() async throws {
-        let directory = TemporaryDirectory()
-        do {
-            let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
-            try await appendSamples(store, 0..<3)
-            _ = try await store.checkpoint()
-            store.close()
-        }
+        let directory = try await checkpointedThreeRecords()
         let checkpoints = directory.path + "/checkpoints.jsonl"
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: checkpoints))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data("{\"note\":\"pointconn".utf8))
-        try handle.close()
+        try appendTornCheckpointLine(directory)
         var logged: [String] = []
         let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints, log: { logged.append($0) })
         #expect(store.latestCheckpoint?.size == 3)
