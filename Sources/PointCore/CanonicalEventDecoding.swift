@@ -33,7 +33,25 @@ enum CanonicalGrantReader {
     private static let scenarioKey: [UInt8] = Array(#","scenarioId":""#.utf8)
     private static let end: [UInt8] = Array(#""}"#.utf8)
 
+    /// Where each member's characters lie in the data bytes (between the quotes), and the points.
+    struct Fields {
+        var lineUserID: Range<Int>
+        var memberID: Range<Int>
+        var merchantID: Range<Int>
+        var orderID: Range<Int>
+        var points: Int
+        var scenarioID: Range<Int>
+    }
+
     static func read(_ data: UnsafeRawBufferPointer) -> PointsGranted? {
+        guard let fields = locate(data) else { return nil }
+        func text(_ range: Range<Int>) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: data[range]), as: UTF8.self) }
+        return PointsGranted(merchantID: text(fields.merchantID), orderID: text(fields.orderID), memberID: text(fields.memberID),
+                             lineUserID: text(fields.lineUserID), scenarioID: text(fields.scenarioID), points: fields.points)
+    }
+
+    /// The members' positions when `data` has exactly the canonical shape (no string is built).
+    static func locate(_ data: UnsafeRawBufferPointer) -> Fields? {
         var cursor = 0
         guard literal(lineUserKey, data, &cursor), let lineUserID = string(data, &cursor),
               literal(memberKey, data, &cursor), let memberID = string(data, &cursor),
@@ -43,8 +61,7 @@ enum CanonicalGrantReader {
               literal(scenarioKey, data, &cursor), let scenarioID = string(data, &cursor),
               literal(end, data, &cursor), cursor == data.count
         else { return nil }
-        return PointsGranted(merchantID: merchantID, orderID: orderID, memberID: memberID, lineUserID: lineUserID,
-                             scenarioID: scenarioID, points: points)
+        return Fields(lineUserID: lineUserID, memberID: memberID, merchantID: merchantID, orderID: orderID, points: points, scenarioID: scenarioID)
     }
 
     private static func literal(_ expected: [UInt8], _ data: UnsafeRawBufferPointer, _ cursor: inout Int) -> Bool {
@@ -63,14 +80,15 @@ enum CanonicalGrantReader {
         return true
     }
 
-    /// The string's characters up to its closing quote, when it holds no escape or control byte
-    /// (the cursor then sits on the closing quote).
-    private static func string(_ data: UnsafeRawBufferPointer, _ cursor: inout Int) -> String? {
+    /// The position of the string's characters up to its closing quote, when it holds no escape
+    /// or control byte (the cursor then sits on the closing quote).
+    private static func string(_ data: UnsafeRawBufferPointer, _ cursor: inout Int) -> Range<Int>? {
         let start = cursor
+        if let base = data.baseAddress { cursor = PlainStringScan.end(of: base, from: cursor, to: data.count) }
         while cursor < data.count {
             let byte = data[cursor]
             if byte == UInt8(ascii: "\"") {
-                return String(decoding: UnsafeRawBufferPointer(rebasing: data[start..<cursor]), as: UTF8.self)
+                return start..<cursor
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
             cursor += 1

@@ -47,9 +47,12 @@ struct GrantStore: Sendable {
     /// The slot index of `orderID` for `merchant`, if granted.
     func find(merchant: UInt32, orderID: String) -> Int? {
         var orderID = orderID
-        return orderID.withUTF8 { bytes in
-            index.find(fingerprint: KeyFingerprint.of(merchant: merchant, bytes)) { slot in matches(slot, merchant, bytes) }
-        }
+        return orderID.withUTF8 { bytes in find(merchant: merchant, orderIDBytes: bytes) }
+    }
+
+    /// The slot index of the order ID with these UTF-8 bytes for `merchant`, if granted.
+    func find(merchant: UInt32, orderIDBytes bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        index.find(fingerprint: KeyFingerprint.of(merchant: merchant, bytes)) { slot in matches(slot, merchant, bytes) }
     }
 
     /// Whether another grant fits within the explicit limits.
@@ -61,19 +64,26 @@ struct GrantStore: Sendable {
     /// changes nothing visible). The caller has checked that there is room.
     mutating func addIfAbsent(merchant: UInt32, orderID: String, binding: UInt32, scenario: UInt32,
                               points: UInt32, seq: UInt64, time: Int64) -> Int? {
-        precondition(hasRoom(forOrderIDBytes: orderID.utf8.count), "grant store limits checked by the caller")
-        index.reserveOne()
         var orderID = orderID
         return orderID.withUTF8 { bytes -> Int? in
-            let fingerprint = KeyFingerprint.of(merchant: merchant, bytes)
-            if index.find(fingerprint: fingerprint, matches: { slot in matches(slot, merchant, bytes) }) != nil { return nil }
-            let reference = orderIDs.append(bytes)
-            let slotIndex = slots.count
-            slots.append(Slot(seq: seq, time: time, points: points, revoked: 0, merchant: merchant, binding: binding,
-                              scenario: scenario, orderReference: reference, orderLength: UInt8(bytes.count)))
-            index.insert(fingerprint: fingerprint, slot: slotIndex)
-            return slotIndex
+            addIfAbsent(merchant: merchant, orderIDBytes: bytes, binding: binding, scenario: scenario, points: points, seq: seq, time: time)
         }
+    }
+
+    /// ``addIfAbsent(merchant:orderID:binding:scenario:points:seq:time:)`` for an order ID given
+    /// as its UTF-8 bytes (at most 255 of them, as order IDs are).
+    mutating func addIfAbsent(merchant: UInt32, orderIDBytes bytes: UnsafeBufferPointer<UInt8>, binding: UInt32, scenario: UInt32,
+                              points: UInt32, seq: UInt64, time: Int64) -> Int? {
+        precondition(hasRoom(forOrderIDBytes: bytes.count) && bytes.count <= Int(UInt8.max), "grant store limits checked by the caller")
+        index.reserveOne()
+        let fingerprint = KeyFingerprint.of(merchant: merchant, bytes)
+        if index.find(fingerprint: fingerprint, matches: { slot in matches(slot, merchant, bytes) }) != nil { return nil }
+        let reference = orderIDs.append(bytes)
+        let slotIndex = slots.count
+        slots.append(Slot(seq: seq, time: time, points: points, revoked: 0, merchant: merchant, binding: binding,
+                          scenario: scenario, orderReference: reference, orderLength: UInt8(bytes.count)))
+        index.insert(fingerprint: fingerprint, slot: slotIndex)
+        return slotIndex
     }
 
     mutating func addRevoked(_ slotIndex: Int, points: UInt32) {

@@ -154,15 +154,8 @@ public struct CanonicalJSONValidator {
         while position < buffer.count {
             // Fast path: printable ASCII other than '"' and '\'.
             if let base = buffer.baseAddress {
-                var cursor = position
-                let end = buffer.count
-                while cursor < end {
-                    let byte = base.load(fromByteOffset: cursor, as: UInt8.self)
-                    guard byte >= 0x20, byte < 0x80, byte != 0x22, byte != 0x5C else { break }
-                    cursor &+= 1
-                }
-                position = cursor
-                guard position < end else { break }
+                position = PlainStringScan.end(of: UnsafeRawPointer(base), from: position, to: buffer.count)
+                guard position < buffer.count else { break }
             }
             let byte = buffer[position]
             switch byte {

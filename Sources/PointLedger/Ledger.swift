@@ -101,10 +101,11 @@ public final class Ledger: @unchecked Sendable {
         do {
             summary = try LedgerBatchReader.read(directory: directory, fileSystem: fileSystem, repairTornTail: true,
                                                  protectedSeq: protectedSeq, leafHashes: true) { batch throws(LedgerError) in
-                for index in 0..<batch.count {
-                    merkle.append(batch.leafHashes[index])
-                    try batch.withData(index) { data throws(LedgerError) in
-                        try replay(ReplayedRecord(seq: batch.seqs[index], time: batch.times[index], type: batch.types[index], data: data))
+                try batch.withRecords { (records) throws(LedgerError) in
+                    for index in 0..<records.count {
+                        merkle.append(records.leafHashes[index])
+                        try replay(ReplayedRecord(seq: records.seqs[index], time: records.times[index], type: records.types[index],
+                                                  data: records.data(index)))
                     }
                 }
             }

@@ -17,53 +17,100 @@ public struct ReplayedRecord {
 /// Records handed from the scanning thread to the consumer: seq, time, type and the canonical
 /// `data` bytes of up to ``LedgerBatchReader/batchRecords`` consecutive valid records.
 public final class LedgerRecordBatch: @unchecked Sendable {
-    /// Seq of each record.
-    public private(set) var seqs: [UInt64] = []
-    /// Time of each record (microseconds since the Unix epoch, UTC).
-    public private(set) var times: [Int64] = []
-    /// Event type of each record.
-    public private(set) var types: [String] = []
-    /// RFC 6962 leaf hash of each record, when the read asked for them.
-    public private(set) var leafHashes: [SHA256Digest] = []
-    private var dataEnds: [Int] = []
-    private var bytes: [UInt8] = []
+    /// The batch's columns. Kept in one stored property so that appending a record and reading
+    /// the batch each cost one access to the class, not one per column.
+    fileprivate struct Storage {
+        var seqs: [UInt64] = []
+        var times: [Int64] = []
+        var types: [String] = []
+        var leafHashes: [SHA256Digest] = []
+        var dataEnds: [Int] = []
+        var bytes: [UInt8] = []
+    }
+
+    /// A batch's records as one value, for reading them all (see ``withRecords(_:)``).
+    public struct Records {
+        /// Seq of each record.
+        public let seqs: [UInt64]
+        /// Time of each record (microseconds since the Unix epoch, UTC).
+        public let times: [Int64]
+        /// Event type of each record.
+        public let types: [String]
+        /// RFC 6962 leaf hash of each record, when the read asked for them.
+        public let leafHashes: [SHA256Digest]
+        fileprivate let dataEnds: [Int]
+        fileprivate let bytes: UnsafeRawBufferPointer
+
+        /// Number of records.
+        public var count: Int { seqs.count }
+
+        /// Record `index`'s canonical `data` bytes (valid only inside ``LedgerRecordBatch/withRecords(_:)``).
+        public func data(_ index: Int) -> UnsafeRawBufferPointer {
+            let start = index == 0 ? 0 : dataEnds[index - 1]
+            return UnsafeRawBufferPointer(rebasing: bytes[start..<dataEnds[index]])
+        }
+    }
+
+    fileprivate var storage = Storage()
     /// What the read's `prepare` step made of this batch on the reader thread (e.g. the decoded
     /// events), for the consumer; nil without one. Cleared when the batch is reused.
     public var prepared: AnyObject?
 
     /// Number of records in the batch.
-    public var count: Int { seqs.count }
+    public var count: Int { storage.seqs.count }
+    /// Seq of each record.
+    public var seqs: [UInt64] { storage.seqs }
+    /// Time of each record (microseconds since the Unix epoch, UTC).
+    public var times: [Int64] { storage.times }
+    /// Event type of each record.
+    public var types: [String] { storage.types }
+    /// RFC 6962 leaf hash of each record, when the read asked for them.
+    public var leafHashes: [SHA256Digest] { storage.leafHashes }
 
     /// Calls `body` with record `index`'s canonical `data` bytes (valid only inside `body`).
     public func withData<Result, Failure: Error>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result) throws(Failure) -> Result {
-        let start = index == 0 ? 0 : dataEnds[index - 1]
-        let end = dataEnds[index]
-        return try bytes.withUnsafeBufferPointer { (raw) throws(Failure) -> Result in
-            try body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[start..<end]))
+        try withRecords { (records) throws(Failure) -> Result in try body(records.data(index)) }
+    }
+
+    /// Calls `body` with every record of the batch (their data bytes valid only inside `body`).
+    public func withRecords<Result, Failure: Error>(_ body: (Records) throws(Failure) -> Result) throws(Failure) -> Result {
+        let storage = storage
+        return try storage.bytes.withUnsafeBufferPointer { (raw) throws(Failure) -> Result in
+            try body(Records(seqs: storage.seqs, times: storage.times, types: storage.types, leafHashes: storage.leafHashes,
+                             dataEnds: storage.dataEnds, bytes: UnsafeRawBufferPointer(raw)))
         }
     }
 
     fileprivate func append(_ view: RecordView, leafHash: SHA256Digest?) {
+        storage.append(view, leafHash: leafHash)
+    }
+
+    fileprivate func reset() {
+        storage.removeAll()
+        prepared = nil
+    }
+
+    fileprivate var byteCount: Int { storage.bytes.count }
+}
+
+extension LedgerRecordBatch.Storage {
+    mutating func append(_ view: RecordView, leafHash: SHA256Digest?) {
         if let leafHash { leafHashes.append(leafHash) }
         seqs.append(view.seq)
         times.append(view.time)
         types.append(view.type)
-        let data = view.dataBytes
-        bytes.append(contentsOf: data)
+        bytes.append(contentsOf: view.dataBytes)
         dataEnds.append(bytes.count)
     }
 
-    fileprivate func reset() {
+    mutating func removeAll() {
         seqs.removeAll(keepingCapacity: true)
         times.removeAll(keepingCapacity: true)
         types.removeAll(keepingCapacity: true)
         leafHashes.removeAll(keepingCapacity: true)
         dataEnds.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
-        prepared = nil
     }
-
-    fileprivate var byteCount: Int { bytes.count }
 }
 
 /// Streams a ledger directory to a consumer on two threads: a reader thread scans the segment

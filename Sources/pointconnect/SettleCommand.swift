@@ -12,14 +12,14 @@ enum SettleCommand {
         let month: BillingMonth
         do throws(BillingError) { month = try BillingMonth(parsing: monthText) } catch { throw UsageError("--month: \(error)") }
         let merchantID = options.value("merchant")
-        let folded: (domain: PointsDomain, settlement: SettlementFold, records: UInt64)
+        let folded: (replay: BillingReplay, settlement: SettlementFold, records: UInt64)
         do throws(SettlementLedgerReader.Failure) {
             folded = try SettlementLedgerReader.fold(dataDirectory: dataDirectory)
         } catch {
             FileHandleOutput.standardError("settle FAILED: \(error)\n")
             return 1
         }
-        if let merchantID, folded.domain.merchant(merchantID) == nil {
+        if let merchantID, !folded.replay.isRegistered(merchantID) {
             FileHandleOutput.standardError("settle: no merchant \(merchantID) in the ledger\n")
             return 1
         }

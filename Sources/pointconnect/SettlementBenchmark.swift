@@ -110,7 +110,7 @@ enum SettlementBenchmark {
         // (b) pointconnect settle's path over the closed ledger's files.
         let foldStart = MonotonicClock.micros()
         let foldCPU = cpuSeconds()
-        let folded: (domain: PointsDomain, settlement: SettlementFold, records: UInt64)
+        let folded: (replay: BillingReplay, settlement: SettlementFold, records: UInt64)
         do throws(SettlementLedgerReader.Failure) {
             folded = try SettlementLedgerReader.fold(dataDirectory: runDirectory)
         } catch {

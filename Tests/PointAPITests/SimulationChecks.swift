@@ -217,7 +217,7 @@ extension Simulation {
             }
             pointsByMonth[month, default: 0] += points
         }
-        let folded: (domain: PointsDomain, settlement: SettlementFold, records: UInt64)
+        let folded: (replay: BillingReplay, settlement: SettlementFold, records: UInt64)
         do throws(SettlementLedgerReader.Failure) { folded = try SettlementLedgerReader.fold(dataDirectory: directory) } catch {
             throw SimulationFailure("settle can't fold the files: \(error)")
         }
@@ -228,6 +228,19 @@ extension Simulation {
             if billed != pointsByMonth[month, default: 0] {
                 throw SimulationFailure("\(month) bills \(billed) points granted; its grant records hold \(pointsByMonth[month, default: 0])")
             }
+        }
+        // settle's billing-only fold gives the settlement the full replay (domain and rules) gives.
+        let full: AuditLedgerReader.Folded
+        do throws(AuditLedgerReader.Failure) { full = try AuditLedgerReader.fold(dataDirectory: directory) } catch {
+            throw SimulationFailure("the full replay can't fold the files: \(error)")
+        }
+        let lean = folded.settlement
+        if lean.closed != full.settlement.closed || lean.faults != full.settlement.faults
+            || lean.interruptedIssues != full.settlement.interruptedIssues || lean.unclosedIssues != full.settlement.unclosedIssues {
+            throw SimulationFailure("settle's billing fold differs from the full replay of the same files")
+        }
+        if let next = model.keys.max()?.adding(months: 1), (try? lean.preview(next)) != (try? full.settlement.preview(next)) {
+            throw SimulationFailure("settle's billing fold previews \(next) differently from the full replay")
         }
     }
 }

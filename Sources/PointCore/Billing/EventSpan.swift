@@ -47,6 +47,21 @@ public struct EventSpan: Sendable, Hashable {
         }
     }
 
+    /// Adds a run of `count` events whose lowest and highest seqs and ids are given (as many
+    /// ``include(seq:id:)`` calls would).
+    public mutating func include(count added: Int64, firstSeq runFirst: UInt64, firstID runFirstID: String,
+                                 lastSeq runLast: UInt64, lastID runLastID: String) {
+        count += added
+        if runFirst < firstSeq {
+            firstSeq = runFirst
+            firstID = runFirstID
+        }
+        if runLast > lastSeq {
+            lastSeq = runLast
+            lastID = runLastID
+        }
+    }
+
     /// `12 events, seq 100 (ord-1) … 250 (ord-9)`.
     public var summary: String {
         if count == 1 { return "1 event, seq \(firstSeq) (\(firstID))" }

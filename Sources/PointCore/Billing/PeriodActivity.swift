@@ -44,6 +44,23 @@ public struct PeriodActivity: Sendable, Equatable {
         }
     }
 
+    /// Points granted so far in the period.
+    public var grantedPoints: Int64 { grants?.points ?? 0 }
+
+    /// A run of `count` grants of `points` in all, between ledger seqs `firstSeq` and `lastSeq`.
+    mutating func recordGrants(count: Int64, points: Int64, firstSeq: UInt64, firstID: String, lastSeq: UInt64, lastID: String) throws(BillingError) {
+        guard count > 0, points >= count, points <= BillingMoney.maximumPoints else { throw .pointsOutOfRange(points: points) }
+        if var tally = grants {
+            let sum = tally.points + points // both ≤ 10^12: no overflow
+            guard sum <= BillingMoney.maximumPoints else { throw .pointsOutOfRange(points: sum) }
+            tally.points = sum
+            tally.events.include(count: count, firstSeq: firstSeq, firstID: firstID, lastSeq: lastSeq, lastID: lastID)
+            grants = tally
+        } else {
+            grants = Tally(points: points, events: EventSpan(count: count, firstSeq: firstSeq, firstID: firstID, lastSeq: lastSeq, lastID: lastID))
+        }
+    }
+
     /// A revocation in the period under a permitted case.
     ///
     /// - Parameters:

@@ -45,6 +45,15 @@ public struct SettlementBook: Sendable {
     private var revocationsByPeriod: [BillingMonth: [RevocationKey]] = [:]
     private var documents: [MerchantPeriod: (document: CitedDocument, mode: BillingMode)] = [:]
 
+    /// See ``grantRunWindow(merchantID:time:)``.
+    public struct GrantRunWindow: Sendable, Equatable {
+        /// The period's first and past-the-end ledger times.
+        public var start: Int64
+        public var end: Int64
+        /// Points the period's grants may still add.
+        public var pointsRoom: Int64
+    }
+
     public init() {}
 
     /// Adds or updates a merchant's billing profile; it applies to periods closed from now on.
@@ -74,6 +83,24 @@ public struct SettlementBook: Sendable {
     public mutating func recordGrant(merchantID: String, seq: UInt64, orderID: String, points: Int64, at time: Int64) throws(BillingError) {
         let key = try openPeriodKey(merchantID: merchantID, time: time)
         try activity[key, default: PeriodActivity()].recordGrant(seq: seq, orderID: orderID, points: points)
+    }
+
+    /// Where grants of `merchantID` can be recorded as one run from ledger time `time` on: the
+    /// span of that time's period and the points its grants may still add; nil when a grant at
+    /// `time` can't be recorded (no profile, or a closed or unrepresentable period).
+    public func grantRunWindow(merchantID: String, time: Int64) -> GrantRunWindow? {
+        guard let key = try? openPeriodKey(merchantID: merchantID, time: time) else { return nil }
+        return GrantRunWindow(start: key.period.startInstant, end: key.period.endInstant,
+                              pointsRoom: BillingMoney.maximumPoints - (activity[key]?.grantedPoints ?? 0))
+    }
+
+    /// A run of `count` grants of `points` in all within one ``grantRunWindow(merchantID:time:)``
+    /// (first at ledger time `time`): the same as recording each one.
+    public mutating func recordGrantRun(merchantID: String, time: Int64, count: Int64, points: Int64,
+                                        firstSeq: UInt64, firstID: String, lastSeq: UInt64, lastID: String) throws(BillingError) {
+        let key = try openPeriodKey(merchantID: merchantID, time: time)
+        try activity[key, default: PeriodActivity()].recordGrants(count: count, points: points, firstSeq: firstSeq, firstID: firstID,
+                                                                  lastSeq: lastSeq, lastID: lastID)
     }
 
     /// A revocation under a permitted case at ledger time `time` of points from a grant made

@@ -77,6 +77,16 @@ public struct SettlementFold: Sendable {
     /// supplies the time of a revoked grant). Throws `ledger_event_inconsistent` only for
     /// billing records that contradict the rules (strict folds) or each other.
     public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64, domain: borrowing PointsDomain) throws(DomainError) {
+        var revokedGrantTime: Int64?
+        if case .pointsRevoked(let revoked) = event {
+            revokedGrantTime = domain.grant(merchantID: revoked.merchantID, orderID: revoked.orderID)?.grantedAt
+        }
+        try apply(event, seq: seq, time: time, revokedGrantTime: revokedGrantTime)
+    }
+
+    /// Folds one event without a points domain: for a `revocation.recorded`, `revokedGrantTime`
+    /// is the ledger time of the revoked grant (nil when there is no such grant).
+    public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64, revokedGrantTime: Int64?) throws(DomainError) {
         switch event {
         case .merchantRegistered(let registered):
             do throws(BillingError) {
@@ -105,23 +115,21 @@ public struct SettlementFold: Sendable {
             profile.terminatedAt = time
             book.setProfile(profile)
         case .pointsGranted(let granted):
-            record(seq, time) { (book) throws(BillingError) in
-                try book.recordGrant(merchantID: granted.merchantID, seq: seq, orderID: granted.orderID, points: Int64(granted.points), at: time)
-            }
+            recordGrant(merchantID: granted.merchantID, orderID: granted.orderID, points: granted.points, seq: seq, time: time)
         case .pointsRevoked(let revoked):
-            guard let grant = domain.grant(merchantID: revoked.merchantID, orderID: revoked.orderID),
+            guard let grantedAt = revokedGrantTime,
                   let profile = book.profiles[revoked.merchantID]
             else {
                 fault(nil, seq, "revocation \(revoked.revocationID) of merchant \(revoked.merchantID) has no grant or billing profile")
                 return
             }
-            if profile.mode == .billable, let goLive = goLiveAt[revoked.merchantID], grant.grantedAt < goLive {
+            if profile.mode == .billable, let goLive = goLiveAt[revoked.merchantID], grantedAt < goLive {
                 unbilledRevocations.insert(SettlementBook.RevocationKey(merchantID: revoked.merchantID, revocationID: revoked.revocationID))
                 return
             }
             record(seq, time) { (book) throws(BillingError) in
                 try book.recordRevocation(merchantID: revoked.merchantID, seq: seq, revocationID: revoked.revocationID,
-                                          points: Int64(revoked.points), grantPeriod: try BillingMonth(containingLedgerTime: grant.grantedAt),
+                                          points: Int64(revoked.points), grantPeriod: try BillingMonth(containingLedgerTime: grantedAt),
                                           billedUnitPriceTenths: profile.unitPrice.tenths, at: time)
             }
         case .findingRecorded(let merchantID, let revocationID, _), .findingWithdrawn(let merchantID, let revocationID, _):
@@ -148,6 +156,29 @@ public struct SettlementFold: Sendable {
         case .sandboxOpened, .merchantSuspended, .merchantReinstated, .allowlistUpdated, .credentialRotated,
              .scenarioSubmitted, .scenarioApproved, .scenarioRejected, .userBound, .userUnbound:
             return
+        }
+    }
+
+    /// Folds a `grant.issued` given by its billing fields (what ``apply(_:seq:time:domain:)``
+    /// does with a ``DomainEvent/pointsGranted(_:)``).
+    public mutating func recordGrant(merchantID: String, orderID: String, points: Int, seq: UInt64, time: Int64) {
+        record(seq, time) { (book) throws(BillingError) in
+            try book.recordGrant(merchantID: merchantID, seq: seq, orderID: orderID, points: Int64(points), at: time)
+        }
+    }
+
+    /// See ``SettlementBook/grantRunWindow(merchantID:time:)``.
+    public func grantRunWindow(merchantID: String, time: Int64) -> SettlementBook.GrantRunWindow? {
+        book.grantRunWindow(merchantID: merchantID, time: time)
+    }
+
+    /// Folds a run of `grant.issued` records within one ``grantRunWindow(merchantID:time:)``, as
+    /// ``recordGrant(merchantID:orderID:points:seq:time:)`` would each of them.
+    public mutating func recordGrantRun(merchantID: String, time: Int64, count: Int64, points: Int64,
+                                        firstSeq: UInt64, firstID: String, lastSeq: UInt64, lastID: String) {
+        record(firstSeq, time) { (book) throws(BillingError) in
+            try book.recordGrantRun(merchantID: merchantID, time: time, count: count, points: points,
+                                    firstSeq: firstSeq, firstID: firstID, lastSeq: lastSeq, lastID: lastID)
         }
     }
 
