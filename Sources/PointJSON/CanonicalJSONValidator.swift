@@ -7,6 +7,9 @@ public struct CanonicalJSONValidator {
     private let buffer: UnsafeRawBufferPointer
     private var position = 0
     private let maxDepth: Int
+    /// Whether the last string ``string()`` read held an escape (member names are then compared
+    /// by their unescaped bytes).
+    private var lastStringEscaped = false
 
     /// Returns `nil` when `buffer` is canonical JSON, otherwise the first problem.
     public static func validate(_ buffer: UnsafeRawBufferPointer, maxDepth: Int = 32) -> JSONParseError? {
@@ -67,6 +70,7 @@ public struct CanonicalJSONValidator {
             return
         }
         var previousKey: Range<Int>?
+        var previousKeyEscaped = false
         while true {
             guard position < buffer.count, buffer[position] == UInt8(ascii: "\"") else { throw fail("expected a quoted member name") }
             let keyStart = position
@@ -76,14 +80,15 @@ public struct CanonicalJSONValidator {
                 let current = UnsafeRawBufferPointer(rebasing: buffer[key])
                 // The writer orders names by their UTF-8 bytes, not by their escaped form: with an
                 // escape in either name, compare the unescaped bytes.
-                let ordered = previous.contains(UInt8(ascii: "\\")) || current.contains(UInt8(ascii: "\\"))
+                let ordered = previousKeyEscaped || lastStringEscaped
                     ? Self.unescaped(previous).lexicographicallyPrecedes(Self.unescaped(current))
-                    : previous.lexicographicallyPrecedes(current)
+                    : Self.precedes(previous, current)
                 guard ordered else {
                     throw JSONParseError(offset: keyStart, reason: "member names are not in strictly increasing order (duplicate or unsorted key)")
                 }
             }
             previousKey = key
+            previousKeyEscaped = lastStringEscaped
             guard position < buffer.count, buffer[position] == UInt8(ascii: ":") else { throw fail("expected ':' after a member name") }
             position += 1
             try value(depth: depth)
@@ -151,6 +156,7 @@ public struct CanonicalJSONValidator {
     private mutating func string() throws(JSONParseError) -> Range<Int> {
         position += 1
         let start = position
+        lastStringEscaped = false
         while position < buffer.count {
             // Fast path: printable ASCII other than '"' and '\'.
             if let base = buffer.baseAddress {
@@ -164,6 +170,7 @@ public struct CanonicalJSONValidator {
                 position += 1
                 return content
             case UInt8(ascii: "\\"):
+                lastStringEscaped = true
                 guard position + 1 < buffer.count else { throw fail("truncated escape") }
                 switch buffer[position + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "n"), UInt8(ascii: "r"),
@@ -215,6 +222,19 @@ public struct CanonicalJSONValidator {
         guard second >= lowerBound, second <= upperBound else { throw fail("invalid UTF-8") }
         for index in 2..<length where buffer[position + index] & 0xC0 != 0x80 { throw fail("invalid UTF-8") }
         position += length
+    }
+
+    /// Whether `left` sorts strictly before `right` by bytes.
+    @inline(__always)
+    private static func precedes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+        let common = min(left.count, right.count)
+        var index = 0
+        while index < common {
+            let a = left[index], b = right[index]
+            if a != b { return a < b }
+            index += 1
+        }
+        return left.count < right.count
     }
 
     /// The bytes of a validated string's content with its escapes resolved (the escapes the

@@ -61,6 +61,17 @@ import Testing
         #expect(found?.reason.contains(reason) == true, "\(String(describing: found))")
     }
 
+    /// Member names sort by their UTF-8 bytes, a prefix first, and an escaped name by the
+    /// bytes it stands for (not by its escaped spelling).
+    @Test func memberNameOrder() {
+        for accepted in [#"{"a":1,"ab":2}"#, #"{"\n":1,"a":2}"#, #"{"\u0001":1,"\t":2}"#, #"{"a":1,"a\"":2}"#, #"{"Z":1,"a":2,"ä":3}"#] {
+            #expect(problem(accepted) == nil, "\(accepted)")
+        }
+        for refused in [#"{"ab":1,"a":2}"#, #"{"a":1,"\n":2}"#, #"{"\t":1,"\u0001":2}"#, #"{"a\"":1,"a":2}"#, #"{"ä":1,"a":2}"#, #"{"\n":1,"\n":2}"#] {
+            #expect(problem(refused)?.reason.contains("strictly increasing") == true, "\(refused)")
+        }
+    }
+
     @Test func refusesInvalidUTF8() {
         for bytes: [UInt8] in [[0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
             #expect(bytes.withUnsafeBytes { CanonicalJSONValidator.validate($0) } != nil)
