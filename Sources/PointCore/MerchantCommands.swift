@@ -111,6 +111,7 @@ extension PointsDomain {
                                   message: "LINE Login channel \(command.loginChannelID) is already registered to another merchant.")
             }
         }
+        try checkOfficialAccount(command, of: merchant)
         switch command.environment {
         case .sandbox:
             guard merchant.status == .applied else {
@@ -132,7 +133,30 @@ extension PointsDomain {
                                   details: [DomainError.Detail(property: "eligibility", message: "is required for production")])
             }
             try checkEligibility(eligibility, appliedOn: merchant.appliedOn)
+            // Onboarding order: the scenario review comes first, then the test environment,
+            // then production.
+            guard scenarios.contains(where: { $0.merchantID == merchant.id && $0.status == .approved }) else {
+                throw DomainError(.conflict, code: "no_approved_scenario",
+                                  message: "Merchant \(merchant.id) has no approved scenario; production opens only after head office approved at least one grant scenario (submit it with POST /v1/scenarios and have it reviewed first).")
+            }
             return .append(.productionOpened(merchantID: merchant.id, access: access(command), eligibility: eligibility))
+        }
+    }
+
+    /// An Official Account belongs to one merchant, and the test account is never the
+    /// production one (the production Official Account channel must not be used for testing).
+    private func checkOfficialAccount(_ command: OpenEnvironmentCommand, of merchant: Merchant) throws(DomainError) {
+        let account = command.officialAccountID
+        let other: MerchantEnvironment = command.environment == .sandbox ? .production : .sandbox
+        if merchant.access(other)?.officialAccountID == account {
+            throw DomainError(.rejected, code: "official_account_in_other_environment",
+                              message: "Official Account \(account) is this merchant's \(other.rawValue) account; the test environment uses a test account (a grey-shield account is fine) and production the production account, never the same one.",
+                              details: [DomainError.Detail(property: "officialAccountId", message: "is the \(other.rawValue) account")])
+        }
+        if merchants.contains(where: { $0.id != merchant.id && ($0.sandbox?.officialAccountID == account || $0.production?.officialAccountID == account) }) {
+            throw DomainError(.conflict, code: "official_account_registered_to_other_merchant",
+                              message: "Official Account \(account) is already registered to another merchant; check the account's basic ID.",
+                              details: [DomainError.Detail(property: "officialAccountId", message: "belongs to another merchant")])
         }
     }
 

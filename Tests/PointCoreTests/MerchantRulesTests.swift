@@ -73,6 +73,16 @@ struct MerchantRulesTests {
         var enough = production
         enough.eligibility = .messagingSpend([MonthlySpend(month: "2026-06", amount: 150_000), MonthlySpend(month: "2026-07", amount: 150_000),
                                               MonthlySpend(month: "2026-08", amount: 150_000)])
+        // Onboarding order: a scenario approved first (a submitted one is not enough).
+        #expect(errorCode { try harness.domain.decide(enough) } == "no_approved_scenario")
+        try harness.commit(harness.domain.decide(ScenarioRulesTests.submission(purpose: "survey")))
+        #expect(errorCode { try harness.domain.decide(enough) } == "no_approved_scenario")
+        try harness.approvedScenario()
+        // The test account is never the production account.
+        var testAccount = enough
+        testAccount.officialAccountID = "@test001"
+        #expect(domainError { try harness.domain.decide(testAccount) }?.details.map(\.property) == ["officialAccountId"])
+        #expect(errorCode { try harness.domain.decide(testAccount) } == "official_account_in_other_environment")
         try harness.commit(harness.domain.decide(enough))
         let merchant = try #require(harness.domain.merchant(DomainHarness.merchantA))
         #expect(merchant.status == .production)
@@ -91,6 +101,13 @@ struct MerchantRulesTests {
                                                        allowedSources: ["127.0.0.1"], eligibility: .specialApproval(reference: "SP-1", approvedBy: "R"))
         #expect(errorCode { try harness.domain.decide(sameForProduction) } == "channel_registered_in_other_environment")
         #expect(errorCode { try harness.openSandbox(DomainHarness.merchantB, login: DomainHarness.loginA) } == "channel_registered_to_other_merchant")
+        // An Official Account belongs to one merchant.
+        let borrowedAccount = OpenEnvironmentCommand(merchantID: DomainHarness.merchantB, environment: .sandbox, officialAccountID: "@test001",
+                                                     loginChannelID: DomainHarness.loginB, linkedLoginChannelID: DomainHarness.loginB,
+                                                     allowedSources: ["127.0.0.1"])
+        #expect(errorCode { try harness.domain.decide(borrowedAccount) } == "official_account_registered_to_other_merchant")
+        try harness.openSandbox(DomainHarness.merchantB, login: DomainHarness.loginB)
+        #expect(harness.domain.merchant(DomainHarness.merchantB)?.status == .sandbox)
     }
 
     @Test("Suspension refuses grants but keeps reads and revocations; reinstatement restores")
