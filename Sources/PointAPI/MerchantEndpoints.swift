@@ -264,15 +264,22 @@ extension APIApplication {
                              maxPointsPerUserPerMonth: caps.optionalInteger("maxPointsPerUserPerMonth", in: 1...Int64(Int32.max)).map { Int($0) },
                              totalBudget: caps.optionalInteger("totalBudget", in: 1...Int64(Int32.max) * 1_000).map { Int($0) })
             } ?? ScenarioCaps(),
-            activeFrom: body.requiredString("activeFrom", maxLength: 40), activeUntil: body.requiredString("activeUntil", maxLength: 40))
+            activeFrom: body.requiredString("activeFrom", maxLength: 40), activeUntil: body.requiredString("activeUntil", maxLength: 40),
+            submissionID: body.optionalString("submissionId", maxLength: Identifiers.maxExternalIDLength))
         try body.finish()
         var scenarioID: String?
         let receipt = try await execute { domain, _ throws(DomainError) in
             let decision = try domain.decide(command)
-            if case .scenarioSubmitted(let submitted)? = decision.event { scenarioID = submitted.scenarioID }
+            switch decision {
+            case .append(.scenarioSubmitted(let submitted)): scenarioID = submitted.scenarioID
+            case .replay:
+                if let submissionID = command.submissionID { scenarioID = domain.scenario(merchantID: merchantID, submissionID: submissionID)?.id }
+            default: break
+            }
             return decision
         }
         guard let scenarioID, let scenario = service.read({ $0.scenario(scenarioID) }) else { throw .notFound() }
-        return Self.json(["scenario": DomainRepresentations.scenario(scenario), "receipt": self.receipt(receipt)], status: .created)
+        return Self.json(["scenario": DomainRepresentations.scenario(scenario), "receipt": self.receipt(receipt)],
+                         status: receipt.isReplay ? .ok : .created, replay: receipt.isReplay)
     }
 }

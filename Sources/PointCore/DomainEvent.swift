@@ -86,6 +86,9 @@ public struct ScenarioSubmitted: Sendable, Equatable {
     public var caps: ScenarioCaps
     public var activeFrom: Int64
     public var activeUntil: Int64
+    /// The merchant's own ID for this submission, when it gave one: a resend with the same ID
+    /// answers this scenario instead of submitting another. Absent from records without one.
+    public var submissionID: String? = nil
 }
 
 /// Points granted to a bound user under an approved scenario.

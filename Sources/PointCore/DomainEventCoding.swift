@@ -55,7 +55,7 @@ extension DomainEvent {
             return ["merchantId": .string(merchantID), "environment": .string(environment.rawValue),
                     "allowedSources": .array(sources.map(JSONValue.string))]
         case .scenarioSubmitted(let event):
-            return [
+            var data: JSONValue = [
                 "scenarioId": .string(event.scenarioID), "merchantId": .string(event.merchantID),
                 "title": .string(event.title), "purpose": .string(event.purpose.rawValue),
                 "description": .string(event.description), "grantConditions": .string(event.grantConditions),
@@ -68,6 +68,12 @@ extension DomainEvent {
                 ],
                 "activeFrom": .time(event.activeFrom), "activeUntil": .time(event.activeUntil),
             ]
+            // Only when given, so a submission without one has the bytes it always had.
+            if let submissionID = event.submissionID, case .object(var members) = data {
+                members["submissionId"] = .string(submissionID)
+                data = .object(members)
+            }
+            return data
         case .scenarioApproved(let scenarioID, let note):
             return ["scenarioId": .string(scenarioID), "note": .string(note)]
         case .scenarioRejected(let scenarioID, let reason):
@@ -254,7 +260,8 @@ extension DomainEvent {
             caps: ScenarioCaps(maxPointsPerGrant: try caps.optionalInt("maxPointsPerGrant"),
                                maxPointsPerUserPerMonth: try caps.optionalInt("maxPointsPerUserPerMonth"),
                                totalBudget: try caps.optionalInt("totalBudget")),
-            activeFrom: try reader.time("activeFrom"), activeUntil: try reader.time("activeUntil"))
+            activeFrom: try reader.time("activeFrom"), activeUntil: try reader.time("activeUntil"),
+            submissionID: try reader.optionalString("submissionId"))
     }
 
     private static func decodeEvidence(_ reason: RevocationReason, _ reader: EventFieldReader) throws(DomainError) -> RevocationEvidence {

@@ -28,6 +28,8 @@ public struct PointsDomain: Sendable {
     var loginChannels: [String: (merchant: UInt32, environment: MerchantEnvironment)] = [:]
     var scenarios: [Scenario] = []
     var scenarioIndex: [String: UInt32] = [:]
+    /// Scenarios by the merchant's submission ID, for those submitted with one.
+    var scenarioSubmissions: [MerchantScoped: UInt32] = [:]
     /// The merchant and scenario of the last grant applied. Slots never move, so a hit is
     /// always right; grants arrive in runs for one merchant and scenario, and a string compare
     /// is cheaper than hashing the ID. Not part of the state (not compared by `==`).
@@ -97,15 +99,20 @@ public struct PointsDomain: Sendable {
             case .production: merchants[merchant].production?.allowedSources = sources
             }
         case .scenarioSubmitted(let submitted):
-            _ = try merchantSlot(submitted.merchantID, seq)
+            let merchant = try merchantSlot(submitted.merchantID, seq)
             guard scenarioIndex[submitted.scenarioID] == nil else { throw inconsistent(seq, "scenario \(submitted.scenarioID) submitted twice") }
+            if let submissionID = submitted.submissionID {
+                let key = MerchantScoped(merchant: merchant, id: submissionID)
+                guard scenarioSubmissions[key] == nil else { throw inconsistent(seq, "submission \(submissionID) submitted twice") }
+                scenarioSubmissions[key] = UInt32(scenarios.count)
+            }
             scenarioIndex[submitted.scenarioID] = UInt32(scenarios.count)
             scenarios.append(Scenario(
                 id: submitted.scenarioID, merchantID: submitted.merchantID, title: submitted.title, purpose: submitted.purpose,
                 description: submitted.description, grantConditions: submitted.grantConditions,
                 purchaseChannels: submitted.purchaseChannels, campaignRules: submitted.campaignRules, caps: submitted.caps,
                 activeFrom: submitted.activeFrom, activeUntil: submitted.activeUntil, status: .submitted, reviewNote: nil,
-                grantedPoints: 0))
+                grantedPoints: 0, submissionID: submitted.submissionID, submittedSeq: seq))
         case .scenarioApproved(let scenarioID, let note), .scenarioRejected(let scenarioID, let note):
             guard let scenario = scenarioIndex[scenarioID] else { throw inconsistent(seq, "unknown scenario \(scenarioID)") }
             if case .scenarioApproved = event { scenarios[Int(scenario)].status = .approved } else { scenarios[Int(scenario)].status = .rejected }

@@ -14,6 +14,13 @@ extension PointsDomain {
         return scenario
     }
 
+    /// The scenario a merchant submitted under its own `submissionID`, if any.
+    public func scenario(merchantID: String, submissionID: String) -> Scenario? {
+        guard let merchant = merchantIndex[merchantID],
+              let index = scenarioSubmissions[MerchantScoped(merchant: merchant, id: submissionID)] else { return nil }
+        return scenarios[Int(index)]
+    }
+
     /// A merchant's scenarios in submission order.
     public func scenarios(merchantID: String) -> [Scenario] {
         scenarios.filter { $0.merchantID == merchantID }
@@ -146,6 +153,7 @@ extension PointsDomain: Equatable {
     public static func == (left: PointsDomain, right: PointsDomain) -> Bool {
         guard left.merchants == right.merchants, left.merchantIndex == right.merchantIndex,
             left.scenarios == right.scenarios, left.scenarioIndex == right.scenarioIndex,
+            left.scenarioSubmissions == right.scenarioSubmissions,
             left.bindings == right.bindings, left.activeBindings == right.activeBindings, left.grants.slots == right.grants.slots,
             left.grantsByMerchant == right.grantsByMerchant, left.userMonthPoints == right.userMonthPoints,
             left.revocations == right.revocations, left.revocationIndex == right.revocationIndex,

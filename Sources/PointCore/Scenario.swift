@@ -95,4 +95,8 @@ public struct Scenario: Sendable, Equatable {
     public var reviewNote: String?
     /// Points granted under the scenario so far.
     public var grantedPoints: Int64
+    /// The merchant's ID for the submission, when it gave one.
+    public var submissionID: String? = nil
+    /// The seq of the `scenario.submitted` record.
+    public var submittedSeq: UInt64 = 0
 }

@@ -21,10 +21,14 @@ public struct SubmitScenarioCommand: Sendable, Equatable {
     /// RFC 3339 with offset.
     public var activeFrom: String
     public var activeUntil: String
+    /// The merchant's own ID for this submission (an external ID), so a resend after a lost
+    /// answer is recognised: the same submission again answers the scenario it created.
+    public var submissionID: String?
 
     public init(merchantID: String, title: String, purpose: String, description: String, grantConditions: String,
                 purchaseChannels: [String] = [], campaignRules: [Rule] = [], caps: ScenarioCaps = ScenarioCaps(),
-                activeFrom: String, activeUntil: String) {
+                activeFrom: String, activeUntil: String, submissionID: String? = nil) {
+        self.submissionID = submissionID
         self.merchantID = merchantID
         self.title = title
         self.purpose = purpose
@@ -52,11 +56,10 @@ extension PointsDomain {
 
     public func decide(_ command: SubmitScenarioCommand) throws(DomainError) -> Decision {
         let merchant = try existingMerchant(command.merchantID)
-        guard merchant.status != .terminated, merchant.status != .suspended else {
-            throw DomainError(.forbidden, code: "merchant_\(merchant.status.rawValue)",
-                              message: "Merchant \(merchant.id) is \(merchant.status.rawValue) and can't submit scenarios; contact the platform.")
-        }
         var problems = FieldProblems()
+        if let submissionID = command.submissionID, !Identifiers.isValidExternalID(submissionID) {
+            problems.add("submissionId", "must be \(Identifiers.externalIDRule)")
+        }
         if !Identifiers.isValidText(command.title, maxLength: Self.maxTitleLength) { problems.add("title", "must be 1–\(Self.maxTitleLength) characters") }
         if !Identifiers.isValidText(command.description, maxLength: Self.maxDescriptionLength) {
             problems.add("description", "must be 1–\(Self.maxDescriptionLength) characters describing how and why points are granted")
@@ -101,6 +104,17 @@ extension PointsDomain {
         if let from, let until, until <= from { problems.add("activeUntil", "must be after activeFrom") }
         try problems.throwIfAny()
         guard let purpose, let from, let until else { throw DomainError.invalid(problems.details) }
+        let submitted = ScenarioSubmitted(
+            scenarioID: Self.scenarioID(number: scenarios.count + 1), merchantID: merchant.id, title: command.title, purpose: purpose,
+            description: command.description, grantConditions: command.grantConditions, purchaseChannels: channels,
+            campaignRules: rules, caps: command.caps, activeFrom: from, activeUntil: until, submissionID: command.submissionID)
+        if let submissionID = command.submissionID, let earlier = scenario(merchantID: merchant.id, submissionID: submissionID) {
+            return try Self.resubmission(submitted, of: earlier)
+        }
+        guard merchant.status != .terminated, merchant.status != .suspended else {
+            throw DomainError(.forbidden, code: "merchant_\(merchant.status.rawValue)",
+                              message: "Merchant \(merchant.id) is \(merchant.status.rawValue) and can't submit scenarios; contact the platform.")
+        }
         if let violation = Self.usageRuleViolation(purpose: purpose, channels: channels, rules: rules) {
             throw DomainError(.rejected, code: violation.code,
                               message: "This scenario breaks LINE POINTS usage rule \(violation.rule): \(violation.explanation) Change the scenario; it can't be approved as submitted.",
@@ -110,10 +124,32 @@ extension PointsDomain {
         if scenarios.count >= limits.maxScenarios {
             throw DomainError(.rejected, code: "limit_reached", message: "The service holds its maximum of \(limits.maxScenarios) scenarios.")
         }
-        return .append(.scenarioSubmitted(ScenarioSubmitted(
-            scenarioID: Self.scenarioID(number: scenarios.count + 1), merchantID: merchant.id, title: command.title, purpose: purpose,
-            description: command.description, grantConditions: command.grantConditions, purchaseChannels: channels,
-            campaignRules: rules, caps: command.caps, activeFrom: from, activeUntil: until)))
+        return .append(.scenarioSubmitted(submitted))
+    }
+
+    /// A submission sent again under the same submission ID: the same content is a replay of
+    /// the earlier one (nothing new is written); different content is a conflict naming what
+    /// differs.
+    private static func resubmission(_ submitted: ScenarioSubmitted, of earlier: Scenario) throws(DomainError) -> Decision {
+        var differences: [DomainError.Detail] = []
+        func compare<Value: Equatable>(_ property: String, _ sent: Value, _ recorded: Value) {
+            if sent != recorded { differences.append(DomainError.Detail(property: property, message: "differs from the submission \(earlier.id)")) }
+        }
+        compare("title", submitted.title, earlier.title)
+        compare("purpose", submitted.purpose, earlier.purpose)
+        compare("description", submitted.description, earlier.description)
+        compare("grantConditions", submitted.grantConditions, earlier.grantConditions)
+        compare("purchaseChannels", submitted.purchaseChannels, earlier.purchaseChannels)
+        compare("campaignRules", submitted.campaignRules, earlier.campaignRules)
+        compare("caps", submitted.caps, earlier.caps)
+        compare("activeFrom", submitted.activeFrom, earlier.activeFrom)
+        compare("activeUntil", submitted.activeUntil, earlier.activeUntil)
+        guard differences.isEmpty else {
+            throw DomainError(.conflict, code: "submission_id_conflict",
+                              message: "Submission \(submitted.submissionID ?? "") was already used for scenario \(earlier.id) with different content; send a new submissionId for a new scenario.",
+                              details: differences)
+        }
+        return .replay(seq: earlier.submittedSeq)
     }
 
     /// A reviewer's decision on a submitted scenario.

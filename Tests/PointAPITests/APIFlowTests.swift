@@ -120,6 +120,44 @@ struct APIFlowTests {
         }
     }
 
+    @Test("A scenario submission with a submissionId is safe to resend: the same one replays, other content under it conflicts")
+    func scenarioSubmissionResend() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.defaults.merchants[0]
+        var submission: JSONValue = ["title": "Survey thanks", "purpose": "survey", "description": "10 points for the survey.",
+                                     "grantConditions": "Survey completed.", "activeFrom": "2026-10-01T00:00:00+08:00",
+                                     "activeUntil": "2027-10-01T00:00:00+08:00", "submissionId": "SUB-2026-001"]
+        let first = await api.asMerchant(merchant, .post, "/v1/scenarios", json: submission)
+        #expect(first.status == 201)
+        #expect(first.headers["Idempotent-Replay"] == nil)
+        let scenarioID = try #require(first.body["scenario"]?["scenarioId"]?.stringValue)
+        #expect(first.body["scenario"]?["submissionId"]?.stringValue == "SUB-2026-001")
+        let durable = api.application.service.ledger.durableSeq
+        let again = await api.asMerchant(merchant, .post, "/v1/scenarios", json: submission)
+        #expect(again.status == 200)
+        #expect(again.headers["Idempotent-Replay"] == "true")
+        #expect(again.body["scenario"]?["scenarioId"]?.stringValue == scenarioID)
+        #expect(again.body["receipt"]?["seq"] == first.body["receipt"]?["seq"])
+        #expect(api.application.service.ledger.durableSeq == durable)
+        // Other content under the same ID: 409 naming what differs; nothing written.
+        if case .object(var members) = submission { members["title"] = "Another survey"; submission = .object(members) }
+        let conflict = await api.asMerchant(merchant, .post, "/v1/scenarios", json: submission)
+        #expect(conflict.status == 409)
+        #expect(conflict.code == "submission_id_conflict")
+        #expect(conflict.body["details"]?.arrayValue?.first?["property"]?.stringValue == "title")
+        #expect(api.application.service.ledger.durableSeq == durable)
+        // The same content under another merchant's identical submissionId is that merchant's own.
+        let other = await api.asMerchant(api.defaults.merchants[1], .post, "/v1/scenarios", json: submission)
+        #expect(other.status == 201)
+        #expect(other.body["scenario"]?["scenarioId"]?.stringValue != scenarioID)
+        // A malformed submissionId is refused by field.
+        if case .object(var members) = submission { members["submissionId"] = "not valid!"; submission = .object(members) }
+        let malformed = await api.asMerchant(merchant, .post, "/v1/scenarios", json: submission)
+        #expect(malformed.status == 422 || malformed.status == 400)
+        #expect(malformed.body["details"]?.arrayValue?.first?["property"]?.stringValue == "submissionId")
+    }
+
     @Test("Another merchant's orderIds are simply not found, and its members can't be granted")
     func merchantIsolation() async throws {
         let api = try await APIHarness()

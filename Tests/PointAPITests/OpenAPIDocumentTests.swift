@@ -395,6 +395,16 @@ struct OpenAPIConformanceTests {
             "grantConditions": "Survey completed.", "campaignRules": [["kind": "limit", "text": "Once per member."]],
             "caps": ["maxPointsPerGrant": 10], "activeFrom": "2026-10-01T00:00:00+08:00", "activeUntil": "2027-10-01T00:00:00+08:00",
         ], as: merchant)
+        let identified: JSONValue = [
+            "title": "Birthday", "purpose": "member_registration", "description": "Points on joining.", "grantConditions": "Joined.",
+            "activeFrom": "2026-10-01T00:00:00+08:00", "activeUntil": "2027-10-01T00:00:00+08:00", "submissionId": "SUB-1",
+        ]
+        await recorder.send(.post, "/v1/scenarios", json: identified, as: merchant)
+        await recorder.send(.post, "/v1/scenarios", json: identified, as: merchant)
+        await recorder.send(.post, "/v1/scenarios", json: [
+            "title": "Birthday!", "purpose": "member_registration", "description": "Points on joining.", "grantConditions": "Joined.",
+            "activeFrom": "2026-10-01T00:00:00+08:00", "activeUntil": "2027-10-01T00:00:00+08:00", "submissionId": "SUB-1",
+        ], as: merchant)
         let second = await recorder.send(.post, "/v1/scenarios", json: [
             "title": "Event", "purpose": "event_participation", "description": "Points for attending.",
             "grantConditions": "Checked in.", "activeFrom": "2026-10-01T00:00:00+08:00", "activeUntil": "2027-10-01T00:00:00+08:00",

@@ -1,4 +1,5 @@
 import PointCore
+import PointJSON
 import Testing
 
 @Suite("Issuance scenarios and the usage rules")
@@ -66,6 +67,48 @@ struct ScenarioRulesTests {
         let error = domainError { try harness.domain.decide(command) }
         #expect(error?.code == "validation_failed")
         #expect(Set(error?.details.map(\.property) ?? []) == ["title", "purpose", "purchaseChannels[0]", "activeUntil", "caps.maxPointsPerGrant"])
+    }
+
+    /// A merchant's submission ID makes a resend safe: the same submission replays the record
+    /// that created the scenario, other content conflicts naming the fields, and the ID is kept
+    /// through replay. A submission without one has the bytes it always had.
+    @Test("A submission ID makes a resend a replay; other content under it conflicts")
+    func submissionID() throws {
+        var (harness, _) = try DomainHarness.ready()
+        var command = Self.submission(purpose: "survey")
+        command.submissionID = "SUB-1"
+        let decision = try harness.domain.decide(command)
+        guard case .scenarioSubmitted(let submitted)? = decision.event else { Issue.record("no event"); return }
+        #expect(submitted.submissionID == "SUB-1")
+        try harness.commit(decision)
+        let seq = UInt64(harness.records.count)
+        #expect(String(decoding: harness.records[Int(seq) - 1].data, as: UTF8.self).contains(#""submissionId":"SUB-1""#))
+        #expect(try harness.domain.decide(command) == .replay(seq: seq))
+        // Replayed even once the merchant is suspended: the original answer, nothing new.
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid"))
+        #expect(try harness.domain.decide(command) == .replay(seq: seq))
+        #expect(errorCode { try harness.domain.decide(Self.submission(purpose: "survey")) } == "merchant_suspended")
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .reinstate, note: "paid"))
+        var changed = command
+        changed.title = "Another"
+        changed.activeUntil = "2027-02-01T00:00:00+08:00"
+        let conflict = domainError { try harness.domain.decide(changed) }
+        #expect(conflict?.code == "submission_id_conflict")
+        #expect(conflict?.details.map(\.property) == ["title", "activeUntil"])
+        var malformed = command
+        malformed.submissionID = "two words"
+        #expect(domainError { try harness.domain.decide(malformed) }?.details.map(\.property) == ["submissionId"])
+        // The same ID at another merchant is that merchant's own.
+        try harness.registerMerchant(DomainHarness.merchantB)
+        try harness.openSandbox(DomainHarness.merchantB, login: DomainHarness.loginB)
+        var elsewhere = command
+        elsewhere.merchantID = DomainHarness.merchantB
+        #expect(try harness.domain.decide(elsewhere).event != nil)
+        #expect(harness.domain.scenario(merchantID: DomainHarness.merchantA, submissionID: "SUB-1")?.submittedSeq == seq)
+        #expect(try harness.replayed() == harness.domain)
+        // Without an ID the record's data has no such member.
+        let plain = try harness.domain.decide(Self.submission(purpose: "survey"))
+        #expect(!CanonicalJSON.string(try #require(plain.event).ledgerData).contains("submissionId"))
     }
 
     @Test("Review: approve or reject once, with a reason")
