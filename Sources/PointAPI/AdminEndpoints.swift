@@ -115,7 +115,7 @@ extension APIApplication {
             try domain.decide(merchantID: merchantID, environment: environment, allowedSources: sources)
         }
         guard let merchant = service.read({ $0.merchant(merchantID) }) else { throw .notFound() }
-        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt)])
+        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt)], replay: receipt.isReplay)
     }
 
     func adminChangeStatus(_ context: Context) async throws(APIError) -> HTTPResponse {
@@ -127,7 +127,7 @@ extension APIApplication {
         guard let action else { throw .validationFailed([APIErrorDetail(property: "action", message: "must be suspend, reinstate or terminate")]) }
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(merchantID: merchantID, statusChange: action, note: reason) }
         guard let merchant = service.read({ $0.merchant(merchantID) }) else { throw .notFound() }
-        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt)])
+        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt)], replay: receipt.isReplay)
     }
 
     /// Issues a new secret for a merchant's key id; the previous secret keeps working for 24
@@ -216,7 +216,7 @@ extension APIApplication {
         try body.finish()
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(reviewOf: scenarioID, approve: approve, note: note) }
         guard let scenario = service.read({ $0.scenario(scenarioID) }) else { throw .notFound() }
-        return Self.json(["scenario": DomainRepresentations.scenario(scenario), "receipt": self.receipt(receipt)])
+        return Self.json(["scenario": DomainRepresentations.scenario(scenario), "receipt": self.receipt(receipt)], replay: receipt.isReplay)
     }
 
     /// POST records a non-compliance finding (body: merchantId, note); DELETE withdraws it
@@ -244,6 +244,6 @@ extension APIApplication {
         }
         guard let revocation = service.read({ $0.revocation(merchantID: merchantID, revocationID: revocationID) }) else { throw .notFound() }
         return Self.json(["revocation": DomainRepresentations.revocation(revocation), "receipt": self.receipt(receipt)],
-                         status: record ? .created : .ok)
+                         status: record && !receipt.isReplay ? .created : .ok, replay: receipt.isReplay)
     }
 }

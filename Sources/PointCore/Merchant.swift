@@ -107,6 +107,17 @@ public struct Merchant: Sendable, Equatable {
     public var sandbox: EnvironmentAccess?
     public var production: EnvironmentAccess?
     public var eligibility: ProductionEligibility?
+    /// The seq of the record that set each environment's allowlist (its opening or the last update).
+    public var allowlistSeqs: [MerchantEnvironment: UInt64] = [:]
+    /// The last suspension, reinstatement or termination: what, with which note, by which record.
+    public var lastStatusChange: StatusChangeRecord? = nil
+
+    /// A status change as recorded, so that the same change sent again is recognised.
+    public struct StatusChangeRecord: Sendable, Equatable {
+        public let change: MerchantStatusChange
+        public let note: String
+        public let seq: UInt64
+    }
 
     /// The environment the merchant currently operates in, if any.
     public var activeEnvironment: MerchantEnvironment? {

@@ -165,6 +165,8 @@ extension PointsDomain {
         if !Identifiers.isValidText(note, maxLength: Self.maxNoteLength) {
             throw DomainError.invalid([DomainError.Detail(property: "reason", message: "must be 1–\(Self.maxNoteLength) characters explaining the change")])
         }
+        // The same change sent again, while it is still the last one, is answered by its record.
+        if let last = merchant.lastStatusChange, last.change == statusChange, last.note == note { return .replay(seq: last.seq) }
         switch statusChange {
         case .suspend:
             guard merchant.status == .sandbox || merchant.status == .production else {
@@ -195,10 +197,12 @@ extension PointsDomain {
         var problems = FieldProblems()
         checkAllowlist(allowedSources, into: &problems)
         try problems.throwIfAny()
-        guard merchant.access(environment) != nil else {
+        guard let access = merchant.access(environment) else {
             throw DomainError(.conflict, code: "environment_not_open",
                               message: "Merchant \(merchantID) has no \(environment.rawValue) environment yet; open it first.")
         }
+        // The allowlist it already has: nothing to write; answered by the record that set it.
+        if access.allowedSources == allowedSources, let seq = merchant.allowlistSeqs[environment] { return .replay(seq: seq) }
         guard merchant.status != .terminated else { throw statusConflict(merchant, "a terminated merchant can't be changed") }
         return .append(.allowlistUpdated(merchantID: merchantID, environment: environment, allowedSources: allowedSources))
     }

@@ -70,26 +70,31 @@ public struct PointsDomain: Sendable {
             let merchant = try merchantSlot(merchantID, seq)
             loginChannels[access.loginChannelID] = (merchant, .sandbox)
             merchants[Int(merchant)].sandbox = access
+            merchants[Int(merchant)].allowlistSeqs[.sandbox] = seq
             merchants[Int(merchant)].status = .sandbox
         case .productionOpened(let merchantID, let access, let eligibility):
             let merchant = try merchantSlot(merchantID, seq)
             loginChannels[access.loginChannelID] = (merchant, .production)
             merchants[Int(merchant)].production = access
+            merchants[Int(merchant)].allowlistSeqs[.production] = seq
             merchants[Int(merchant)].eligibility = eligibility
             merchants[Int(merchant)].status = .production
-        case .merchantSuspended(let merchantID, _):
+        case .merchantSuspended(let merchantID, let note):
             let merchant = Int(try merchantSlot(merchantID, seq))
             merchants[merchant].statusBeforeSuspension = merchants[merchant].status
             merchants[merchant].status = .suspended
-        case .merchantReinstated(let merchantID, _):
+            merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .suspend, note: note, seq: seq)
+        case .merchantReinstated(let merchantID, let note):
             let merchant = Int(try merchantSlot(merchantID, seq))
             guard let previous = merchants[merchant].statusBeforeSuspension else { throw inconsistent(seq, "merchant \(merchantID) was not suspended") }
             merchants[merchant].status = previous
             merchants[merchant].statusBeforeSuspension = nil
-        case .merchantTerminated(let merchantID, _):
+            merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .reinstate, note: note, seq: seq)
+        case .merchantTerminated(let merchantID, let note):
             let merchant = Int(try merchantSlot(merchantID, seq))
             merchants[merchant].status = .terminated
             merchants[merchant].statusBeforeSuspension = nil
+            merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .terminate, note: note, seq: seq)
         case .credentialRotated(let merchantID, _):
             _ = try merchantSlot(merchantID, seq)
         case .allowlistUpdated(let merchantID, let environment, let sources):
@@ -98,6 +103,7 @@ public struct PointsDomain: Sendable {
             case .sandbox: merchants[merchant].sandbox?.allowedSources = sources
             case .production: merchants[merchant].production?.allowedSources = sources
             }
+            merchants[merchant].allowlistSeqs[environment] = seq
         case .scenarioSubmitted(let submitted):
             let merchant = try merchantSlot(submitted.merchantID, seq)
             guard scenarioIndex[submitted.scenarioID] == nil else { throw inconsistent(seq, "scenario \(submitted.scenarioID) submitted twice") }
@@ -117,6 +123,7 @@ public struct PointsDomain: Sendable {
             guard let scenario = scenarioIndex[scenarioID] else { throw inconsistent(seq, "unknown scenario \(scenarioID)") }
             if case .scenarioApproved = event { scenarios[Int(scenario)].status = .approved } else { scenarios[Int(scenario)].status = .rejected }
             scenarios[Int(scenario)].reviewNote = note
+            scenarios[Int(scenario)].reviewedSeq = seq
         case .userBound(let merchantID, let memberID, let lineUserID):
             let merchant = try merchantSlot(merchantID, seq)
             guard activeBindings.binding(merchant: merchant, memberID: memberID, in: bindings) == nil,
@@ -149,6 +156,7 @@ public struct PointsDomain: Sendable {
             guard revocations[revocation].finding != nil else { throw inconsistent(seq, "no standing finding on \(revocationID)") }
             revocations[revocation].finding = nil
             revocations[revocation].withdrawalNote = note
+            revocations[revocation].withdrawalSeq = seq
         case .invoiceIssued, .periodClosed:
             // Billing records: folded by ``SettlementFold``; the points domain only advances.
             break
@@ -191,7 +199,7 @@ public struct PointsDomain: Sendable {
             throw inconsistent(seq, "revocation of unknown grant \(revoked.orderID)")
         }
         let grant = grants.slots[slot]
-        guard revoked.points > 0, Int(grant.revoked) + revoked.points <= Int(grant.points) else {
+        guard revoked.points > 0, revoked.points <= Int(grant.points) - Int(grant.revoked) else {
             throw inconsistent(seq, "revocation \(revoked.revocationID) exceeds the grant")
         }
         let key = MerchantScoped(merchant: merchant, id: revoked.revocationID)

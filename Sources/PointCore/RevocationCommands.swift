@@ -112,6 +112,9 @@ extension PointsDomain {
         if !Identifiers.isValidText(note, maxLength: Self.maxNoteLength) {
             throw DomainError.invalid([DomainError.Detail(property: "note", message: "must be 1–\(Self.maxNoteLength) characters explaining the finding")])
         }
+        // The same finding (or withdrawal) sent again is answered by the record it made.
+        if record, let finding = existing.finding, finding.note == note { return .replay(seq: finding.seq) }
+        if !record, existing.finding == nil, existing.withdrawalNote == note, let withdrawn = existing.withdrawalSeq { return .replay(seq: withdrawn) }
         if record {
             guard existing.finding == nil else {
                 throw DomainError(.conflict, code: "finding_already_recorded",

@@ -99,4 +99,6 @@ public struct Scenario: Sendable, Equatable {
     public var submissionID: String? = nil
     /// The seq of the `scenario.submitted` record.
     public var submittedSeq: UInt64 = 0
+    /// The seq of the review (`scenario.approved` / `scenario.rejected`), once reviewed.
+    public var reviewedSeq: UInt64? = nil
 }

@@ -161,6 +161,10 @@ extension PointsDomain {
             throw DomainError.invalid([DomainError.Detail(property: approve ? "note" : "reason",
                                                           message: "must be 1–\(Self.maxNoteLength) characters explaining the decision")])
         }
+        // The same review sent again (after a lost answer) is answered by the record it made.
+        if scenario.status == (approve ? .approved : .rejected), scenario.reviewNote == note, let reviewed = scenario.reviewedSeq {
+            return .replay(seq: reviewed)
+        }
         if approve, let merchant = merchant(scenario.merchantID), merchant.status == .terminated {
             throw DomainError(.forbidden, code: "merchant_terminated",
                               message: "Merchant \(merchant.id) is terminated; its scenario \(scenarioID) can't be approved (reject it instead).")

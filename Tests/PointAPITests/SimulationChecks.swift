@@ -132,6 +132,9 @@ extension Simulation {
             statistics.uncertainPresent += standing != before ? 1 : 0
             statistics.uncertainAbsent += standing == before ? 1 : 0
             findings[revocationID] = standing
+            let revocation = service.read { $0.revocation(merchantID: Self.merchant, revocationID: revocationID) }
+            findingNotes[revocationID] = revocation?.finding?.note
+            withdrawalNotes[revocationID] = revocation?.withdrawalNote
         }
     }
 

@@ -143,6 +143,9 @@ final class Simulation: @unchecked Sendable {
     var grants: [String: GrantModel] = [:]
     var revocations: [String: RevocationModel] = [:]
     var findings: [String: Bool] = [:]
+    /// The note of each standing finding, and of each revocation's last withdrawal.
+    var findingNotes: [String: String] = [:]
+    var withdrawalNotes: [String: String] = [:]
     /// The documents of every acknowledged close.
     var closedMonths: [BillingMonth: [Invoice]] = [:]
     /// The service clock's starting instant at the last open (it jumps forward at each restart).
@@ -484,13 +487,20 @@ final class Simulation: @unchecked Sendable {
         let revocationID = revocations.keys.sorted()[random(0...(revocations.count - 1))]
         let standing = findings[revocationID] ?? false
         let record = chance(60)
-        let expect: String? = record == standing ? (record ? "finding_already_recorded" : "finding_not_recorded") : nil
+        let note = chance(50) ? "reviewed" : "second look"
+        // The same finding (or withdrawal) again is a replay; another one in the same state is refused.
+        let isResend = record == standing && (record ? findingNotes[revocationID] : withdrawalNotes[revocationID]) == note
+        let expect: String? = record == standing && !isResend ? (record ? "finding_already_recorded" : "finding_not_recorded") : nil
         let outcome = await execute { domain, _ throws(DomainError) in
-            try domain.decide(finding: revocationID, merchantID: Self.merchant, record: record, note: "reviewed")
+            try domain.decide(finding: revocationID, merchantID: Self.merchant, record: record, note: note)
         }
-        if try await settle(outcome, expect: expect, what: "\(record ? "record" : "withdraw") finding on \(revocationID)",
+        if case .written(let receipt) = outcome, receipt.isReplay != isResend {
+            throw SimulationFailure("\(record ? "record" : "withdraw") finding on \(revocationID) (\(note)): replay \(receipt.isReplay), the model expected \(isResend)")
+        }
+        if try await settle(outcome, expect: expect, what: "\(record ? "record" : "withdraw") finding on \(revocationID) (\(note))",
                             pending: .finding(revocationID, record: record)) {
             findings[revocationID] = record
+            if record { findingNotes[revocationID] = note } else { withdrawalNotes[revocationID] = note }
         }
     }
 

@@ -126,6 +126,19 @@ struct ReplayPropertyTests {
         #expect(domain.lastSeq == 0)
     }
 
+    /// A revocation record whose points would overflow the check against the grant (a crafted
+    /// ledger with a valid chain) is refused as inconsistent; it used to trap the process.
+    @Test("Replay refuses a revocation of 2^63 − 1 points instead of overflowing")
+    func hugeRevocation() throws {
+        var (harness, scenario) = try DomainHarness.ready()
+        try harness.commit(harness.domain.decide(harness.grant("o-1", 100, scenario: scenario), now: harness.now))
+        try harness.commit(harness.domain.decide(RevocationRulesTests.revoke("r-1", points: 1, reason: "fraud", RevocationRulesTests.fraud), now: harness.now))
+        let huge = DomainEvent.pointsRevoked(PointsRevoked(merchantID: DomainHarness.merchantA, revocationID: "r-2", orderID: "o-1", points: Int.max,
+                                                           evidence: .fraud(kind: .pointTheft, caseReference: "C-1", description: nil)))
+        var domain = harness.domain
+        #expect(errorCode { try domain.apply(huge, seq: UInt64(harness.records.count + 1), time: harness.now) } == "ledger_event_inconsistent")
+    }
+
     @Test("Every event type round-trips through canonical JSON")
     func eventCoding() throws {
         var (harness, scenario) = try DomainHarness.ready()

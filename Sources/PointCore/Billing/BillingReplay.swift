@@ -110,7 +110,7 @@ public struct BillingReplay: Sendable {
                 throw inconsistent(seq, "revocation of unknown grant \(revoked.orderID)")
             }
             let grant = grants.slots[slot]
-            guard revoked.points > 0, Int(grant.revoked) + revoked.points <= Int(grant.points) else {
+            guard revoked.points > 0, revoked.points <= Int(grant.points) - Int(grant.revoked) else {
                 throw inconsistent(seq, "revocation \(revoked.revocationID) exceeds the grant")
             }
             let key = SettlementBook.RevocationKey(merchantID: revoked.merchantID, revocationID: revoked.revocationID)
@@ -162,8 +162,10 @@ public struct BillingReplay: Sendable {
         if let window = fold.grantRunWindow(merchantID: merchantID, time: time), points <= window.pointsRoom {
             grantRun = GrantRun(merchant: merchant, window: window, time: time, points: points, firstSeq: seq, firstSlot: slot, lastSeq: seq, lastSlot: slot)
         } else {
-            // The settlement records the fault this grant makes, under its own seq.
-            fold.recordGrant(merchantID: merchantID, orderID: String(decoding: orderBytes, as: UTF8.self), points: fields.points, seq: seq, time: time)
+            // The settlement records the fault this grant makes, under its own seq (and in the
+            // record's own spelling of the merchant ID, as the full replay does).
+            fold.recordGrant(merchantID: String(decoding: merchantBytes, as: UTF8.self), orderID: String(decoding: orderBytes, as: UTF8.self),
+                             points: fields.points, seq: seq, time: time)
         }
     }
 

@@ -171,6 +171,8 @@ struct BillingReplayTests {
         try replay.apply(revoked("r-1", order: "o-1", 60), seq: next(), time: time)
         #expect(errorCode { try replay.apply(revoked("r-1", order: "o-1", 10), seq: next(), time: time) } == "ledger_event_inconsistent")
         #expect(errorCode { try replay.apply(revoked("r-2", order: "o-1", 41), seq: next(), time: time) } == "ledger_event_inconsistent")
+        // Points at the 64-bit limit are refused, not added up (that overflowed and trapped).
+        #expect(errorCode { try replay.apply(revoked("r-2", order: "o-1", Int.max), seq: next(), time: time) } == "ledger_event_inconsistent")
         try replay.apply(revoked("r-2", order: "o-1", 40), seq: next(), time: time)
 
         #expect(errorCode { try replay.apply(.findingWithdrawn(merchantID: merchant, revocationID: "r-1", note: "n"), seq: next(), time: time) }

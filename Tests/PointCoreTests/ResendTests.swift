@@ -1,0 +1,72 @@
+import PointCore
+import Testing
+
+/// Every write can be sent again after a lost answer: the same command is answered by the
+/// record it made (a replay, nothing new written); a different one meets the usual refusal.
+@Suite("Reviewer writes sent again")
+struct ResendTests {
+    @Test("An unchanged allowlist is a replay of the record that set it; a changed one is written")
+    func allowlist() throws {
+        var (harness, _) = try DomainHarness.ready()
+        let opened = try #require(harness.records.firstIndex { $0.type == "merchant.sandbox_opened" }).advanced(by: 1)
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["127.0.0.1"])
+                == .replay(seq: UInt64(opened)))
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["10.0.0.0/8"]))
+        let updated = UInt64(harness.records.count)
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["10.0.0.0/8"])
+                == .replay(seq: updated))
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["127.0.0.1"]).event != nil)
+        #expect(try harness.replayed() == harness.domain)
+    }
+
+    @Test("The same status change with the same note, while it is the last one, is a replay")
+    func statusChange() throws {
+        var (harness, _) = try DomainHarness.ready()
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid"))
+        let suspended = UInt64(harness.records.count)
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid") == .replay(seq: suspended))
+        #expect(errorCode { try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "other") }
+                == "merchant_status_conflict")
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .reinstate, note: "paid"))
+        // After the reinstatement, a suspension is a new one.
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid").event != nil)
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .reinstate, note: "paid")
+                == .replay(seq: UInt64(harness.records.count)))
+        #expect(try harness.replayed() == harness.domain)
+    }
+
+    @Test("The same review of a scenario is a replay; the other decision, or another note, is refused")
+    func review() throws {
+        var (harness, _) = try DomainHarness.ready()
+        let decision = try harness.domain.decide(ScenarioRulesTests.submission(purpose: "survey"))
+        guard case .scenarioSubmitted(let submitted)? = decision.event else { Issue.record("no event"); return }
+        try harness.commit(decision)
+        try harness.commit(harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "fine"))
+        let reviewed = UInt64(harness.records.count)
+        #expect(try harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "fine") == .replay(seq: reviewed))
+        #expect(errorCode { try harness.domain.decide(reviewOf: submitted.scenarioID, approve: false, note: "fine") } == "scenario_already_reviewed")
+        #expect(errorCode { try harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "other") } == "scenario_already_reviewed")
+        #expect(try harness.replayed() == harness.domain)
+    }
+
+    @Test("The same finding, and the same withdrawal, sent again are replays")
+    func findings() throws {
+        var (harness, scenario) = try DomainHarness.ready()
+        try harness.commit(harness.domain.decide(harness.grant("o-1", 100, scenario: scenario), now: harness.now))
+        try harness.commit(harness.domain.decide(RevocationRulesTests.revoke("r-1", points: 10, reason: "fraud", RevocationRulesTests.fraud),
+                                                 now: harness.now))
+        let merchant = DomainHarness.merchantA
+        #expect(errorCode { try harness.domain.decide(finding: "r-1", merchantID: merchant, record: false, note: "gone") } == "finding_not_recorded")
+        try harness.commit(harness.domain.decide(finding: "r-1", merchantID: merchant, record: true, note: "no evidence"))
+        let recorded = UInt64(harness.records.count)
+        #expect(try harness.domain.decide(finding: "r-1", merchantID: merchant, record: true, note: "no evidence") == .replay(seq: recorded))
+        #expect(errorCode { try harness.domain.decide(finding: "r-1", merchantID: merchant, record: true, note: "another") } == "finding_already_recorded")
+        try harness.commit(harness.domain.decide(finding: "r-1", merchantID: merchant, record: false, note: "evidence arrived"))
+        let withdrawn = UInt64(harness.records.count)
+        #expect(try harness.domain.decide(finding: "r-1", merchantID: merchant, record: false, note: "evidence arrived") == .replay(seq: withdrawn))
+        #expect(errorCode { try harness.domain.decide(finding: "r-1", merchantID: merchant, record: false, note: "other") } == "finding_not_recorded")
+        // Recording again after the withdrawal is a new finding, even with the first note.
+        #expect(try harness.domain.decide(finding: "r-1", merchantID: merchant, record: true, note: "no evidence").event != nil)
+        #expect(try harness.replayed() == harness.domain)
+    }
+}
