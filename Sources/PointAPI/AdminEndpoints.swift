@@ -30,10 +30,16 @@ extension APIApplication {
             unitPriceTenths: body.optionalInteger("unitPriceTenths", in: 1...1_000).map { Int($0) })
         try body.finish()
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(command) }
-        let secret = try issueCredential(merchantID: command.merchantID)
+        // A resent registration never replaces the credential the first one issued (its secret
+        // was shown once, in that answer; rotating issues a new one). Only a merchant left
+        // without one, by a failure to store it, gets one now.
+        var credential: JSONValue = ["keyId": .string(command.merchantID)]
+        if !receipt.isReplay || authenticator.credentials.credential(forKeyId: command.merchantID) == nil {
+            credential = ["keyId": .string(command.merchantID), "secret": .string(try issueCredential(merchantID: command.merchantID))]
+        }
         guard let merchant = service.read({ $0.merchant(command.merchantID) }) else { throw .notFound() }
-        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt),
-                          "credential": ["keyId": .string(command.merchantID), "secret": .string(secret)]], status: .created)
+        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt), "credential": credential],
+                         status: receipt.isReplay ? .ok : .created, replay: receipt.isReplay)
     }
 
     private func issueCredential(merchantID: String) throws(APIError) -> String {
@@ -92,7 +98,8 @@ extension APIApplication {
             }
         }
         guard let merchant = service.read({ $0.merchant(merchantID) }) else { throw .notFound() }
-        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt)], status: .created)
+        return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt)],
+                         status: receipt.isReplay ? .ok : .created, replay: receipt.isReplay)
     }
 
     /// Parses allowlist entries exactly (the domain checks only their shape).

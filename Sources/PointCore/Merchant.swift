@@ -109,6 +109,9 @@ public struct Merchant: Sendable, Equatable {
     public var eligibility: ProductionEligibility?
     /// The seq of the record that set each environment's allowlist (its opening or the last update).
     public var allowlistSeqs: [MerchantEnvironment: UInt64] = [:]
+    /// The seqs of the records that registered the merchant and opened each environment.
+    public var registeredSeq: UInt64 = 0
+    public var openedSeqs: [MerchantEnvironment: UInt64] = [:]
     /// The last suspension, reinstatement or termination: what, with which note, by which record.
     public var lastStatusChange: StatusChangeRecord? = nil
 

@@ -71,7 +71,13 @@ extension PointsDomain {
         }
         try problems.throwIfAny()
         guard let start else { throw DomainError.invalid(problems.details) }
-        if merchantIndex[command.merchantID] != nil {
+        let contract = Contract(startDate: command.contractStartDate, startMonth: CivilTime.monthNumber(year: start.year, month: start.month),
+                                unitPriceTenths: price)
+        if let existing = merchant(command.merchantID) {
+            // The same registration sent again is answered by its record.
+            if existing.name == command.name, existing.taxID == command.taxID, existing.appliedOn == command.appliedOn, existing.contract == contract {
+                return .replay(seq: existing.registeredSeq)
+            }
             throw DomainError(.conflict, code: "merchant_exists",
                               message: "Merchant \(command.merchantID) is already registered; update it instead of registering it again.")
         }
@@ -79,9 +85,7 @@ extension PointsDomain {
             throw DomainError(.rejected, code: "limit_reached", message: "The service holds its maximum of \(limits.maxMerchants) merchants.")
         }
         return .append(.merchantRegistered(MerchantRegistered(
-            merchantID: command.merchantID, name: command.name, taxID: command.taxID, appliedOn: command.appliedOn,
-            contract: Contract(startDate: command.contractStartDate, startMonth: CivilTime.monthNumber(year: start.year, month: start.month),
-                               unitPriceTenths: price))))
+            merchantID: command.merchantID, name: command.name, taxID: command.taxID, appliedOn: command.appliedOn, contract: contract)))
     }
 
     public func decide(_ command: OpenEnvironmentCommand) throws(DomainError) -> Decision {
@@ -100,6 +104,12 @@ extension PointsDomain {
             throw DomainError(.rejected, code: "login_channel_not_linked",
                               message: "LINE Login channel \(command.loginChannelID) is not the channel linked to Official Account \(command.officialAccountID) (\(command.linkedLoginChannelID)); link the Login channel to the Official Account that is connected to POINT Connect, or register the linked channel.",
                               details: [DomainError.Detail(property: "loginChannelId", message: "must equal linkedLoginChannelId")])
+        }
+        // The same opening sent again, while the environment is still as it opened it, is
+        // answered by its record.
+        if merchant.access(command.environment) == access(command), let opened = merchant.openedSeqs[command.environment],
+           command.environment == .sandbox || merchant.eligibility == command.eligibility {
+            return .replay(seq: opened)
         }
         if let owner = loginChannels[command.loginChannelID] {
             if owner.environment != command.environment {

@@ -64,19 +64,21 @@ public struct PointsDomain: Sendable {
             merchantIndex[registered.merchantID] = UInt32(merchants.count)
             merchants.append(Merchant(id: registered.merchantID, name: registered.name, taxID: registered.taxID,
                                       appliedOn: registered.appliedOn, contract: registered.contract, status: .applied,
-                                      statusBeforeSuspension: nil, sandbox: nil, production: nil, eligibility: nil))
+                                      statusBeforeSuspension: nil, sandbox: nil, production: nil, eligibility: nil, registeredSeq: seq))
             grantsByMerchant.append(ChunkedArray())
         case .sandboxOpened(let merchantID, let access):
             let merchant = try merchantSlot(merchantID, seq)
             loginChannels[access.loginChannelID] = (merchant, .sandbox)
             merchants[Int(merchant)].sandbox = access
             merchants[Int(merchant)].allowlistSeqs[.sandbox] = seq
+            merchants[Int(merchant)].openedSeqs[.sandbox] = seq
             merchants[Int(merchant)].status = .sandbox
         case .productionOpened(let merchantID, let access, let eligibility):
             let merchant = try merchantSlot(merchantID, seq)
             loginChannels[access.loginChannelID] = (merchant, .production)
             merchants[Int(merchant)].production = access
             merchants[Int(merchant)].allowlistSeqs[.production] = seq
+            merchants[Int(merchant)].openedSeqs[.production] = seq
             merchants[Int(merchant)].eligibility = eligibility
             merchants[Int(merchant)].status = .production
         case .merchantSuspended(let merchantID, let note):

@@ -158,6 +158,33 @@ struct APIFlowTests {
         #expect(malformed.body["details"]?.arrayValue?.first?["property"]?.stringValue == "submissionId")
     }
 
+    @Test("A merchant registration sent again replays without replacing the credential the first one issued")
+    func registrationResend() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let (key, secret) = api.staff("reviewer")
+        let body: JSONValue = ["merchantId": "1650000077", "name": "Resend Co.", "taxId": "04595257", "appliedOn": "2026-10-01",
+                               "contractStartDate": "2026-11-01"]
+        let first = await api.send(.post, "/v1/admin/merchants", json: body, key: key, secret: secret)
+        #expect(first.status == 201)
+        let issued = try #require(first.body["credential"]?["secret"]?.stringValue)
+        let durable = api.application.service.ledger.durableSeq
+        let again = await api.send(.post, "/v1/admin/merchants", json: body, key: key, secret: secret)
+        #expect(again.status == 200)
+        #expect(again.headers["Idempotent-Replay"] == "true")
+        #expect(again.body["credential"]?["keyId"]?.stringValue == "1650000077")
+        #expect(again.body["credential"]?["secret"] == nil)
+        #expect(again.body["receipt"]?["seq"] == first.body["receipt"]?["seq"])
+        #expect(api.application.service.ledger.durableSeq == durable)
+        // The secret from the first answer still signs the merchant's requests.
+        let read = await api.send(.get, "/v1/scenarios", key: "1650000077", secret: issued)
+        #expect(read.status != 401)
+        var renamed = body
+        if case .object(var members) = renamed { members["name"] = "Other Co."; renamed = .object(members) }
+        let conflict = await api.send(.post, "/v1/admin/merchants", json: renamed, key: key, secret: secret)
+        #expect(conflict.code == "merchant_exists")
+    }
+
     @Test("Another merchant's orderIds are simply not found, and its members can't be granted")
     func merchantIsolation() async throws {
         let api = try await APIHarness()

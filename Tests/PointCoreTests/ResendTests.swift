@@ -5,6 +5,30 @@ import Testing
 /// record it made (a replay, nothing new written); a different one meets the usual refusal.
 @Suite("Reviewer writes sent again")
 struct ResendTests {
+    @Test("The same registration and the same environment opening are replays; other details are refused")
+    func registrationAndOpening() throws {
+        var harness = DomainHarness()
+        try harness.registerMerchant()
+        let registration = RegisterMerchantCommand(merchantID: DomainHarness.merchantA, name: "Merchant \(DomainHarness.merchantA)", taxID: "22099131",
+                                                   appliedOn: "2026-09-01", contractStartDate: "2026-10-01")
+        #expect(try harness.domain.decide(registration) == .replay(seq: 1))
+        var renamed = registration
+        renamed.name = "Other name"
+        #expect(errorCode { try harness.domain.decide(renamed) } == "merchant_exists")
+        try harness.openSandbox()
+        let opening = OpenEnvironmentCommand(merchantID: DomainHarness.merchantA, environment: .sandbox, officialAccountID: "@test001",
+                                             loginChannelID: DomainHarness.loginA, linkedLoginChannelID: DomainHarness.loginA,
+                                             allowedSources: ["127.0.0.1"])
+        #expect(try harness.domain.decide(opening) == .replay(seq: 2))
+        var otherSources = opening
+        otherSources.allowedSources = ["10.0.0.1"]
+        #expect(errorCode { try harness.domain.decide(otherSources) } == "merchant_status_conflict")
+        // Once the allowlist changed, the original opening is no longer the environment's state.
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["10.0.0.1"]))
+        #expect(errorCode { try harness.domain.decide(opening) } == "merchant_status_conflict")
+        #expect(try harness.replayed() == harness.domain)
+    }
+
     @Test("An unchanged allowlist is a replay of the record that set it; a changed one is written")
     func allowlist() throws {
         var (harness, _) = try DomainHarness.ready()
