@@ -52,6 +52,8 @@ public struct APIErrorCode: RawRepresentable, Sendable, Hashable, CustomStringCo
     public static let methodNotAllowed = APIErrorCode("method_not_allowed")
     /// The request conflicts with the current state (e.g. an orderId reused with other content).
     public static let conflict = APIErrorCode("conflict")
+    /// An environment opening sent again carries another LINE Login channel secret than the one stored.
+    public static let loginChannelSecretConflict = APIErrorCode("login_channel_secret_conflict")
     /// The caller sent too many requests.
     public static let rateLimited = APIErrorCode("rate_limited")
 

@@ -30,11 +30,10 @@ extension APIApplication {
             unitPriceTenths: body.optionalInteger("unitPriceTenths", in: 1...1_000).map { Int($0) })
         try body.finish()
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(command) }
-        // A resent registration never replaces the credential the first one issued (its secret
-        // was shown once, in that answer; rotating issues a new one). Only a merchant left
-        // without one, by a failure to store it, gets one now.
+        // A resent registration never issues a credential (its secret was shown once, in the
+        // first answer): rotating the credential issues a new one, one rotation at a time.
         var credential: JSONValue = ["keyId": .string(command.merchantID)]
-        if !receipt.isReplay || authenticator.credentials.credential(forKeyId: command.merchantID) == nil {
+        if !receipt.isReplay {
             credential = ["keyId": .string(command.merchantID), "secret": .string(try issueCredential(merchantID: command.merchantID))]
         }
         guard let merchant = service.read({ $0.merchant(command.merchantID) }) else { throw .notFound() }
@@ -54,7 +53,7 @@ extension APIApplication {
             }
             return secret
         } catch {
-            throw .unavailable("The merchant is registered but its credential could not be stored (\(error)); rotate the credential to issue one.")
+            throw .unavailable("The merchant is registered but its credential could not be stored (\(error)); rotate the credential (POST /v1/admin/merchants/\(merchantID)/credentials/rotate) to issue one.")
         }
     }
 
@@ -92,6 +91,10 @@ extension APIApplication {
                                              allowedSources: sources, eligibility: eligibility)
         try Self.checkAllowlist(sources)
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(command) }
+        if receipt.isReplay, let loginChannelSecret, let stored = vault.loginChannelSecret(loginChannelID), stored != loginChannelSecret {
+            throw APIError(status: .conflict, code: .loginChannelSecretConflict,
+                           message: "The \(environment.rawValue) environment is already open with another LINE Login channel secret for channel \(loginChannelID); nothing changed. A resend must carry the same secret.")
+        }
         if let loginChannelSecret {
             do { try vault.storeLoginChannelSecret(loginChannelSecret, channelID: loginChannelID) } catch {
                 throw .unavailable("The environment is open but the LINE Login channel secret could not be stored (\(error)); send it again.")

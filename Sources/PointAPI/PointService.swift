@@ -99,8 +99,8 @@ public final class PointService: Sendable {
             let decision: Decision
             do throws(DomainError) { decision = try decide(state.domain, now) } catch { throw .domain(error) }
             switch decision {
-            case .replay(let originalSeq):
-                return CommandReceipt(seq: originalSeq, time: now, leafHash: nil, isReplay: true)
+            case .replay(let originalSeq, let originalTime):
+                return CommandReceipt(seq: originalSeq, time: originalTime, leafHash: nil, isReplay: true)
             case .append(let event):
                 return try Self.write(event, now: now, into: &state, ledger: ledger)
             }

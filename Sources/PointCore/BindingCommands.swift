@@ -31,7 +31,7 @@ extension PointsDomain {
                               message: "The ID token was issued for LINE Login channel \(login.audience), not this merchant's \(merchant.activeEnvironment?.rawValue ?? "") channel; log the user in with the channel linked to your POINT Connect Official Account.")
         }
         if let existing = binding(merchantID: merchantID, memberID: memberID) {
-            if existing.lineUserID == login.lineUserID { return .replay(seq: existing.seq) }
+            if existing.lineUserID == login.lineUserID { return .replay(seq: existing.seq, time: existing.boundAt) }
             throw DomainError(.conflict, code: "member_already_bound",
                               message: "Member \(memberID) is already bound to another LINE user; unbind it first if the member changed LINE accounts.")
         }

@@ -131,6 +131,6 @@ extension PointsDomain {
                               message: "orderId \(command.orderID) was already used for a different grant; use a new orderId for a new grant, or resend the original content to get the original result.",
                               details: differences)
         }
-        return .replay(seq: stored.seq)
+        return .replay(seq: stored.seq, time: stored.time)
     }
 }

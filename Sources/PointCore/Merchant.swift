@@ -107,11 +107,11 @@ public struct Merchant: Sendable, Equatable {
     public var sandbox: EnvironmentAccess?
     public var production: EnvironmentAccess?
     public var eligibility: ProductionEligibility?
-    /// The seq of the record that set each environment's allowlist (its opening or the last update).
-    public var allowlistSeqs: [MerchantEnvironment: UInt64] = [:]
-    /// The seqs of the records that registered the merchant and opened each environment.
-    public var registeredSeq: UInt64 = 0
-    public var openedSeqs: [MerchantEnvironment: UInt64] = [:]
+    /// The record that set each environment's allowlist (its opening or the last update).
+    public var allowlistRecords: [MerchantEnvironment: RecordReference] = [:]
+    /// The records that registered the merchant and opened each environment.
+    public var registered = RecordReference(seq: 0, time: 0)
+    public var openedRecords: [MerchantEnvironment: RecordReference] = [:]
     /// The last suspension, reinstatement or termination: what, with which note, by which record.
     public var lastStatusChange: StatusChangeRecord? = nil
 
@@ -119,7 +119,7 @@ public struct Merchant: Sendable, Equatable {
     public struct StatusChangeRecord: Sendable, Equatable {
         public let change: MerchantStatusChange
         public let note: String
-        public let seq: UInt64
+        public let record: RecordReference
     }
 
     /// The environment the merchant currently operates in, if any.

@@ -76,7 +76,7 @@ extension PointsDomain {
         if let existing = merchant(command.merchantID) {
             // The same registration sent again is answered by its record.
             if existing.name == command.name, existing.taxID == command.taxID, existing.appliedOn == command.appliedOn, existing.contract == contract {
-                return .replay(seq: existing.registeredSeq)
+                return .replay(existing.registered)
             }
             throw DomainError(.conflict, code: "merchant_exists",
                               message: "Merchant \(command.merchantID) is already registered; update it instead of registering it again.")
@@ -107,9 +107,9 @@ extension PointsDomain {
         }
         // The same opening sent again, while the environment is still as it opened it, is
         // answered by its record.
-        if merchant.access(command.environment) == access(command), let opened = merchant.openedSeqs[command.environment],
-           command.environment == .sandbox || merchant.eligibility == command.eligibility {
-            return .replay(seq: opened)
+        if merchant.access(command.environment) == access(command), let opened = merchant.openedRecords[command.environment],
+           command.environment == .sandbox ? command.eligibility == nil : merchant.eligibility == command.eligibility {
+            return .replay(opened)
         }
         if let owner = loginChannels[command.loginChannelID] {
             if owner.environment != command.environment {
@@ -176,7 +176,7 @@ extension PointsDomain {
             throw DomainError.invalid([DomainError.Detail(property: "reason", message: "must be 1–\(Self.maxNoteLength) characters explaining the change")])
         }
         // The same change sent again, while it is still the last one, is answered by its record.
-        if let last = merchant.lastStatusChange, last.change == statusChange, last.note == note { return .replay(seq: last.seq) }
+        if let last = merchant.lastStatusChange, last.change == statusChange, last.note == note { return .replay(last.record) }
         switch statusChange {
         case .suspend:
             guard merchant.status == .sandbox || merchant.status == .production else {
@@ -212,7 +212,7 @@ extension PointsDomain {
                               message: "Merchant \(merchantID) has no \(environment.rawValue) environment yet; open it first.")
         }
         // The allowlist it already has: nothing to write; answered by the record that set it.
-        if access.allowedSources == allowedSources, let seq = merchant.allowlistSeqs[environment] { return .replay(seq: seq) }
+        if access.allowedSources == allowedSources, let record = merchant.allowlistRecords[environment] { return .replay(record) }
         guard merchant.status != .terminated else { throw statusConflict(merchant, "a terminated merchant can't be changed") }
         return .append(.allowlistUpdated(merchantID: merchantID, environment: environment, allowedSources: allowedSources))
     }

@@ -64,39 +64,39 @@ public struct PointsDomain: Sendable {
             merchantIndex[registered.merchantID] = UInt32(merchants.count)
             merchants.append(Merchant(id: registered.merchantID, name: registered.name, taxID: registered.taxID,
                                       appliedOn: registered.appliedOn, contract: registered.contract, status: .applied,
-                                      statusBeforeSuspension: nil, sandbox: nil, production: nil, eligibility: nil, registeredSeq: seq))
+                                      statusBeforeSuspension: nil, sandbox: nil, production: nil, eligibility: nil, registered: RecordReference(seq: seq, time: time)))
             grantsByMerchant.append(ChunkedArray())
         case .sandboxOpened(let merchantID, let access):
             let merchant = try merchantSlot(merchantID, seq)
             loginChannels[access.loginChannelID] = (merchant, .sandbox)
             merchants[Int(merchant)].sandbox = access
-            merchants[Int(merchant)].allowlistSeqs[.sandbox] = seq
-            merchants[Int(merchant)].openedSeqs[.sandbox] = seq
+            merchants[Int(merchant)].allowlistRecords[.sandbox] = RecordReference(seq: seq, time: time)
+            merchants[Int(merchant)].openedRecords[.sandbox] = RecordReference(seq: seq, time: time)
             merchants[Int(merchant)].status = .sandbox
         case .productionOpened(let merchantID, let access, let eligibility):
             let merchant = try merchantSlot(merchantID, seq)
             loginChannels[access.loginChannelID] = (merchant, .production)
             merchants[Int(merchant)].production = access
-            merchants[Int(merchant)].allowlistSeqs[.production] = seq
-            merchants[Int(merchant)].openedSeqs[.production] = seq
+            merchants[Int(merchant)].allowlistRecords[.production] = RecordReference(seq: seq, time: time)
+            merchants[Int(merchant)].openedRecords[.production] = RecordReference(seq: seq, time: time)
             merchants[Int(merchant)].eligibility = eligibility
             merchants[Int(merchant)].status = .production
         case .merchantSuspended(let merchantID, let note):
             let merchant = Int(try merchantSlot(merchantID, seq))
             merchants[merchant].statusBeforeSuspension = merchants[merchant].status
             merchants[merchant].status = .suspended
-            merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .suspend, note: note, seq: seq)
+            merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .suspend, note: note, record: RecordReference(seq: seq, time: time))
         case .merchantReinstated(let merchantID, let note):
             let merchant = Int(try merchantSlot(merchantID, seq))
             guard let previous = merchants[merchant].statusBeforeSuspension else { throw inconsistent(seq, "merchant \(merchantID) was not suspended") }
             merchants[merchant].status = previous
             merchants[merchant].statusBeforeSuspension = nil
-            merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .reinstate, note: note, seq: seq)
+            merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .reinstate, note: note, record: RecordReference(seq: seq, time: time))
         case .merchantTerminated(let merchantID, let note):
             let merchant = Int(try merchantSlot(merchantID, seq))
             merchants[merchant].status = .terminated
             merchants[merchant].statusBeforeSuspension = nil
-            merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .terminate, note: note, seq: seq)
+            merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .terminate, note: note, record: RecordReference(seq: seq, time: time))
         case .credentialRotated(let merchantID, _):
             _ = try merchantSlot(merchantID, seq)
         case .allowlistUpdated(let merchantID, let environment, let sources):
@@ -105,7 +105,7 @@ public struct PointsDomain: Sendable {
             case .sandbox: merchants[merchant].sandbox?.allowedSources = sources
             case .production: merchants[merchant].production?.allowedSources = sources
             }
-            merchants[merchant].allowlistSeqs[environment] = seq
+            merchants[merchant].allowlistRecords[environment] = RecordReference(seq: seq, time: time)
         case .scenarioSubmitted(let submitted):
             let merchant = try merchantSlot(submitted.merchantID, seq)
             guard scenarioIndex[submitted.scenarioID] == nil else { throw inconsistent(seq, "scenario \(submitted.scenarioID) submitted twice") }
@@ -120,12 +120,12 @@ public struct PointsDomain: Sendable {
                 description: submitted.description, grantConditions: submitted.grantConditions,
                 purchaseChannels: submitted.purchaseChannels, campaignRules: submitted.campaignRules, caps: submitted.caps,
                 activeFrom: submitted.activeFrom, activeUntil: submitted.activeUntil, status: .submitted, reviewNote: nil,
-                grantedPoints: 0, submissionID: submitted.submissionID, submittedSeq: seq))
+                grantedPoints: 0, submissionID: submitted.submissionID, submitted: RecordReference(seq: seq, time: time)))
         case .scenarioApproved(let scenarioID, let note), .scenarioRejected(let scenarioID, let note):
             guard let scenario = scenarioIndex[scenarioID] else { throw inconsistent(seq, "unknown scenario \(scenarioID)") }
             if case .scenarioApproved = event { scenarios[Int(scenario)].status = .approved } else { scenarios[Int(scenario)].status = .rejected }
             scenarios[Int(scenario)].reviewNote = note
-            scenarios[Int(scenario)].reviewedSeq = seq
+            scenarios[Int(scenario)].reviewed = RecordReference(seq: seq, time: time)
         case .userBound(let merchantID, let memberID, let lineUserID):
             let merchant = try merchantSlot(merchantID, seq)
             guard activeBindings.binding(merchant: merchant, memberID: memberID, in: bindings) == nil,
@@ -158,7 +158,7 @@ public struct PointsDomain: Sendable {
             guard revocations[revocation].finding != nil else { throw inconsistent(seq, "no standing finding on \(revocationID)") }
             revocations[revocation].finding = nil
             revocations[revocation].withdrawalNote = note
-            revocations[revocation].withdrawalSeq = seq
+            revocations[revocation].withdrawal = RecordReference(seq: seq, time: time)
         case .invoiceIssued, .periodClosed:
             // Billing records: folded by ``SettlementFold``; the points domain only advances.
             break

@@ -81,8 +81,8 @@ public struct Revocation: Sendable, Equatable {
     public var findingsRecorded: Int
     /// The note of the last withdrawal of a finding, if one was withdrawn.
     public var withdrawalNote: String? = nil
-    /// The seq of the last withdrawal of a finding, if any.
-    public var withdrawalSeq: UInt64? = nil
+    /// The record of the last withdrawal of a finding, if any.
+    public var withdrawal: RecordReference? = nil
 
     public var reason: RevocationReason { evidence.reason }
 }

@@ -113,8 +113,8 @@ extension PointsDomain {
             throw DomainError.invalid([DomainError.Detail(property: "note", message: "must be 1–\(Self.maxNoteLength) characters explaining the finding")])
         }
         // The same finding (or withdrawal) sent again is answered by the record it made.
-        if record, let finding = existing.finding, finding.note == note { return .replay(seq: finding.seq) }
-        if !record, existing.finding == nil, existing.withdrawalNote == note, let withdrawn = existing.withdrawalSeq { return .replay(seq: withdrawn) }
+        if record, let finding = existing.finding, finding.note == note { return .replay(seq: finding.seq, time: finding.recordedAt) }
+        if !record, existing.finding == nil, existing.withdrawalNote == note, let withdrawn = existing.withdrawal { return .replay(withdrawn) }
         if record {
             guard existing.finding == nil else {
                 throw DomainError(.conflict, code: "finding_already_recorded",
@@ -144,7 +144,7 @@ extension PointsDomain {
                               message: "revocationId \(command.revocationID) was already used for a different revocation; use a new revocationId, or resend the original content to get the original result.",
                               details: differing)
         }
-        return .replay(seq: existing.seq)
+        return .replay(seq: existing.seq, time: existing.revokedAt)
     }
 
     /// How far a mistaken-issuance notice may seem to precede its grant (clocks differ): five

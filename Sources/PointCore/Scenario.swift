@@ -97,8 +97,8 @@ public struct Scenario: Sendable, Equatable {
     public var grantedPoints: Int64
     /// The merchant's ID for the submission, when it gave one.
     public var submissionID: String? = nil
-    /// The seq of the `scenario.submitted` record.
-    public var submittedSeq: UInt64 = 0
-    /// The seq of the review (`scenario.approved` / `scenario.rejected`), once reviewed.
-    public var reviewedSeq: UInt64? = nil
+    /// The `scenario.submitted` record.
+    public var submitted = RecordReference(seq: 0, time: 0)
+    /// The review record (`scenario.approved` / `scenario.rejected`), once reviewed.
+    public var reviewed: RecordReference? = nil
 }

@@ -149,7 +149,7 @@ extension PointsDomain {
                               message: "Submission \(submitted.submissionID ?? "") was already used for scenario \(earlier.id) with different content; send a new submissionId for a new scenario.",
                               details: differences)
         }
-        return .replay(seq: earlier.submittedSeq)
+        return .replay(earlier.submitted)
     }
 
     /// A reviewer's decision on a submitted scenario.
@@ -162,8 +162,8 @@ extension PointsDomain {
                                                           message: "must be 1–\(Self.maxNoteLength) characters explaining the decision")])
         }
         // The same review sent again (after a lost answer) is answered by the record it made.
-        if scenario.status == (approve ? .approved : .rejected), scenario.reviewNote == note, let reviewed = scenario.reviewedSeq {
-            return .replay(seq: reviewed)
+        if scenario.status == (approve ? .approved : .rejected), scenario.reviewNote == note, let reviewed = scenario.reviewed {
+            return .replay(reviewed)
         }
         if approve, let merchant = merchant(scenario.merchantID), merchant.status == .terminated {
             throw DomainError(.forbidden, code: "merchant_terminated",

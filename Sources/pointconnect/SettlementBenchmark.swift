@@ -163,11 +163,6 @@ enum SettlementBenchmark {
         let sandbox = OpenEnvironmentCommand(merchantID: merchantID, environment: .sandbox, officialAccountID: "@benchsandbox",
                                              loginChannelID: sandboxChannel, linkedLoginChannelID: sandboxChannel, allowedSources: ["127.0.0.1"])
         _ = try await service.execute { domain, _ throws(DomainError) in try domain.decide(sandbox) }
-        let production = OpenEnvironmentCommand(merchantID: merchantID, environment: .production, officialAccountID: "@benchstore",
-                                                loginChannelID: productionChannel, linkedLoginChannelID: productionChannel,
-                                                allowedSources: ["127.0.0.1"],
-                                                eligibility: .specialApproval(reference: "SA-BENCH-1", approvedBy: "bench settle"))
-        _ = try await service.execute { domain, _ throws(DomainError) in try domain.decide(production) }
         let scenario = SubmitScenarioCommand(merchantID: merchantID, title: "Bench cashback", purpose: "purchase_cashback",
                                              description: "1 point per NT$100 spent", grantConditions: "every purchase",
                                              purchaseChannels: ["online_store"],
@@ -181,6 +176,12 @@ enum SettlementBenchmark {
         _ = try await service.execute { domain, _ throws(DomainError) in
             try domain.decide(reviewOf: scenarioID, approve: true, note: "Approved for the settlement benchmark.")
         }
+        // Production opens once a scenario is approved.
+        let production = OpenEnvironmentCommand(merchantID: merchantID, environment: .production, officialAccountID: "@benchstore",
+                                                loginChannelID: productionChannel, linkedLoginChannelID: productionChannel,
+                                                allowedSources: ["127.0.0.1"],
+                                                eligibility: .specialApproval(reference: "SA-BENCH-1", approvedBy: "bench settle"))
+        _ = try await service.execute { domain, _ throws(DomainError) in try domain.decide(production) }
 
         // Members: concurrent binds so group commit shares the fdatasyncs.
         let bindStart = MonotonicClock.micros()

@@ -139,6 +139,7 @@ struct APIFlowTests {
         #expect(again.headers["Idempotent-Replay"] == "true")
         #expect(again.body["scenario"]?["scenarioId"]?.stringValue == scenarioID)
         #expect(again.body["receipt"]?["seq"] == first.body["receipt"]?["seq"])
+        #expect(again.body["receipt"]?["time"] == first.body["receipt"]?["time"])
         #expect(api.application.service.ledger.durableSeq == durable)
         // Other content under the same ID: 409 naming what differs; nothing written.
         if case .object(var members) = submission { members["title"] = "Another survey"; submission = .object(members) }
@@ -175,6 +176,7 @@ struct APIFlowTests {
         #expect(again.body["credential"]?["keyId"]?.stringValue == "1650000077")
         #expect(again.body["credential"]?["secret"] == nil)
         #expect(again.body["receipt"]?["seq"] == first.body["receipt"]?["seq"])
+        #expect(again.body["receipt"]?["time"] == first.body["receipt"]?["time"])
         #expect(api.application.service.ledger.durableSeq == durable)
         // The secret from the first answer still signs the merchant's requests.
         let read = await api.send(.get, "/v1/scenarios", key: "1650000077", secret: issued)
@@ -183,6 +185,28 @@ struct APIFlowTests {
         if case .object(var members) = renamed { members["name"] = "Other Co."; renamed = .object(members) }
         let conflict = await api.send(.post, "/v1/admin/merchants", json: renamed, key: key, secret: secret)
         #expect(conflict.code == "merchant_exists")
+        // An environment opening sent again replays; with another Login channel secret it is refused and changes nothing.
+        let opening: JSONValue = ["officialAccountId": "@resendtest", "loginChannelId": "2006000077", "linkedLoginChannelId": "2006000077",
+                                  "allowedSources": ["127.0.0.1"], "loginChannelSecret": "first-login-secret"]
+        let opened = await api.send(.post, "/v1/admin/merchants/1650000077/environments/sandbox", json: opening, key: key, secret: secret)
+        #expect(opened.status == 201)
+        let reopened = await api.send(.post, "/v1/admin/merchants/1650000077/environments/sandbox", json: opening, key: key, secret: secret)
+        #expect(reopened.status == 200)
+        #expect(reopened.headers["Idempotent-Replay"] == "true")
+        var otherSecret = opening
+        if case .object(var members) = otherSecret { members["loginChannelSecret"] = "second-login-secret"; otherSecret = .object(members) }
+        let refused = await api.send(.post, "/v1/admin/merchants/1650000077/environments/sandbox", json: otherSecret, key: key, secret: secret)
+        #expect(refused.status == 409)
+        #expect(refused.code == "login_channel_secret_conflict")
+        #expect(api.application.vault.loginChannelSecret("2006000077") == "first-login-secret")
+        // With eligibility (production only), a sandbox opening is not a resend of the first.
+        var withEligibility = opening
+        if case .object(var members) = withEligibility {
+            members["eligibility"] = ["kind": "special_approval", "reference": "SP-1", "approvedBy": "R"]
+            withEligibility = .object(members)
+        }
+        let invalid = await api.send(.post, "/v1/admin/merchants/1650000077/environments/sandbox", json: withEligibility, key: key, secret: secret)
+        #expect(invalid.code == "merchant_status_conflict")
     }
 
     @Test("Another merchant's orderIds are simply not found, and its members can't be granted")

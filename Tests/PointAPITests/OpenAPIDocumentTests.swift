@@ -562,8 +562,11 @@ for exchange in exchanges:
     headers = response.get("headers") or {}
     if "X-Line-Request-Id" in headers and not exchange["requestId"]:
         problems.append(f"{where}: X-Line-Request-Id missing")
-    if exchange["replay"] != ("Idempotent-Replay" in headers):
-        problems.append(f"{where}: Idempotent-Replay header {'sent' if exchange['replay'] else 'missing'} but documented {'absent' if exchange['replay'] else 'present'}")
+    replay_header = headers.get("Idempotent-Replay")
+    if replay_header is None and exchange["replay"]:
+        problems.append(f"{where}: Idempotent-Replay header sent but documented absent")
+    elif replay_header is not None and resolve(replay_header).get("required", False) and not exchange["replay"]:
+        problems.append(f"{where}: Idempotent-Replay header missing but documented present")
     content = response.get("content") or {}
     media_type = exchange["contentType"].split(";")[0].strip()
     media = content.get(media_type)

@@ -5,13 +5,18 @@ import Testing
 /// record it made (a replay, nothing new written); a different one meets the usual refusal.
 @Suite("Reviewer writes sent again")
 struct ResendTests {
+    /// The replay of record `seq` of the harness's ledger, with that record's time.
+    static func replay(of seq: UInt64, _ harness: DomainHarness) -> Decision {
+        .replay(seq: seq, time: harness.records[Int(seq) - 1].time)
+    }
+
     @Test("The same registration and the same environment opening are replays; other details are refused")
     func registrationAndOpening() throws {
         var harness = DomainHarness()
         try harness.registerMerchant()
         let registration = RegisterMerchantCommand(merchantID: DomainHarness.merchantA, name: "Merchant \(DomainHarness.merchantA)", taxID: "22099131",
                                                    appliedOn: "2026-09-01", contractStartDate: "2026-10-01")
-        #expect(try harness.domain.decide(registration) == .replay(seq: 1))
+        #expect(try harness.domain.decide(registration) == Self.replay(of: 1, harness))
         var renamed = registration
         renamed.name = "Other name"
         #expect(errorCode { try harness.domain.decide(renamed) } == "merchant_exists")
@@ -19,7 +24,7 @@ struct ResendTests {
         let opening = OpenEnvironmentCommand(merchantID: DomainHarness.merchantA, environment: .sandbox, officialAccountID: "@test001",
                                              loginChannelID: DomainHarness.loginA, linkedLoginChannelID: DomainHarness.loginA,
                                              allowedSources: ["127.0.0.1"])
-        #expect(try harness.domain.decide(opening) == .replay(seq: 2))
+        #expect(try harness.domain.decide(opening) == Self.replay(of: 2, harness))
         var otherSources = opening
         otherSources.allowedSources = ["10.0.0.1"]
         #expect(errorCode { try harness.domain.decide(otherSources) } == "merchant_status_conflict")
@@ -34,11 +39,11 @@ struct ResendTests {
         var (harness, _) = try DomainHarness.ready()
         let opened = try #require(harness.records.firstIndex { $0.type == "merchant.sandbox_opened" }).advanced(by: 1)
         #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["127.0.0.1"])
-                == .replay(seq: UInt64(opened)))
+                == Self.replay(of: UInt64(opened), harness))
         try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["10.0.0.0/8"]))
         let updated = UInt64(harness.records.count)
         #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["10.0.0.0/8"])
-                == .replay(seq: updated))
+                == Self.replay(of: updated, harness))
         #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["127.0.0.1"]).event != nil)
         #expect(try harness.replayed() == harness.domain)
     }
@@ -48,14 +53,14 @@ struct ResendTests {
         var (harness, _) = try DomainHarness.ready()
         try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid"))
         let suspended = UInt64(harness.records.count)
-        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid") == .replay(seq: suspended))
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid") == Self.replay(of: suspended, harness))
         #expect(errorCode { try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "other") }
                 == "merchant_status_conflict")
         try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .reinstate, note: "paid"))
         // After the reinstatement, a suspension is a new one.
         #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid").event != nil)
         #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .reinstate, note: "paid")
-                == .replay(seq: UInt64(harness.records.count)))
+                == Self.replay(of: UInt64(harness.records.count), harness))
         #expect(try harness.replayed() == harness.domain)
     }
 
@@ -67,7 +72,7 @@ struct ResendTests {
         try harness.commit(decision)
         try harness.commit(harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "fine"))
         let reviewed = UInt64(harness.records.count)
-        #expect(try harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "fine") == .replay(seq: reviewed))
+        #expect(try harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "fine") == Self.replay(of: reviewed, harness))
         #expect(errorCode { try harness.domain.decide(reviewOf: submitted.scenarioID, approve: false, note: "fine") } == "scenario_already_reviewed")
         #expect(errorCode { try harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "other") } == "scenario_already_reviewed")
         #expect(try harness.replayed() == harness.domain)
@@ -83,11 +88,11 @@ struct ResendTests {
         #expect(errorCode { try harness.domain.decide(finding: "r-1", merchantID: merchant, record: false, note: "gone") } == "finding_not_recorded")
         try harness.commit(harness.domain.decide(finding: "r-1", merchantID: merchant, record: true, note: "no evidence"))
         let recorded = UInt64(harness.records.count)
-        #expect(try harness.domain.decide(finding: "r-1", merchantID: merchant, record: true, note: "no evidence") == .replay(seq: recorded))
+        #expect(try harness.domain.decide(finding: "r-1", merchantID: merchant, record: true, note: "no evidence") == Self.replay(of: recorded, harness))
         #expect(errorCode { try harness.domain.decide(finding: "r-1", merchantID: merchant, record: true, note: "another") } == "finding_already_recorded")
         try harness.commit(harness.domain.decide(finding: "r-1", merchantID: merchant, record: false, note: "evidence arrived"))
         let withdrawn = UInt64(harness.records.count)
-        #expect(try harness.domain.decide(finding: "r-1", merchantID: merchant, record: false, note: "evidence arrived") == .replay(seq: withdrawn))
+        #expect(try harness.domain.decide(finding: "r-1", merchantID: merchant, record: false, note: "evidence arrived") == Self.replay(of: withdrawn, harness))
         #expect(errorCode { try harness.domain.decide(finding: "r-1", merchantID: merchant, record: false, note: "other") } == "finding_not_recorded")
         // Recording again after the withdrawal is a new finding, even with the first note.
         #expect(try harness.domain.decide(finding: "r-1", merchantID: merchant, record: true, note: "no evidence").event != nil)

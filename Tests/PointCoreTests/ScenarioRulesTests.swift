@@ -83,10 +83,10 @@ struct ScenarioRulesTests {
         try harness.commit(decision)
         let seq = UInt64(harness.records.count)
         #expect(String(decoding: harness.records[Int(seq) - 1].data, as: UTF8.self).contains(#""submissionId":"SUB-1""#))
-        #expect(try harness.domain.decide(command) == .replay(seq: seq))
+        #expect(try harness.domain.decide(command) == ResendTests.replay(of: seq, harness))
         // Replayed even once the merchant is suspended: the original answer, nothing new.
         try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid"))
-        #expect(try harness.domain.decide(command) == .replay(seq: seq))
+        #expect(try harness.domain.decide(command) == ResendTests.replay(of: seq, harness))
         #expect(errorCode { try harness.domain.decide(Self.submission(purpose: "survey")) } == "merchant_suspended")
         try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .reinstate, note: "paid"))
         var changed = command
@@ -104,7 +104,7 @@ struct ScenarioRulesTests {
         var elsewhere = command
         elsewhere.merchantID = DomainHarness.merchantB
         #expect(try harness.domain.decide(elsewhere).event != nil)
-        #expect(harness.domain.scenario(merchantID: DomainHarness.merchantA, submissionID: "SUB-1")?.submittedSeq == seq)
+        #expect(harness.domain.scenario(merchantID: DomainHarness.merchantA, submissionID: "SUB-1")?.submitted.seq == seq)
         #expect(try harness.replayed() == harness.domain)
         // Without an ID the record's data has no such member.
         let plain = try harness.domain.decide(Self.submission(purpose: "survey"))
