@@ -24,6 +24,9 @@ public struct APIErrorCode: RawRepresentable, Sendable, Hashable, CustomStringCo
     public static let staleNonce = APIErrorCode("stale_nonce")
     /// The nonce was already used with this key id inside the replay window.
     public static let nonceReplayed = APIErrorCode("nonce_replayed")
+    /// A request whose answer carries a secret (credential rotation) was signed with a nonce
+    /// without a time (UUID v4), which could be replayed once the replay window passed.
+    public static let nonceWithoutTime = APIErrorCode("nonce_without_time")
     /// `X-LINE-Authorization` does not match the request.
     public static let signatureMismatch = APIErrorCode("signature_mismatch")
 

@@ -154,6 +154,14 @@ extension APIApplication {
             endPrevious = body.optionalBool("endPreviousSecrets") ?? false
             try body.finish()
         }
+        // The answer carries a new secret, so the request must not be replayable later: a UUID v4
+        // nonce is only remembered for the replay window, a nonce with a time is refused after it.
+        let nonce = context.request.headers[RequestSignature.nonceHeader].flatMap(RequestNonce.init)
+        guard let nonce, nonce.unixMilliseconds != nil else {
+            throw APIError(status: .badRequest, code: .nonceWithoutTime,
+                           message: "A credential rotation answers with a new secret, so it must be signed with a nonce that carries its time — a Unix time in seconds or milliseconds, or a UUID v1 — which is refused once the replay window has passed; a UUID v4 nonce could be replayed after it. Sign it again with such a nonce (pointconnect sign --nonce $(date +%s%3N)).",
+                           details: [APIErrorDetail(property: RequestSignature.nonceHeader, message: "must be a Unix time or a UUID v1 for this request")])
+        }
         let started = rotationsInProgress.withLock { $0.insert(merchantID).inserted }
         guard started else {
             throw APIError(status: .conflict, code: APIErrorCode("rotation_in_progress"),

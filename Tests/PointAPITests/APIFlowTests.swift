@@ -422,7 +422,12 @@ struct APIFlowTests {
         #expect(unknownField.body["details"]?.arrayValue?.first?["property"]?.stringValue == "force")
         #expect(await api.asMerchant(merchant, .get, "/v1/scenarios").status == 200)
 
-        let rotated = await api.send(.post, path, key: reviewer, secret: reviewerSecret)
+        // A UUID v4 nonce is refused: the answer carries a secret, so the request must expire.
+        let untimed = await api.send(.post, path, key: reviewer, secret: reviewerSecret)
+        #expect(untimed.status == 400)
+        #expect(untimed.code == "nonce_without_time")
+        #expect(untimed.body["details"]?.arrayValue?.first?["property"]?.stringValue == "X-LINE-Authorization-Nonce")
+        let rotated = await api.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: api.timedNonce())
         #expect(rotated.status == 200)
         let newSecret = rotated.body["secret"]?.stringValue ?? ""
         #expect(!newSecret.isEmpty && newSecret != merchant.channelSecret)
@@ -441,7 +446,7 @@ struct APIFlowTests {
         let terminated = await api.send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/status",
                                         json: ["action": "terminate", "reason": "contract ended"], key: reviewer, secret: reviewerSecret)
         #expect(terminated.status == 200)
-        let refused = await api.send(.post, path, key: reviewer, secret: reviewerSecret)
+        let refused = await api.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: api.timedNonce())
         #expect(refused.status == 403)
         #expect(refused.code == "merchant_terminated")
         #expect(await api.send(.get, "/v1/scenarios", key: merchant.channelID, secret: newSecret).status == 200)
@@ -458,24 +463,24 @@ struct APIFlowTests {
         let path = "/v1/admin/merchants/\(api.merchantA.register.merchantID)/credentials/rotate"
         let before = api.application.service.ledger.enqueuedSeq
         disk.hold()
-        let first = Task { await api.send(.post, path, key: reviewer, secret: reviewerSecret) }
+        let first = Task { await api.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: api.timedNonce()) }
         var waited = 0
         while api.application.service.ledger.enqueuedSeq == before && waited < 1_000 {
             try await Task.sleep(for: .milliseconds(5))
             waited += 1
         }
-        let second = await api.send(.post, path, key: reviewer, secret: reviewerSecret)
+        let second = await api.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: api.timedNonce())
         #expect(second.status == 409 && second.code == "rotation_in_progress", "\(second.body)")
         disk.release()
         let firstAnswer = await first.value
         #expect(firstAnswer.status == 200)
-        let third = await api.send(.post, path, key: reviewer, secret: reviewerSecret)
+        let third = await api.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: api.timedNonce())
         #expect(third.status == 200)
         let newest = third.body["secret"]?.stringValue ?? ""
         #expect(await api.send(.get, "/v1/scenarios", key: api.merchantA.channelID, secret: newest).status == 200)
         #expect(await api.asMerchant(api.merchantA, .get, "/v1/scenarios").status == 200, "earlier secrets stay for their day")
         // A leaked secret: end every earlier one at once.
-        let cut = await api.send(.post, path, json: ["endPreviousSecrets": true], key: reviewer, secret: reviewerSecret)
+        let cut = await api.send(.post, path, json: ["endPreviousSecrets": true], key: reviewer, secret: reviewerSecret, nonce: api.timedNonce())
         #expect(cut.status == 200)
         #expect(await api.asMerchant(api.merchantA, .get, "/v1/scenarios").status == 401)
         #expect(await api.send(.get, "/v1/scenarios", key: api.merchantA.channelID, secret: newest).status == 401)

@@ -13,6 +13,7 @@ final class APIHarness: Sendable {
     let application: APIApplication
     let defaults: SandboxDefaults
     let directory: String
+    private let nonceSteps = Mutex<Int64>(0)
     static let start = CivilTime.parseRFC3339("2026-10-15T10:00:00+08:00") ?? 0
 
     /// A sandbox in a fresh directory, or — with `directory` — reopened over an existing one
@@ -71,6 +72,13 @@ final class APIHarness: Sendable {
         let response = await application.handle(request)
         let parsed = (try? JSONParser.parse(response.body)) ?? .null
         return Reply(status: response.status.code, body: parsed, headers: response.headers, raw: response.body)
+    }
+
+    /// A nonce that carries its time (Unix milliseconds by the service's clock), as credential
+    /// rotations need; consecutive calls give different nonces.
+    func timedNonce() -> String {
+        let step = nonceSteps.withLock { value -> Int64 in value += 1; return value }
+        return String(application.service.clock.now() / 1_000 + step)
     }
 
     func asMerchant(_ merchant: SandboxDefaults.MerchantDefaults, _ method: HTTPMethod, _ target: String, json: JSONValue? = nil,

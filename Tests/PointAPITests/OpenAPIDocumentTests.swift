@@ -321,10 +321,13 @@ struct OpenAPIConformanceTests {
 
         @discardableResult
         func send(_ method: HTTPMethod, _ target: String, json: JSONValue? = nil, raw: [UInt8]? = nil,
-                  as credential: (String, String)?) async -> (status: Int, body: JSONValue) {
+                  as credential: (String, String)?, timedNonce: Bool = false) async -> (status: Int, body: JSONValue) {
             let body = raw ?? json.map { CanonicalJSON.encode($0) } ?? []
             var request = HTTPRequest(method: method, target: target, headers: HTTPHeaders(), body: body, remoteAddress: "127.0.0.1")
-            if let (key, secret) = credential { request = RequestSigner(keyId: key, secret: Array(secret.utf8)).signing(request) }
+            if let (key, secret) = credential {
+                let signer = RequestSigner(keyId: key, secret: Array(secret.utf8))
+                request = timedNonce ? signer.signing(request, nonce: harness.timedNonce()) : signer.signing(request)
+            }
             let response = await harness.application.handle(request)
             exchanges.append(Exchange(
                 method: method, target: target, status: response.status.code,
@@ -436,6 +439,7 @@ struct OpenAPIConformanceTests {
         await recorder.send(.post, "/v1/admin/merchants/1650000099/status", json: ["action": "suspend", "reason": "Conformance test."], as: reviewer)
         await recorder.send(.post, "/v1/admin/merchants/1650000099/status", json: ["action": "pause", "reason": "x"], as: reviewer)
         await recorder.send(.post, "/v1/admin/merchants/1650000099/credentials/rotate", as: reviewer)
+        await recorder.send(.post, "/v1/admin/merchants/1650000099/credentials/rotate", as: reviewer, timedNonce: true)
         await recorder.send(.get, "/v1/admin/scenarios?status=submitted", as: reviewer)
         await recorder.send(.get, "/v1/admin/scenarios?status=pending", as: reviewer)
         let firstID = submitted.body["scenario"]?["scenarioId"]?.stringValue ?? "SCN-missing"
