@@ -250,9 +250,12 @@ extension APIApplication {
             try body.finish()
         } else {
             let query = try Self.query(context.request, allowed: ["merchantId", "note"])
-            guard let givenMerchant = query["merchantId"], let givenNote = query["note"], !givenNote.isEmpty else {
-                throw .badRequest("Withdrawing a finding needs the merchantId and a note in the query string.",
-                                  details: [APIErrorDetail(property: "merchantId", message: "is required"), APIErrorDetail(property: "note", message: "is required")])
+            var missing: [APIErrorDetail] = []
+            if (query["merchantId"] ?? "").isEmpty { missing.append(APIErrorDetail(property: "merchantId", message: "is required")) }
+            if (query["note"] ?? "").isEmpty { missing.append(APIErrorDetail(property: "note", message: "is required: say why the finding is withdrawn")) }
+            guard missing.isEmpty, let givenMerchant = query["merchantId"], let givenNote = query["note"] else {
+                throw .badRequest("Withdrawing a finding needs the merchantId and a note in the query string (\(missing.map(\.property).joined(separator: ", ")) missing).",
+                                  details: missing)
             }
             merchantID = givenMerchant
             note = givenNote

@@ -16,7 +16,9 @@ extension PointsDomain {
     /// Binds a merchant's member to the LINE user of a verified ID token. Binding the same pair
     /// again is a replay; a LINE user already bound to another member is refused (a fraud signal).
     public func decide(bind memberID: String, merchantID: String, login: VerifiedLineLogin) throws(DomainError) -> Decision {
-        let merchant = try operatingMerchant(merchantID, action: "bind users")
+        // A suspended merchant's resend of a binding that exists is still answered (below).
+        let merchant = try existingMerchant(merchantID)
+        if merchant.status != .suspended { _ = try operatingMerchant(merchantID, action: "bind users") }
         if !Identifiers.isValidExternalID(memberID) {
             throw DomainError.invalid([DomainError.Detail(property: "memberId", message: "must be \(Identifiers.externalIDRule)")])
         }
@@ -30,8 +32,11 @@ extension PointsDomain {
             throw DomainError(.rejected, code: "id_token_wrong_audience",
                               message: "The ID token was issued for LINE Login channel \(login.audience), not this merchant's \(merchant.activeEnvironment?.rawValue ?? "") channel; log the user in with the channel linked to your POINT Connect Official Account.")
         }
-        if let existing = binding(merchantID: merchantID, memberID: memberID) {
-            if existing.lineUserID == login.lineUserID { return .replay(seq: existing.seq, time: existing.boundAt) }
+        if let existing = binding(merchantID: merchantID, memberID: memberID), existing.lineUserID == login.lineUserID {
+            return .replay(seq: existing.seq, time: existing.boundAt)
+        }
+        _ = try operatingMerchant(merchantID, action: "bind users")
+        if binding(merchantID: merchantID, memberID: memberID) != nil {
             throw DomainError(.conflict, code: "member_already_bound",
                               message: "Member \(memberID) is already bound to another LINE user; unbind it first if the member changed LINE accounts.")
         }

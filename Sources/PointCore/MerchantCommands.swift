@@ -74,12 +74,21 @@ extension PointsDomain {
         let contract = Contract(startDate: command.contractStartDate, startMonth: CivilTime.monthNumber(year: start.year, month: start.month),
                                 unitPriceTenths: price)
         if let existing = merchant(command.merchantID) {
-            // The same registration sent again is answered by its record.
-            if existing.name == command.name, existing.taxID == command.taxID, existing.appliedOn == command.appliedOn, existing.contract == contract {
-                return .replay(existing.registered)
+            // The same registration sent again is answered by its record; other details name what differs.
+            var differences: [DomainError.Detail] = []
+            if existing.name != command.name { differences.append(DomainError.Detail(property: "name", message: "is \(existing.name)")) }
+            if existing.taxID != command.taxID { differences.append(DomainError.Detail(property: "taxId", message: "is \(existing.taxID)")) }
+            if existing.appliedOn != command.appliedOn { differences.append(DomainError.Detail(property: "appliedOn", message: "is \(existing.appliedOn)")) }
+            if existing.contract.startDate != contract.startDate {
+                differences.append(DomainError.Detail(property: "contractStartDate", message: "is \(existing.contract.startDate)"))
             }
+            if existing.contract.unitPriceTenths != contract.unitPriceTenths {
+                differences.append(DomainError.Detail(property: "unitPriceTenths", message: "is \(existing.contract.unitPriceTenths)"))
+            }
+            if differences.isEmpty && existing.contract == contract { return .replay(existing.registered) }
             throw DomainError(.conflict, code: "merchant_exists",
-                              message: "Merchant \(command.merchantID) is already registered; update it instead of registering it again.")
+                              message: "Merchant \(command.merchantID) is already registered with other details; a registration is not changed by registering again. Resend the original details to get its answer again.",
+                              details: differences)
         }
         if merchants.count >= limits.maxMerchants {
             throw DomainError(.rejected, code: "limit_reached", message: "The service holds its maximum of \(limits.maxMerchants) merchants.")
@@ -106,19 +115,38 @@ extension PointsDomain {
                               details: [DomainError.Detail(property: "loginChannelId", message: "must equal linkedLoginChannelId")])
         }
         // The same opening sent again, while the environment is still as it opened it, is
-        // answered by its record.
-        if merchant.access(command.environment) == access(command), let opened = merchant.openedRecords[command.environment],
-           command.environment == .sandbox ? command.eligibility == nil : merchant.eligibility == command.eligibility {
-            return .replay(opened)
+        // answered by its record; other content for an open environment names what differs.
+        if let current = merchant.access(command.environment) {
+            var differences: [DomainError.Detail] = []
+            if current.officialAccountID != command.officialAccountID {
+                differences.append(DomainError.Detail(property: "officialAccountId", message: "is \(current.officialAccountID)"))
+            }
+            if current.loginChannelID != command.loginChannelID {
+                differences.append(DomainError.Detail(property: "loginChannelId", message: "is \(current.loginChannelID)"))
+            }
+            if current.allowedSources != command.allowedSources {
+                differences.append(DomainError.Detail(property: "allowedSources",
+                                                      message: "is \(current.allowedSources.joined(separator: ", ")); change it with PUT …/environments/\(command.environment.rawValue)/allowlist"))
+            }
+            let sameEligibility = command.environment == .sandbox
+                ? command.eligibility == nil
+                : merchant.eligibility.map(Self.normalized) == command.eligibility.map(Self.normalized)
+            if !sameEligibility { differences.append(DomainError.Detail(property: "eligibility", message: "differs from the recorded eligibility")) }
+            if differences.isEmpty, let opened = merchant.openedRecords[command.environment] { return .replay(opened) }
+            throw DomainError(.conflict, code: "environment_already_open",
+                              message: "Merchant \(merchant.id)'s \(command.environment.rawValue) environment is already open with other access; an environment opens once. Resend the original opening to get its answer again, or change the allowlist with PUT /v1/admin/merchants/\(merchant.id)/environments/\(command.environment.rawValue)/allowlist.",
+                              details: differences)
         }
         if let owner = loginChannels[command.loginChannelID] {
             if owner.environment != command.environment {
                 throw DomainError(.rejected, code: "channel_registered_in_other_environment",
-                                  message: "LINE Login channel \(command.loginChannelID) is registered in \(owner.environment.rawValue); a channel can't be used in both sandbox and production — use a test account's channel for sandbox and the production channel for production.")
+                                  message: "LINE Login channel \(command.loginChannelID) is registered in \(owner.environment.rawValue); a channel can't be used in both sandbox and production — use a test account's channel for sandbox and the production channel for production.",
+                                  details: [DomainError.Detail(property: "loginChannelId", message: "is registered in \(owner.environment.rawValue)")])
             }
             if merchants[Int(owner.merchant)].id != command.merchantID {
                 throw DomainError(.conflict, code: "channel_registered_to_other_merchant",
-                                  message: "LINE Login channel \(command.loginChannelID) is already registered to another merchant.")
+                                  message: "LINE Login channel \(command.loginChannelID) is already registered to another merchant.",
+                                  details: [DomainError.Detail(property: "loginChannelId", message: "belongs to another merchant")])
             }
         }
         try checkOfficialAccount(command, of: merchant)
@@ -259,6 +287,12 @@ extension PointsDomain {
             }
         }
         return slashes <= 1 && (text.contains(".") || text.contains(":"))
+    }
+
+    /// Eligibility with its months in month order (the order they were listed in is not part of it).
+    static func normalized(_ eligibility: ProductionEligibility) -> ProductionEligibility {
+        guard case .messagingSpend(let months) = eligibility else { return eligibility }
+        return .messagingSpend(months.sorted { ($0.month, $0.amount) < ($1.month, $1.amount) })
     }
 
     private func checkEligibility(_ eligibility: ProductionEligibility, appliedOn: String) throws(DomainError) {

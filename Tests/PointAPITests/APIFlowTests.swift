@@ -206,7 +206,8 @@ struct APIFlowTests {
             withEligibility = .object(members)
         }
         let invalid = await api.send(.post, "/v1/admin/merchants/1650000077/environments/sandbox", json: withEligibility, key: key, secret: secret)
-        #expect(invalid.code == "merchant_status_conflict")
+        #expect(invalid.code == "environment_already_open")
+        #expect(invalid.body["details"]?.arrayValue?.first?["property"]?.stringValue == "eligibility")
     }
 
     @Test("Another merchant's orderIds are simply not found, and its members can't be granted")

@@ -19,7 +19,10 @@ struct ResendTests {
         #expect(try harness.domain.decide(registration) == Self.replay(of: 1, harness))
         var renamed = registration
         renamed.name = "Other name"
-        #expect(errorCode { try harness.domain.decide(renamed) } == "merchant_exists")
+        renamed.unitPriceTenths = 12
+        let exists = domainError { try harness.domain.decide(renamed) }
+        #expect(exists?.code == "merchant_exists")
+        #expect(exists?.details.map(\.property) == ["name", "unitPriceTenths"])
         try harness.openSandbox()
         let opening = OpenEnvironmentCommand(merchantID: DomainHarness.merchantA, environment: .sandbox, officialAccountID: "@test001",
                                              loginChannelID: DomainHarness.loginA, linkedLoginChannelID: DomainHarness.loginA,
@@ -27,11 +30,38 @@ struct ResendTests {
         #expect(try harness.domain.decide(opening) == Self.replay(of: 2, harness))
         var otherSources = opening
         otherSources.allowedSources = ["10.0.0.1"]
-        #expect(errorCode { try harness.domain.decide(otherSources) } == "merchant_status_conflict")
+        let refused = domainError { try harness.domain.decide(otherSources) }
+        #expect(refused?.code == "environment_already_open")
+        #expect(refused?.details.map(\.property) == ["allowedSources"])
         // Once the allowlist changed, the original opening is no longer the environment's state.
         try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["10.0.0.1"]))
-        #expect(errorCode { try harness.domain.decide(opening) } == "merchant_status_conflict")
+        #expect(errorCode { try harness.domain.decide(opening) } == "environment_already_open")
         #expect(try harness.replayed() == harness.domain)
+    }
+
+    @Test("A production opening resent with its eligibility months in another order is the same opening")
+    func eligibilityOrder() throws {
+        var (settlement, _) = try SettlementHarness.ready()
+        let production = SettlementHarness.production()
+        try settlement.commit(settlement.harness.domain.decide(production))
+        var reordered = production
+        if case .messagingSpend(let months)? = production.eligibility { reordered.eligibility = .messagingSpend(months.reversed()) }
+        #expect(try settlement.harness.domain.decide(reordered).isReplay)
+        var other = production
+        other.eligibility = .specialApproval(reference: "SP-9", approvedBy: "R")
+        #expect(domainError { try settlement.harness.domain.decide(other) }?.details.map(\.property) == ["eligibility"])
+    }
+
+    @Test("A suspended merchant's resend of a binding that exists is answered; a new binding is refused")
+    func bindingWhileSuspended() throws {
+        var (harness, _) = try DomainHarness.ready()
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid"))
+        let login = VerifiedLineLogin(lineUserID: DomainHarness.lineUser(1), audience: DomainHarness.loginA)
+        #expect(try harness.domain.decide(bind: "m-1", merchantID: DomainHarness.merchantA, login: login).isReplay)
+        let newcomer = VerifiedLineLogin(lineUserID: DomainHarness.lineUser(9), audience: DomainHarness.loginA)
+        #expect(errorCode { try harness.domain.decide(bind: "m-9", merchantID: DomainHarness.merchantA, login: newcomer) } == "merchant_suspended")
+        // The same member with another LINE user is a new binding: refused as suspended too.
+        #expect(errorCode { try harness.domain.decide(bind: "m-1", merchantID: DomainHarness.merchantA, login: newcomer) } == "merchant_suspended")
     }
 
     @Test("An unchanged allowlist is a replay of the record that set it; a changed one is written")
