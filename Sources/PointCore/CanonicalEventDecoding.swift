@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import PointJSON
 
 extension DomainEvent {
@@ -25,13 +30,14 @@ extension DomainEvent {
 /// `{"lineUserId":"…","memberId":"…","merchantId":"…","orderId":"…","points":N,"scenarioId":"…"}`
 /// — without building a dictionary. Returns nil for any other shape (the caller then parses).
 enum CanonicalGrantReader {
-    private static let lineUserKey: [UInt8] = Array(#"{"lineUserId":""#.utf8)
-    private static let memberKey: [UInt8] = Array(#"","memberId":""#.utf8)
-    private static let merchantKey: [UInt8] = Array(#"","merchantId":""#.utf8)
-    private static let orderKey: [UInt8] = Array(#"","orderId":""#.utf8)
-    private static let pointsKey: [UInt8] = Array(#"","points":"#.utf8)
-    private static let scenarioKey: [UInt8] = Array(#","scenarioId":""#.utf8)
-    private static let end: [UInt8] = Array(#""}"#.utf8)
+    // Compile-time constants: no global to initialise, no array to copy per record.
+    private static let lineUserKey: StaticString = #"{"lineUserId":""#
+    private static let memberKey: StaticString = #"","memberId":""#
+    private static let merchantKey: StaticString = #"","merchantId":""#
+    private static let orderKey: StaticString = #"","orderId":""#
+    private static let pointsKey: StaticString = #"","points":"#
+    private static let scenarioKey: StaticString = #","scenarioId":""#
+    private static let end: StaticString = #""}"#
 
     /// Where each member's characters lie in the data bytes (between the quotes), and the points.
     struct Fields {
@@ -64,19 +70,11 @@ enum CanonicalGrantReader {
         return Fields(lineUserID: lineUserID, memberID: memberID, merchantID: merchantID, orderID: orderID, points: points, scenarioID: scenarioID)
     }
 
-    private static func literal(_ expected: [UInt8], _ data: UnsafeRawBufferPointer, _ cursor: inout Int) -> Bool {
-        guard cursor + expected.count <= data.count else { return false }
-        let matches = expected.withUnsafeBytes { memcmpEqual($0, UnsafeRawBufferPointer(rebasing: data[cursor..<(cursor + expected.count)])) }
-        if matches { cursor += expected.count }
-        return matches
-    }
-
-    private static func memcmpEqual(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
-        var index = 0
-        while index < left.count {
-            if left[index] != right[index] { return false }
-            index += 1
-        }
+    @inline(__always)
+    private static func literal(_ expected: StaticString, _ data: UnsafeRawBufferPointer, _ cursor: inout Int) -> Bool {
+        let count = expected.utf8CodeUnitCount
+        guard cursor + count <= data.count, let base = data.baseAddress, memcmp(base + cursor, expected.utf8Start, count) == 0 else { return false }
+        cursor += count
         return true
     }
 

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import PointCrypto
 import PointJSON
 
@@ -127,18 +132,20 @@ public enum LedgerRecordFormat {
     /// and that `data` is canonical JSON. The view is valid while `line` is.
     public static func parseView(line: UnsafeRawBufferPointer) -> Result<RecordView, LineProblem> {
         var cursor = 0
-        func expect(_ literal: [UInt8], _ what: String) -> LineProblem? {
-            guard cursor + literal.count <= line.count else { return LineProblem(offset: cursor, reason: "line ends before \(what)") }
-            var index = 0
-            while index < literal.count {
-                if line[cursor + index] != literal[index] { return LineProblem(offset: cursor + index, reason: "expected \(what)") }
-                index += 1
+        // The literals are compile-time constants (no global to initialise, no array to copy).
+        func expect(_ literal: StaticString, _ what: String) -> LineProblem? {
+            let count = literal.utf8CodeUnitCount
+            guard cursor + count <= line.count, let base = line.baseAddress else { return LineProblem(offset: cursor, reason: "line ends before \(what)") }
+            if memcmp(base + cursor, literal.utf8Start, count) != 0 {
+                var index = 0
+                while index < count && line[cursor + index] == literal.utf8Start[index] { index += 1 }
+                return LineProblem(offset: cursor + index, reason: "expected \(what)")
             }
-            cursor += literal.count
+            cursor += count
             return nil
         }
         guard line.count <= maxLineBytes else { return .failure(LineProblem(offset: 0, reason: "line is longer than \(maxLineBytes) bytes")) }
-        if let problem = expect(seqPrefix, "{\"seq\":") { return .failure(problem) }
+        if let problem = expect(#"{"seq":"#, "{\"seq\":") { return .failure(problem) }
         // seq: 1–19 digits, no leading zero.
         let seqStart = cursor
         var seq: UInt64 = 0
@@ -149,24 +156,24 @@ public enum LedgerRecordFormat {
         guard cursor > seqStart, line[seqStart] != UInt8(ascii: "0"), seq <= UInt64(Int64.max) else {
             return .failure(LineProblem(offset: seqStart, reason: "seq must be a positive integer without leading zeros"))
         }
-        if let problem = expect(timePrefix, ",\"time\":\"") { return .failure(problem) }
+        if let problem = expect(#","time":""#, ",\"time\":\"") { return .failure(problem) }
         guard cursor + LedgerTime.formattedLength <= line.count,
               let time = LedgerTime.parse(UnsafeRawBufferPointer(rebasing: line[cursor..<(cursor + LedgerTime.formattedLength)]))
         else { return .failure(LineProblem(offset: cursor, reason: "time must be UTC like 2026-01-31T23:59:59.000000Z")) }
         cursor += LedgerTime.formattedLength
-        if let problem = expect(typePrefix, "\",\"type\":\"") { return .failure(problem) }
+        if let problem = expect(#"","type":""#, "\",\"type\":\"") { return .failure(problem) }
         let typeStart = cursor
         while cursor < line.count, cursor - typeStart <= maxTypeLength, isTypeByte(line[cursor]) { cursor += 1 }
         guard cursor > typeStart, cursor - typeStart <= maxTypeLength, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(line[typeStart]) else {
             return .failure(LineProblem(offset: typeStart, reason: "invalid event type"))
         }
         let typeRange = typeStart..<cursor
-        if let problem = expect(prevPrefix, "\",\"prev\":\"") { return .failure(problem) }
+        if let problem = expect(#"","prev":""#, "\",\"prev\":\"") { return .failure(problem) }
         guard cursor + 64 <= line.count, let prev = parseLowerHexDigest(UnsafeRawBufferPointer(rebasing: line[cursor..<(cursor + 64)])) else {
             return .failure(LineProblem(offset: cursor, reason: "prev must be 64 lowercase hex characters"))
         }
         cursor += 64
-        if let problem = expect(dataPrefix, "\",\"data\":") { return .failure(problem) }
+        if let problem = expect(#"","data":"#, "\",\"data\":") { return .failure(problem) }
         guard line.count > cursor, line[line.count - 1] == UInt8(ascii: "}") else {
             return .failure(LineProblem(offset: line.count, reason: "record must end with '}'"))
         }

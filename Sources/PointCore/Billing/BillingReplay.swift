@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The settlement folded from ledger records alone, without the points domain: what
 /// `pointconnect settle` recomputes invoices from.
 ///
@@ -136,7 +142,7 @@ public struct BillingReplay: Sendable {
     private mutating func applyGrant(_ fields: CanonicalGrantReader.Fields, _ data: UnsafeRawBufferPointer, seq: UInt64, time: Int64) throws(DomainError) {
         let merchantBytes = UnsafeRawBufferPointer(rebasing: data[fields.merchantID])
         let merchant: UInt32
-        if let cached = lastGrantMerchant, cached.bytes.elementsEqual(merchantBytes) {
+        if let cached = lastGrantMerchant, Self.sameBytes(cached.bytes, merchantBytes) {
             merchant = cached.slot
         } else {
             merchant = try merchantSlot(String(decoding: merchantBytes, as: UTF8.self), seq)
@@ -179,6 +185,14 @@ public struct BillingReplay: Sendable {
         settlement.recordGrantRun(merchantID: merchantIDs[Int(run.merchant)], time: run.time, count: run.count, points: run.points,
                                   firstSeq: run.firstSeq, firstID: grants.orderID(of: run.firstSlot),
                                   lastSeq: run.lastSeq, lastID: grants.orderID(of: run.lastSlot))
+    }
+
+    private static func sameBytes(_ stored: [UInt8], _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard stored.count == bytes.count else { return false }
+        return stored.withUnsafeBytes { storedBytes in
+            guard let left = storedBytes.baseAddress, let right = bytes.baseAddress else { return true }
+            return memcmp(left, right, bytes.count) == 0
+        }
     }
 
     /// Adds a grant; false when its points are out of range, the store is full or the orderId
