@@ -110,7 +110,7 @@ extension APIError {
         let count = details.count
         return APIError(
             status: .unprocessableContent, code: .validationFailed,
-            message: "The request body has \(count) invalid field\(count == 1 ? "" : "s"); correct the properties listed in details and retry.",
+            message: "The request body has \(count) invalid field\(count == 1 ? "" : "s") (\(details.map(\.property).joined(separator: ", "))); correct the properties listed in details and retry.",
             details: details
         )
     }

@@ -50,9 +50,10 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A validation failure listing every bad field at once.
     public static func invalid(_ details: [Detail]) -> DomainError {
         let fields = details.map(\.property).joined(separator: ", ")
+        let count = details.count
         return DomainError(
             .invalid, code: "validation_failed",
-            message: "The request has invalid fields (\(fields)); correct them and send it again.",
+            message: "The request has \(count) invalid field\(count == 1 ? "" : "s") (\(fields)); correct the properties listed in details and retry.",
             details: details)
     }
 }
