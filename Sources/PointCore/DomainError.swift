@@ -47,6 +47,13 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         return fields.isEmpty ? "\(code): \(message)" : "\(code): \(message) [\(fields)]"
     }
 
+    /// A ledger record that contradicts the records before it (replaying a ledger not written
+    /// by these rules): `ledger_event_inconsistent`, naming the record and what it contradicts.
+    static func inconsistent(_ seq: UInt64, _ what: String) -> DomainError {
+        DomainError(.conflict, code: "ledger_event_inconsistent",
+                    message: "Ledger record \(seq) contradicts the records before it (\(what)); the ledger was not written by these rules — verify it and restore from a good copy.")
+    }
+
     /// A validation failure listing every bad field at once.
     public static func invalid(_ details: [Detail]) -> DomainError {
         let fields = details.map(\.property).joined(separator: ", ")

@@ -86,6 +86,19 @@ struct GrantStore: Sendable {
         return slotIndex
     }
 
+    /// The slot of the grant `revoked` takes its points from, for a replay: throws
+    /// `ledger_event_inconsistent` when there is no such grant or the points exceed what it has left.
+    func revocationSlot(merchant: UInt32, _ revoked: PointsRevoked, seq: UInt64) throws(DomainError) -> Int {
+        guard let slot = find(merchant: merchant, orderID: revoked.orderID) else {
+            throw .inconsistent(seq, "revocation of unknown grant \(revoked.orderID)")
+        }
+        let grant = slots[slot]
+        guard revoked.points > 0, revoked.points <= Int(grant.points) - Int(grant.revoked) else {
+            throw .inconsistent(seq, "revocation \(revoked.revocationID) exceeds the grant")
+        }
+        return slot
+    }
+
     mutating func addRevoked(_ slotIndex: Int, points: UInt32) {
         slots[slotIndex].revoked += points
     }

@@ -60,7 +60,7 @@ public struct PointsDomain: Sendable {
     public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64) throws(DomainError) {
         switch event {
         case .merchantRegistered(let registered):
-            guard merchantIndex[registered.merchantID] == nil else { throw inconsistent(seq, "merchant \(registered.merchantID) registered twice") }
+            guard merchantIndex[registered.merchantID] == nil else { throw .inconsistent(seq, "merchant \(registered.merchantID) registered twice") }
             merchantIndex[registered.merchantID] = UInt32(merchants.count)
             merchants.append(Merchant(id: registered.merchantID, name: registered.name, taxID: registered.taxID,
                                       appliedOn: registered.appliedOn, contract: registered.contract, status: .applied,
@@ -88,7 +88,7 @@ public struct PointsDomain: Sendable {
             merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .suspend, note: note, record: RecordReference(seq: seq, time: time))
         case .merchantReinstated(let merchantID, let note):
             let merchant = Int(try merchantSlot(merchantID, seq))
-            guard let previous = merchants[merchant].statusBeforeSuspension else { throw inconsistent(seq, "merchant \(merchantID) was not suspended") }
+            guard let previous = merchants[merchant].statusBeforeSuspension else { throw .inconsistent(seq, "merchant \(merchantID) was not suspended") }
             merchants[merchant].status = previous
             merchants[merchant].statusBeforeSuspension = nil
             merchants[merchant].lastStatusChange = Merchant.StatusChangeRecord(change: .reinstate, note: note, record: RecordReference(seq: seq, time: time))
@@ -108,10 +108,10 @@ public struct PointsDomain: Sendable {
             merchants[merchant].allowlistRecords[environment] = RecordReference(seq: seq, time: time)
         case .scenarioSubmitted(let submitted):
             let merchant = try merchantSlot(submitted.merchantID, seq)
-            guard scenarioIndex[submitted.scenarioID] == nil else { throw inconsistent(seq, "scenario \(submitted.scenarioID) submitted twice") }
+            guard scenarioIndex[submitted.scenarioID] == nil else { throw .inconsistent(seq, "scenario \(submitted.scenarioID) submitted twice") }
             if let submissionID = submitted.submissionID {
                 let key = MerchantScoped(merchant: merchant, id: submissionID)
-                guard scenarioSubmissions[key] == nil else { throw inconsistent(seq, "submission \(submissionID) submitted twice") }
+                guard scenarioSubmissions[key] == nil else { throw .inconsistent(seq, "submission \(submissionID) submitted twice") }
                 scenarioSubmissions[key] = UInt32(scenarios.count)
             }
             scenarioIndex[submitted.scenarioID] = UInt32(scenarios.count)
@@ -122,7 +122,7 @@ public struct PointsDomain: Sendable {
                 activeFrom: submitted.activeFrom, activeUntil: submitted.activeUntil, status: .submitted, reviewNote: nil,
                 grantedPoints: 0, submissionID: submitted.submissionID, submitted: RecordReference(seq: seq, time: time)))
         case .scenarioApproved(let scenarioID, let note), .scenarioRejected(let scenarioID, let note):
-            guard let scenario = scenarioIndex[scenarioID] else { throw inconsistent(seq, "unknown scenario \(scenarioID)") }
+            guard let scenario = scenarioIndex[scenarioID] else { throw .inconsistent(seq, "unknown scenario \(scenarioID)") }
             if case .scenarioApproved = event { scenarios[Int(scenario)].status = .approved } else { scenarios[Int(scenario)].status = .rejected }
             scenarios[Int(scenario)].reviewNote = note
             scenarios[Int(scenario)].reviewed = RecordReference(seq: seq, time: time)
@@ -131,7 +131,7 @@ public struct PointsDomain: Sendable {
             guard activeBindings.binding(merchant: merchant, memberID: memberID, in: bindings) == nil,
                 activeBindings.binding(merchant: merchant, lineUserID: lineUserID, in: bindings) == nil
             else {
-                throw inconsistent(seq, "binding of member \(memberID) overlaps an active binding")
+                throw .inconsistent(seq, "binding of member \(memberID) overlaps an active binding")
             }
             let binding = UInt32(bindings.count)
             bindings.append(Binding(merchantID: merchantID, memberID: memberID, lineUserID: lineUserID, seq: seq,
@@ -141,7 +141,7 @@ public struct PointsDomain: Sendable {
             let merchant = try merchantSlot(merchantID, seq)
             guard let binding = activeBindings.binding(merchant: merchant, memberID: memberID, in: bindings),
                 bindings[Int(binding)].lineUserID == lineUserID
-            else { throw inconsistent(seq, "member \(memberID) is not bound to \(lineUserID)") }
+            else { throw .inconsistent(seq, "member \(memberID) is not bound to \(lineUserID)") }
             bindings[Int(binding)].unboundAt = time
             activeBindings.remove(binding, memberID: memberID, lineUserID: lineUserID)
         case .pointsGranted(let granted):
@@ -150,12 +150,12 @@ public struct PointsDomain: Sendable {
             try applyRevocation(revoked, seq: seq, time: time)
         case .findingRecorded(let merchantID, let revocationID, let note):
             let revocation = try revocationSlot(merchantID, revocationID, seq)
-            guard revocations[revocation].finding == nil else { throw inconsistent(seq, "finding on \(revocationID) recorded twice") }
+            guard revocations[revocation].finding == nil else { throw .inconsistent(seq, "finding on \(revocationID) recorded twice") }
             revocations[revocation].finding = ComplianceFinding(note: note, seq: seq, recordedAt: time)
             revocations[revocation].findingsRecorded += 1
         case .findingWithdrawn(let merchantID, let revocationID, let note):
             let revocation = try revocationSlot(merchantID, revocationID, seq)
-            guard revocations[revocation].finding != nil else { throw inconsistent(seq, "no standing finding on \(revocationID)") }
+            guard revocations[revocation].finding != nil else { throw .inconsistent(seq, "no standing finding on \(revocationID)") }
             revocations[revocation].finding = nil
             revocations[revocation].withdrawalNote = note
             revocations[revocation].withdrawal = RecordReference(seq: seq, time: time)
@@ -175,18 +175,18 @@ public struct PointsDomain: Sendable {
         }
         let scenario: UInt32
         if let cached = lastGrantScenario, cached.id == granted.scenarioID { scenario = cached.slot } else {
-            guard let found = scenarioIndex[granted.scenarioID] else { throw inconsistent(seq, "unknown scenario \(granted.scenarioID)") }
+            guard let found = scenarioIndex[granted.scenarioID] else { throw .inconsistent(seq, "unknown scenario \(granted.scenarioID)") }
             scenario = found
             lastGrantScenario = (granted.scenarioID, found)
         }
         guard let binding = activeBindings.binding(merchant: merchant, memberID: granted.memberID, in: bindings),
             bindings[Int(binding)].lineUserID == granted.lineUserID
-        else { throw inconsistent(seq, "member \(granted.memberID) is not bound to \(granted.lineUserID)") }
+        else { throw .inconsistent(seq, "member \(granted.memberID) is not bound to \(granted.lineUserID)") }
         guard granted.points > 0, granted.points <= limits.maxPointsPerGrant,
             grants.hasRoom(forOrderIDBytes: granted.orderID.utf8.count),
             let slot = grants.addIfAbsent(merchant: merchant, orderID: granted.orderID, binding: binding, scenario: scenario,
                                           points: UInt32(granted.points), seq: seq, time: time)
-        else { throw inconsistent(seq, "grant \(granted.orderID) is a duplicate or out of range") }
+        else { throw .inconsistent(seq, "grant \(granted.orderID) is a duplicate or out of range") }
         grantsByMerchant[Int(merchant)].append(UInt32(slot))
         scenarios[Int(scenario)].grantedPoints += Int64(granted.points)
         if scenarios[Int(scenario)].caps.maxPointsPerUserPerMonth != nil {
@@ -197,15 +197,9 @@ public struct PointsDomain: Sendable {
 
     private mutating func applyRevocation(_ revoked: PointsRevoked, seq: UInt64, time: Int64) throws(DomainError) {
         let merchant = try merchantSlot(revoked.merchantID, seq)
-        guard let slot = grants.find(merchant: merchant, orderID: revoked.orderID) else {
-            throw inconsistent(seq, "revocation of unknown grant \(revoked.orderID)")
-        }
-        let grant = grants.slots[slot]
-        guard revoked.points > 0, revoked.points <= Int(grant.points) - Int(grant.revoked) else {
-            throw inconsistent(seq, "revocation \(revoked.revocationID) exceeds the grant")
-        }
+        let slot = try grants.revocationSlot(merchant: merchant, revoked, seq: seq)
         let key = MerchantScoped(merchant: merchant, id: revoked.revocationID)
-        guard revocationIndex[key] == nil else { throw inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
+        guard revocationIndex[key] == nil else { throw .inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
         let revocation = UInt32(revocations.count)
         revocations.append(Revocation(merchantID: revoked.merchantID, revocationID: revoked.revocationID, orderID: revoked.orderID,
                                       points: revoked.points, evidence: revoked.evidence, seq: seq, revokedAt: time,
@@ -216,20 +210,15 @@ public struct PointsDomain: Sendable {
     }
 
     func merchantSlot(_ merchantID: String, _ seq: UInt64) throws(DomainError) -> UInt32 {
-        guard let merchant = merchantIndex[merchantID] else { throw inconsistent(seq, "unknown merchant \(merchantID)") }
+        guard let merchant = merchantIndex[merchantID] else { throw .inconsistent(seq, "unknown merchant \(merchantID)") }
         return merchant
     }
 
     func revocationSlot(_ merchantID: String, _ revocationID: String, _ seq: UInt64) throws(DomainError) -> Int {
         let merchant = try merchantSlot(merchantID, seq)
         guard let revocation = revocationIndex[MerchantScoped(merchant: merchant, id: revocationID)] else {
-            throw inconsistent(seq, "unknown revocation \(revocationID)")
+            throw .inconsistent(seq, "unknown revocation \(revocationID)")
         }
         return Int(revocation)
-    }
-
-    private func inconsistent(_ seq: UInt64, _ what: String) -> DomainError {
-        DomainError(.conflict, code: "ledger_event_inconsistent",
-                    message: "Ledger record \(seq) contradicts the records before it (\(what)); the ledger was not written by these rules — verify it and restore from a good copy.")
     }
 }

@@ -98,7 +98,7 @@ public struct BillingReplay: Sendable {
         var revokedGrantTime: Int64?
         switch event {
         case .merchantRegistered(let registered):
-            guard merchantSlots[registered.merchantID] == nil else { throw inconsistent(seq, "merchant \(registered.merchantID) registered twice") }
+            guard merchantSlots[registered.merchantID] == nil else { throw .inconsistent(seq, "merchant \(registered.merchantID) registered twice") }
             merchantSlots[registered.merchantID] = UInt32(merchantIDs.count)
             merchantIDs.append(registered.merchantID)
         case .productionOpened(let merchantID, _, _), .merchantTerminated(let merchantID, _):
@@ -107,29 +107,23 @@ public struct BillingReplay: Sendable {
             let merchant = try merchantSlot(granted.merchantID, seq)
             var orderID = granted.orderID
             let added = orderID.withUTF8 { bytes in addGrant(merchant: merchant, orderIDBytes: bytes, points: granted.points, seq: seq, time: time) }
-            guard added else { throw inconsistent(seq, "grant \(granted.orderID) is a duplicate or out of range") }
+            guard added else { throw .inconsistent(seq, "grant \(granted.orderID) is a duplicate or out of range") }
             fold.recordGrant(merchantID: granted.merchantID, orderID: granted.orderID, points: granted.points, seq: seq, time: time)
             return
         case .pointsRevoked(let revoked):
             let merchant = try merchantSlot(revoked.merchantID, seq)
-            guard let slot = grants.find(merchant: merchant, orderID: revoked.orderID) else {
-                throw inconsistent(seq, "revocation of unknown grant \(revoked.orderID)")
-            }
-            let grant = grants.slots[slot]
-            guard revoked.points > 0, revoked.points <= Int(grant.points) - Int(grant.revoked) else {
-                throw inconsistent(seq, "revocation \(revoked.revocationID) exceeds the grant")
-            }
+            let slot = try grants.revocationSlot(merchant: merchant, revoked, seq: seq)
             let key = SettlementBook.RevocationKey(merchantID: revoked.merchantID, revocationID: revoked.revocationID)
-            guard findingStands[key] == nil else { throw inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
+            guard findingStands[key] == nil else { throw .inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
             findingStands[key] = false
             grants.addRevoked(slot, points: UInt32(revoked.points))
-            revokedGrantTime = grant.time
+            revokedGrantTime = grants.slots[slot].time
         case .findingRecorded(let merchantID, let revocationID, _), .findingWithdrawn(let merchantID, let revocationID, _):
             let key = SettlementBook.RevocationKey(merchantID: merchantID, revocationID: revocationID)
-            guard let standing = findingStands[key] else { throw inconsistent(seq, "unknown revocation \(revocationID) of merchant \(merchantID)") }
+            guard let standing = findingStands[key] else { throw .inconsistent(seq, "unknown revocation \(revocationID) of merchant \(merchantID)") }
             let recording = if case .findingRecorded = event { true } else { false }
             guard standing != recording else {
-                throw inconsistent(seq, recording ? "finding on \(revocationID) recorded twice" : "no standing finding on \(revocationID)")
+                throw .inconsistent(seq, recording ? "finding on \(revocationID) recorded twice" : "no standing finding on \(revocationID)")
             }
             findingStands[key] = recording
         case .sandboxOpened, .merchantSuspended, .merchantReinstated, .allowlistUpdated, .credentialRotated, .scenarioSubmitted,
@@ -150,7 +144,7 @@ public struct BillingReplay: Sendable {
         }
         let orderBytes = UnsafeRawBufferPointer(rebasing: data[fields.orderID]).assumingMemoryBound(to: UInt8.self)
         guard addGrant(merchant: merchant, orderIDBytes: orderBytes, points: fields.points, seq: seq, time: time) else {
-            throw inconsistent(seq, "grant \(String(decoding: orderBytes, as: UTF8.self)) is a duplicate or out of range")
+            throw .inconsistent(seq, "grant \(String(decoding: orderBytes, as: UTF8.self)) is a duplicate or out of range")
         }
         let slot = grants.count - 1
         let points = Int64(fields.points)
@@ -165,7 +159,7 @@ public struct BillingReplay: Sendable {
         }
         flushGrantRun()
         let merchantID = merchantIDs[Int(merchant)]
-        if let window = fold.grantRunWindow(merchantID: merchantID, time: time), points <= window.pointsRoom {
+        if let window = fold.book.grantRunWindow(merchantID: merchantID, time: time), points <= window.pointsRoom {
             grantRun = GrantRun(merchant: merchant, window: window, time: time, points: points, firstSeq: seq, firstSlot: slot, lastSeq: seq, lastSlot: slot)
         } else {
             // The settlement records the fault this grant makes, under its own seq (and in the
@@ -204,12 +198,7 @@ public struct BillingReplay: Sendable {
     }
 
     private func merchantSlot(_ merchantID: String, _ seq: UInt64) throws(DomainError) -> UInt32 {
-        guard let slot = merchantSlots[merchantID] else { throw inconsistent(seq, "unknown merchant \(merchantID)") }
+        guard let slot = merchantSlots[merchantID] else { throw .inconsistent(seq, "unknown merchant \(merchantID)") }
         return slot
-    }
-
-    private func inconsistent(_ seq: UInt64, _ what: String) -> DomainError {
-        DomainError(.conflict, code: "ledger_event_inconsistent",
-                    message: "Ledger record \(seq) contradicts the records before it (\(what)); the ledger was not written by these rules — verify it and restore from a good copy.")
     }
 }

@@ -36,15 +36,7 @@ public struct EventSpan: Sendable, Hashable {
 
     /// Adds one event; events may arrive in any order.
     public mutating func include(seq: UInt64, id: String) {
-        count += 1
-        if seq < firstSeq {
-            firstSeq = seq
-            firstID = id
-        }
-        if seq > lastSeq {
-            lastSeq = seq
-            lastID = id
-        }
+        include(count: 1, firstSeq: seq, firstID: id, lastSeq: seq, lastID: id)
     }
 
     /// Adds a run of `count` events whose lowest and highest seqs and ids are given (as many

@@ -35,13 +35,7 @@ public struct PeriodActivity: Sendable, Equatable {
 
     /// A grant of `points` in the period (ledger `seq`, the merchant's `orderID`).
     public mutating func recordGrant(seq: UInt64, orderID: String, points: Int64) throws(BillingError) {
-        if var tally = grants {
-            tally.points = try BillingMoney.addPoints(tally.points, points)
-            tally.events.include(seq: seq, id: orderID)
-            grants = tally
-        } else {
-            grants = Tally(points: try BillingMoney.addPoints(0, points), events: EventSpan(seq: seq, id: orderID))
-        }
+        try recordGrants(count: 1, points: points, firstSeq: seq, firstID: orderID, lastSeq: seq, lastID: orderID)
     }
 
     /// Points granted so far in the period.

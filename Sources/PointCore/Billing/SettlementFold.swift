@@ -167,12 +167,7 @@ public struct SettlementFold: Sendable {
         }
     }
 
-    /// See ``SettlementBook/grantRunWindow(merchantID:time:)``.
-    public func grantRunWindow(merchantID: String, time: Int64) -> SettlementBook.GrantRunWindow? {
-        book.grantRunWindow(merchantID: merchantID, time: time)
-    }
-
-    /// Folds a run of `grant.issued` records within one ``grantRunWindow(merchantID:time:)``, as
+    /// Folds a run of `grant.issued` records within one ``SettlementBook/grantRunWindow(merchantID:time:)``, as
     /// ``recordGrant(merchantID:orderID:points:seq:time:)`` would each of them.
     public mutating func recordGrantRun(merchantID: String, time: Int64, count: Int64, points: Int64,
                                         firstSeq: UInt64, firstID: String, lastSeq: UInt64, lastID: String) {
@@ -194,7 +189,7 @@ public struct SettlementFold: Sendable {
         }
         var differences: [String] = []
         if closed[event.period] != nil {
-            throw inconsistent(seq, "period \(event.period) closed twice")
+            throw .inconsistent(seq, "period \(event.period) closed twice")
         }
         var recomputed: [Invoice] = []
         do throws(BillingError) {
@@ -211,7 +206,7 @@ public struct SettlementFold: Sendable {
         }
         differences += SettlementComparison.differences(recorded: issued.map(\.invoice), recomputed: recomputed)
         if strict, !differences.isEmpty {
-            throw inconsistent(seq, "the close of \(event.period) does not reproduce: " + differences.prefix(3).joined(separator: "; "))
+            throw .inconsistent(seq, "the close of \(event.period) does not reproduce: " + differences.prefix(3).joined(separator: "; "))
         }
         closed[event.period] = ClosedPeriod(period: event.period, closedAt: event.closedAt, seq: seq, issued: issued.map(\.invoice),
                                             issuedSeqs: issued.map(\.seq), recomputed: recomputed, differences: differences)
@@ -235,11 +230,6 @@ public struct SettlementFold: Sendable {
     private mutating func fault(_ period: BillingMonth?, _ seq: UInt64, _ message: String) {
         guard faults.count < Self.maxFaults else { return }
         faults.append(Fault(period: period, seq: seq, message: message))
-    }
-
-    private func inconsistent(_ seq: UInt64, _ what: String) -> DomainError {
-        DomainError(.conflict, code: "ledger_event_inconsistent",
-                    message: "Ledger record \(seq) contradicts the records before it (\(what)); the ledger was not written by these rules — verify it and restore from a good copy.")
     }
 
     private static func describe(_ documents: [PeriodClosed.Document]) -> String {
