@@ -210,6 +210,26 @@ struct APIFlowTests {
         #expect(invalid.body["details"]?.arrayValue?.first?["property"]?.stringValue == "eligibility")
     }
 
+    @Test("Refusals name exactly the fields that were wrong or missing, in the details and in the message")
+    func refusalsNameTheirFields() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let (reviewer, reviewerSecret) = api.staff("reviewer")
+        let merchant = api.merchantA.register.merchantID
+        // A withdrawal with the merchant but no note names the note only.
+        let noNote = await api.send(.delete, "/v1/admin/revocations/R-1/findings?merchantId=\(merchant)", key: reviewer, secret: reviewerSecret)
+        #expect(noNote.status == 400)
+        #expect(noNote.body["details"]?.arrayValue?.compactMap { $0["property"]?.stringValue } == ["note"])
+        #expect(noNote.body["message"]?.stringValue?.contains("(note missing)") == true)
+        let neither = await api.send(.delete, "/v1/admin/revocations/R-1/findings", key: reviewer, secret: reviewerSecret)
+        #expect(neither.body["details"]?.arrayValue?.compactMap { $0["property"]?.stringValue } == ["merchantId", "note"])
+        // A body with two bad fields: the message counts and names them.
+        let invalid = await api.asMerchant(api.merchantA, .post, "/v1/grants",
+                                           json: ["orderId": "not valid!", "memberId": "m-1", "scenarioId": "SCN-000001", "points": 0])
+        #expect(invalid.status == 422)
+        #expect(invalid.body["message"]?.stringValue?.contains("has 2 invalid fields (orderId, points)") == true, "\(invalid.body)")
+    }
+
     @Test("Another merchant's orderIds are simply not found, and its members can't be granted")
     func merchantIsolation() async throws {
         let api = try await APIHarness()

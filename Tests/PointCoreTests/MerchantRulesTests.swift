@@ -100,7 +100,9 @@ struct MerchantRulesTests {
                                                        loginChannelID: DomainHarness.loginA, linkedLoginChannelID: DomainHarness.loginA,
                                                        allowedSources: ["127.0.0.1"], eligibility: .specialApproval(reference: "SP-1", approvedBy: "R"))
         #expect(errorCode { try harness.domain.decide(sameForProduction) } == "channel_registered_in_other_environment")
+        #expect(domainError { try harness.domain.decide(sameForProduction) }?.details.map(\.property) == ["loginChannelId"])
         #expect(errorCode { try harness.openSandbox(DomainHarness.merchantB, login: DomainHarness.loginA) } == "channel_registered_to_other_merchant")
+        #expect(domainError { try harness.openSandbox(DomainHarness.merchantB, login: DomainHarness.loginA) }?.details.map(\.property) == ["loginChannelId"])
         // An Official Account belongs to one merchant.
         let borrowedAccount = OpenEnvironmentCommand(merchantID: DomainHarness.merchantB, environment: .sandbox, officialAccountID: "@test001",
                                                      loginChannelID: DomainHarness.loginB, linkedLoginChannelID: DomainHarness.loginB,

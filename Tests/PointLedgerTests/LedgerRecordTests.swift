@@ -53,6 +53,19 @@ import PointJSON
         #expect(problem.reason.contains(reason), "\(problem.reason)")
     }
 
+    /// A fixed part of the line that differs is reported at its first differing byte; a line
+    /// that stops inside one says so.
+    @Test func namesTheByteWhereAFixedPartDiffers() {
+        func problem(_ line: String) -> LineProblem? {
+            let bytes = Array(line.utf8)
+            guard case .failure(let problem) = bytes.withUnsafeBytes({ LedgerRecordFormat.parse(line: $0) }) else { return nil }
+            return problem
+        }
+        #expect(problem(#"{"seq":1,"tame":"2023"#) == LineProblem(offset: 11, reason: #"expected ,"time":""#))
+        #expect(problem(#"{"sex":1"#) == LineProblem(offset: 4, reason: #"expected {"seq":"#))
+        #expect(problem(#"{"seq":1,"ti"#) == LineProblem(offset: 8, reason: #"line ends before ,"time":""#))
+    }
+
     @Test func refusesInvalidEntries() {
         #expect(throws: LedgerError.self) { try LedgerRecordFormat.validate(LedgerEntry(type: "Grant", data: [:], time: 0)) }
         #expect(throws: LedgerError.self) { try LedgerRecordFormat.validate(LedgerEntry(type: "grant", data: [1], time: 0)) }

@@ -130,6 +130,30 @@ struct BillingReplayTests {
         #expect(granted.events == EventSpan(count: 250, firstSeq: first, firstID: "big-0", lastSeq: first + 249, lastID: "big-249"))
     }
 
+    /// A grant the settlement can't bill (here: its merchant has no billing profile) faults
+    /// naming the merchant as the record spells it — canonically equal spellings of a merchant
+    /// ID are one merchant, but the message keeps the record's bytes, as the full replay does.
+    @Test("A fault names the merchant in the record's own spelling")
+    func faultSpelling() throws {
+        var replay = BillingReplay()
+        let registered = "caf\u{E9}"         // é precomposed
+        let spelled = "cafe\u{301}"          // e + combining acute: the same String to Swift
+        #expect(registered == spelled)
+        let registration = DomainEvent.merchantRegistered(MerchantRegistered(
+            merchantID: registered, name: "Cafe", taxID: "22099131", appliedOn: "2026-09-01",
+            contract: Contract(startDate: "2026-10-01", startMonth: CivilTime.monthNumber(year: 2026, month: 10), unitPriceTenths: 0)))
+        try replay.apply(registration, seq: 1, time: 0)
+        let grant = DomainEvent.pointsGranted(PointsGranted(merchantID: spelled, orderID: "o-1", memberID: "m-1",
+                                                            lineUserID: DomainHarness.lineUser(1), scenarioID: "SCN-000001", points: 5))
+        try grant.canonicalLedgerData.withUnsafeBytes { data in
+            try replay.apply(type: grant.type, seq: 2, time: DomainHarness.start, canonicalData: data)
+        }
+        let fault = try #require(replay.settlement.faults.last)
+        #expect(fault.seq == 2)
+        #expect(Array(fault.message.utf8).starts(with: Array("record 2 cannot be billed".utf8)))
+        #expect(fault.message.unicodeScalars.contains("\u{301}"), "\(fault.message)")
+    }
+
     /// Records that would make an amount wrong stop the billing replay, naming the record.
     @Test("Refuses repeated grants, unknown merchants, excess or repeated revocations and findings out of turn")
     func refusals() throws {
