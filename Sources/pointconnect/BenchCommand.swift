@@ -94,6 +94,24 @@ enum BenchCommand {
                      Double(snapshot.syncMicros) / Double(max(snapshot.batches, 1))))
         print(String(format: "  baseline (1 fdatasync per record): %10.0f records/s  (%d records)", baselineRate, baselineRecords))
         print(String(format: "  ratio: %.1fx the serial fdatasync limit", rate / baselineRate))
+
+        // What N appenders with one record in flight each allow at all on this disk and machine.
+        let lineBytes = max(bytes / max(total, 1), 1)
+        let ceiling = try LedgerAppendBaselines.batchSyncCeiling(records: appenders, lineBytes: lineBytes, syncs: 1_000,
+                                                                 path: directory + "/ceiling.bin")
+        let bare = try await LedgerAppendBaselines.bareGroupCommit(appenders: appenders, records: total, lineBytes: lineBytes,
+                                                                   gatherAll: false, path: directory + "/bare.bin")
+        let bareGathering = try await LedgerAppendBaselines.bareGroupCommit(appenders: appenders, records: total, lineBytes: lineBytes,
+                                                                            gatherAll: true, path: directory + "/bare-all.bin")
+        print("limits for \(appenders) appenders with one record in flight each (same disk, same run):")
+        print(String(format: "  ceiling, %d records per write+fdatasync back to back: %10.0f records/s  (mean sync %.0f µs)",
+                     appenders, ceiling.recordsPerSecond, ceiling.meanSyncMicros))
+        print(String(format: "  bare group commit, no record work, taking what is queued: %10.0f records/s  (%.1f per sync, mean sync %.0f µs)",
+                     bare.recordsPerSecond, bare.recordsPerSync, bare.meanSyncMicros))
+        print(String(format: "  bare group commit, no record work, gathering all %d:      %10.0f records/s  (%.1f per sync, mean sync %.0f µs)",
+                     appenders, bareGathering.recordsPerSecond, bareGathering.recordsPerSync, bareGathering.meanSyncMicros))
+        let floor = max(bare.recordsPerSecond, bareGathering.recordsPerSecond)
+        print(String(format: "  ratio: %.2fx the faster bare group commit, %.2fx the ceiling", rate / floor, rate / ceiling.recordsPerSecond))
         return 0
     }
 

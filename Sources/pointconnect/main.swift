@@ -19,7 +19,8 @@ commands:
   ledger checkpoint --data-dir DIR [--origin ORIGIN]
                        sign and store a checkpoint of every record now (service stopped); print it
   bench ledger [--records N] [--appenders N] [--data-dir DIR]
-                       durable append throughput with concurrent appenders, beside one fdatasync per record
+                       durable append throughput with concurrent appenders, beside one fdatasync per record,
+                       N records per fdatasync and a bare group commit with no record work
   bench verify [--records N] [--data-dir DIR]
                        build a ledger of N records, then time a full verification
   bench core [--grants N] [--users N]
