@@ -15,7 +15,13 @@ public enum CheckpointKeys {
 
     /// Reads the signing key, creating it (and the public key file) on first use. Refuses a
     /// public key file that does not belong to the private key.
+    ///
+    /// - Parameter inUse: why the data directory already depends on its key (signed checkpoints,
+    ///   ledger records), or nil for a new directory. A missing private key is then refused and
+    ///   nothing is created: a new key would not verify what the old one signed, and the real one
+    ///   may only be missing for a while (a volume not mounted yet).
     public static func loadOrCreate(dataDirectory: String, fileSystem: any LedgerFileSystem = PosixFileSystem(),
+                                    inUse: String? = nil,
                                     log: (String) -> Void = { _ in }) throws(LedgerError) -> Ed25519PrivateKey {
         let directory = dataDirectory + "/keys"
         let privatePath = dataDirectory + "/" + privateKeyPath
@@ -29,6 +35,14 @@ public enum CheckpointKeys {
                 throw LedgerError.checkpointKey(path: privatePath, reason: "not an Ed25519 PKCS#8 PEM private key (\(error))")
             }
         } else {
+            let publicKeyExists = FileManager.default.fileExists(atPath: publicPath)
+            if let inUse = inUse ?? (publicKeyExists ? "its public key \(publicKeyPath) exists" : nil) {
+                throw LedgerError.checkpointKey(path: privatePath, reason: """
+                    missing, but this data directory already depends on it (\(inUse)); restore the key from \
+                    your backup (with \(publicKeyPath)) — a new key would not verify what the old one signed. \
+                    Nothing was created
+                    """)
+            }
             do { key = try Ed25519PrivateKey() } catch { throw LedgerError.checkpointKey(path: privatePath, reason: "generating a key failed: \(error)") }
             let pem: String
             do { pem = try key.pemRepresentation() } catch { throw LedgerError.checkpointKey(path: privatePath, reason: "encoding the key failed: \(error)") }

@@ -21,7 +21,7 @@ public final class Ledger: @unchecked Sendable {
     public let directory: String
     private let options: LedgerOptions
     private let fileSystem: any LedgerFileSystem
-    private var lockDescriptor: Int32 = -1
+    private var directoryLock: LedgerDirectoryLock?
 
     // Chain head, including records not yet durable.
     private var lastEnqueuedSeq: UInt64
@@ -89,11 +89,11 @@ public final class Ledger: @unchecked Sendable {
         do { try fileSystem.makeDirectory(directory) } catch {
             throw LedgerError.io(operation: "creating directory", path: directory, errno: error.code)
         }
-        let lock = try acquireDirectoryLock(directory)
+        let lock = try LedgerDirectoryLock.acquire(directory)
         do {
             try settleEarlierWrites(directory: directory, fileSystem: fileSystem)
         } catch {
-            closeDescriptor(lock)
+            lock.release()
             throw error
         }
         var merkle = MerkleTree()
@@ -110,7 +110,7 @@ public final class Ledger: @unchecked Sendable {
                 }
             }
         } catch {
-            closeDescriptor(lock)
+            lock.release()
             switch error {
             case .ledger(let failure), .consumer(let failure): throw failure
             }
@@ -121,13 +121,12 @@ public final class Ledger: @unchecked Sendable {
         let ledger = Ledger(directory: directory, options: options, fileSystem: fileSystem, summary: summary,
                             merkle: merkle, commitObserver: commitObserver, idleObserver: idleObserver,
                             poisonObserver: poisonObserver)
-        ledger.lockDescriptor = lock
+        ledger.directoryLock = lock
         if let last = summary.segments.last {
             do {
                 ledger.writerDescriptor = try fileSystem.open(last.path, flags: O_WRONLY | O_APPEND, mode: 0)
             } catch {
-                ledger.lockDescriptor = -1   // closed here, not again by deinit
-                closeDescriptor(lock)
+                lock.release()
                 throw LedgerError.io(operation: "opening for append", path: last.path, errno: error.code)
             }
             ledger.writerSegmentFirstSeq = last.firstSeq
@@ -159,7 +158,7 @@ public final class Ledger: @unchecked Sendable {
 
     deinit {
         if writerDescriptor >= 0 { fileSystem.close(writerDescriptor) }
-        if lockDescriptor >= 0 { closeDescriptor(lockDescriptor) }
+        directoryLock?.release()
     }
 
     // MARK: Appending
@@ -340,10 +339,8 @@ public final class Ledger: @unchecked Sendable {
             fileSystem.close(writerDescriptor)
             writerDescriptor = -1
         }
-        if lockDescriptor >= 0 {
-            closeDescriptor(lockDescriptor)
-            lockDescriptor = -1
-        }
+        directoryLock?.release()
+        directoryLock = nil
         condition.unlock()
     }
 
@@ -530,25 +527,6 @@ public final class Ledger: @unchecked Sendable {
             }
             fileSystem.dropCachedPages(descriptor)
         }
-    }
-
-    /// Lock attempts 10 ms apart (2 s in all) before the directory is reported as in use.
-    static let lockAttempts = 200
-
-    private static func acquireDirectoryLock(_ directory: String) throws(LedgerError) -> Int32 {
-        let path = directory + "/LOCK"
-        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw LedgerError.io(operation: "opening lock file", path: path, errno: errno) }
-        // A child process forked by this process (a test spawning a tool, say) holds a copy of
-        // the descriptor until it reaches exec, where O_CLOEXEC closes it: retry briefly before
-        // concluding that another process owns the directory.
-        for attempt in 0..<Self.lockAttempts {
-            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return descriptor }
-            guard errno == EWOULDBLOCK, attempt + 1 < Self.lockAttempts else { break }
-            usleep(10_000)
-        }
-        closeDescriptor(descriptor)
-        throw LedgerError.locked(directory)
     }
 }
 

@@ -48,9 +48,11 @@ public final class LedgerStore: Sendable {
         do { try fileSystem.makeDirectory(dataDirectory) } catch {
             throw LedgerError.io(operation: "creating directory", path: dataDirectory, errno: error.code)
         }
-        let key = try CheckpointKeys.loadOrCreate(dataDirectory: dataDirectory, fileSystem: fileSystem, log: log)
         let checkpointPath = dataDirectory + "/" + CheckpointLog.fileName
         let scan = try CheckpointLog.scan(path: checkpointPath, fileSystem: fileSystem)
+        let key = try CheckpointKeys.loadOrCreate(dataDirectory: dataDirectory, fileSystem: fileSystem,
+                                                  inUse: try keyDependence(dataDirectory, checkpointLines: scan.lines, fileSystem: fileSystem),
+                                                  log: log)
         var latest: SignedCheckpoint?
         if let line = scan.lastLine {
             do {
@@ -147,4 +149,17 @@ private final class CheckpointerBox: @unchecked Sendable {
     private weak var value: Checkpointer?
     var checkpointer: Checkpointer? { lock.withLock { value } }
     func set(_ checkpointer: Checkpointer) { lock.withLock { value = checkpointer } }
+}
+
+extension LedgerStore {
+    /// What in `dataDirectory` was made with its signing key: signed checkpoints or ledger
+    /// records (each was covered, or will be, by a checkpoint of that key); nil for a new directory.
+    static func keyDependence(_ dataDirectory: String, checkpointLines: Int, fileSystem: any LedgerFileSystem) throws(LedgerError) -> String? {
+        if checkpointLines > 0 { return "\(checkpointLines) signed checkpoint line(s) in \(CheckpointLog.fileName)" }
+        var isDirectory: ObjCBool = false
+        let ledgerDirectory = dataDirectory + "/ledger"
+        guard FileManager.default.fileExists(atPath: ledgerDirectory, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        let segments = try SegmentDirectory.list(ledgerDirectory, fileSystem: fileSystem)
+        return segments.isEmpty ? nil : "\(segments.count) ledger segment file(s) in ledger/"
+    }
 }

@@ -206,4 +206,70 @@ struct LedgerStoreTests {
             return line == 2 && size == 4 && reason.contains("altered")
         }
     }
+
+    @Test("a missing signing key is created only for a new directory; otherwise opening refuses and creates nothing",
+          arguments: ["checkpoints", "records only", "public key only"])
+    func missingSigningKeyIsNotReplaced(_ history: String) async throws {
+        let directory = TemporaryDirectory()
+        switch history {
+        case "checkpoints":
+            let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+            try await appendSamples(store, 0..<3)
+            _ = try await store.checkpoint()
+            store.close()
+        case "records only":
+            let ledger = try Ledger.open(directory: directory.ledgerPath)
+            _ = try await ledger.append(sampleEntry(0))
+            ledger.close()
+        default:
+            let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+            store.close()
+        }
+        let privatePath = directory.path + "/" + CheckpointKeys.privateKeyPath
+        let publicPath = directory.path + "/" + CheckpointKeys.publicKeyPath
+        if history == "records only" {
+            #expect(!FileManager.default.fileExists(atPath: privatePath))
+            #expect(!FileManager.default.fileExists(atPath: publicPath))
+        } else {
+            try FileManager.default.removeItem(atPath: privatePath)
+        }
+        let publicBefore = try? String(contentsOfFile: publicPath, encoding: .utf8)
+        let checkpointsBefore = try? String(contentsOfFile: directory.path + "/checkpoints.jsonl", encoding: .utf8)
+        var logged: [String] = []
+        #expect {
+            _ = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints, log: { logged.append($0) })
+        } throws: { error in
+            guard case LedgerError.checkpointKey(let path, let reason) = error else { return false }
+            let expectedCause = switch history {
+            case "checkpoints": "signed checkpoint line"
+            case "records only": "ledger segment file"
+            default: "public key"
+            }
+            return path == privatePath && reason.contains("missing") && reason.contains(expectedCause)
+                && reason.contains("restore the key") && reason.contains("Nothing was created")
+        }
+        #expect(!FileManager.default.fileExists(atPath: privatePath))
+        #expect((try? String(contentsOfFile: publicPath, encoding: .utf8)) == publicBefore)
+        #expect((try? String(contentsOfFile: directory.path + "/checkpoints.jsonl", encoding: .utf8)) == checkpointsBefore)
+        #expect(!logged.contains { $0.contains("created signing key") })
+    }
+
+    @Test("a ledger directory's lock is exclusive between holders and free again once released")
+    func directoryLockIsExclusive() throws {
+        let directory = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.ledgerPath, withIntermediateDirectories: true)
+        let held = try LedgerDirectoryLock.acquire(directory.ledgerPath)
+        #expect {
+            _ = try LedgerDirectoryLock.acquire(directory.ledgerPath)
+        } throws: { error in
+            guard case LedgerError.locked(let path) = error else { return false }
+            return path == directory.ledgerPath
+        }
+        #expect(throws: LedgerError.self) { _ = try Ledger.open(directory: directory.ledgerPath) }
+        held.release()
+        let again = try LedgerDirectoryLock.acquire(directory.ledgerPath)
+        again.release()
+        let ledger = try Ledger.open(directory: directory.ledgerPath)
+        ledger.close()
+    }
 }
