@@ -37,12 +37,7 @@ enum ServeCommand {
         noteConnectionLimit(server)
         FileHandleOutput.standardError(banner(host: host, port: bound, dataDirectory: dataDirectory, defaults: defaults,
                                               defaultsPath: defaultsPath, clock: clock, overridden: options.value("now") != nil))
-        // Record times never go back: a --now earlier than the ledger's newest record has no
-        // effect on them until the clock passes it.
-        let lastRecord = application.service.read { $0.lastTime }
-        if options.value("now") != nil, lastRecord > clock.now() {
-            FileHandleOutput.standardError("pointconnect: note: the ledger in \(dataDirectory) already runs to \(CivilTime.formatUTC(lastRecord)), later than --now; new records keep that time until the clock passes it. Use a fresh --data-dir to demonstrate a month end.\n")
-        }
+        noteClockBehindLedger(application, clock: clock, dataDirectory: dataDirectory, overridden: options.value("now") != nil)
         return await serveUntilSignalled(server, application, log)
     }
 
@@ -68,7 +63,18 @@ enum ServeCommand {
         let bound = try server.start()
         noteConnectionLimit(server)
         FileHandleOutput.standardError("pointconnect: serving \(dataDirectory) on http://\(host):\(bound) (ledger at seq \(application.service.ledger.durableSeq)); SIGTERM or Ctrl-C stops gracefully\n")
+        noteClockBehindLedger(application, clock: .system, dataDirectory: dataDirectory, overridden: false)
         return await serveUntilSignalled(server, application, log)
+    }
+
+    /// Record times never go back, so while the clock is behind the ledger's newest record every
+    /// new record takes that record's time — and with it possibly a later billing month than the
+    /// clock shows. Said at start, with what to do.
+    static func noteClockBehindLedger(_ application: APIApplication, clock: ServiceClock, dataDirectory: String, overridden: Bool) {
+        let lastRecord = application.service.read { $0.lastTime }
+        guard let message = ServiceClock.behindLedgerMessage(lastRecord: lastRecord, now: clock.now(), dataDirectory: dataDirectory,
+                                                              overridden: overridden) else { return }
+        FileHandleOutput.standardError(message)
     }
 
     /// Says so when the open-file limit holds the server below its configured connections.
