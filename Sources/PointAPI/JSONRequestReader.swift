@@ -20,6 +20,9 @@ public struct JSONCharset: Sendable {
         !(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029)
     }
 
+    /// Every character: for values a later check judges (the items of a grant batch).
+    public static let anything = JSONCharset(description: "any characters") { _ in true }
+
     /// ASCII letters, digits, `-`, `_`, `.` and `:` (order ids, member ids, scenario ids).
     public static let identifier = JSONCharset(description: "ASCII letters, digits, '-', '_', '.' and ':'") { scalar in
         switch scalar {
@@ -82,6 +85,11 @@ public struct JSONElementReader {
 
     /// An integer within `range`.
     public func integer(in range: ClosedRange<Int64>) -> Int64? {
+        if let reason = mistypedNumber {
+            reject(range.upperBound == .max ? "must be a whole number, at least \(range.lowerBound): \(reason)"
+                                            : "must be a whole number from \(range.lowerBound) to \(range.upperBound): \(reason)")
+            return nil
+        }
         guard case .int(let number) = value else { return wrongKind("an integer") }
         guard range.contains(number) else {
             if range.upperBound == .max {
@@ -142,8 +150,19 @@ public struct JSONElementReader {
     }
 
     private func wrongKind<T>(_ expected: String) -> T? {
-        reject("must be \(expected), not \(value.kindName)")
+        if let reason = mistypedNumber {
+            reject("must be \(expected), not a number (\(reason))")
+        } else {
+            reject("must be \(expected), not \(value.kindName)")
+        }
         return nil
+    }
+
+    /// Why the number sent here was not accepted (see ``JSONObjectReader/parse(_:limits:)``); nil
+    /// for every value that was read as sent.
+    private var mistypedNumber: String? {
+        guard case .null = value else { return nil }
+        return collector.mistypedNumbers[path]
     }
 }
 
@@ -182,20 +201,39 @@ public final class JSONObjectReader {
     /// Parses `body` as a JSON object, or throws 400 `malformed_json` saying what and where.
     public static func parse(_ body: [UInt8], limits: JSONLimits = .standard) throws(APIError) -> JSONObjectReader {
         let value: JSONValue
-        do throws(JSONParseError) {
-            value = try JSONParser.parse(body, limits: limits)
-        } catch {
-            // Readable JSON with a number out of what is accepted is a mistyped field: name it.
-            if error.isUnacceptedNumber, body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{"),
-               let path = JSONPath.at(offset: error.offset, in: body) {
-                throw APIError.validationFailed([APIErrorDetail(
-                    property: path, message: "must be a whole number from -9223372036854775808 to 9223372036854775807: \(error.reason)")])
-            }
-            throw APIError(
+        let collector = JSONDetailCollector()
+        var readable = body
+        while true {
+            do throws(JSONParseError) {
+                value = try JSONParser.parse(readable, limits: limits)
+                break
+            } catch {
+                // Readable JSON with a number out of what is accepted (a fraction, an exponent, past
+                // 64 bits) is a mistyped field: it is read as null, remembered, and reported by
+                // whichever reader reads it — with that field's own range — so that every other bad
+                // field is reported in the same answer. A number nobody reads is reported by finish().
+                if error.isUnacceptedNumber, readable.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{"),
+                   let path = JSONPath.at(offset: error.offset, in: readable) {
+                    if collector.mistypedNumberOrder.count < JSONDetailCollector.maxDetails, collector.mistypedNumbers[path] == nil {
+                        collector.noteMistypedNumber(path: path, reason: error.reason)
+                        var end = error.offset
+                        while end < readable.count, Self.numberBytes.contains(readable[end]) { end += 1 }
+                        readable.replaceSubrange(error.offset..<end, with: Array("null".utf8))
+                        continue
+                    }
+                    if collector.mistypedNumbers[path] == nil { collector.noteMistypedNumber(path: path, reason: error.reason) }
+                }
+                if !collector.mistypedNumberOrder.isEmpty {
+                    // The body holds mistyped numbers (and perhaps more beyond them): report those.
+                    collector.reportUnreadMistypedNumbers()
+                    throw collector.error
+                }
+                throw APIError(
                 status: .badRequest, code: .malformedJSON,
                 message: "The body is not valid JSON: \(error.reason) at byte \(error.offset). Send one JSON object encoded as UTF-8.",
-                details: [APIErrorDetail(property: "", message: "invalid JSON at byte \(error.offset): \(error.reason)")]
-            )
+                    details: [APIErrorDetail(property: "", message: "invalid JSON at byte \(error.offset): \(error.reason)")]
+                )
+            }
         }
         guard case .object(let members) = value else {
             throw APIError(
@@ -203,12 +241,16 @@ public final class JSONObjectReader {
                 message: "The body must be a JSON object, not \(value.kindName)."
             )
         }
-        return JSONObjectReader(members: members, path: "", collector: JSONDetailCollector())
+        return JSONObjectReader(members: members, path: "", collector: collector)
     }
+
+    /// The bytes a JSON number may consist of.
+    private static let numberBytes: Set<UInt8> = Set("-+0123456789.eE".utf8)
 
     /// Reports unknown members and throws 422 `validation_failed` if any problem was recorded.
     public func finish() throws(APIError) {
         reportUnknownMembers()
+        collector.reportUnreadMistypedNumbers()
         if !collector.details.isEmpty { throw collector.error }
     }
 
@@ -221,13 +263,13 @@ public final class JSONObjectReader {
     /// The reader for member `name`, or nil when absent or null (marks it as read).
     public func member(_ name: String) -> JSONElementReader? {
         if !consumed.contains(name) { consumed.append(name) }
-        guard let value = members[name], !value.isNull else { return nil }
+        guard let value = members[name], !value.isNull || collector.mistypedNumbers[memberPath(name)] != nil else { return nil }
         return JSONElementReader(value: value, path: memberPath(name), collector: collector)
     }
 
     /// Whether member `name` is present and not null.
     public func contains(_ name: String) -> Bool {
-        if let value = members[name] { return !value.isNull }
+        if let value = members[name] { return !value.isNull || collector.mistypedNumbers[memberPath(name)] != nil }
         return false
     }
 
@@ -346,7 +388,27 @@ public final class JSONDetailCollector {
 
     init() {}
 
+    /// Numbers sent where the parser takes none (fractions, exponents, past 64 bits), by path, with
+    /// why; read as null. ``mistypedNumberOrder`` keeps the order found.
+    private(set) var mistypedNumbers: [String: String] = [:]
+    private(set) var mistypedNumberOrder: [String] = []
+    private var reportedPaths: Set<String> = []
+
+    func noteMistypedNumber(path: String, reason: String) {
+        mistypedNumbers[path] = reason
+        mistypedNumberOrder.append(path)
+    }
+
+    /// Reports each mistyped number no reader has reported, so none is ever taken for null.
+    func reportUnreadMistypedNumbers() {
+        for path in mistypedNumberOrder where !reportedPaths.contains(path) {
+            guard let reason = mistypedNumbers[path] else { continue }
+            record(path, "must be a whole number from -9223372036854775808 to 9223372036854775807: \(reason)")
+        }
+    }
+
     func record(_ property: String, _ message: String) {
+        if mistypedNumbers[property] != nil { reportedPaths.insert(property) }
         guard details.count < JSONDetailCollector.maxDetails else {
             omitted += 1
             return

@@ -88,8 +88,38 @@ func details(_ json: String) -> [String: String] {
                 Issue.record("accepted \(text)")
             } catch {
                 #expect(error.status.code == 422 && error.code == .validationFailed, "\(text)")
-                #expect(error.details.map(\.property) == ["points"], "\(text): \(error.details)")
+                // The mistyped number is named with its field's own range, and the rest of the
+                // body is still read: the missing reason is reported in the same answer.
+                #expect(error.details.map(\.property) == ["points", "reason"], "\(text): \(error.details)")
+                #expect(error.details.first?.message.hasPrefix("must be a whole number from 1 to 1000000: ") == true, "\(error.details)")
             }
+        }
+    }
+
+    @Test func everyMistypedNumberIsReportedWhereverItIsRead() {
+        let found = details(#"{"orderId":"A B","points":1.5,"reason":"campaign","note":2.5,"items":[{"sku":"x","points":1e3},{"sku":"y","points":7.25}]}"#)
+        #expect(found["orderId"] == "must contain only ASCII letters, digits, '-', '_', '.' and ':'")
+        #expect(found["points"]?.hasPrefix("must be a whole number from 1 to 1000000: only whole numbers") == true)
+        #expect(found["note"]?.hasPrefix("must be a string, not a number (only whole numbers") == true)
+        #expect(found["items[0].points"]?.hasPrefix("must be a whole number from 1 to 100: ") == true)
+        #expect(found["items[1].points"]?.hasPrefix("must be a whole number from 1 to 100: ") == true)
+        #expect(found.count == 5, "\(found)")
+    }
+
+    @Test func aMistypedNumberNobodyReadsIsStillRefused() {
+        // An unknown member holding one is reported as unknown; one past the reader's limits too.
+        #expect(details(#"{"orderId":"A","points":1,"reason":"campaign","extra":0.5}"#)["extra"] == "is not a recognised field")
+        // Never taken for null: an optional member that is read reports it instead of skipping it.
+        #expect(details(#"{"orderId":"A","points":1,"reason":"campaign","dryRun":1.0}"#)["dryRun"]?.contains("not a number") == true)
+    }
+
+    @Test func aMistypedNumberBeforeBrokenJSONIsStillNamed() {
+        do {
+            _ = try readGrant(#"{"orderId":"A","points":1.5,"reason": nope}"#)
+            Issue.record("accepted broken JSON")
+        } catch {
+            #expect(error.status.code == 422 && error.code == .validationFailed)
+            #expect(error.details.map(\.property) == ["points"], "\(error.details)")
         }
     }
 
