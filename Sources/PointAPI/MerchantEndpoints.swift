@@ -81,17 +81,23 @@ extension APIApplication {
 
     /// Reads one grant object (the body of POST /v1/grants, or an item of a batch).
     ///
-    /// - Parameter checkSyntax: also check the IDs' syntax here, so that a single grant's answer
-    ///   lists every bad field at once. Batch items leave it to the domain, which answers each
-    ///   item on its own (a bad orderId refuses that item, not the batch).
+    /// - Parameter checkSyntax: check the values here (ID syntax and length, the points range),
+    ///   so that a single grant's answer lists every bad field at once. Batch items read only
+    ///   the shape (members, JSON types) and leave every value to the domain, which refuses
+    ///   each bad item on its own: one typo does not hold back the other items of a batch.
     static func readGrant(_ body: JSONObjectReader, merchantID: String, checkSyntax: Bool = false) -> GrantPointsCommand {
         let externalID: ((String) -> String?)? = checkSyntax ? { FieldSyntax.externalID($0) } : nil
         let lineUser: ((String) -> String?)? = checkSyntax ? { FieldSyntax.lineUserID($0) } : nil
-        let orderID = body.requiredString("orderId", maxLength: identifierMax, validate: externalID)
-        let memberID = body.optionalString("memberId", maxLength: identifierMax, validate: externalID)
-        let lineUserID = body.optionalString("lineUserId", maxLength: 33, validate: lineUser)
-        let scenarioID = body.requiredString("scenarioId", maxLength: identifierMax)
-        let points = body.requiredInteger("points", in: 1...Int64(PointsDomain.Limits().maxPointsPerGrant))
+        // Batch items: any string (the body's size bounds it) and any whole 64-bit number.
+        let idMax = checkSyntax ? identifierMax : Int.max
+        let lineUserMax = checkSyntax ? 33 : Int.max
+        let minLength = checkSyntax ? 1 : 0
+        let charset: JSONCharset = checkSyntax ? .printable : .anything
+        let orderID = body.requiredString("orderId", maxLength: idMax, minLength: minLength, charset: charset, validate: externalID)
+        let memberID = body.optionalString("memberId", maxLength: idMax, minLength: minLength, charset: charset, validate: externalID)
+        let lineUserID = body.optionalString("lineUserId", maxLength: lineUserMax, minLength: minLength, charset: charset, validate: lineUser)
+        let scenarioID = body.requiredString("scenarioId", maxLength: idMax, minLength: minLength, charset: charset)
+        let points = body.requiredInteger("points", in: checkSyntax ? 1...Int64(PointsDomain.Limits().maxPointsPerGrant) : Int64.min...Int64.max)
         let recipient: GrantRecipient
         switch (memberID, lineUserID) {
         case (let member?, nil): recipient = .member(member)

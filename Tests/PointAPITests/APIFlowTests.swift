@@ -410,6 +410,45 @@ struct APIFlowTests {
         #expect(metrics.contains("pointconnect_grant_batch_items_count 1") && metrics.contains("pointconnect_grant_batch_items_sum 3"))
     }
 
+    @Test("A batch item with a bad value is refused on its own, whichever value it is; the other items are granted")
+    func batchValueRefusalsArePerItem() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.merchantA
+        await api.bind(merchant, member: "m-1", user: 1)
+        let scenario = api.scenarioID(merchant, purpose: "purchase_cashback")
+        let maxPoints: Int64 = 10_000_000   // PointsDomain.Limits().maxPointsPerGrant
+        let before = api.application.service.ledger.durableSeq
+        let reply = await api.asMerchant(merchant, .post, "/v1/grants/batch", json: ["grants": [
+            Self.grantBody("v-1", scenario: scenario),
+            Self.grantBody("v-2", scenario: scenario, points: 0),
+            Self.grantBody(String(repeating: "o", count: 65), scenario: scenario),   // past the 64-character IDs
+            Self.grantBody("b2 5", scenario: scenario),
+            Self.grantBody("v-5", scenario: scenario, points: maxPoints + 1),
+            Self.grantBody("v-6", member: "", scenario: scenario),
+            Self.grantBody("", scenario: scenario),
+            Self.grantBody("v-8", scenario: scenario),
+        ]])
+        #expect(reply.status == 200, "\(reply.body)")
+        let results = reply.body["results"]?.arrayValue ?? []
+        let statuses: [String] = results.compactMap { $0["status"]?.stringValue }
+        #expect(statuses == ["granted", "refused", "refused", "refused", "refused", "refused", "refused", "granted"])
+        let refusedProperties: [[String]] = results.map { result in
+            (result["error"]?["details"]?.arrayValue ?? []).compactMap { $0["property"]?.stringValue }
+        }
+        #expect(refusedProperties[1] == ["points"] && refusedProperties[2] == ["orderId"] && refusedProperties[3] == ["orderId"])
+        #expect(refusedProperties[4] == ["points"] && refusedProperties[5] == ["memberId"] && refusedProperties[6] == ["orderId"])
+        #expect(results.dropFirst().prefix(6).allSatisfy { $0["error"]?["code"]?.stringValue == "validation_failed" }, "\(results)")
+        #expect(reply.body["granted"]?.intValue == 2 && reply.body["refused"]?.intValue == 6)
+        #expect(api.application.service.ledger.durableSeq == before + 2)
+        // The shape is still the batch's: a value of the wrong JSON type refuses the whole batch.
+        let mistyped = await api.asMerchant(merchant, .post, "/v1/grants/batch", json: ["grants": [
+            Self.grantBody("v-9", scenario: scenario), ["orderId": "v-10", "memberId": "m-1", "scenarioId": .string(scenario), "points": .string("5")] as JSONValue,
+        ]])
+        #expect(mistyped.status == 422 && mistyped.body["details"]?.arrayValue?.first?["property"]?.stringValue == "grants[1].points", "\(mistyped.body)")
+        #expect(api.application.service.ledger.durableSeq == before + 2)
+    }
+
     @Test("A LINE user already bound to another member is refused and logged as a fraud signal; a bad token is refused")
     func bindingRefusals() async throws {
         let api = try await APIHarness()

@@ -67,7 +67,8 @@ struct BatchGrantBodyReaderTests {
         #expect(Self.fast(body(PointsDomain.maxBatchGrants + 1)) == nil)
         #expect(Self.fast(body(1, orderLength: APIApplication.identifierMax)) != nil)
         #expect(Self.fast(body(1, orderLength: APIApplication.identifierMax + 1)) == nil)
-        #expect(Self.general(body(1, orderLength: APIApplication.identifierMax + 1)) == nil)
+        // Past the direct reader's limit the general reader reads it, and the domain refuses that item alone.
+        #expect(Self.general(body(1, orderLength: APIApplication.identifierMax + 1))?.first?.orderID.count == APIApplication.identifierMax + 1)
     }
 
     @Test("Mutated bodies: whenever the direct reader answers, the general reader gives the same commands")
