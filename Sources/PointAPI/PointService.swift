@@ -240,7 +240,9 @@ extension PointService {
         let outcome = try state.withLock { (state) throws(ServiceError) -> PeriodCloseOutcome in
             let now = max(clock.now(), state.lastTime)
             let decision: SettlementFold.CloseDecision
-            do throws(DomainError) { decision = try state.settlement.decideClose(period, now: now, checkpoint: checkpoint) } catch { throw .domain(error) }
+            do throws(DomainError) {
+                decision = try state.settlement.decideClose(period, now: now, ledgerStart: state.domain.firstTime, checkpoint: checkpoint)
+            } catch { throw .domain(error) }
             switch decision {
             case .alreadyClosed(let done):
                 return PeriodCloseOutcome(invoices: done.issued, closedAt: done.closedAt,

@@ -47,6 +47,8 @@ public struct PointsDomain: Sendable {
     public private(set) var lastSeq: UInt64 = 0
     /// The time of the last applied event.
     public private(set) var lastTime: Int64 = 0
+    /// The time of the first applied event (the ledger's start); nil before any.
+    public private(set) var firstTime: Int64?
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -163,6 +165,7 @@ public struct PointsDomain: Sendable {
             // Billing records: folded by ``SettlementFold``; the points domain only advances.
             break
         }
+        if firstTime == nil { firstTime = time }
         lastSeq = seq
         lastTime = time
     }

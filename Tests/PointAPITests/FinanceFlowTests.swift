@@ -64,6 +64,14 @@ struct FinanceFlowTests {
 
         let api = try await APIHarness(start: Self.november2, directory: directory)
         defer { api.close() }
+        // A first close of a month that ended before the ledger began (a mistyped year) is
+        // refused: nothing could be billed there, and every month after it would have to be closed.
+        let beforeLedger = api.application.service.ledger.durableSeq
+        let tooEarly = await Self.finance(api, .post, "/v1/finance/periods/2025-10/close")
+        #expect(tooEarly.status == 422 && tooEarly.code == "period_before_ledger", "\(tooEarly.body)")
+        #expect(tooEarly.body["details"]?.arrayValue?.first?["property"]?.stringValue == "month")
+        #expect(tooEarly.body["message"]?.stringValue?.contains("Close 2026-10 (Asia/Taipei)") == true, "\(tooEarly.body)")
+        #expect(api.application.service.ledger.durableSeq == beforeLedger)
         let closed = await Self.finance(api, .post, "/v1/finance/periods/2026-10/close")
         #expect(closed.status == 201, "\(closed.body)")
         let invoices = closed.body["invoices"]?.arrayValue ?? []

@@ -163,7 +163,7 @@ public struct SettlementBook: Sendable {
             throw .periodNotClosable(month: period, reason: "periods up to \(lastClosed) are already closed")
         }
         if let lastClosed, let expected = lastClosed.next, period != expected {
-            throw .periodNotClosable(month: period, reason: "periods close in order; \(expected) is next")
+            throw .periodNotClosable(month: period, reason: "\(expected) is next, the month after the last closed (\(lastClosed))")
         }
         if let earlier = activity.keys.map(\.period).filter({ $0 < period }).min() {
             throw .periodNotClosable(month: period, reason: "the earlier period \(earlier) has activity and is still open")

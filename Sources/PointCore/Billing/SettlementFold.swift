@@ -249,8 +249,18 @@ public struct SettlementFold: Sendable {
     /// Decides closing `period` at `now`, changing nothing. Closing a closed period again is an
     /// idempotent replay. `checkpoint` (the signed checkpoint the close is taken against) is
     /// printed on every document.
-    public func decideClose(_ period: BillingMonth, now: Int64, checkpoint: InvoiceCheckpoint? = nil) throws(DomainError) -> CloseDecision {
+    /// - Parameter ledgerStart: the time of the ledger's first record; the first close may not be
+    ///   of a month that ended before it (nothing can be billed there, and every later month
+    ///   would then have to be closed in order first).
+    public func decideClose(_ period: BillingMonth, now: Int64, ledgerStart: Int64? = nil,
+                            checkpoint: InvoiceCheckpoint? = nil) throws(DomainError) -> CloseDecision {
         if let done = closed[period] { return .alreadyClosed(done) }
+        if book.lastClosed == nil, let ledgerStart, period.endInstant <= ledgerStart {
+            let first = (try? BillingMonth(containingLedgerTime: ledgerStart))?.description ?? "the month of the first record"
+            throw DomainError(.rejected, code: "period_before_ledger",
+                              message: "Period \(period) ended before the ledger's first record (\(CivilTime.formatUTC(ledgerStart))): nothing can be billed in it, and a first close sets where billing starts. Close \(first) (Asia/Taipei), the month of the first record, or a later month first.",
+                              details: [DomainError.Detail(property: "month", message: "must be \(first) or later")])
+        }
         guard period.hasEnded(at: now) else {
             throw DomainError(.rejected, code: "period_not_ended",
                               message: "Period \(period) has not ended yet: it ends at 00:00 Asia/Taipei on the 1st of the next month (\(CivilTime.formatUTC(period.endInstant))). Close it after that.",

@@ -17,7 +17,7 @@ struct BillingEdgeCaseTests {
         }
         _ = try book.close(F.month("2026-02"), now: march.startInstant)
         #expect(throws: BillingError.self) { try book.close(F.month("2026-02"), now: march.endInstant) }
-        #expect(throws: BillingError.periodNotClosable(month: F.month("2026-04"), reason: "periods close in order; 2026-03 is next")) {
+        #expect(throws: BillingError.periodNotClosable(month: F.month("2026-04"), reason: "2026-03 is next, the month after the last closed (2026-02)")) {
             try book.close(F.month("2026-04"), now: F.month("2026-05").startInstant)
         }
         #expect(throws: BillingError.unknownMerchant(merchantID: "nobody")) {

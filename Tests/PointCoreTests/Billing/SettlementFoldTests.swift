@@ -139,6 +139,22 @@ struct SettlementFoldTests {
         #expect(domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-12"), now: S.december2) }?.code == "period_not_ended")
     }
 
+    @Test("The first close may not be of a month that ended before the ledger's first record; the month of that record may")
+    func firstCloseBeforeTheLedger() throws {
+        let (settlement, _) = try S.ready()
+        let start = try #require(CivilTime.parseRFC3339("2026-10-01T00:00:00+08:00"))   // the first Taipei instant of October
+        let refusal = domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-09"), now: S.december2, ledgerStart: start) }
+        #expect(refusal?.code == "period_before_ledger")
+        #expect(refusal?.details.map(\.property) == ["month"] && refusal?.details.first?.message == "must be 2026-10 or later")
+        #expect(refusal?.message.contains("ended before the ledger's first record (2026-09-30T16:00:00.000000Z)") == true, "\(String(describing: refusal))")
+        guard case .close = try settlement.fold.decideClose(try BillingMonth(parsing: "2026-10"), now: S.december2, ledgerStart: start) else {
+            Issue.record("the month of the first record closes")
+            return
+        }
+        // Without the ledger's start (a caller that does not know it) nothing changes.
+        #expect(domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-09"), now: S.december2) }?.code != "period_before_ledger")
+    }
+
     @Test("A tampered invoice record: a strict replay refuses it, the audit fold names the differing line")
     func tamperedInvoice() throws {
         let settlement = try Self.closedOctober()
