@@ -1,3 +1,4 @@
+import PointCore
 import PointCrypto
 import PointHTTP
 
@@ -11,8 +12,8 @@ public enum AuthenticationFailure: Error, Sendable, Hashable, CustomStringConver
     case unknownKeyId
     /// The nonce is neither a UUID v1/v4 nor a 10- or 13-digit Unix timestamp.
     case malformedNonce
-    /// The nonce's time is further than the window from the server's clock.
-    case staleNonce
+    /// The nonce's time is further than the window from the server's clock (all in Unix milliseconds).
+    case staleNonce(nonceTime: Int64, serverTime: Int64, windowMilliseconds: Int64)
     /// The nonce was used before with this key id.
     case replayedNonce
     /// The signature header is not Base64 of 32 bytes.
@@ -47,10 +48,16 @@ public enum AuthenticationFailure: Error, Sendable, Hashable, CustomStringConver
                 status: .unauthorized, code: .malformedNonce,
                 message: "\(RequestSignature.nonceHeader) must be a UUID v1 or v4 (8-4-4-4-12 hex) or a Unix timestamp in seconds (10 digits) or milliseconds (13 digits)."
             )
-        case .staleNonce:
+        case .staleNonce(let nonceTime, let serverTime, let window):
+            let seconds = (nonceTime > serverTime ? nonceTime - serverTime : serverTime - nonceTime) / 1_000
             return APIError(
                 status: .unauthorized, code: .staleNonce,
-                message: "The time in \(RequestSignature.nonceHeader) is too far from the server's clock. Check your clock and sign with a fresh nonce."
+                message: "The time in \(RequestSignature.nonceHeader), \(CivilTime.formatUTC(nonceTime * 1_000)), is \(seconds) s "
+                    + "\(nonceTime > serverTime ? "ahead of" : "behind") the server's clock, \(CivilTime.formatUTC(serverTime * 1_000)); "
+                    + "it must be within \(window / 1_000) s of it. Take the nonce's time from a synchronised clock (a sandbox "
+                    + "started with --now runs on its own clock: GET /readyz answers it as now) and sign again.",
+                details: [APIErrorDetail(property: RequestSignature.nonceHeader,
+                                         message: "must be within \(window / 1_000) s of \(CivilTime.formatUTC(serverTime * 1_000))")]
             )
         case .replayedNonce:
             return APIError(
@@ -129,7 +136,9 @@ public final class RequestAuthenticator: Sendable {
         guard let nonce = RequestNonce(nonceText) else { throw .malformedNonce }
         if let nonceTime = nonce.unixMilliseconds {
             let distance = nonceTime > now ? nonceTime - now : now - nonceTime
-            guard distance <= timestampWindowMilliseconds else { throw .staleNonce }
+            guard distance <= timestampWindowMilliseconds else {
+                throw .staleNonce(nonceTime: nonceTime, serverTime: now, windowMilliseconds: timestampWindowMilliseconds)
+            }
         }
         guard signatureText.utf8.count == 44, let provided = Base64.decode(signatureText), provided.count == 32 else {
             throw .malformedSignature

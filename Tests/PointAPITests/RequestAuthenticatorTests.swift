@@ -112,10 +112,25 @@ import Testing
 
     @Test func malformedAndStaleNoncesAreRefused() {
         #expect(failure(signer.signing(grantRequest(), nonce: "not-a-nonce")) == .malformedNonce)
-        #expect(failure(signer.signing(grantRequest(), nonce: String(Fixture.now - 300_001))) == .staleNonce)
-        #expect(failure(signer.signing(grantRequest(), nonce: String(Fixture.now + 300_001))) == .staleNonce)
-        #expect(failure(signer.signing(grantRequest(), nonce: "f81d4fae-7dec-11d0-a765-00a0c91e6bf6")) == .staleNonce)
+        #expect(failure(signer.signing(grantRequest(), nonce: String(Fixture.now - 300_001)))
+                == .staleNonce(nonceTime: Fixture.now - 300_001, serverTime: Fixture.now, windowMilliseconds: 300_000))
+        #expect(failure(signer.signing(grantRequest(), nonce: String(Fixture.now + 300_001)))
+                == .staleNonce(nonceTime: Fixture.now + 300_001, serverTime: Fixture.now, windowMilliseconds: 300_000))
+        guard case .staleNonce = failure(signer.signing(grantRequest(), nonce: "f81d4fae-7dec-11d0-a765-00a0c91e6bf6")) else {
+            Issue.record("a UUID v1 from 1997 is stale")
+            return
+        }
         #expect(failure(signer.signing(grantRequest(), nonce: String(Fixture.now - 300_000))) == nil)
+    }
+
+    @Test func aStaleNonceIsAnsweredWithBothTimesAndTheWindow() {
+        let error = AuthenticationFailure.staleNonce(nonceTime: 1_793_491_200_000, serverTime: 1_793_491_200_000 + 3_600_000,
+                                                                windowMilliseconds: 300_000).apiError
+        #expect(error.status.code == 401 && error.code == .staleNonce)
+        #expect(error.message.hasPrefix("The time in X-LINE-Authorization-Nonce, 2026-11-01T00:00:00.000000Z, is 3600 s behind the server's clock, 2026-11-01T01:00:00.000000Z; it must be within 300 s of it."),
+                "\(error.message)")
+        #expect(error.message.contains("GET /readyz"))
+        #expect(error.details.map(\.property) == ["X-LINE-Authorization-Nonce"])
     }
 
     @Test func malformedSignaturesAreRefused() {
