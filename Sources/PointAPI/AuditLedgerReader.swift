@@ -14,16 +14,28 @@ public enum AuditLedgerReader {
         case jsonl, csv
     }
 
+    /// What an export wrote.
+    public struct ExportSummary: Sendable, Equatable {
+        /// Records written.
+        public var records: Int
+        /// Whether the filter's merchant was registered in the ledger (true without a merchant filter).
+        public var merchantFound: Bool
+    }
+
     /// Streams the records `filter` keeps to `write`, in ledger order: one JSON object per line
     /// (jsonl) or RFC 4180 CSV with a header row. Memory does not grow with the ledger (see
-    /// ``LedgerExportMatcher``). Returns the number of records written.
+    /// ``LedgerExportMatcher``).
     @discardableResult
     public static func export(dataDirectory: String, filter: LedgerExportFilter, format: ExportFormat,
-                              write: (String) -> Void) throws(Failure) -> Int {
+                              write: (String) -> Void) throws(Failure) -> ExportSummary {
         var matcher = LedgerExportMatcher(filter: filter)
         var written = 0
+        var merchantFound = filter.merchantID == nil
         if format == .csv { write(LedgerExportCSV.headerRow) }
         try scan(dataDirectory) { (record, _) throws(DomainError) in
+            if !merchantFound, record.type == "merchant.registered", record.data["merchantId"]?.stringValue == filter.merchantID {
+                merchantFound = true
+            }
             let (keep, owner) = matcher.match(type: record.type, time: record.time, data: record.data)
             guard keep else { return }
             let exported = LedgerExportRecord(seq: record.seq, time: record.time, type: record.type, prev: record.prev.hex,
@@ -34,7 +46,7 @@ public enum AuditLedgerReader {
             }
             written += 1
         }
-        return written
+        return ExportSummary(records: written, merchantFound: merchantFound)
     }
 
     /// The folded ledger: domain, settlement, and when each merchant went live.

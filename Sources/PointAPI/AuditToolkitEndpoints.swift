@@ -24,11 +24,15 @@ extension APIApplication {
                                         lineUserID: try Self.checked(query, "lineUserId", FieldSyntax.lineUserID))
         if let types = query["type"] {
             let list = types.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard !list.isEmpty, list.allSatisfy(LedgerRecordFormat.isValidType) else {
-                throw .badRequest("type must be a comma-separated list of record types such as grant.issued,revocation.recorded.",
-                                  details: [APIErrorDetail(property: "type", message: "must list record types, comma separated")])
+            if let problem = LedgerExportFilter.problem(withTypes: list) {
+                throw .badRequest("type \(problem).", details: [APIErrorDetail(property: "type", message: problem)])
             }
             filter.types = Set(list)
+        }
+        // A mistyped merchant ID would match nothing and look like a clean, empty result.
+        if let merchantID = filter.merchantID, service.read({ $0.merchant(merchantID) }) == nil {
+            throw APIError(status: .notFound, code: APIErrorCode("merchant_not_found"), message: "No merchant \(merchantID); check the merchant ID.",
+                           details: [APIErrorDetail(property: "merchantId", message: "names no merchant")])
         }
         if let month = query["month"] { filter.month = try Self.month(month, property: "month") }
         let format = query["format"] ?? "json"

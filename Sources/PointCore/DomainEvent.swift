@@ -30,6 +30,14 @@ public enum DomainEvent: Sendable, Equatable {
     /// A billing period closed: the documents it issued, in merchant-id order.
     indirect case periodClosed(PeriodClosed)
 
+    /// Every record type the service writes (the values of ``type``), in the order of the cases.
+    public static let recordTypes: [String] = [
+        "merchant.registered", "merchant.sandbox_opened", "merchant.production_opened", "merchant.suspended",
+        "merchant.reinstated", "merchant.terminated", "merchant.allowlist_updated", "merchant.credential_rotated",
+        "scenario.submitted", "scenario.approved", "scenario.rejected", "binding.created", "binding.removed",
+        "grant.issued", "revocation.recorded", "finding.recorded", "finding.withdrawn", "invoice.issued", "period.closed",
+    ]
+
     /// The ledger record type of the event.
     public var type: String {
         switch self {

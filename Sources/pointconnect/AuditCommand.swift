@@ -28,13 +28,17 @@ enum AuditCommand {
     static func export(_ options: CommandLineOptions, _ dataDirectory: String) throws -> Int32 {
         var filter = LedgerExportFilter(merchantID: options.value("merchant"), memberID: options.value("member"),
                                         lineUserID: options.value("line-user"))
-        if let types = options.value("type") { filter.types = Set(types.split(separator: ",").map(String.init)) }
+        if let types = options.value("type") {
+            let list = types.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if let problem = LedgerExportFilter.problem(withTypes: list) { throw UsageError("--type \(problem)") }
+            filter.types = Set(list)
+        }
         if let text = options.value("month") { filter.month = try month(text) }
         guard let format = AuditLedgerReader.ExportFormat(rawValue: options.value("format") ?? "jsonl") else {
             throw UsageError("--format must be jsonl or csv")
         }
         var buffer = ""
-        let count = try AuditLedgerReader.export(dataDirectory: dataDirectory, filter: filter, format: format) { text in
+        let summary = try AuditLedgerReader.export(dataDirectory: dataDirectory, filter: filter, format: format) { text in
             buffer += text
             if buffer.utf8.count >= 1 << 16 {
                 FileHandleOutput.standardOutput(buffer)
@@ -42,7 +46,12 @@ enum AuditCommand {
             }
         }
         FileHandleOutput.standardOutput(buffer)
-        FileHandleOutput.standardError("audit export: \(count) records\n")
+        FileHandleOutput.standardError("audit export: \(summary.records) records\n")
+        if let merchant = filter.merchantID, !summary.merchantFound {
+            // A mistyped merchant ID must not look like a clean, empty result.
+            FileHandleOutput.standardError("audit export: no merchant \(merchant) is registered in this ledger; check --merchant\n")
+            return 1
+        }
         return 0
     }
 

@@ -85,10 +85,14 @@ struct AuditToolkitTests {
         let directory = try await Self.twoClosedMonths()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var jsonl = ""
-        let count = try AuditLedgerReader.export(dataDirectory: directory, filter: LedgerExportFilter(merchantID: Self.merchantA, memberID: "m-1"),
-                                                 format: .jsonl) { jsonl += $0 }
+        let summary = try AuditLedgerReader.export(dataDirectory: directory, filter: LedgerExportFilter(merchantID: Self.merchantA, memberID: "m-1"),
+                                                   format: .jsonl) { jsonl += $0 }
         let lines = jsonl.split(separator: "\n").map { try? JSONParser.parse(Array($0.utf8)) }
-        #expect(count == lines.count)
+        #expect(summary.records == lines.count && summary.merchantFound)
+        // A merchant the ledger never registered is said so (an empty export must not look clean).
+        let unknown = try AuditLedgerReader.export(dataDirectory: directory, filter: LedgerExportFilter(merchantID: "165000002"),
+                                                   format: .jsonl) { _ in }
+        #expect(unknown.records == 0 && !unknown.merchantFound)
         #expect(lines.compactMap { $0?["type"]?.stringValue } == ["binding.created", "grant.issued", "grant.issued", "revocation.recorded",
                                                                   "revocation.recorded", "grant.issued"])
         // Each exported record re-derives its ledger line, whose leaf hash is the exported one.
@@ -126,6 +130,13 @@ struct AuditToolkitTests {
         let text = String(decoding: revocations.raw, as: UTF8.self)
         #expect(text.contains(",m-1,\(APIHarness.lineUser(1)),o-1,r-1,100,fraud,") && text.contains(",o-1,r-2,50,purchase_cancelled,"))
         #expect(await audit("/v1/audit/export?type=Bad%20Type").status == 400)
+        // Typos are refused, never answered as an empty result.
+        let mistypedType = await audit("/v1/audit/export?type=grant.issued,grant.isued")
+        #expect(mistypedType.status == 400 && mistypedType.body["details"]?.arrayValue?.first?["property"]?.stringValue == "type")
+        #expect(mistypedType.body["message"]?.stringValue?.contains("is not a record type: grant.isued; the record types are merchant.registered") == true,
+                "\(mistypedType.body)")
+        let mistypedMerchant = await audit("/v1/audit/export?merchantId=165000002")
+        #expect(mistypedMerchant.status == 404 && mistypedMerchant.code == "merchant_not_found", "\(mistypedMerchant.body)")
         #expect(await audit("/v1/audit/export?limit=1001").status == 400)
         #expect(await audit("/v1/audit/export?format=xml").code == "unsupported_format")
 

@@ -27,6 +27,20 @@ public struct LedgerExportFilter: Sendable, Equatable {
 
     /// Whether a member or LINE user criterion is given.
     public var concernsPerson: Bool { memberID != nil || lineUserID != nil }
+
+    /// What is wrong with a list of record types for ``types``: nil when every one is a type the
+    /// service writes (``DomainEvent/recordTypes``). A mistyped type would match nothing and look
+    /// like an empty, clean result.
+    public static func problem(withTypes types: [String]) -> String? {
+        guard !types.isEmpty, !types.contains(where: \.isEmpty) else {
+            return "must list record types, comma separated, such as grant.issued,revocation.recorded"
+        }
+        let unknown = types.filter { !DomainEvent.recordTypes.contains($0) }
+        guard !unknown.isEmpty else { return nil }
+        let shown = unknown.prefix(5).map { String($0.prefix(64)) }.joined(separator: ", ")
+        return "\(unknown.count == 1 ? "is not a record type" : "are not record types"): \(shown); the record types are "
+            + DomainEvent.recordTypes.joined(separator: ", ")
+    }
 }
 
 /// One exported ledger record.
