@@ -163,7 +163,8 @@ extension APIApplication {
         }
     }
 
-    /// `format=` wins; otherwise `Accept` (text/csv, text/html); otherwise JSON.
+    /// `format=` wins; otherwise `Accept`, weighed (application/json, text/csv, text/html; JSON
+    /// among equals); without either, JSON. An `Accept` that admits none of them is 406.
     static func format(_ parameter: String?, accept: String?) throws(APIError) -> DocumentFormat {
         if let parameter {
             guard let format = DocumentFormat(rawValue: parameter) else {
@@ -173,10 +174,16 @@ extension APIApplication {
             }
             return format
         }
-        let accepted = (accept ?? "").lowercased()
-        if accepted.contains("text/csv") { return .csv }
-        if accepted.contains("text/html") { return .html }
-        return .json
+        guard let accept, !accept.allSatisfy({ $0 == " " || $0 == "\t" }) else { return .json }
+        switch MediaTypeNegotiation.choose(accept: accept, offers: ["application/json", "text/csv", "text/html"]) {
+        case "application/json": return .json
+        case "text/csv": return .csv
+        case "text/html": return .html
+        default:
+            throw APIError(status: HTTPStatus(code: 406), code: APIErrorCode("unsupported_format"),
+                           message: "Accept: \(accept.prefix(200)) admits none of the formats served here: application/json, text/csv, text/html. Send one of them, or format=json, csv or html.",
+                           details: [APIErrorDetail(property: "Accept", message: "must admit application/json, text/csv or text/html")])
+        }
     }
 
     static func document(_ invoice: Invoice, format: DocumentFormat) -> HTTPResponse {

@@ -118,6 +118,16 @@ struct FinanceFlowTests {
         #expect(html.headers["Content-Type"] == "text/html; charset=utf-8")
         #expect(String(decoding: html.raw, as: UTF8.self).contains("PC-2026-000001"))
         #expect(await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000001?format=pdf").code == "unsupported_format")
+        // Accept is weighed: a refused or unknown type is 406, not JSON; format= still wins.
+        for refused in ["application/pdf", "text/csv;q=0"] {
+            let answer = await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000001", headers: [("Accept", refused)])
+            #expect(answer.status == 406 && answer.code == "unsupported_format"
+                    && answer.body["details"]?.arrayValue?.first?["property"]?.stringValue == "Accept", "\(refused): \(answer.body)")
+        }
+        let weighed = await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000001", headers: [("Accept", "text/html;q=0.5, text/csv")])
+        #expect(weighed.headers["Content-Type"] == "text/csv; charset=utf-8")
+        let overridden = await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000001?format=json", headers: [("Accept", "application/pdf")])
+        #expect(overridden.status == 200 && overridden.body == invoiceA)
         #expect(await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000009").code == "invoice_not_found")
 
         // A closed month never changes: a November revocation of an October grant credits November.
