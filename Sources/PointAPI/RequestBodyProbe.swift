@@ -7,15 +7,15 @@ import PointJSON
 @_spi(Fuzzing) public enum RequestBodyProbe {
     /// The body of POST /v1/grants.
     public static func grant(_ body: [UInt8], merchantID: String) -> Result<GrantPointsCommand, APIError> {
-        read(body) { APIApplication.readGrant($0, merchantID: merchantID) }
+        read(body) { APIApplication.readGrant($0, merchantID: merchantID, checkSyntax: true) }
     }
 
-    /// The body of POST /v1/grants/batch.
+    /// The body of POST /v1/grants/batch (the direct reader, else the general one).
     public static func grantBatch(_ body: [UInt8], merchantID: String) -> Result<[GrantPointsCommand], APIError> {
-        read(body) { reader in
-            reader.requiredArray("grants", maxCount: PointsDomain.maxBatchGrants) { item in
-                item.object { APIApplication.readGrant($0, merchantID: merchantID) }
-            }
+        do throws(APIError) {
+            return .success(try APIApplication.readGrantBatch(body, merchantID: merchantID))
+        } catch {
+            return .failure(error)
         }
     }
 

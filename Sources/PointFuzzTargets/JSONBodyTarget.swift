@@ -124,6 +124,13 @@ enum JSONBodyTarget {
                 checker.check(json?.stringValue == read, "\(name) read as \(read.debugDescription) but the body holds \(String(describing: json))")
             }
         }
+        if valuesChecked {
+            checker.check(Identifiers.isValidExternalID(command.orderID), "orderId \(command.orderID.debugDescription) outside the ID syntax accepted")
+            switch command.recipient {
+            case .member(let id): checker.check(Identifiers.isValidExternalID(id), "memberId \(id.debugDescription) outside the ID syntax accepted")
+            case .lineUser(let id): checker.check(Identifiers.isValidLineUserID(id), "lineUserId \(id.debugDescription) outside its syntax accepted")
+            }
+        }
         checked(command.orderID, members["orderId"], idMax, "orderId", &checker)
         checked(command.scenarioID, members["scenarioId"], idMax, "scenarioId", &checker)
         checker.check(Int64(command.points) == members["points"]?.intValue && (!valuesChecked || (1...maxPoints).contains(Int64(command.points))),
