@@ -5,11 +5,19 @@ import PointLedger
 import Synchronization
 
 /// Why the service refused or could not finish a command.
-public enum ServiceError: Error, Sendable, Equatable {
+public enum ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The domain refused the command; nothing was written.
     case domain(DomainError)
     /// The ledger could not take or keep the record: nothing was acknowledged.
     case ledger(LedgerError)
+
+    /// The underlying error's own words (what a command line prints).
+    public var description: String {
+        switch self {
+        case .domain(let error): return error.description
+        case .ledger(let error): return error.description
+        }
+    }
 }
 
 /// What a write produced: the ledger record that holds it (nil for an idempotent replay of an

@@ -29,7 +29,7 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidEntry(let reason):
             return "invalid ledger entry: \(reason)"
         case .corrupt(let file, let offset, let seq, let reason):
-            return "ledger is damaged in \(file) at byte \(offset) (seq \(seq)): \(reason). The ledger refuses to open; restore the file from a replica or backup, or ask an auditor to inspect it with 'pointconnect ledger verify'."
+            return "ledger is damaged in \(file) at byte \(offset) (seq \(seq)): \(reason). Records from there on can't be trusted: restore the file from a replica or backup."
         case .poisoned(let reason):
             return "the ledger refuses writes after a storage failure (\(reason)); nothing unacknowledged was reported as saved. Fix the storage and restart the service."
         case .io(let operation, let path, let code):
