@@ -55,13 +55,22 @@ public final class LedgerStore: Sendable {
                                                   log: log)
         var latest: SignedCheckpoint?
         if let line = scan.lastLine {
+            let parsed: SignedCheckpoint
             do {
-                let parsed = try SignedCheckpoint(jsonLine: line)
+                parsed = try SignedCheckpoint(jsonLine: line)
                 _ = try SignedNote.open(parsed.note, publicKey: key.publicKey)
-                latest = parsed
             } catch {
                 throw LedgerError.checkpointInvalid(line: scan.lines, size: nil, reason: "\(error). Run 'pointconnect ledger verify' on the data directory")
             }
+            // A log has one origin: signing under another would mix two names in one history.
+            guard parsed.checkpoint.origin == checkpointOptions.origin else {
+                throw LedgerError.checkpointInvalid(line: scan.lines, size: parsed.size, reason: """
+                    this directory's checkpoints are for origin "\(parsed.checkpoint.origin)", and this run would sign as \
+                    "\(checkpointOptions.origin)"; one log has one origin. Use the directory with the deployment it belongs to \
+                    (a sandbox's directory with the sandbox), or give the matching origin
+                    """)
+            }
+            latest = parsed
         }
         let box = CheckpointerBox()
         let ledger = try Ledger.open(
@@ -152,6 +161,16 @@ private final class CheckpointerBox: @unchecked Sendable {
 }
 
 extension LedgerStore {
+    /// The origin of the newest checkpoint in `dataDirectory` (unverified: opening checks its
+    /// signature), or nil when there is none — what a tool signs under when not told otherwise.
+    public static func checkpointOrigin(dataDirectory: String, fileSystem: any LedgerFileSystem = PosixFileSystem()) throws(LedgerError) -> String? {
+        let scan = try CheckpointLog.scan(path: dataDirectory + "/" + CheckpointLog.fileName, fileSystem: fileSystem)
+        guard let line = scan.lastLine else { return nil }
+        do { return try SignedCheckpoint(jsonLine: line).checkpoint.origin } catch {
+            throw LedgerError.checkpointInvalid(line: scan.lines, size: nil, reason: "\(error). Run 'pointconnect ledger verify' on the data directory")
+        }
+    }
+
     /// What in `dataDirectory` was made with its signing key: signed checkpoints or ledger
     /// records (each was covered, or will be, by a checkpoint of that key); nil for a new directory.
     static func keyDependence(_ dataDirectory: String, checkpointLines: Int, fileSystem: any LedgerFileSystem) throws(LedgerError) -> String? {

@@ -177,6 +177,8 @@ private struct CheckpointWalk {
     var pending: (line: Int, checkpoint: SignedCheckpoint)?
     var started = false
     var lastSize: UInt64 = 0
+    /// The origin of the first checkpoint: a log has one origin, so every later line must name it.
+    var origin: (line: Int, name: String)?
 
     init(reader: CheckpointLogReader, publicKey: Ed25519PublicKey?, keyPath: String) {
         self.reader = reader
@@ -232,6 +234,11 @@ private struct CheckpointWalk {
         guard checkpoint.size >= lastSize else {
             throw LedgerError.checkpointInvalid(line: line, size: checkpoint.size, reason: "its size is smaller than the previous checkpoint's \(lastSize)")
         }
+        if let origin, origin.name != checkpoint.checkpoint.origin {
+            throw LedgerError.checkpointInvalid(line: line, size: checkpoint.size,
+                                                reason: "its origin \"\(checkpoint.checkpoint.origin)\" differs from \"\(origin.name)\" of line \(origin.line): one log has one origin")
+        }
+        if origin == nil { origin = (line, checkpoint.checkpoint.origin) }
         lastSize = checkpoint.size
         pending = (line, checkpoint)
         pendingSize = checkpoint.size

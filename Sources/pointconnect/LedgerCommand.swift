@@ -63,11 +63,14 @@ enum LedgerCommand {
 extension LedgerCommand {
     /// `ledger checkpoint --data-dir DIR [--origin O]`: signs and stores a checkpoint of every
     /// record now, then prints the signed note. The service must not be running (the data
-    /// directory is locked while it is).
+    /// directory is locked while it is). Signs under the origin of the directory's checkpoints;
+    /// `--origin` is for a directory without any, and must match when there are some.
     static func checkpoint(_ options: CommandLineOptions) async throws -> Int32 {
         let dataDirectory = try options.required("data-dir")
         var checkpointOptions = CheckpointOptions(automatic: false)
-        if let origin = options.value("origin") { checkpointOptions.origin = origin }
+        if let origin = try options.value("origin") ?? LedgerStore.checkpointOrigin(dataDirectory: dataDirectory) {
+            checkpointOptions.origin = origin
+        }
         let store = try LedgerStore.open(dataDirectory: dataDirectory, checkpointOptions: checkpointOptions) { line in
             FileHandleOutput.standardError(line + "\n")
         }

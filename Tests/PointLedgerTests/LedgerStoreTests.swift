@@ -272,4 +272,22 @@ struct LedgerStoreTests {
         let ledger = try Ledger.open(directory: directory.ledgerPath)
         ledger.close()
     }
+
+    @Test("a directory's checkpoints keep one origin: opening to sign under another is refused; a tool reads the origin")
+    func oneOriginPerLog() async throws {
+        let directory = try await checkpointedThreeRecords()
+        #expect(try LedgerStore.checkpointOrigin(dataDirectory: directory.path) == "pointconnect.test/ledger")
+        var other = manualCheckpoints
+        other.origin = "pointconnect.production/ledger"
+        #expect {
+            _ = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: other)
+        } throws: { error in
+            guard case LedgerError.checkpointInvalid(let line, let size, let reason) = error else { return false }
+            return line == 1 && size == 3 && reason.contains("checkpoints are for origin \"pointconnect.test/ledger\"")
+                && reason.contains("would sign as \"pointconnect.production/ledger\"")
+        }
+        let reopened = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
+        reopened.close()
+        #expect(try LedgerStore.checkpointOrigin(dataDirectory: TemporaryDirectory().path) == nil)
+    }
 }

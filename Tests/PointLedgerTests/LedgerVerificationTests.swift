@@ -99,6 +99,13 @@ struct LedgerVerificationTests {
         try replaceLine(2, of: path, with: SignedCheckpoint(checkpoint: wrongRoot, note: forged, time: second.time).jsonLine)
         expectCheckpointFailure(directory, line: 2, size: 20, mentioning: "differs from the root")
 
+        // Properly signed with the service key and the right root, under another origin: one
+        // log has one origin.
+        let renamed = Checkpoint(origin: "example.org/other", size: second.checkpoint.size, root: second.checkpoint.root)
+        let renamedNote = try SignedNote.sign(renamed.body, keyName: renamed.origin, privateKey: try signingKey(directory))
+        try replaceLine(2, of: path, with: SignedCheckpoint(checkpoint: renamed, note: renamedNote, time: second.time).jsonLine)
+        expectCheckpointFailure(directory, line: 2, size: 20, mentioning: "differs from \"pointconnect.test/ledger\" of line 1")
+
         // Garbage line; then the original back, checked against an auditor's different key.
         try replaceLine(2, of: path, with: "{\"note\":\"nonsense\"}")
         expectCheckpointFailure(directory, line: 2, size: nil, mentioning: "needs")
