@@ -72,6 +72,16 @@ public enum CivilTime {
             + "." + pad(Int(clamped % microsPerSecond), 6) + "Z"
     }
 
+    /// Formats an instant in Asia/Taipei, to the second: `2026-11-01T00:00:00+08:00`.
+    public static func formatTaipei(_ micros: Int64) -> String {
+        let clamped = min(max(micros, supportedRange.lowerBound), supportedRange.upperBound - taipeiOffsetMicros)
+        let seconds = (clamped + taipeiOffsetMicros) / microsPerSecond
+        let date = civilDate(daysSinceEpoch: seconds / 86_400)
+        let secondOfDay = Int(seconds % 86_400)
+        return pad(date.year, 4) + "-" + pad(date.month, 2) + "-" + pad(date.day, 2) + "T"
+            + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2) + "+08:00"
+    }
+
     /// Parses RFC 3339 `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)` strictly (at most six fractional
     /// digits, an explicit offset). Returns nil for anything else or outside ``supportedRange``.
     public static func parseRFC3339(_ text: String) -> Int64? {

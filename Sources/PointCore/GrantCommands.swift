@@ -62,12 +62,15 @@ extension PointsDomain {
         guard scenarios[Int(scenarioSlot)].status == .approved else {
             let scenario = scenarios[Int(scenarioSlot)]
             throw DomainError(.rejected, code: "scenario_not_approved",
-                              message: "Scenario \(scenario.id) is \(scenario.status.rawValue), not approved; points can be granted only under an approved scenario.")
+                              message: "Scenario \(scenario.id) is \(scenario.status.rawValue), not approved; points can be granted only under an approved scenario.",
+                              details: [DomainError.Detail(property: "scenarioId", message: "is \(scenario.status.rawValue), not approved")])
         }
         guard now >= scenarios[Int(scenarioSlot)].activeFrom, now < scenarios[Int(scenarioSlot)].activeUntil else {
             let scenario = scenarios[Int(scenarioSlot)]
+            let window = "from \(CivilTime.formatTaipei(scenario.activeFrom)) until \(CivilTime.formatTaipei(scenario.activeUntil))"
             throw DomainError(.rejected, code: "scenario_not_active",
-                              message: "Scenario \(scenario.id) is active from \(CivilTime.formatUTC(scenario.activeFrom)) until \(CivilTime.formatUTC(scenario.activeUntil)); it is \(CivilTime.formatUTC(now)) now.")
+                              message: "Scenario \(scenario.id) is active \(window) (Asia/Taipei); it is \(CivilTime.formatTaipei(now)) now.",
+                              details: [DomainError.Detail(property: "scenarioId", message: "active \(window)")])
         }
         let bindingSlot: UInt32?
         switch command.recipient {

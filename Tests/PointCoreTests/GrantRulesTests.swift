@@ -59,11 +59,18 @@ struct GrantRulesTests {
         let pending = try harness.domain.decide(ScenarioRulesTests.submission(purpose: "survey"))
         guard case .scenarioSubmitted(let submitted)? = pending.event else { Issue.record("no event"); return }
         try harness.commit(pending)
-        #expect(errorCode { try harness.domain.decide(harness.grant("o-1", 1, scenario: submitted.scenarioID), now: harness.now) } == "scenario_not_approved")
+        let unapproved = domainError { try harness.domain.decide(harness.grant("o-1", 1, scenario: submitted.scenarioID), now: harness.now) }
+        #expect(unapproved?.code == "scenario_not_approved")
+        #expect(unapproved?.details == [DomainError.Detail(property: "scenarioId", message: "is submitted, not approved")])
         try harness.commit(harness.domain.decide(reviewOf: submitted.scenarioID, approve: true, note: "ok"))
         let beforeWindow = try #require(CivilTime.parseRFC3339("2026-09-30T23:59:59+08:00"))
         let endOfWindow = try #require(CivilTime.parseRFC3339("2027-01-01T00:00:00+08:00"))
-        #expect(errorCode { try harness.domain.decide(harness.grant("o-1", 1, scenario: submitted.scenarioID), now: beforeWindow) } == "scenario_not_active")
+        let early = domainError { try harness.domain.decide(harness.grant("o-1", 1, scenario: submitted.scenarioID), now: beforeWindow) }
+        #expect(early?.code == "scenario_not_active")
+        // The window and the time in Asia/Taipei, as the rest of the product speaks of it; the detail names the field.
+        #expect(early?.message.contains("is active from 2026-10-01T00:00:00+08:00 until 2027-01-01T00:00:00+08:00 (Asia/Taipei); it is 2026-09-30T23:59:59+08:00 now.") == true,
+                "\(String(describing: early))")
+        #expect(early?.details.map(\.property) == ["scenarioId"])
         #expect(errorCode { try harness.domain.decide(harness.grant("o-1", 1, scenario: submitted.scenarioID), now: endOfWindow) } == "scenario_not_active")
         #expect(try harness.domain.decide(harness.grant("o-1", 1, scenario: submitted.scenarioID), now: endOfWindow - 1).event != nil)
         #expect(errorCode { try harness.domain.decide(harness.grant("o-1", 1, scenario: "SCN-999999"), now: harness.now) } == "scenario_not_found")
