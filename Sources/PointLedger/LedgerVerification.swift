@@ -122,6 +122,13 @@ public enum LedgerVerification {
             }
         }
         if let missing = checkpoints.pendingLineAndSize {
+            if let torn = tornTail, torn.seq <= missing.size {
+                // Not a write in progress: a checkpoint covers it, so it was acknowledged.
+                throw LedgerError.corrupt(file: torn.file, offset: Int(torn.offset), seq: torn.seq, reason: """
+                    the last line is damaged (\(torn.reason), \(torn.bytes) bytes), and checkpoint line \(missing.line) \
+                    (tree size \(missing.size)) covers it: signed records are missing
+                    """)
+            }
             throw LedgerError.checkpointInvalid(line: missing.line, size: missing.size,
                                                 reason: "the ledger holds only \(accumulator.size) records: signed records are missing")
         }

@@ -130,6 +130,18 @@ struct LedgerVerificationTests {
         try (records[0..<15].joined(separator: "\n") + "\n").write(toFile: segment, atomically: true, encoding: .utf8)
         expectCheckpointFailure(directory, line: 2, size: 20, mentioning: "holds only 15 records")
 
+        // Record 16 cut mid-line: a torn tail, except that a checkpoint covers it — damage, named
+        // by segment, byte offset and seq like any other.
+        let cut = records[0..<15].joined(separator: "\n") + "\n" + records[15].prefix(40)
+        try cut.write(toFile: segment, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try LedgerVerification.verify(dataDirectory: directory.path, publicKey: nil, progress: nil)
+        } throws: { error in
+            guard case LedgerError.corrupt(let file, let offset, let seq, let reason) = error else { return false }
+            return file == SegmentDirectory.fileName(firstSeq: 1) && offset == records[0..<15].joined(separator: "\n").utf8.count + 1
+                && seq == 16 && reason.contains("checkpoint line 2 (tree size 20) covers it")
+        }
+
         try FileManager.default.removeItem(atPath: directory.path + "/" + CheckpointKeys.publicKeyPath)
         #expect {
             _ = try LedgerVerification.verify(dataDirectory: directory.path, publicKey: nil, progress: nil)
