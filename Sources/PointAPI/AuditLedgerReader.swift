@@ -23,12 +23,22 @@ public enum AuditLedgerReader {
     }
 
     /// Streams the records `filter` keeps to `write`, in ledger order: one JSON object per line
-    /// (jsonl) or RFC 4180 CSV with a header row. Memory does not grow with the ledger (see
-    /// ``LedgerExportMatcher``).
+    /// (jsonl) or RFC 4180 CSV with a header row. Memory does not grow with the ledger's grants
+    /// (see ``LedgerExportMatcher``). CSV rows of revocations and findings carry the member and
+    /// LINE user of their grant: without a person filter a first pass finds those grants
+    /// (``LedgerExportOwnerPrepass``), so the files are read twice.
     @discardableResult
     public static func export(dataDirectory: String, filter: LedgerExportFilter, format: ExportFormat,
                               write: (String) -> Void) throws(Failure) -> ExportSummary {
-        var matcher = LedgerExportMatcher(filter: filter)
+        var ownersOf: Set<LedgerExportMatcher.Key> = []
+        if format == .csv && !filter.concernsPerson {
+            var prepass = LedgerExportOwnerPrepass(filter: filter)
+            try scan(dataDirectory) { (record, _) throws(DomainError) in
+                prepass.visit(type: record.type, time: record.time, data: record.data)
+            }
+            ownersOf = prepass.grantsNeeded
+        }
+        var matcher = LedgerExportMatcher(filter: filter, ownersOf: ownersOf)
         var written = 0
         var merchantFound = filter.merchantID == nil
         if format == .csv { write(LedgerExportCSV.headerRow) }

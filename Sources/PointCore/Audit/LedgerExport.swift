@@ -141,20 +141,30 @@ public struct LedgerExportMatcher: Sendable {
         }
     }
 
-    struct Key: Hashable, Sendable {
-        var merchantID: String
-        var id: String
+    /// A merchant's grant (by orderId) or revocation (by revocationId).
+    public struct Key: Hashable, Sendable {
+        public var merchantID: String
+        public var id: String
+
+        public init(merchantID: String, id: String) {
+            self.merchantID = merchantID
+            self.id = id
+        }
     }
 
     public let filter: LedgerExportFilter
     let lookup: Lookup?
+    /// Grants whose owners to remember besides the filtered person's: those of the revocations
+    /// and findings the export keeps (see ``LedgerExportOwnerPrepass``).
+    let ownersOf: Set<Key>
     private var scenarios: Set<String> = []
     private var grants: [Key: Owner] = [:]
     private var revocations: [Key: Owner] = [:]
 
-    public init(filter: LedgerExportFilter, lookup: Lookup? = nil) {
+    public init(filter: LedgerExportFilter, lookup: Lookup? = nil, ownersOf: Set<Key> = []) {
         self.filter = filter
         self.lookup = lookup
+        self.ownersOf = ownersOf
     }
 
     /// Whether the record is kept; with the owner of the grant it concerns, when known.
@@ -206,14 +216,16 @@ public struct LedgerExportMatcher: Sendable {
         case "grant.issued":
             guard let order = data["orderId"]?.stringValue else { return nil }
             let owner = Owner(orderID: order, memberID: data["memberId"]?.stringValue ?? "", lineUserID: data["lineUserId"]?.stringValue ?? "")
-            if filter.concernsPerson, isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID) {
-                grants[Key(merchantID: merchantID, id: order)] = owner
+            let key = Key(merchantID: merchantID, id: order)
+            if (filter.concernsPerson && isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID)) || ownersOf.contains(key) {
+                grants[key] = owner
             }
             return owner
         case "revocation.recorded":
             guard let order = data["orderId"]?.stringValue, let revocation = data["revocationId"]?.stringValue else { return nil }
             let owner = grants[Key(merchantID: merchantID, id: order)] ?? lookup?.grantOwner(merchantID, order)
-            if let owner, filter.concernsPerson, isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID) {
+            if let owner, (filter.concernsPerson && isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID))
+                || ownersOf.contains(Key(merchantID: merchantID, id: order)) {
                 revocations[Key(merchantID: merchantID, id: revocation)] = owner
             }
             return owner

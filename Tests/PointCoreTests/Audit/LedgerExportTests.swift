@@ -89,4 +89,26 @@ struct LedgerExportTests {
         #expect(record.json["seq"] == .int(9))
         #expect(record.json["time"] == "2026-03-05T04:00:00.000000Z")
     }
+
+    @Test("Without a person filter, a first pass lets revocations and findings carry their grant's owner; only those grants are remembered")
+    func ownersFromAPrepass() {
+        let filter = LedgerExportFilter(types: ["revocation.recorded", "finding.recorded"], month: try? BillingMonth(parsing: "2026-03"))
+        var prepass = LedgerExportOwnerPrepass(filter: filter)
+        for (type, time, data) in Self.history { prepass.visit(type: type, time: time, data: data) }
+        #expect(prepass.grantsNeeded == [LedgerExportMatcher.Key(merchantID: "M-A", id: "o-1"), LedgerExportMatcher.Key(merchantID: "M-A", id: "o-2")])
+        func owners(_ ownersOf: Set<LedgerExportMatcher.Key>) -> [String] {
+            var matcher = LedgerExportMatcher(filter: filter, ownersOf: ownersOf)
+            return Self.history.compactMap { type, time, data in
+                let (keep, owner) = matcher.match(type: type, time: time, data: data)
+                return keep ? "\(type) \(owner?.memberID ?? "-") \(owner?.lineUserID ?? "-")" : nil
+            }
+        }
+        #expect(owners(prepass.grantsNeeded) == ["revocation.recorded m-1 U1", "revocation.recorded m-2 U2", "finding.recorded m-1 U1"])
+        // Without the first pass a finding has no owner (the matcher remembers nothing unasked).
+        #expect(owners([]).last == "finding.recorded - -")
+        // A finding kept alone still finds its grant through the revocation seen in the first pass.
+        var findingsOnly = LedgerExportOwnerPrepass(filter: LedgerExportFilter(types: ["finding.recorded"]))
+        for (type, time, data) in Self.history { findingsOnly.visit(type: type, time: time, data: data) }
+        #expect(findingsOnly.grantsNeeded == [LedgerExportMatcher.Key(merchantID: "M-A", id: "o-1")])
+    }
 }
