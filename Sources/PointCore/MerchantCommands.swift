@@ -239,8 +239,9 @@ extension PointsDomain {
             throw DomainError(.conflict, code: "environment_not_open",
                               message: "Merchant \(merchantID) has no \(environment.rawValue) environment yet; open it first.")
         }
-        // The allowlist it already has: nothing to write; answered by the record that set it.
-        if access.allowedSources == allowedSources, let record = merchant.allowlistRecords[environment] { return .replay(record) }
+        // The allowlist it already has — the same entries in any order, as an allowlist is a set:
+        // nothing to write; answered by the record that set it.
+        if Set(access.allowedSources) == Set(allowedSources), let record = merchant.allowlistRecords[environment] { return .replay(record) }
         guard merchant.status != .terminated else { throw statusConflict(merchant, "a terminated merchant can't be changed") }
         return .append(.allowlistUpdated(merchantID: merchantID, environment: environment, allowedSources: allowedSources))
     }

@@ -74,6 +74,14 @@ struct ResendTests {
         let updated = UInt64(harness.records.count)
         #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["10.0.0.0/8"])
                 == Self.replay(of: updated, harness))
+        // An allowlist is a set: the same entries in another order (or repeated) are the same allowlist.
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["10.0.0.0/8", "192.0.2.7"]))
+        let pair = UInt64(harness.records.count)
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["192.0.2.7", "10.0.0.0/8"])
+                == Self.replay(of: pair, harness))
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["192.0.2.7", "10.0.0.0/8", "192.0.2.7"])
+                == Self.replay(of: pair, harness))
+        #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["192.0.2.7"]).event != nil)
         #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, environment: .sandbox, allowedSources: ["127.0.0.1"]).event != nil)
         #expect(try harness.replayed() == harness.domain)
     }
