@@ -74,7 +74,10 @@ extension APIApplication {
         let merchantID = try merchantID(context)
         let memberID = try Self.pathIdentifier(context, "memberId")
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(unbind: memberID, merchantID: merchantID) }
-        return Self.json(["memberId": .string(memberID), "unbound": true, "receipt": self.receipt(receipt)])
+        var response = Self.json(["memberId": .string(memberID), "unbound": true, "receipt": self.receipt(receipt)])
+        // Sent again after the member was unbound (and not bound since): the original unbinding.
+        if receipt.isReplay { response.headers.set(name: "Idempotent-Replay", value: "true") }
+        return response
     }
 
     // MARK: Grants

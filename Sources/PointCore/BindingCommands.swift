@@ -57,6 +57,10 @@ extension PointsDomain {
             throw DomainError(.forbidden, code: "merchant_terminated", message: "Merchant \(merchantID) is terminated; its data can only be read.")
         }
         guard let existing = binding(merchantID: merchantID, memberID: memberID) else {
+            // Unbound already and not bound again since: the same DELETE sent again after a lost answer.
+            if let slot = merchantIndex[merchantID], let unbinding = lastUnbinding[MerchantScoped(merchant: slot, id: memberID)] {
+                return .replay(unbinding)
+            }
             throw DomainError(.notFound, code: "binding_not_found", message: "Member \(memberID) is not bound to a LINE user.")
         }
         return .append(.userUnbound(merchantID: merchantID, memberID: memberID, lineUserID: existing.lineUserID))

@@ -43,6 +43,9 @@ public struct PointsDomain: Sendable {
     var revocations: [Revocation] = []
     var revocationIndex: [MerchantScoped: UInt32] = [:]
     var revocationsByGrant: [UInt32: [UInt32]] = [:]
+    /// The record that unbound a member who is not bound again since: what a DELETE sent again
+    /// is answered with. One entry per member unbound and not bound again.
+    var lastUnbinding: [MerchantScoped: RecordReference] = [:]
     /// The seq of the last applied event.
     public private(set) var lastSeq: UInt64 = 0
     /// The time of the last applied event.
@@ -139,6 +142,7 @@ public struct PointsDomain: Sendable {
             bindings.append(Binding(merchantID: merchantID, memberID: memberID, lineUserID: lineUserID, seq: seq,
                                     boundAt: time, unboundAt: nil))
             activeBindings.add(binding, merchant: merchant, memberID: memberID, lineUserID: lineUserID, in: bindings)
+            lastUnbinding[MerchantScoped(merchant: merchant, id: memberID)] = nil
         case .userUnbound(let merchantID, let memberID, let lineUserID):
             let merchant = try merchantSlot(merchantID, seq)
             guard let binding = activeBindings.binding(merchant: merchant, memberID: memberID, in: bindings),
@@ -146,6 +150,7 @@ public struct PointsDomain: Sendable {
             else { throw .inconsistent(seq, "member \(memberID) is not bound to \(lineUserID)") }
             bindings[Int(binding)].unboundAt = time
             activeBindings.remove(binding, memberID: memberID, lineUserID: lineUserID)
+            lastUnbinding[MerchantScoped(merchant: merchant, id: memberID)] = RecordReference(seq: seq, time: time)
         case .pointsGranted(let granted):
             try applyGrant(granted, seq: seq, time: time)
         case .pointsRevoked(let revoked):

@@ -157,7 +157,7 @@ extension PointsDomain: Equatable {
             left.bindings == right.bindings, left.activeBindings == right.activeBindings, left.grants.slots == right.grants.slots,
             left.grantsByMerchant == right.grantsByMerchant, left.userMonthPoints == right.userMonthPoints,
             left.revocations == right.revocations, left.revocationIndex == right.revocationIndex,
-            left.revocationsByGrant == right.revocationsByGrant, left.lastSeq == right.lastSeq, left.lastTime == right.lastTime, left.firstTime == right.firstTime,
+            left.revocationsByGrant == right.revocationsByGrant, left.lastSeq == right.lastSeq, left.lastUnbinding == right.lastUnbinding, left.lastTime == right.lastTime, left.firstTime == right.firstTime,
             left.loginChannels.count == right.loginChannels.count
         else { return false }
         for (channel, owner) in left.loginChannels {

@@ -410,6 +410,23 @@ struct APIFlowTests {
         #expect(metrics.contains("pointconnect_grant_batch_items_count 1") && metrics.contains("pointconnect_grant_batch_items_sum 3"))
     }
 
+    @Test("An unbinding sent again answers the original unbinding and writes nothing; a member never bound is 404")
+    func unbindingSentAgain() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.merchantA
+        await api.bind(merchant, member: "m-1", user: 1)
+        let first = await api.asMerchant(merchant, .delete, "/v1/bindings/m-1")
+        #expect(first.status == 200 && first.headers["Idempotent-Replay"] == nil, "\(first.body)")
+        let durable = api.application.service.ledger.durableSeq
+        let again = await api.asMerchant(merchant, .delete, "/v1/bindings/m-1")
+        #expect(again.status == 200 && again.headers["Idempotent-Replay"] == "true", "\(again.body)")
+        #expect(again.body["receipt"]?["seq"] == first.body["receipt"]?["seq"] && again.body["receipt"]?["time"] == first.body["receipt"]?["time"])
+        #expect(api.application.service.ledger.durableSeq == durable)
+        let never = await api.asMerchant(merchant, .delete, "/v1/bindings/m-404")
+        #expect(never.status == 404 && never.code == "binding_not_found")
+    }
+
     @Test("A batch item with a bad value is refused on its own, whichever value it is; the other items are granted")
     func batchValueRefusalsArePerItem() async throws {
         let api = try await APIHarness()

@@ -34,10 +34,17 @@ struct BindingRulesTests {
         try harness.bind("m-1", 1)
         try harness.commit(harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA))
         #expect(harness.domain.binding(merchantID: DomainHarness.merchantA, memberID: "m-1") == nil)
-        #expect(errorCode { try harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA) } == "binding_not_found")
+        // Sent again after a lost answer: the original unbinding, nothing new written.
+        let unbound = try #require(harness.records.last)
+        #expect(try harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA) == .replay(seq: unbound.seq, time: unbound.time))
+        #expect(errorCode { try harness.domain.decide(unbind: "never-bound", merchantID: DomainHarness.merchantA) } == "binding_not_found")
+        #expect(try harness.replayed() == harness.domain)
         try harness.bind("m-2", 1)
         #expect(harness.domain.binding(merchantID: DomainHarness.merchantA, lineUserID: DomainHarness.lineUser(1))?.memberID == "m-2")
         #expect(harness.records.filter { $0.type.hasPrefix("binding.") }.count == 3)
+        // Bound again, the member's unbinding is no longer what a DELETE answers: it unbinds anew.
+        try harness.bind("m-1", 2)
+        #expect(try harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA).event != nil)
     }
 
     @Test("The token must be for this merchant's Login channel, with a LINE user subject")
