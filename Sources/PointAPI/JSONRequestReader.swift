@@ -203,8 +203,14 @@ public final class JSONObjectReader {
         let value: JSONValue
         let collector = JSONDetailCollector()
         var readable = body
+        // Each mistyped number costs a parse of the body: at most about four parses' worth in all
+        // (small bodies are not held to fewer than a few hundred), so no body costs much more to
+        // refuse than to read.
+        var parseBudget = 4 * body.count + 64 << 10
+        var shifts: [(at: Int, delta: Int)] = []   // where "null" replaced a number, to report offsets in the body as sent
         while true {
             do throws(JSONParseError) {
+                parseBudget -= readable.count
                 value = try JSONParser.parse(readable, limits: limits)
                 break
             } catch {
@@ -214,24 +220,25 @@ public final class JSONObjectReader {
                 // field is reported in the same answer. A number nobody reads is reported by finish().
                 if error.isUnacceptedNumber, readable.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{"),
                    let path = JSONPath.at(offset: error.offset, in: readable) {
-                    if collector.mistypedNumberOrder.count < JSONDetailCollector.maxDetails, collector.mistypedNumbers[path] == nil {
-                        collector.noteMistypedNumber(path: path, reason: error.reason)
+                    parseBudget -= error.offset
+                    if collector.mistypedNumbers[path] == nil { collector.noteMistypedNumber(path: path, reason: error.reason) }
+                    if parseBudget > readable.count, collector.mistypedNumberOrder.count < JSONDetailCollector.maxDetails {
                         var end = error.offset
                         while end < readable.count, Self.numberBytes.contains(readable[end]) { end += 1 }
                         readable.replaceSubrange(error.offset..<end, with: Array("null".utf8))
+                        shifts.append((error.offset, 4 - (end - error.offset)))
                         continue
                     }
-                    if collector.mistypedNumbers[path] == nil { collector.noteMistypedNumber(path: path, reason: error.reason) }
-                }
-                if !collector.mistypedNumberOrder.isEmpty {
-                    // The body holds mistyped numbers (and perhaps more beyond them): report those.
+                    // Too many to look past: name those found; the rest of the body is not read.
                     collector.reportUnreadMistypedNumbers()
                     throw collector.error
                 }
+                // Not JSON (also once mistyped numbers were looked past): 400, as for any such body.
+                let offset = error.offset - shifts.filter { $0.at < error.offset }.reduce(0) { $0 + $1.delta }
                 throw APIError(
-                status: .badRequest, code: .malformedJSON,
-                message: "The body is not valid JSON: \(error.reason) at byte \(error.offset). Send one JSON object encoded as UTF-8.",
-                    details: [APIErrorDetail(property: "", message: "invalid JSON at byte \(error.offset): \(error.reason)")]
+                    status: .badRequest, code: .malformedJSON,
+                    message: "The body is not valid JSON: \(error.reason) at byte \(offset). Send one JSON object encoded as UTF-8.",
+                    details: [APIErrorDetail(property: "", message: "invalid JSON at byte \(offset): \(error.reason)")]
                 )
             }
         }

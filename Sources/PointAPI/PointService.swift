@@ -249,7 +249,8 @@ extension PointService {
             let now = max(clock.now(), state.lastTime)
             let decision: SettlementFold.CloseDecision
             do throws(DomainError) {
-                decision = try state.settlement.decideClose(period, now: now, ledgerStart: state.domain.firstTime, checkpoint: checkpoint)
+                let start: SettlementFold.LedgerStart = state.domain.firstTime.map { .at($0) } ?? .empty
+                decision = try state.settlement.decideClose(period, now: now, ledgerStart: start, checkpoint: checkpoint)
             } catch { throw .domain(error) }
             switch decision {
             case .alreadyClosed(let done):

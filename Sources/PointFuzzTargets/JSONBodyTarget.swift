@@ -155,7 +155,12 @@ enum JSONBodyTarget {
     }
 
     static func checkRefusal(_ error: APIError, object: [String: JSONValue]?, mistypedNumber: Bool, checker: inout Checker) {
-        if object == nil && !mistypedNumber {
+        if object == nil && mistypedNumber {
+            // Mistyped numbers are looked past; what follows them may still not be JSON (400).
+            checker.check((error.status.code == 422 && error.code.rawValue == "validation_failed" && !error.details.isEmpty)
+                          || (error.status.code == 400 && error.code.rawValue == "malformed_json"),
+                          "a JSON object with a mistyped number got \(error.status.code) \(error.code.rawValue)")
+        } else if object == nil {
             checker.check(error.status.code == 400 && error.code.rawValue == "malformed_json",
                           "a body that is not a JSON object got \(error.status.code) \(error.code.rawValue)")
         } else {

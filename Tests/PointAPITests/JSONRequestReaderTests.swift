@@ -113,14 +113,35 @@ func details(_ json: String) -> [String: String] {
         #expect(details(#"{"orderId":"A","points":1,"reason":"campaign","dryRun":1.0}"#)["dryRun"]?.contains("not a number") == true)
     }
 
-    @Test func aMistypedNumberBeforeBrokenJSONIsStillNamed() {
+    @Test func brokenJSONAfterAMistypedNumberIs400AtTheByteAsSent() {
+        for (text, offset) in [(#"{"orderId":"A","points":1.5,"reason": nope}"#, 38), (#" {"a":1.25"#, 10), (#"{"points":1.5,"points":2}"#, 14)] {
+            do {
+                _ = try readGrant(text)
+                Issue.record("accepted broken JSON \(text)")
+            } catch {
+                #expect(error.status.code == 400 && error.code == .malformedJSON, "\(text): \(error)")
+                #expect(error.message.contains("at byte \(offset)"), "\(text): \(error.message)")
+            }
+        }
+    }
+
+    @Test func manyMistypedNumbersInALargeBodyAreNotAllLookedPast() {
+        // Each one looked past costs a parse of the body: a large body full of them is refused
+        // after a few, naming those, instead of being parsed a hundred times.
+        let padding = String(repeating: "x", count: 200_000)
+        let text = #"{"orderId":"A","points":1,"reason":"campaign","note":"\#(padding)","#
+            + (0..<90).map { #""f\#($0)":1.5"# }.joined(separator: ",") + "}"
         do {
-            _ = try readGrant(#"{"orderId":"A","points":1.5,"reason": nope}"#)
-            Issue.record("accepted broken JSON")
+            _ = try readGrant(text)
+            Issue.record("accepted")
         } catch {
             #expect(error.status.code == 422 && error.code == .validationFailed)
-            #expect(error.details.map(\.property) == ["points"], "\(error.details)")
+            let named = error.details.filter { $0.property.hasPrefix("f") }
+            #expect(!named.isEmpty && named.count < 10, "\(named.count) looked past")
         }
+        // A small body has all of them named.
+        let small = "{" + (0..<30).map { #""f\#($0)":1.5"# }.joined(separator: ",") + "}"
+        #expect(details(small).keys.filter { $0.hasPrefix("f") }.count == 30)
     }
 
     @Test func bodiesThatAreNotJSONObjectsAre400WithTheOffset() {

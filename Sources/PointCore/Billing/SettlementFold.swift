@@ -249,13 +249,28 @@ public struct SettlementFold: Sendable {
     /// Decides closing `period` at `now`, changing nothing. Closing a closed period again is an
     /// idempotent replay. `checkpoint` (the signed checkpoint the close is taken against) is
     /// printed on every document.
-    /// - Parameter ledgerStart: the time of the ledger's first record; the first close may not be
-    ///   of a month that ended before it (nothing can be billed there, and every later month
-    ///   would then have to be closed in order first).
-    public func decideClose(_ period: BillingMonth, now: Int64, ledgerStart: Int64? = nil,
+    /// Where the ledger starts, for the first close of all.
+    public enum LedgerStart: Sendable, Equatable {
+        /// Not given: no check.
+        case unknown
+        /// The ledger holds no record yet: nothing can be billed, so no first close.
+        case empty
+        /// The time of the ledger's first record.
+        case at(Int64)
+    }
+
+    /// - Parameter ledgerStart: where the ledger starts; the first close may not be of a month
+    ///   that ended before its first record (nothing can be billed there, and every later month
+    ///   would then have to be closed in order first), nor happen on an empty ledger.
+    public func decideClose(_ period: BillingMonth, now: Int64, ledgerStart: LedgerStart = .unknown,
                             checkpoint: InvoiceCheckpoint? = nil) throws(DomainError) -> CloseDecision {
         if let done = closed[period] { return .alreadyClosed(done) }
-        if book.lastClosed == nil, let ledgerStart, period.endInstant <= ledgerStart {
+        if book.lastClosed == nil, ledgerStart == .empty {
+            throw DomainError(.rejected, code: "period_before_ledger",
+                              message: "Period \(period) can't be the first close: the ledger holds no records yet, so nothing can be billed, and a first close sets where billing starts. Close the month of the first record once it has ended.",
+                              details: [DomainError.Detail(property: "month", message: "the ledger holds no records yet")])
+        }
+        if book.lastClosed == nil, case .at(let ledgerStart) = ledgerStart, period.endInstant <= ledgerStart {
             let first = (try? BillingMonth(containingLedgerTime: ledgerStart))?.description ?? "the month of the first record"
             throw DomainError(.rejected, code: "period_before_ledger",
                               message: "Period \(period) ended before the ledger's first record (\(CivilTime.formatUTC(ledgerStart))): nothing can be billed in it, and a first close sets where billing starts. Close \(first) (Asia/Taipei), the month of the first record, or a later month first.",

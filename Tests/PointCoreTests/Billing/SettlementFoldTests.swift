@@ -143,14 +143,17 @@ struct SettlementFoldTests {
     func firstCloseBeforeTheLedger() throws {
         let (settlement, _) = try S.ready()
         let start = try #require(CivilTime.parseRFC3339("2026-10-01T00:00:00+08:00"))   // the first Taipei instant of October
-        let refusal = domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-09"), now: S.december2, ledgerStart: start) }
+        let refusal = domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-09"), now: S.december2, ledgerStart: .at(start)) }
         #expect(refusal?.code == "period_before_ledger")
         #expect(refusal?.details.map(\.property) == ["month"] && refusal?.details.first?.message == "must be 2026-10 or later")
         #expect(refusal?.message.contains("ended before the ledger's first record (2026-09-30T16:00:00.000000Z)") == true, "\(String(describing: refusal))")
-        guard case .close = try settlement.fold.decideClose(try BillingMonth(parsing: "2026-10"), now: S.december2, ledgerStart: start) else {
+        guard case .close = try settlement.fold.decideClose(try BillingMonth(parsing: "2026-10"), now: S.december2, ledgerStart: .at(start)) else {
             Issue.record("the month of the first record closes")
             return
         }
+        // An empty ledger has nothing to bill: no first close at all.
+        let empty = domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-10"), now: S.december2, ledgerStart: .empty) }
+        #expect(empty?.code == "period_before_ledger" && empty?.message.contains("the ledger holds no records yet") == true)
         // Without the ledger's start (a caller that does not know it) nothing changes.
         #expect(domainError { try settlement.fold.decideClose(try BillingMonth(parsing: "2026-09"), now: S.december2) }?.code != "period_before_ledger")
     }
