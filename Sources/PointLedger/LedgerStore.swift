@@ -66,8 +66,9 @@ public final class LedgerStore: Sendable {
             guard parsed.checkpoint.origin == checkpointOptions.origin else {
                 throw LedgerError.checkpointInvalid(line: scan.lines, size: parsed.size, reason: """
                     this directory's checkpoints are for origin "\(parsed.checkpoint.origin)", and this run would sign as \
-                    "\(checkpointOptions.origin)"; one log has one origin. Use the directory with the deployment it belongs to \
-                    (a sandbox's directory with the sandbox), or give the matching origin
+                    "\(checkpointOptions.origin)"; one log has one origin. Use the directory with the deployment it belongs to: \
+                    pointconnect.sandbox/ledger with `pointconnect sandbox`, pointconnect.production/ledger with \
+                    `pointconnect serve` (`ledger checkpoint` takes the directory's own origin)
                     """)
             }
             latest = parsed

@@ -68,9 +68,14 @@ extension LedgerCommand {
     static func checkpoint(_ options: CommandLineOptions) async throws -> Int32 {
         let dataDirectory = try options.required("data-dir")
         var checkpointOptions = CheckpointOptions(automatic: false)
-        if let origin = try options.value("origin") ?? LedgerStore.checkpointOrigin(dataDirectory: dataDirectory) {
-            checkpointOptions.origin = origin
+        guard let origin = try options.value("origin") ?? LedgerStore.checkpointOrigin(dataDirectory: dataDirectory) else {
+            throw UsageError("""
+                \(dataDirectory) has no checkpoint yet, so the log's origin is not known: pass --origin \
+                pointconnect.production/ledger for a production directory (pointconnect serve) or \
+                pointconnect.sandbox/ledger for a sandbox's (pointconnect sandbox)
+                """)
         }
+        checkpointOptions.origin = origin
         let store = try LedgerStore.open(dataDirectory: dataDirectory, checkpointOptions: checkpointOptions) { line in
             FileHandleOutput.standardError(line + "\n")
         }
