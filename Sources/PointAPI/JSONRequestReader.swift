@@ -84,10 +84,13 @@ public struct JSONElementReader {
     }
 
     /// An integer within `range`.
-    public func integer(in range: ClosedRange<Int64>) -> Int64? {
+    /// - Parameter documented: the range to name when the number sent is not a whole 64-bit
+    ///   integer, when it is narrower than `range` (whose values a later check judges).
+    public func integer(in range: ClosedRange<Int64>, documented: ClosedRange<Int64>? = nil) -> Int64? {
         if let reason = mistypedNumber {
-            reject(range.upperBound == .max ? "must be a whole number, at least \(range.lowerBound): \(reason)"
-                                            : "must be a whole number from \(range.lowerBound) to \(range.upperBound): \(reason)")
+            let named = documented ?? range
+            reject(named.upperBound == .max ? "must be a whole number, at least \(named.lowerBound): \(reason)"
+                                            : "must be a whole number from \(named.lowerBound) to \(named.upperBound): \(reason)")
             return nil
         }
         guard case .int(let number) = value else { return wrongKind("an integer") }
@@ -300,9 +303,10 @@ public final class JSONObjectReader {
 
     // MARK: Integers and booleans
 
-    /// A required integer in `range`; `range.lowerBound` when invalid.
-    public func requiredInteger(_ name: String, in range: ClosedRange<Int64>) -> Int64 {
-        required(name)?.integer(in: range) ?? range.lowerBound
+    /// A required integer in `range`; `range.lowerBound` when invalid. `documented`: see
+    /// ``JSONElementReader/integer(in:documented:)``.
+    public func requiredInteger(_ name: String, in range: ClosedRange<Int64>, documented: ClosedRange<Int64>? = nil) -> Int64 {
+        required(name)?.integer(in: range, documented: documented) ?? range.lowerBound
     }
 
     /// An optional integer in `range`.

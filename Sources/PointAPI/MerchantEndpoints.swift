@@ -100,7 +100,8 @@ extension APIApplication {
         let memberID = body.optionalString("memberId", maxLength: idMax, minLength: minLength, charset: charset, validate: externalID)
         let lineUserID = body.optionalString("lineUserId", maxLength: lineUserMax, minLength: minLength, charset: charset, validate: lineUser)
         let scenarioID = body.requiredString("scenarioId", maxLength: idMax, minLength: minLength, charset: charset)
-        let points = body.requiredInteger("points", in: checkSyntax ? 1...Int64(PointsDomain.Limits().maxPointsPerGrant) : Int64.min...Int64.max)
+        let pointsRange = 1...Int64(PointsDomain.Limits().maxPointsPerGrant)
+        let points = body.requiredInteger("points", in: checkSyntax ? pointsRange : Int64.min...Int64.max, documented: pointsRange)
         let recipient: GrantRecipient
         switch (memberID, lineUserID) {
         case (let member?, nil): recipient = .member(member)

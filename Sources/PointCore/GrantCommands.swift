@@ -33,13 +33,7 @@ extension PointsDomain {
         guard let merchantSlot = cachedMerchant ?? merchantIndex[command.merchantID] else {
             throw DomainError(.notFound, code: "merchant_not_found", message: "No merchant \(command.merchantID); check the merchant ID.")
         }
-        if let slot = grants.find(merchant: merchantSlot, orderID: command.orderID) {
-            return try replayOrConflict(command, slot: slot)
-        }
-        let status = merchants[Int(merchantSlot)].status
-        if status != .sandbox && status != .production {
-            _ = try operatingMerchant(command.merchantID, action: "grant points")
-        }
+        // Values first, so a bad value is refused alike whether or not its orderId was used.
         var problems = FieldProblems()
         if !Identifiers.isValidExternalID(command.orderID) { problems.add("orderId", "must be \(Identifiers.externalIDRule)") }
         if command.points < 1 || command.points > limits.maxPointsPerGrant {
@@ -52,6 +46,13 @@ extension PointsDomain {
             if !Identifiers.isValidLineUserID(lineUserID) { problems.add("lineUserId", "must be U followed by 32 lowercase hex digits") }
         }
         try problems.throwIfAny()
+        if let slot = grants.find(merchant: merchantSlot, orderID: command.orderID) {
+            return try replayOrConflict(command, slot: slot)
+        }
+        let status = merchants[Int(merchantSlot)].status
+        if status != .sandbox && status != .production {
+            _ = try operatingMerchant(command.merchantID, action: "grant points")
+        }
         let cachedScenario = lastGrantScenario.flatMap { $0.id == command.scenarioID ? $0.slot : nil }
         guard let scenarioSlot = cachedScenario ?? scenarioIndex[command.scenarioID], scenarios[Int(scenarioSlot)].merchantID == command.merchantID else {
             throw DomainError(.notFound, code: "scenario_not_found",

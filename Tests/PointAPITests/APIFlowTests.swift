@@ -463,6 +463,11 @@ struct APIFlowTests {
             Self.grantBody("v-9", scenario: scenario), ["orderId": "v-10", "memberId": "m-1", "scenarioId": .string(scenario), "points": .string("5")] as JSONValue,
         ]])
         #expect(mistyped.status == 422 && mistyped.body["details"]?.arrayValue?.first?["property"]?.stringValue == "grants[1].points", "\(mistyped.body)")
+        // A number past 64 bits is such a value too, named with the points' own range.
+        let huge = #"{"grants":[{"orderId":"v-11","memberId":"m-1","scenarioId":"\#(scenario)","points":99999999999999999999}]}"#
+        let tooLarge = await api.send(.post, "/v1/grants/batch", raw: Array(huge.utf8), key: merchant.channelID, secret: merchant.channelSecret)
+        #expect(tooLarge.status == 422 && tooLarge.body["details"]?.arrayValue?.first?["message"]?.stringValue?.hasPrefix("must be a whole number from 1 to 10000000") == true,
+                "\(tooLarge.body)")
         #expect(api.application.service.ledger.durableSeq == before + 2)
     }
 

@@ -29,6 +29,10 @@ struct GrantRulesTests {
         let conflict = domainError { try harness.domain.decide(harness.grant("o-1", 26, scenario: scenario, member: "m-2"), now: harness.now) }
         #expect(conflict?.code == "order_id_conflict")
         #expect(Set(conflict?.details.map(\.property) ?? []) == ["points", "memberId"])
+        // A bad value is a bad value whether or not the orderId was used (as a batch item and a
+        // single grant are refused alike).
+        let invalid = domainError { try harness.domain.decide(harness.grant("o-1", 0, scenario: scenario), now: harness.now) }
+        #expect(invalid?.code == "validation_failed" && invalid?.details.map(\.property) == ["points"])
         #expect(harness.records.count == recordCount)
         // A rejected request is not remembered: the orderId is free for a corrected request.
         #expect(errorCode { try harness.domain.decide(harness.grant("o-9", 0, scenario: scenario), now: harness.now) } == "validation_failed")
