@@ -71,30 +71,37 @@ extension APIApplication {
         ]
         if let closedAt = view.closedAt { body["closedAt"] = .string(CivilTime.formatUTC(closedAt)) }
         if let note = view.note { body["note"] = .string(note) }
-        return Self.json(.object(body))
+        return Self.varyingByAccept(Self.json(.object(body)))
+    }
+
+    /// The answer with `Vary: Accept`: caches must keep one per Accept, as it chooses the format.
+    static func varyingByAccept(_ response: HTTPResponse) -> HTTPResponse {
+        var response = response
+        response.headers.set(name: "Vary", value: "Accept")
+        return response
     }
 
     func financeGetInvoice(_ context: Context) throws(APIError) -> HTTPResponse {
         let text = context.parameter("invoiceNumber")
         let query = try Self.query(context.request, allowed: ["format"])
-        let format = try Self.format(query["format"], accept: context.request.headers["Accept"])
+        let format = try Self.format(query["format"], accept: Self.accept(context.request))
         let notFound = APIError(status: .notFound, code: APIErrorCode("invoice_not_found"),
                                 message: "No issued invoice \(text). Invoice numbers look like PC-2026-000001; drafts and sandbox statements have none — list the month with GET /v1/finance/invoices?month=YYYY-MM.")
         guard let number = try? InvoiceNumber(parsing: text) else { throw notFound }
         guard let invoice = service.readSettlement({ _, settlement in settlement.invoice(number) }) else { throw notFound }
-        return Self.document(invoice, format: format)
+        return Self.varyingByAccept(Self.document(invoice, format: format))
     }
 
     func merchantStatement(_ context: Context) throws(APIError) -> HTTPResponse {
         let merchantID = try merchantID(context)
         let period = try Self.month(context.parameter("month"), property: "month")
         let query = try Self.query(context.request, allowed: ["format"])
-        let format = try Self.format(query["format"], accept: context.request.headers["Accept"])
+        let format = try Self.format(query["format"], accept: Self.accept(context.request))
         let view = try monthView(period) { $0.merchantID == merchantID }
         let statement = view.documents.first
         if format != .json {
             guard let statement else { throw .notFound("There is nothing to bill for \(period): no statement.") }
-            return Self.document(statement, format: format)
+            return Self.varyingByAccept(Self.document(statement, format: format))
         }
         var body: [String: JSONValue] = [
             "month": .string(period.description), "closed": .bool(view.closed), "draft": .bool(view.draft),
@@ -163,6 +170,12 @@ extension APIApplication {
         }
     }
 
+    /// Every `Accept` field of the request as one list (several fields mean their values joined by commas).
+    static func accept(_ request: HTTPRequest) -> String? {
+        let values = request.headers.values(for: "Accept")
+        return values.isEmpty ? nil : values.joined(separator: ",")
+    }
+
     /// `format=` wins; otherwise `Accept`, weighed (application/json, text/csv, text/html; JSON
     /// among equals); without either, JSON. An `Accept` that admits none of them is 406.
     static func format(_ parameter: String?, accept: String?) throws(APIError) -> DocumentFormat {
@@ -174,7 +187,8 @@ extension APIApplication {
             }
             return format
         }
-        guard let accept, !accept.allSatisfy({ $0 == " " || $0 == "\t" }) else { return .json }
+        // No Accept, or none of its ranges readable: as if absent.
+        guard let accept, !MediaTypeNegotiation.parse(accept).isEmpty else { return .json }
         switch MediaTypeNegotiation.choose(accept: accept, offers: ["application/json", "text/csv", "text/html"]) {
         case "application/json": return .json
         case "text/csv": return .csv

@@ -1,6 +1,7 @@
 /// Chooses a response media type from an `Accept` header (RFC 9110 §12.5.1): media ranges with
 /// optional `q` weights, `type/*` and `*/*` wildcards, the most specific range deciding each
-/// offer's weight, `q=0` meaning "not this". Bounded: at most ``maxRanges`` ranges are read.
+/// offer's weight, `q=0` meaning "not this"; a range with a malformed `q` is left out. Bounded:
+/// at most ``maxRanges`` ranges are read.
 enum MediaTypeNegotiation {
     /// Ranges read from one header; the rest are ignored.
     static let maxRanges = 32
@@ -26,7 +27,7 @@ enum MediaTypeNegotiation {
 
     static func parse(_ header: String) -> [Range] {
         var ranges: [Range] = []
-        for element in header.split(separator: ",").prefix(maxRanges) {
+        elements: for element in header.split(separator: ",").prefix(maxRanges) {
             let parts = element.split(separator: ";").map { $0.trimmingCharacters(in: " \t").lowercased() }
             guard let mediaRange = parts.first, !mediaRange.isEmpty else { continue }
             let names = mediaRange.split(separator: "/", omittingEmptySubsequences: false)
@@ -35,7 +36,7 @@ enum MediaTypeNegotiation {
             for parameter in parts.dropFirst() {
                 let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
                 guard pair.count == 2, pair[0] == "q" else { continue }
-                guard let parsed = qvalue(pair[1]) else { weight = 0; break }
+                guard let parsed = qvalue(pair[1]) else { continue elements }
                 weight = parsed
             }
             ranges.append(Range(type: String(names[0]), subtype: String(names[1]), weight: weight))

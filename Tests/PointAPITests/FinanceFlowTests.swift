@@ -126,6 +126,7 @@ struct FinanceFlowTests {
         }
         let weighed = await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000001", headers: [("Accept", "text/html;q=0.5, text/csv")])
         #expect(weighed.headers["Content-Type"] == "text/csv; charset=utf-8")
+        #expect(weighed.headers["Vary"] == "Accept" && json.headers["Vary"] == "Accept")
         let overridden = await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000001?format=json", headers: [("Accept", "application/pdf")])
         #expect(overridden.status == 200 && overridden.body == invoiceA)
         #expect(await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000009").code == "invoice_not_found")

@@ -34,6 +34,23 @@ struct MediaTypeNegotiationTests {
         #expect(MediaTypeNegotiation.qvalue(text) == nil)
     }
 
+    @Test("A range with a malformed q is left out, not read as q=0", arguments: [
+        ("text/csv;q=.5, text/html", "text/html"), ("text/csv;q=\"0.5\", application/json;q=0.1", "application/json"),
+    ])
+    func malformedQLeavesTheRangeOut(header: String, expected: String) {
+        #expect(MediaTypeNegotiation.choose(accept: header, offers: Self.offers) == expected)
+        #expect(MediaTypeNegotiation.parse("text/csv;q=.5").isEmpty)
+    }
+
+    @Test("The document format: several Accept fields are one list; an Accept with no readable range is as if absent")
+    func documentFormat() throws {
+        #expect(try APIApplication.format(nil, accept: "application/pdf,text/csv") == .csv)
+        #expect(try APIApplication.format(nil, accept: "text/csv;q=.5") == .json)
+        #expect(try APIApplication.format(nil, accept: nil) == .json)
+        #expect(try APIApplication.format("html", accept: "application/pdf") == .html)
+        #expect(throws: APIError.self) { try APIApplication.format(nil, accept: "application/pdf") }
+    }
+
     @Test("At most maxRanges ranges are read")
     func bounded() {
         let header = Array(repeating: "image/png", count: MediaTypeNegotiation.maxRanges).joined(separator: ",") + ",text/csv"
