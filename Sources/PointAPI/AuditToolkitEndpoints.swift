@@ -29,11 +29,6 @@ extension APIApplication {
             }
             filter.types = Set(list)
         }
-        // A mistyped merchant ID would match nothing and look like a clean, empty result.
-        if let merchantID = filter.merchantID, service.read({ $0.merchant(merchantID) }) == nil {
-            throw APIError(status: .notFound, code: APIErrorCode("merchant_not_found"), message: "No merchant \(merchantID); check the merchant ID.",
-                           details: [APIErrorDetail(property: "merchantId", message: "names no merchant")])
-        }
         if let month = query["month"] { filter.month = try Self.month(month, property: "month") }
         let format = query["format"] ?? "json"
         guard ["json", "jsonl", "csv"].contains(format) else {
@@ -43,6 +38,11 @@ extension APIApplication {
         }
         let fromSeq = UInt64(try Self.integer(query["fromSeq"], "fromSeq", in: 1...Int64.max, default: 1))
         let limit = Int(try Self.integer(query["limit"], "limit", in: 1...Self.maxLedgerPage, default: 100))
+        // A mistyped merchant ID would match nothing and look like a clean, empty result.
+        if let merchantID = filter.merchantID, service.read({ $0.merchant(merchantID) }) == nil {
+            throw APIError(status: .notFound, code: APIErrorCode("merchant_not_found"), message: "No merchant \(merchantID); check the merchant ID.",
+                           details: [APIErrorDetail(property: "merchantId", message: "names no merchant")])
+        }
         let service = self.service
         let lookup = LedgerExportMatcher.Lookup(
             grantOwner: { merchantID, orderID in

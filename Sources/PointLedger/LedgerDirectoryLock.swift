@@ -1,18 +1,20 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// The exclusive lock on a ledger directory (`flock` on its `LOCK` file): held by the service for
 /// as long as its ledger is open, and by tools that change files the running service owns, so
 /// that the two never write the same data directory at once.
-public final class LedgerDirectoryLock: @unchecked Sendable {
+public final class LedgerDirectoryLock: Sendable {
     /// Lock attempts 10 ms apart (2 s in all) before the directory is reported as in use.
     static let attempts = 200
 
-    private var descriptor: Int32
+    /// The lock file's descriptor; -1 once released (taken under the mutex, so it is closed once).
+    private let descriptor: Mutex<Int32>
 
     private init(descriptor: Int32) {
-        self.descriptor = descriptor
+        self.descriptor = Mutex(descriptor)
     }
 
     /// Takes the lock of the ledger directory `directory` (which must exist); throws
@@ -35,10 +37,11 @@ public final class LedgerDirectoryLock: @unchecked Sendable {
 
     /// Releases the lock (closing its descriptor); later calls do nothing.
     public func release() {
-        if descriptor >= 0 {
-            closeDescriptor(descriptor)
-            descriptor = -1
+        let taken = descriptor.withLock { held in
+            defer { held = -1 }
+            return held
         }
+        if taken >= 0 { closeDescriptor(taken) }
     }
 
     deinit { release() }

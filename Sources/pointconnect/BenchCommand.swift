@@ -43,6 +43,7 @@ enum BenchCommand {
     static func ledgerAppend(_ options: CommandLineOptions) async throws -> Int32 {
         let records = try options.integer("records", default: 200_000, range: 1_000...10_000_000)
         let appenders = try options.integer("appenders", default: 64, range: 1...4_096)
+        guard records >= appenders else { throw UsageError("--records \(records) is fewer than --appenders \(appenders): each appender needs a record") }
         let baselineRecords = try options.integer("baseline-records", default: 3_000, range: 100...1_000_000)
         let directory = scratchDirectory(options, "append")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -97,7 +98,9 @@ enum BenchCommand {
 
         // What N appenders with one record in flight each allow at all on this disk and machine.
         let lineBytes = max(bytes / max(total, 1), 1)
-        let ceiling = try LedgerAppendBaselines.batchSyncCeiling(records: appenders, lineBytes: lineBytes, syncs: 1_000,
+        // 1,000 syncs, or fewer so that the ceiling writes at most 256 MiB.
+        let ceilingSyncs = max(20, min(1_000, (256 << 20) / max(appenders * lineBytes, 1)))
+        let ceiling = try LedgerAppendBaselines.batchSyncCeiling(records: appenders, lineBytes: lineBytes, syncs: ceilingSyncs,
                                                                  path: directory + "/ceiling.bin")
         let bare = try await LedgerAppendBaselines.bareGroupCommit(appenders: appenders, records: total, lineBytes: lineBytes,
                                                                    gatherAll: false, path: directory + "/bare.bin")

@@ -1,11 +1,28 @@
+import Foundation
 import PointCore
 import PointJSON
 import Testing
 
 @Suite("Record types")
 struct DomainEventTypesTests {
-    @Test("Every record type listed is one the decoder knows, and a type it does not know is not listed")
+    @Test("The record types listed are exactly the decoder's: each listed one decodes, each decoded one is listed")
     func recordTypesAreTheDecodersTypes() throws {
+        // The decoder's own cases, read from its source: a type added there but not to the list
+        // would make audit export refuse a real record type.
+        let source = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/PointCore/DomainEventCoding.swift").path, encoding: .utf8)
+        let decodeFunction = try #require(source.range(of: "public static func decode(type: String"))
+        let rest = source[decodeFunction.upperBound...]
+        let body = rest[..<(rest.range(of: "\n    }\n")?.lowerBound ?? rest.endIndex)]
+        // Every quoted name on the function's `case "…":` lines (one or several per line).
+        let decoded = body.split(separator: "\n").flatMap { line -> [String] in
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard text.hasPrefix("case \""), text.hasSuffix(":") else { return [] }
+            return text.dropFirst(5).dropLast().split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        #expect(Set(decoded) == Set(DomainEvent.recordTypes), "decoder: \(decoded.sorted())")
         #expect(Set(DomainEvent.recordTypes).count == DomainEvent.recordTypes.count)
         for type in DomainEvent.recordTypes {
             // An empty payload is refused for a missing field (a known type), never answered nil (unknown).
