@@ -31,7 +31,8 @@ public enum AuditLedgerReader {
     public static func export(dataDirectory: String, filter: LedgerExportFilter, format: ExportFormat,
                               write: (String) -> Void) throws(Failure) -> ExportSummary {
         var ownersOf: Set<LedgerExportMatcher.Key> = []
-        if format == .csv && !filter.concernsPerson {
+        let rowsNeedOwners = filter.types.map { !$0.isDisjoint(with: ["revocation.recorded", "finding.recorded", "finding.withdrawn"]) } ?? true
+        if format == .csv && !filter.concernsPerson && rowsNeedOwners {
             var prepass = LedgerExportOwnerPrepass(filter: filter)
             try scan(dataDirectory) { (record, _) throws(DomainError) in
                 prepass.visit(type: record.type, time: record.time, data: record.data)

@@ -71,7 +71,7 @@ extension APIApplication {
         ]
         if let closedAt = view.closedAt { body["closedAt"] = .string(CivilTime.formatUTC(closedAt)) }
         if let note = view.note { body["note"] = .string(note) }
-        return Self.varyingByAccept(Self.json(.object(body)))
+        return Self.json(.object(body))
     }
 
     /// The answer with `Vary: Accept`: caches must keep one per Accept, as it chooses the format.
@@ -108,7 +108,7 @@ extension APIApplication {
             "statement": statement?.json ?? .null,
         ]
         if let note = view.note { body["note"] = .string(note) }
-        return Self.json(.object(body))
+        return Self.varyingByAccept(Self.json(.object(body)))
     }
 
     // MARK: Helpers

@@ -205,46 +205,29 @@ public final class JSONObjectReader {
     public static func parse(_ body: [UInt8], limits: JSONLimits = .standard) throws(APIError) -> JSONObjectReader {
         let value: JSONValue
         let collector = JSONDetailCollector()
-        var readable = body
-        // Each mistyped number costs a parse of the body: at most about four parses' worth in all
-        // (small bodies are not held to fewer than a few hundred), so no body costs much more to
-        // refuse than to read.
-        var parseBudget = 4 * body.count + 64 << 10
-        var shifts: [(at: Int, delta: Int)] = []   // where "null" replaced a number, to report offsets in the body as sent
-        while true {
-            do throws(JSONParseError) {
-                parseBudget -= readable.count
-                value = try JSONParser.parse(readable, limits: limits)
-                break
-            } catch {
-                // Readable JSON with a number out of what is accepted (a fraction, an exponent, past
-                // 64 bits) is a mistyped field: it is read as null, remembered, and reported by
-                // whichever reader reads it — with that field's own range — so that every other bad
-                // field is reported in the same answer. A number nobody reads is reported by finish().
-                if error.isUnacceptedNumber, readable.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{"),
-                   let path = JSONPath.at(offset: error.offset, in: readable) {
-                    parseBudget -= error.offset
-                    if collector.mistypedNumbers[path] == nil { collector.noteMistypedNumber(path: path, reason: error.reason) }
-                    if parseBudget > readable.count, collector.mistypedNumberOrder.count < JSONDetailCollector.maxDetails {
-                        var end = error.offset
-                        while end < readable.count, Self.numberBytes.contains(readable[end]) { end += 1 }
-                        readable.replaceSubrange(error.offset..<end, with: Array("null".utf8))
-                        shifts.append((error.offset, 4 - (end - error.offset)))
-                        continue
-                    }
-                    // Too many to look past: name those found; the rest of the body is not read.
-                    collector.reportUnreadMistypedNumbers()
-                    throw collector.error
-                }
-                // Not JSON (also once mistyped numbers were looked past): 400, as for any such body.
-                let offset = error.offset - shifts.filter { $0.at < error.offset }.reduce(0) { $0 + $1.delta }
+        // An object's numbers the parser does not take (a fraction, an exponent, past 64 bits) are
+        // mistyped fields: read as null, remembered by path, and reported by whichever reader reads
+        // them — with that field's own range — so that every other bad field is reported in the
+        // same answer; one nobody reads is reported by finish(). One parse, one path walk.
+        let isObject = body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{")
+        var mistyped: [JSONParseError] = []
+        do throws(JSONParseError) {
+            value = try JSONParser.parse(body, limits: limits, unacceptedNumbers: &mistyped,
+                                         maxUnacceptedNumbers: isObject ? Self.maxMistypedNumbers : 0)
+        } catch {
+            guard isObject, error.isUnacceptedNumber else {
                 throw APIError(
                     status: .badRequest, code: .malformedJSON,
-                    message: "The body is not valid JSON: \(error.reason) at byte \(offset). Send one JSON object encoded as UTF-8.",
-                    details: [APIErrorDetail(property: "", message: "invalid JSON at byte \(offset): \(error.reason)")]
+                    message: "The body is not valid JSON: \(error.reason) at byte \(error.offset). Send one JSON object encoded as UTF-8.",
+                    details: [APIErrorDetail(property: "", message: "invalid JSON at byte \(error.offset): \(error.reason)")]
                 )
             }
+            // More mistyped numbers than are looked past: name those found, the rest counted.
+            note(mistyped + [error], in: body, to: collector)
+            collector.reportUnreadMistypedNumbers()
+            throw collector.error
         }
+        note(mistyped, in: body, to: collector)
         guard case .object(let members) = value else {
             throw APIError(
                 status: .badRequest, code: .malformedJSON,
@@ -254,8 +237,15 @@ public final class JSONObjectReader {
         return JSONObjectReader(members: members, path: "", collector: collector)
     }
 
-    /// The bytes a JSON number may consist of.
-    private static let numberBytes: Set<UInt8> = Set("-+0123456789.eE".utf8)
+    /// Mistyped numbers read past in one body; more are refused with those found named.
+    static let maxMistypedNumbers = 10_000
+
+    private static func note(_ mistyped: [JSONParseError], in body: [UInt8], to collector: JSONDetailCollector) {
+        guard !mistyped.isEmpty else { return }
+        for (error, path) in zip(mistyped, JSONPath.paths(at: mistyped.map(\.offset), in: body)) {
+            collector.noteMistypedNumber(path: path ?? "", reason: error.reason)
+        }
+    }
 
     /// Reports unknown members and throws 422 `validation_failed` if any problem was recorded.
     public func finish() throws(APIError) {

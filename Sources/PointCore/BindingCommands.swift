@@ -53,14 +53,17 @@ extension PointsDomain {
     /// Removes the binding of `memberID`; its history stays in the ledger.
     public func decide(unbind memberID: String, merchantID: String) throws(DomainError) -> Decision {
         let merchant = try existingMerchant(merchantID)
+        let existing = binding(merchantID: merchantID, memberID: memberID)
+        // Unbound already and not bound again since: the same DELETE sent again after a lost
+        // answer, answered as a replay (it writes nothing) whatever the merchant's status now —
+        // as a grant sent again is.
+        if existing == nil, let slot = merchantIndex[merchantID], let unbinding = lastUnbinding[MerchantScoped(merchant: slot, id: memberID)] {
+            return .replay(unbinding)
+        }
         guard merchant.status != .terminated else {
             throw DomainError(.forbidden, code: "merchant_terminated", message: "Merchant \(merchantID) is terminated; its data can only be read.")
         }
-        guard let existing = binding(merchantID: merchantID, memberID: memberID) else {
-            // Unbound already and not bound again since: the same DELETE sent again after a lost answer.
-            if let slot = merchantIndex[merchantID], let unbinding = lastUnbinding[MerchantScoped(merchant: slot, id: memberID)] {
-                return .replay(unbinding)
-            }
+        guard let existing else {
             throw DomainError(.notFound, code: "binding_not_found", message: "Member \(memberID) is not bound to a LINE user.")
         }
         return .append(.userUnbound(merchantID: merchantID, memberID: memberID, lineUserID: existing.lineUserID))

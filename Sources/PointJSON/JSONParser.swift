@@ -57,10 +57,28 @@ public struct JSONParser {
 
     /// Parses a complete document from raw memory.
     public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, limits: JSONLimits = .standard) throws(JSONParseError) -> JSONValue {
+        var none: [JSONParseError] = []
+        return try parse(buffer, limits: limits, unacceptedNumbers: &none, maxUnacceptedNumbers: 0)
+    }
+
+    /// Parses a complete document, reading each number this parser does not accept (a fraction,
+    /// an exponent, an integer beyond 64 bits — complete JSON numbers all the same) as `null`
+    /// and appending why, with its offset, to `unacceptedNumbers`: so that a caller can name
+    /// every mistyped value at once. Past `maxUnacceptedNumbers` of them, the next one throws.
+    public static func parse(_ bytes: [UInt8], limits: JSONLimits = .standard, unacceptedNumbers: inout [JSONParseError],
+                             maxUnacceptedNumbers: Int) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
+            try parse(buffer, limits: limits, unacceptedNumbers: &unacceptedNumbers, maxUnacceptedNumbers: maxUnacceptedNumbers)
+        }
+    }
+
+    private static func parse(_ buffer: UnsafeBufferPointer<UInt8>, limits: JSONLimits, unacceptedNumbers: inout [JSONParseError],
+                              maxUnacceptedNumbers: Int) throws(JSONParseError) -> JSONValue {
         guard buffer.count <= limits.maxBytes else {
             throw JSONParseError(offset: limits.maxBytes, reason: "document is \(buffer.count) bytes; the limit is \(limits.maxBytes)")
         }
-        var parser = JSONParser(buffer: buffer, limits: limits)
+        var parser = JSONParser(buffer: buffer, limits: limits, maxUnacceptedNumbers: maxUnacceptedNumbers)
+        defer { unacceptedNumbers.append(contentsOf: parser.unacceptedNumbers) }
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -73,10 +91,13 @@ public struct JSONParser {
     private let buffer: UnsafeBufferPointer<UInt8>
     private let limits: JSONLimits
     private var position = 0
+    private let maxUnacceptedNumbers: Int
+    private var unacceptedNumbers: [JSONParseError] = []
 
-    private init(buffer: UnsafeBufferPointer<UInt8>, limits: JSONLimits) {
+    private init(buffer: UnsafeBufferPointer<UInt8>, limits: JSONLimits, maxUnacceptedNumbers: Int) {
         self.buffer = buffer
         self.limits = limits
+        self.maxUnacceptedNumbers = maxUnacceptedNumbers
     }
 
     private mutating func skipWhitespace() {
@@ -101,8 +122,23 @@ public struct JSONParser {
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .int(try parseInteger())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            do { return .int(try parseInteger()) } catch {
+                guard error.isUnacceptedNumber, unacceptedNumbers.count < maxUnacceptedNumbers else { throw error }
+                // A complete JSON number that ends where a value may end: read it as null.
+                unacceptedNumbers.append(error)
+                position = error.offset
+                while position < buffer.count, Self.isNumberByte(buffer[position]) { position += 1 }
+                return .null
+            }
         default: throw fail("unexpected character '\(printable(buffer[position]))'; a value was expected")
+        }
+    }
+
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): return true
+        default: return false
         }
     }
 

@@ -11,10 +11,36 @@ public enum JSONPath {
     /// The path of the value that starts at `offset` of `document` ("" for the document itself),
     /// or nil when the prefix does not read as JSON.
     public static func at(offset: Int, in document: [UInt8]) -> String? {
-        guard offset >= 0, offset <= document.count else { return nil }
+        paths(at: [offset], in: document).first ?? nil
+    }
+
+    /// The paths of the values that start at `offsets` (ascending), in one reading of the
+    /// document up to the last of them; nil for an offset whose prefix does not read as JSON.
+    public static func paths(at offsets: [Int], in document: [UInt8]) -> [String?] {
+        var results: [String?] = []
+        results.reserveCapacity(offsets.count)
         var frames: [Frame] = []
         var expectingKey = false
         var position = 0
+        var broken = false
+        for offset in offsets {
+            guard !broken, offset >= 0, offset <= document.count, offset >= position else {
+                results.append(nil)
+                continue
+            }
+            if !walk(document, from: &position, to: offset, frames: &frames, expectingKey: &expectingKey) {
+                broken = true
+                results.append(nil)
+                continue
+            }
+            results.append(render(frames))
+        }
+        return results
+    }
+
+    /// Reads from `position` up to `offset`, keeping the frames; false when it does not read as JSON.
+    private static func walk(_ document: [UInt8], from position: inout Int, to offset: Int, frames: inout [Frame],
+                             expectingKey: inout Bool) -> Bool {
         while position < offset {
             let byte = document[position]
             switch byte {
@@ -24,16 +50,16 @@ public enum JSONPath {
             case UInt8(ascii: "["):
                 frames.append(.array(index: 0))
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                guard frames.popLast() != nil else { return nil }
+                guard frames.popLast() != nil else { return false }
                 expectingKey = false
             case UInt8(ascii: ","):
                 switch frames.last {
                 case .array(let index)?: frames[frames.count - 1] = .array(index: index + 1)
                 case .object?: expectingKey = true
-                case nil: return nil
+                case nil: return false
                 }
             case UInt8(ascii: "\""):
-                guard let end = stringEnd(document, from: position, limit: offset) else { return nil }
+                guard let end = stringEnd(document, from: position, limit: offset) else { return false }
                 if expectingKey, case .object? = frames.last {
                     frames[frames.count - 1] = .object(key: String(decoding: document[(position + 1)..<end], as: UTF8.self))
                     expectingKey = false
@@ -44,6 +70,10 @@ public enum JSONPath {
             }
             position += 1
         }
+        return true
+    }
+
+    private static func render(_ frames: [Frame]) -> String {
         var path = ""
         for frame in frames {
             switch frame {

@@ -127,6 +127,7 @@ struct FinanceFlowTests {
         let weighed = await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000001", headers: [("Accept", "text/html;q=0.5, text/csv")])
         #expect(weighed.headers["Content-Type"] == "text/csv; charset=utf-8")
         #expect(weighed.headers["Vary"] == "Accept" && json.headers["Vary"] == "Accept")
+        #expect(listed.headers["Vary"] == nil)   // the month's list reads no Accept
         let overridden = await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000001?format=json", headers: [("Accept", "application/pdf")])
         #expect(overridden.status == 200 && overridden.body == invoiceA)
         #expect(await Self.finance(api, .get, "/v1/finance/invoices/PC-2026-000009").code == "invoice_not_found")
@@ -140,6 +141,7 @@ struct FinanceFlowTests {
         #expect(after.body["invoices"] == closed.body["invoices"])
         let november = await api.asMerchant(api.merchantA, .get, "/v1/statements/2026-11")
         #expect(november.status == 200)
+        #expect(november.headers["Vary"] == "Accept")   // its JSON answer varies with Accept too
         #expect(november.body["draft"] == .bool(true))
         let credit = november.body["statement"]?["lines"]?.arrayValue?.first
         #expect(credit?["type"]?.stringValue == "revocation_credit")

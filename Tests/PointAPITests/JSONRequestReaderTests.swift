@@ -125,23 +125,56 @@ func details(_ json: String) -> [String: String] {
         }
     }
 
-    @Test func manyMistypedNumbersInALargeBodyAreNotAllLookedPast() {
-        // Each one looked past costs a parse of the body: a large body full of them is refused
-        // after a few, naming those, instead of being parsed a hundred times.
+    @Test func everyMistypedNumberOfALargeBodyIsNamedWithItsFieldsRange() {
+        // One parse reads past all of them, whatever the body's size: each is named by the reader
+        // of its field, with that field's range, up to the detail limit, the rest counted.
         let padding = String(repeating: "x", count: 200_000)
-        let text = #"{"orderId":"A","points":1,"reason":"campaign","note":"\#(padding)","#
-            + (0..<90).map { #""f\#($0)":1.5"# }.joined(separator: ",") + "}"
+        let items = (0..<150).map { #"{"sku":"s\#($0)","points":5.0}"# }.joined(separator: ",")
+        let text = #"{"orderId":"A","points":1,"reason":"campaign","note":"\#(padding)","items":[\#(items)]}"#
         do {
-            _ = try readGrant(text)
+            _ = try JSONObjectReader.parse(Array(text.utf8)).finish()
             Issue.record("accepted")
         } catch {
             #expect(error.status.code == 422 && error.code == .validationFailed)
-            let named = error.details.filter { $0.property.hasPrefix("f") }
-            #expect(!named.isEmpty && named.count < 10, "\(named.count) looked past")
         }
-        // A small body has all of them named.
-        let small = "{" + (0..<30).map { #""f\#($0)":1.5"# }.joined(separator: ",") + "}"
-        #expect(details(small).keys.filter { $0.hasPrefix("f") }.count == 30)
+        do {
+            let body = try JSONObjectReader.parse(Array(text.utf8))
+            _ = body.optionalArray("items", maxCount: 200) { element in
+                element.object { item in (item.requiredString("sku", maxLength: 8), item.requiredInteger("points", in: 1...100)) }
+            }
+            _ = body.requiredString("orderId", maxLength: 8)
+            _ = body.requiredInteger("points", in: 1...10)
+            _ = body.requiredString("reason", maxLength: 16)
+            _ = body.optionalString("note", maxLength: 300_000)
+            try body.finish()
+            Issue.record("accepted")
+        } catch {
+            let named = error.details.filter { $0.property.hasSuffix(".points") }
+            #expect(named.count == JSONDetailCollector.maxDetails, "\(named.count)")
+            #expect(named.allSatisfy { $0.message.hasPrefix("must be a whole number from 1 to 100: ") })
+            #expect(error.details.last?.message == "\(150 - JSONDetailCollector.maxDetails) more problems not shown")
+        }
+        // Broken JSON after them is still 400, at its byte.
+        let broken = #"{"note":"\#(padding)","a":1.5,"b":2.5,"c":3.5,"d":4.5 "broken"}"#
+        do {
+            _ = try JSONObjectReader.parse(Array(broken.utf8))
+            Issue.record("accepted broken JSON")
+        } catch {
+            #expect(error.status.code == 400 && error.code == .malformedJSON)
+            #expect(error.message.contains("at byte \(broken.utf8.count - 9)"), "\(error.message)")
+        }
+    }
+
+    @Test func pastTheMostMistypedNumbersTheBodyIsRefusedNamingThoseFound() {
+        let count = JSONObjectReader.maxMistypedNumbers + 5
+        let text = #"{"a":["# + Array(repeating: "1.5", count: count).joined(separator: ",") + "]}"
+        do {
+            _ = try JSONObjectReader.parse(Array(text.utf8))
+            Issue.record("accepted")
+        } catch {
+            #expect(error.status.code == 422 && error.code == .validationFailed)
+            #expect(error.details.first?.property == "a[0]" && error.details.count == JSONDetailCollector.maxDetails + 1)
+        }
     }
 
     @Test func bodiesThatAreNotJSONObjectsAre400WithTheOffset() {

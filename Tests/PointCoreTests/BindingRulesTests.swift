@@ -38,6 +38,8 @@ struct BindingRulesTests {
         let unbound = try #require(harness.records.last)
         #expect(try harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA) == .replay(seq: unbound.seq, time: unbound.time))
         #expect(errorCode { try harness.domain.decide(unbind: "never-bound", merchantID: DomainHarness.merchantA) } == "binding_not_found")
+        // Another merchant's member of the same id is its own.
+        #expect(errorCode { try harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantB) } == "binding_not_found")
         #expect(try harness.replayed() == harness.domain)
         try harness.bind("m-2", 1)
         #expect(harness.domain.binding(merchantID: DomainHarness.merchantA, lineUserID: DomainHarness.lineUser(1))?.memberID == "m-2")
@@ -45,6 +47,19 @@ struct BindingRulesTests {
         // Bound again, the member's unbinding is no longer what a DELETE answers: it unbinds anew.
         try harness.bind("m-1", 2)
         #expect(try harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA).event != nil)
+    }
+
+    @Test("After termination an unbinding sent again is still answered as a replay; a new one is refused")
+    func unbindAfterTermination() throws {
+        var harness = try Self.onboarded()
+        try harness.bind("m-1", 1)
+        try harness.bind("m-2", 2)
+        try harness.commit(harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA))
+        let unbound = try #require(harness.records.last)
+        try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .terminate, note: "contract ended"))
+        #expect(try harness.domain.decide(unbind: "m-1", merchantID: DomainHarness.merchantA) == .replay(seq: unbound.seq, time: unbound.time))
+        #expect(errorCode { try harness.domain.decide(unbind: "m-2", merchantID: DomainHarness.merchantA) } == "merchant_terminated")
+        #expect(errorCode { try harness.domain.decide(unbind: "m-9", merchantID: DomainHarness.merchantA) } == "merchant_terminated")
     }
 
     @Test("The token must be for this merchant's Login channel, with a LINE user subject")

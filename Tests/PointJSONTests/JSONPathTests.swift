@@ -41,4 +41,32 @@ import Testing
             }
         }
     }
+
+    @Test func pathsOfSeveralOffsetsInOneWalkEqualEachAlone() {
+        let document = Array(#"{"a":[1.5,{"b":2e3}],"c":{"d":[0.5,7,1e9]},"e":"x,[]{}"}"#.utf8)
+        let offsets = [6, 15, 31, 37]   // 1.5, 2e3, 0.5, 1e9
+        let walked = JSONPath.paths(at: offsets, in: document)
+        #expect(walked == offsets.map { JSONPath.at(offset: $0, in: document) })
+        #expect(walked == ["a[0]", "a[1].b", "c.d[0]", "c.d[2]"])
+        // Out of order or out of range: nil for that offset, the others still named.
+        #expect(JSONPath.paths(at: [15, 6, 10_000], in: document) == ["a[1].b", nil, nil])
+    }
+
+    @Test func aTolerantParseReadsUnacceptedNumbersAsNullAndSaysWhere() throws {
+        let document = Array(#"{"a":[1.5,{"b":2e3}],"c":99999999999999999999,"d":-0.25e-10,"e":1}"#.utf8)
+        var found: [JSONParseError] = []
+        let value = try JSONParser.parse(document, unacceptedNumbers: &found, maxUnacceptedNumbers: 10)
+        #expect(value == ["a": [.null, ["b": .null]], "c": .null, "d": .null, "e": 1])
+        #expect(JSONPath.paths(at: found.map(\.offset), in: document) == ["a[0]", "a[1].b", "c", "d"])
+        #expect(found.allSatisfy { $0.isUnacceptedNumber })
+        // Past the most it reads past, the next one throws, as the strict parse does at the first.
+        var few: [JSONParseError] = []
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(document, unacceptedNumbers: &few, maxUnacceptedNumbers: 2) }
+        #expect(few.count == 2)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(document) }
+        // Not numbers at all stay errors: a tolerant parse is no looser about anything else.
+        var none: [JSONParseError] = []
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(#"{"a":1.}"#.utf8), unacceptedNumbers: &none, maxUnacceptedNumbers: 10) }
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(#"{"a":1.5 x}"#.utf8), unacceptedNumbers: &none, maxUnacceptedNumbers: 10) }
+    }
 }
