@@ -35,8 +35,17 @@ enum ServeCommand {
         let server = HTTPServer(host: host, port: UInt16(port), observer: metrics, handler: application)
         let bound = try server.start()
         noteConnectionLimit(server)
+        // Merchants that opened production in this data directory bind with its Login channel now.
+        let productionLogin = application.service.read { domain in
+            Dictionary(uniqueKeysWithValues: defaults.merchants.compactMap { merchant -> (String, String)? in
+                guard let found = domain.merchant(merchant.register.merchantID), found.activeEnvironment == .production,
+                      let access = found.access(.production) else { return nil }
+                return (merchant.channelID, access.loginChannelID)
+            })
+        }
         FileHandleOutput.standardError(banner(host: host, port: bound, dataDirectory: dataDirectory, defaults: defaults,
-                                              defaultsPath: defaultsPath, clock: clock, overridden: options.value("now") != nil))
+                                              defaultsPath: defaultsPath, clock: clock, overridden: options.value("now") != nil,
+                                              productionLogin: productionLogin))
         noteClockBehindLedger(application, clock: clock, dataDirectory: dataDirectory, overridden: options.value("now") != nil)
         return await serveUntilSignalled(server, application, log)
     }
@@ -111,8 +120,10 @@ enum ServeCommand {
         { line in log.append(line) }
     }
 
+    /// - Parameter productionLogin: the production Login channel of each test merchant that opened
+    ///   production in this data directory (its users bind with that channel's ID tokens now).
     static func banner(host: String, port: UInt16, dataDirectory: String, defaults: SandboxDefaults, defaultsPath: String,
-                       clock: ServiceClock, overridden: Bool) -> String {
+                       clock: ServiceClock, overridden: Bool, productionLogin: [String: String] = [:]) -> String {
         let executable = CommandLine.arguments.first ?? "pointconnect"
         let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         var text = """
@@ -125,7 +136,11 @@ enum ServeCommand {
 
         """
         for merchant in defaults.merchants {
-            text += "  \(merchant.channelID)  \(merchant.register.name)  login channel \(merchant.loginChannelID)\n"
+            if let production = productionLogin[merchant.channelID] {
+                text += "  \(merchant.channelID)  \(merchant.register.name)  in production here: login channel \(production) (sandbox \(merchant.loginChannelID) no longer binds)\n"
+            } else {
+                text += "  \(merchant.channelID)  \(merchant.register.name)  login channel \(merchant.loginChannelID)\n"
+            }
         }
         text += "\nStaff keys: " + defaults.staff.map { "\($0.keyID) (\($0.role))" }.joined(separator: ", ") + "\n"
         text += """
