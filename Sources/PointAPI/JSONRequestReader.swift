@@ -222,7 +222,7 @@ public final class JSONObjectReader {
                     details: [APIErrorDetail(property: "", message: "invalid JSON at byte \(error.offset): \(error.reason)")]
                 )
             }
-            // More mistyped numbers than are looked past: name those found, the rest counted.
+            // More mistyped numbers than are looked past: name those found; the rest of the body is not read.
             note(mistyped + [error], in: body, to: collector)
             collector.reportUnreadMistypedNumbers()
             throw collector.error
@@ -237,8 +237,9 @@ public final class JSONObjectReader {
         return JSONObjectReader(members: members, path: "", collector: collector)
     }
 
-    /// Mistyped numbers read past in one body; more are refused with those found named.
-    static let maxMistypedNumbers = 10_000
+    /// Mistyped numbers read past in one body (their paths are kept until the body is read, at
+    /// most a few KiB each); more are refused with those found named.
+    public static let maxMistypedNumbers = 1_000
 
     private static func note(_ mistyped: [JSONParseError], in body: [UInt8], to collector: JSONDetailCollector) {
         guard !mistyped.isEmpty else { return }

@@ -57,12 +57,19 @@ enum JSONBodyTarget {
         // (422); one that is not JSON even so is malformed (400).
         var unaccepted: [JSONParseError] = []
         let startsAsObject = data.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
-        let tolerant = unacceptedNumber && startsAsObject
-            ? try? JSONParser.parse(data, unacceptedNumbers: &unaccepted, maxUnacceptedNumbers: 1_000_000) : nil
-        if unacceptedNumber, startsAsObject, let tolerant {
-            checker.check(tolerant.objectValue != nil && !unaccepted.isEmpty, "a tolerant parse of an object with a mistyped number gave no object or no number")
+        var tolerant: JSONValue?
+        var pastTheMost = false   // more mistyped numbers than are read past: refused as mistyped (422)
+        if unacceptedNumber && startsAsObject {
+            do {
+                tolerant = try JSONParser.parse(data, unacceptedNumbers: &unaccepted, maxUnacceptedNumbers: JSONObjectReader.maxMistypedNumbers)
+            } catch {
+                pastTheMost = error.isUnacceptedNumber
+            }
+            if let tolerant {
+                checker.check(tolerant.objectValue != nil && !unaccepted.isEmpty, "a tolerant parse of an object with a mistyped number gave no object or no number")
+            }
         }
-        let objectWithUnacceptedNumber = tolerant?.objectValue != nil
+        let objectWithUnacceptedNumber = tolerant?.objectValue != nil || pastTheMost
         let refusal = { (error: APIError, checker: inout Checker) in
             checkRefusal(error, object: object, mistypedNumber: objectWithUnacceptedNumber, checker: &checker)
         }

@@ -61,7 +61,7 @@ public enum JSONPath {
             case UInt8(ascii: "\""):
                 guard let end = stringEnd(document, from: position, limit: offset) else { return false }
                 if expectingKey, case .object? = frames.last {
-                    frames[frames.count - 1] = .object(key: String(decoding: document[(position + 1)..<end], as: UTF8.self))
+                    frames[frames.count - 1] = .object(key: key(document, from: position, to: end))
                     expectingKey = false
                 }
                 position = end
@@ -83,6 +83,22 @@ public enum JSONPath {
             }
         }
         return path
+    }
+
+    /// Longest key kept whole in a path; a longer one is cut, with "…" (as the readers cut unknown
+    /// member names), so that many values under one long key can't multiply its length.
+    public static let maxKeyScalars = 64
+
+    /// The key whose string literal runs from the quote at `start` to the one at `end`, decoded
+    /// as the parser decodes it (escapes included), cut to ``maxKeyScalars``.
+    private static func key(_ document: [UInt8], from start: Int, to end: Int) -> String {
+        let raw = document[(start + 1)..<end]
+        var decoded = String(decoding: raw, as: UTF8.self)
+        if raw.contains(UInt8(ascii: "\\")), case .string(let text)? = try? JSONParser.parse(Array(document[start...end])) {
+            decoded = text
+        }
+        guard decoded.unicodeScalars.count > maxKeyScalars else { return decoded }
+        return String(String.UnicodeScalarView(decoded.unicodeScalars.prefix(maxKeyScalars))) + "…"
     }
 
     /// The offset of the quote that closes the string opening at `start`.

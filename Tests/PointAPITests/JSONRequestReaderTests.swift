@@ -165,6 +165,25 @@ func details(_ json: String) -> [String: String] {
         }
     }
 
+    @Test func aMistypedNumberUnderAnEscapedKeyIsNamedByTheKeyAsRead() {
+        let found = details(#"{"orderId":"A","p\u006fints":1.5,"reason":"campaign"}"#)
+        #expect(found.count == 1, "\(found)")
+        #expect(found["points"]?.hasPrefix("must be a whole number from 1 to 1000000: ") == true, "\(found)")
+    }
+
+    @Test func manyMistypedNumbersUnderALongKeyKeepShortPaths() {
+        // A long key is cut in paths, so a thousand numbers under it can't multiply its length.
+        let key = String(repeating: "k", count: 50_000)
+        let text = #"{"\#(key)":["# + Array(repeating: "1.5", count: JSONObjectReader.maxMistypedNumbers).joined(separator: ",") + "]}"
+        do {
+            _ = try JSONObjectReader.parse(Array(text.utf8)).finish()
+            Issue.record("accepted")
+        } catch {
+            #expect(error.status.code == 422)
+            #expect(error.details.allSatisfy { $0.property.unicodeScalars.count <= JSONPath.maxKeyScalars + 12 }, "\(error.details.first?.property.count ?? 0)")
+        }
+    }
+
     @Test func pastTheMostMistypedNumbersTheBodyIsRefusedNamingThoseFound() {
         let count = JSONObjectReader.maxMistypedNumbers + 5
         let text = #"{"a":["# + Array(repeating: "1.5", count: count).joined(separator: ",") + "]}"

@@ -69,4 +69,14 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(#"{"a":1.}"#.utf8), unacceptedNumbers: &none, maxUnacceptedNumbers: 10) }
         #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(#"{"a":1.5 x}"#.utf8), unacceptedNumbers: &none, maxUnacceptedNumbers: 10) }
     }
+
+    @Test func keysArePathsAsTheParserReadsThem() {
+        let document = Array(#"{"p\u006fints":[1.5],"d\"e":2.5,"\#(String(repeating: "k", count: 100))":3.5}"#.utf8)
+        let offsets = ["1.5", "2.5", "3.5"].map { marker in
+            (0..<document.count).first { Array(document[$0..<min(document.count, $0 + 3)]) == Array(marker.utf8) } ?? 0
+        }
+        let paths = JSONPath.paths(at: offsets, in: document)
+        #expect(paths[0] == "points[0]" && paths[1] == #"d"e"#)
+        #expect(paths[2] == String(repeating: "k", count: JSONPath.maxKeyScalars) + "…")
+    }
 }
