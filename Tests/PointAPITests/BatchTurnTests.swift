@@ -117,13 +117,29 @@ struct BatchTurnTests {
         #expect(service.ledger.durableSeq == service.ledger.enqueuedSeq)
     }
 
+    /// The bytes of the longest grant record the test below writes (its line and newline).
+    static func lineBytesOfAGrant() async throws -> Int {
+        let directory = PointServiceTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let service = try PointService.open(dataDirectory: directory)
+        defer { service.close() }
+        let scenario = try await PointServiceTests.onboard(service)
+        _ = try await service.grantBatch(Self.commands(["held-299"], scenario: scenario, points: { _ in 1 }))
+        let segment = directory + "/ledger/" + SegmentDirectory.fileName(firstSeq: 1)
+        let lines = try String(contentsOfFile: segment, encoding: .utf8).split(separator: "\n")
+        return (lines.last?.utf8.count ?? 400) + 1 + 8   // a few more digits of seq and time to spare
+    }
+
     @Test("A ledger refusal in a later chunk fails the batch, frees its turn, and a resend replays what was written")
     func aRefusalInALaterChunkFreesTheTurn() async throws {
         let directory = PointServiceTests.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let disk = SyncHoldingFileSystem()
-        // Room for about one and a half chunks of records waiting for the disk.
-        let service = try PointService.open(dataDirectory: directory, options: LedgerOptions(maxPendingBytes: 60_000), fileSystem: disk)
+        // Room for 160 records waiting for the disk: a chunk (128) fits, the 172 records behind
+        // it don't — so whether or not the writer took the first chunk before its sync was held,
+        // a later chunk overflows the room; and a resend in parts of 100 always fits.
+        let room = try await Self.lineBytesOfAGrant() * 160
+        let service = try PointService.open(dataDirectory: directory, options: LedgerOptions(maxPendingBytes: room), fileSystem: disk)
         defer { service.close() }
         let scenario = try await PointServiceTests.onboard(service)
         let first = Self.commands((0..<300).map { "held-\($0)" }, scenario: scenario, points: { _ in 1 })
@@ -131,9 +147,17 @@ struct BatchTurnTests {
         disk.hold()
         var refusal: ServiceError?
         do { _ = try await service.grantBatch(first) } catch { refusal = error }
-        guard case .ledger(.overloaded)? = refusal else { Issue.record("expected the ledger to refuse as overloaded, got \(String(describing: refusal))"); return }
+        guard case .ledger(.overloaded)? = refusal else {
+            disk.release()   // else closing would wait for the held sync for ever
+            Issue.record("expected the ledger to refuse as overloaded, got \(String(describing: refusal))")
+            return
+        }
         #expect(service.ledger.enqueuedSeq > 0)
         disk.release()
+        // What the refused batch enqueued drains to the disk (else the next batch could find the
+        // room still full and be refused as overloaded, rightly, but not what this test is about).
+        for _ in 0..<1_000 where service.ledger.durableSeq < service.ledger.enqueuedSeq { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(service.ledger.durableSeq == service.ledger.enqueuedSeq)
         // The turn was given back: the next batch is decided, not left waiting for it (a batch
         // that kept its turn would make this wait forever; the race below fails it instead).
         let next = try await withThrowingTaskGroup(of: [GrantOutcome]?.self) { group in
@@ -145,8 +169,11 @@ struct BatchTurnTests {
         }
         let nextOutcomes = try #require(next, "the next batch did not get its turn within 30 s")
         #expect(nextOutcomes.allSatisfy { if case .granted = $0 { true } else { false } })
-        // Resending the refused batch: what it wrote replays, the rest is granted.
-        let resent = try await service.grantBatch(first)
+        // Resending the refused batch (in parts that fit the room): what it wrote replays, the rest is granted.
+        var resent: [GrantOutcome] = []
+        for start in stride(from: 0, to: first.count, by: 100) {
+            resent += try await service.grantBatch(Array(first[start..<min(first.count, start + 100)]))
+        }
         let replayed = resent.filter { if case .replayed = $0 { true } else { false } }.count
         let granted = resent.filter { if case .granted = $0 { true } else { false } }.count
         #expect(replayed >= PointService.batchChunkGrants && replayed < first.count)
