@@ -52,18 +52,8 @@ enum BenchCommand {
         // Baseline: the serial physical limit, one write + one fdatasync per record.
         var line: [UInt8] = []
         LedgerRecordFormat.encodeLine(seq: 1, entry: benchEntry(1, time: nowMicros()), prev: .zero, into: &line)
-        line.append(0x0A)
-        let baselinePath = directory + "/baseline.jsonl"
-        let descriptor = open(baselinePath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o640)
-        guard descriptor >= 0 else { throw UsageError("cannot create \(baselinePath)") }
-        let baselineStart = MonotonicClock.micros()
-        for _ in 0..<baselineRecords {
-            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == line.count, fdatasync(descriptor) == 0 else { throw UsageError("baseline write failed: errno \(errno)") }
-        }
-        let baselineSeconds = Double(MonotonicClock.micros() - baselineStart) / 1e6
-        close(descriptor)
-        let baselineRate = Double(baselineRecords) / baselineSeconds
+        let baselineRate = try LedgerAppendBaselines.writeAndSync(recordsPerSync: 1, lineBytes: line.count + 1, syncs: baselineRecords,
+                                                                  path: directory + "/baseline.jsonl").recordsPerSecond
 
         let statistics = CommitCounter()
         let groupWait = try options.integer("group-wait-us", default: LedgerOptions().groupCommitWaitMicros, range: 0...10_000)
@@ -100,8 +90,8 @@ enum BenchCommand {
         let lineBytes = max(bytes / max(total, 1), 1)
         // 1,000 syncs, or fewer so that the ceiling writes at most 256 MiB.
         let ceilingSyncs = max(20, min(1_000, (256 << 20) / max(appenders * lineBytes, 1)))
-        let ceiling = try LedgerAppendBaselines.batchSyncCeiling(records: appenders, lineBytes: lineBytes, syncs: ceilingSyncs,
-                                                                 path: directory + "/ceiling.bin")
+        let ceiling = try LedgerAppendBaselines.writeAndSync(recordsPerSync: appenders, lineBytes: lineBytes, syncs: ceilingSyncs,
+                                                             path: directory + "/ceiling.bin")
         let bare = try await LedgerAppendBaselines.bareGroupCommit(appenders: appenders, records: total, lineBytes: lineBytes,
                                                                    gatherAll: false, path: directory + "/bare.bin")
         let bareGathering = try await LedgerAppendBaselines.bareGroupCommit(appenders: appenders, records: total, lineBytes: lineBytes,

@@ -10,9 +10,9 @@ import PointLedger
 /// With N appenders that each keep one record in flight, one `fdatasync` can cover at most N
 /// records, so no group commit exceeds N records per write + `fdatasync` of N records. Two
 /// baselines bound it from above:
-/// - ``batchSyncCeiling(records:lineBytes:syncs:path:)``: N records per write + `fdatasync`, back to
-///   back on one thread — the ceiling if every sync carried every appender and waking and
-///   resubmitting the appenders took no time;
+/// - ``writeAndSync(recordsPerSync:lineBytes:syncs:path:)`` with N records per write + `fdatasync`,
+///   back to back on one thread — the ceiling if every sync carried every appender and waking and
+///   resubmitting the appenders took no time (with 1 record, the serial limit);
 /// - ``bareGroupCommit(appenders:records:lineBytes:gatherAll:path:)``: N tasks and one writer thread
 ///   doing exactly the ledger's round trip (queue a waiter, write + `fdatasync` what is queued,
 ///   resume every waiter) with no record work at all — no encoding, hashing or chaining.
@@ -24,9 +24,9 @@ enum LedgerAppendBaselines {
         var meanSyncMicros: Double
     }
 
-    /// `syncs` rounds of one write of `records` lines of `lineBytes` bytes and one `fdatasync`,
-    /// appended to a fresh file at `path`, on a dedicated thread.
-    static func batchSyncCeiling(records: Int, lineBytes: Int, syncs: Int, path: String) throws -> Rate {
+    /// `syncs` rounds of one write of `recordsPerSync` lines of `lineBytes` bytes and one
+    /// `fdatasync`, appended to a fresh file at `path`, on a dedicated thread.
+    static func writeAndSync(recordsPerSync records: Int, lineBytes: Int, syncs: Int, path: String) throws -> Rate {
         let bytes = [UInt8](repeating: 0x61, count: records * lineBytes)
         let outcome = onDedicatedThread { () -> Result<Rate, UsageError> in
             let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o640)
@@ -36,7 +36,7 @@ enum LedgerAppendBaselines {
             for _ in 0..<syncs {
                 let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
                 guard written == bytes.count, fdatasync(descriptor) == 0 else {
-                    return .failure(UsageError("ceiling write failed: errno \(errno)"))
+                    return .failure(UsageError("write or fdatasync of \(path) failed: errno \(errno)"))
                 }
             }
             let micros = Double(max(MonotonicClock.micros() - start, 1))
