@@ -1,3 +1,5 @@
+import Foundation
+
 /// Chooses a response media type from an `Accept` header (RFC 9110 §12.5.1): media ranges with
 /// optional `q` weights, `type/*` and `*/*` wildcards, the most specific range deciding each
 /// offer's weight, `q=0` meaning "not this"; a range with a malformed `q` is left out. Bounded:
@@ -28,13 +30,13 @@ enum MediaTypeNegotiation {
     static func parse(_ header: String) -> [Range] {
         var ranges: [Range] = []
         elements: for element in header.split(separator: ",").prefix(maxRanges) {
-            let parts = element.split(separator: ";").map { $0.trimmingCharacters(in: " \t").lowercased() }
+            let parts = element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard let mediaRange = parts.first, !mediaRange.isEmpty else { continue }
             let names = mediaRange.split(separator: "/", omittingEmptySubsequences: false)
             guard names.count == 2, !names[0].isEmpty, !names[1].isEmpty, !(names[0] == "*" && names[1] != "*") else { continue }
             var weight = 1_000
             for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
+                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard pair.count == 2, pair[0] == "q" else { continue }
                 guard let parsed = qvalue(pair[1]) else { continue elements }
                 weight = parsed
@@ -71,18 +73,4 @@ enum MediaTypeNegotiation {
         }
         return value <= 1_000 ? value : nil
     }
-}
-
-private extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        let skip = Set(set.unicodeScalars)
-        var view = self.unicodeScalars[...]
-        while let first = view.first, skip.contains(first) { view.removeFirst() }
-        while let last = view.last, skip.contains(last) { view.removeLast() }
-        return String(view)
-    }
-}
-
-private extension String {
-    func trimmingCharacters(in set: String) -> String { self[...].trimmingCharacters(in: set) }
 }
