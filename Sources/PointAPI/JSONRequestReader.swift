@@ -372,8 +372,7 @@ public final class JSONObjectReader {
         reportedUnknown = true
         guard members.keys.contains(where: { !consumed.contains($0) }) else { return }
         for name in members.keys.sorted() where !consumed.contains(name) {
-            let shown = name.unicodeScalars.count > 64 ? String(String.UnicodeScalarView(name.unicodeScalars.prefix(64))) + "…" : name
-            collector.record(memberPath(shown), "is not a recognised field")
+            collector.record(memberPath(JSONPath.shown(name)), "is not a recognised field")
         }
     }
 }

@@ -97,8 +97,13 @@ public enum JSONPath {
         if raw.contains(UInt8(ascii: "\\")), case .string(let text)? = try? JSONParser.parse(Array(document[start...end])) {
             decoded = text
         }
-        guard decoded.unicodeScalars.count > maxKeyScalars else { return decoded }
-        return String(String.UnicodeScalarView(decoded.unicodeScalars.prefix(maxKeyScalars))) + "…"
+        return shown(decoded)
+    }
+
+    /// `key` as a path shows it: whole up to ``maxKeyScalars``, else cut there with "…".
+    public static func shown(_ key: String) -> String {
+        guard key.unicodeScalars.count > maxKeyScalars else { return key }
+        return String(String.UnicodeScalarView(key.unicodeScalars.prefix(maxKeyScalars))) + "…"
     }
 
     /// The offset of the quote that closes the string opening at `start`.
