@@ -54,12 +54,8 @@ public final class LedgerStore: Sendable {
                                                   inUse: try keyDependence(dataDirectory, checkpointLines: scan.lines, fileSystem: fileSystem),
                                                   log: log)
         var latest: SignedCheckpoint?
-        if let line = scan.lastLine {
-            let parsed: SignedCheckpoint
-            do {
-                parsed = try SignedCheckpoint(jsonLine: line)
-                _ = try SignedNote.open(parsed.note, publicKey: key.publicKey)
-            } catch {
+        if let parsed = try newest(scan) {
+            do { _ = try SignedNote.open(parsed.note, publicKey: key.publicKey) } catch {
                 throw LedgerError.checkpointInvalid(line: scan.lines, size: nil, reason: "\(error). Run 'pointconnect ledger verify' on the data directory")
             }
             // A log has one origin: signing under another would mix two names in one history.
@@ -165,9 +161,13 @@ extension LedgerStore {
     /// The origin of the newest checkpoint in `dataDirectory` (unverified: opening checks its
     /// signature), or nil when there is none — what a tool signs under when not told otherwise.
     public static func checkpointOrigin(dataDirectory: String, fileSystem: any LedgerFileSystem = PosixFileSystem()) throws(LedgerError) -> String? {
-        let scan = try CheckpointLog.scan(path: dataDirectory + "/" + CheckpointLog.fileName, fileSystem: fileSystem)
+        try newest(CheckpointLog.scan(path: dataDirectory + "/" + CheckpointLog.fileName, fileSystem: fileSystem))?.checkpoint.origin
+    }
+
+    /// The newest checkpoint of a scanned log, parsed (its signature unchecked); nil when there is none.
+    private static func newest(_ scan: CheckpointLog.ScanResult) throws(LedgerError) -> SignedCheckpoint? {
         guard let line = scan.lastLine else { return nil }
-        do { return try SignedCheckpoint(jsonLine: line).checkpoint.origin } catch {
+        do { return try SignedCheckpoint(jsonLine: line) } catch {
             throw LedgerError.checkpointInvalid(line: scan.lines, size: nil, reason: "\(error). Run 'pointconnect ledger verify' on the data directory")
         }
     }
