@@ -76,32 +76,95 @@ public final class APIApplication: HTTPHandler, Sendable {
     static let serverRoute = "http_server"
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        let started = DispatchTime.now().uptimeNanoseconds
-        let requestID = requestIDs.next()
-        var routeLabel = "unmatched"
-        var keyID = "-"
+        var trace = RequestTrace(requestID: requestIDs.next())
         var response: HTTPResponse
         do throws(APIError) {
-            let match = router.match(method: request.method, path: request.path)
-            routeLabel = match.routeLabel
-            let (endpoint, parameters) = try Self.resolved(match, method: request.method)
-            var credential: Credential?
-            if let area = endpoint.area {
-                let authenticated: Credential
-                do throws(AuthenticationFailure) { authenticated = try authenticator.authenticate(request) } catch { throw error.apiError }
-                keyID = authenticated.keyId
-                try AccessPolicy.authorize(authenticated, area: area, method: request.method)
-                if authenticated.role == .merchant { try checkSource(of: request, for: authenticated) }
-                credential = authenticated
-            }
-            response = try await dispatch(endpoint, Context(request: request, credential: credential, parameters: parameters, requestID: requestID))
+            let (endpoint, context) = try admit(request, router.match(method: request.method, path: request.path), trace: &trace)
+            response = try await dispatch(endpoint, context)
         } catch {
             response = error.response
         }
-        response.headers.set(name: RequestIDGenerator.headerName, value: requestID)
-        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
-        metrics.requestAnswered(method: request.method.rawValue, route: routeLabel, status: response.status.code, seconds: Double(micros) / 1_000_000)
-        log(Self.logLine(requestID: requestID, keyID: keyID, method: request.method.rawValue, route: routeLabel,
+        return finish(response, trace: trace, request: request)
+    }
+
+    /// Answers on the event loop's thread the requests whose work is short and never blocks:
+    /// health, single grants and grant reads. A grant is decided and queued here, and its answer
+    /// is sent when the ledger's commit makes it durable (one wake-up of the loop per commit);
+    /// everything else runs in a Task through ``handle(_:)``.
+    public func answerOnEventLoop(_ request: HTTPRequest, responder: HTTPResponder) -> HTTPEventLoopAnswer {
+        let match = router.match(method: request.method, path: request.path)
+        guard case .found(let candidate, _, _) = match, candidate.answersOnEventLoop else { return .runInTask }
+        var trace = RequestTrace(requestID: requestIDs.next())
+        do throws(APIError) {
+            let (endpoint, context) = try admit(request, match, trace: &trace)
+            switch endpoint {
+            case .createGrant:
+                let queued = try enqueueGrant(context)
+                let finishedTrace = trace
+                service.whenDurable(queued.receipt) { durability in
+                    responder.send { [self] in
+                        var response: HTTPResponse
+                        do throws(APIError) {
+                            if case .failure(let failure) = durability { throw APIError(failure) }
+                            response = try grantAnswer(queued)
+                        } catch {
+                            response = error.response
+                        }
+                        return finish(response, trace: finishedTrace, request: request)
+                    }
+                }
+                return .willSend
+            case .getGrant:
+                return .answered(finish(try getGrant(context), trace: trace, request: request))
+            case .health, .ready:
+                return .answered(finish(try health(endpoint), trace: trace, request: request))
+            default:
+                // Unreachable: `Endpoint.answersOnEventLoop` lists only the cases above.
+                throw .internalError(requestId: trace.requestID)
+            }
+        } catch {
+            return .answered(finish(error.response, trace: trace, request: request))
+        }
+    }
+
+    /// What the log line and metrics of a request need, gathered as it is admitted.
+    struct RequestTrace {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let requestID: String
+        var routeLabel = "unmatched"
+        var keyID = "-"
+    }
+
+    /// Routes, authenticates and authorizes a request (role, merchant source address, no query
+    /// on a signed body): the endpoint and what it sees, or the refusal.
+    private func admit(_ request: HTTPRequest, _ match: RouteMatch<Endpoint>, trace: inout RequestTrace) throws(APIError) -> (Endpoint, Context) {
+        trace.routeLabel = match.routeLabel
+        let (endpoint, parameters) = try Self.resolved(match, method: request.method)
+        var credential: Credential?
+        if let area = endpoint.area {
+            let authenticated: Credential
+            do throws(AuthenticationFailure) { authenticated = try authenticator.authenticate(request) } catch { throw error.apiError }
+            trace.keyID = authenticated.keyId
+            try AccessPolicy.authorize(authenticated, area: area, method: request.method)
+            if authenticated.role == .merchant { try checkSource(of: request, for: authenticated) }
+            credential = authenticated
+        }
+        // For POST, PUT and PATCH the signature covers the body, not the query: a query there
+        // would be unauthenticated input, so none is taken.
+        if let query = request.query, !query.isEmpty, [.post, .put, .patch].contains(request.method) {
+            throw .badRequest("\(request.method.rawValue) \(request.path) takes no query string (the signature of a \(request.method.rawValue) covers only its body); send every field in the body.",
+                              details: [APIErrorDetail(property: "query", message: "not accepted on \(request.method.rawValue)")])
+        }
+        return (endpoint, Context(request: request, credential: credential, parameters: parameters, requestID: trace.requestID))
+    }
+
+    /// Adds the request id, counts the answer and writes its log line.
+    private func finish(_ answer: HTTPResponse, trace: RequestTrace, request: HTTPRequest) -> HTTPResponse {
+        var response = answer
+        response.headers.set(name: RequestIDGenerator.headerName, value: trace.requestID)
+        let micros = (DispatchTime.now().uptimeNanoseconds - trace.started) / 1_000
+        metrics.requestAnswered(method: request.method.rawValue, route: trace.routeLabel, status: response.status.code, seconds: Double(micros) / 1_000_000)
+        log(Self.logLine(requestID: trace.requestID, keyID: trace.keyID, method: request.method.rawValue, route: trace.routeLabel,
                          status: response.status.code, micros: micros, remote: request.remoteAddress))
         return response
     }
@@ -144,23 +207,8 @@ public final class APIApplication: HTTPHandler, Sendable {
     }
 
     private func dispatch(_ endpoint: Endpoint, _ context: Context) async throws(APIError) -> HTTPResponse {
-        // For POST, PUT and PATCH the signature covers the body, not the query: a query there
-        // would be unauthenticated input, so none is taken.
-        if let query = context.request.query, !query.isEmpty, [.post, .put, .patch].contains(context.request.method) {
-            throw .badRequest("\(context.request.method.rawValue) \(context.request.path) takes no query string (the signature of a \(context.request.method.rawValue) covers only its body); send every field in the body.",
-                              details: [APIErrorDetail(property: "query", message: "not accepted on \(context.request.method.rawValue)")])
-        }
         switch endpoint {
-        case .health: return Self.json(["status": "ok"])
-        case .ready:
-            if let reason = service.ledger.poisonReason {
-                throw .unavailable("The ledger can't take writes (\(reason)); restart the service after fixing the disk.")
-            }
-            if let reason = service.store.checkpointer.failureReason {
-                throw .unavailable("Checkpoint signing has stopped (\(reason)): writes are durable but new receipts can't be proven against a signed checkpoint; restart the service after fixing the disk.")
-            }
-            return Self.json(["status": "ready", "ledgerSeq": .int(Int64(service.ledger.durableSeq)),
-                              "now": .string(CivilTime.formatUTC(service.clock.now())), "environment": .string(deployment.rawValue)])
+        case .health, .ready: return try health(endpoint)
         case .metrics:
             var response = HTTPResponse.text(metrics.render())
             response.headers.set(name: "Content-Type", value: MetricsRegistry.contentType)
@@ -199,6 +247,19 @@ public final class APIApplication: HTTPHandler, Sendable {
         case .financeGetInvoice: return try financeGetInvoice(context)
         case .merchantStatement: return try merchantStatement(context)
         }
+    }
+
+    /// `GET /healthz` and `GET /readyz`.
+    private func health(_ endpoint: Endpoint) throws(APIError) -> HTTPResponse {
+        guard endpoint == .ready else { return Self.json(["status": "ok"]) }
+        if let reason = service.ledger.poisonReason {
+            throw .unavailable("The ledger can't take writes (\(reason)); restart the service after fixing the disk.")
+        }
+        if let reason = service.store.checkpointer.failureReason {
+            throw .unavailable("Checkpoint signing has stopped (\(reason)): writes are durable but new receipts can't be proven against a signed checkpoint; restart the service after fixing the disk.")
+        }
+        return Self.json(["status": "ready", "ledgerSeq": .int(Int64(service.ledger.durableSeq)),
+                          "now": .string(CivilTime.formatUTC(service.clock.now())), "environment": .string(deployment.rawValue)])
     }
 
     // MARK: Shared helpers

@@ -33,6 +33,15 @@ enum Endpoint: String, Sendable, CaseIterable {
         }
     }
 
+    /// Endpoints answered on the event loop's thread: their work is short and never blocks
+    /// (see ``APIApplication/answerOnEventLoop(_:responder:)``).
+    var answersOnEventLoop: Bool {
+        switch self {
+        case .health, .ready, .createGrant, .getGrant: return true
+        default: return false
+        }
+    }
+
     /// Method and path pattern of every endpoint.
     static let table: [(HTTPMethod, String, Endpoint)] = [
         (.get, "/healthz", .health), (.get, "/readyz", .ready), (.get, "/metrics", .metrics),

@@ -130,12 +130,36 @@ extension APIApplication {
     }
 
     func createGrant(_ context: Context) async throws(APIError) -> HTTPResponse {
+        let queued = try enqueueGrant(context)
+        do throws(ServiceError) { try await service.waitUntilDurable(queued.receipt.seq) } catch { throw APIError(error) }
+        return try grantAnswer(queued)
+    }
+
+    /// A grant decided and queued in the ledger (or found to repeat an earlier one), not yet durable.
+    struct QueuedGrant: Sendable {
+        let merchantID: String
+        let orderID: String
+        let receipt: CommandReceipt
+    }
+
+    /// The first half of `POST /v1/grants`, which never suspends: reads the body, decides and
+    /// queues the grant. Nothing may be answered before its receipt is durable.
+    func enqueueGrant(_ context: Context) throws(APIError) -> QueuedGrant {
         let merchantID = try merchantID(context)
         let body = try JSONObjectReader.parse(context.request.body)
         let command = Self.readGrant(body, merchantID: merchantID, checkSyntax: true)
         try body.finish()
-        let receipt = try await execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }
-        guard let grant = service.read({ $0.grant(merchantID: merchantID, orderID: command.orderID) }) else { throw .notFound() }
+        let receipt: CommandReceipt
+        do throws(ServiceError) {
+            receipt = try service.enqueue { domain, now throws(DomainError) in try domain.decide(command, now: now) }
+        } catch { throw APIError(error) }
+        return QueuedGrant(merchantID: merchantID, orderID: command.orderID, receipt: receipt)
+    }
+
+    /// The second half: the answer, once the grant's record (or, for a replay, the original) is durable.
+    func grantAnswer(_ queued: QueuedGrant) throws(APIError) -> HTTPResponse {
+        let receipt = queued.receipt
+        guard let grant = service.read({ $0.grant(merchantID: queued.merchantID, orderID: queued.orderID) }) else { throw .notFound() }
         var written = receipt
         if receipt.isReplay { written = CommandReceipt(seq: grant.seq, time: grant.grantedAt, leafHash: nil, isReplay: true) }
         var response = HTTPResponse.json(CanonicalBytes.grantWriteAnswer(grant, receipt: self.receipt(written), replay: receipt.isReplay),

@@ -102,7 +102,20 @@ public final class PointService: Sendable {
     public func execute(
         _ decide: (borrowing PointsDomain, _ now: Int64) throws(DomainError) -> Decision
     ) async throws(ServiceError) -> CommandReceipt {
-        let receipt = try state.withLock { (state) throws(ServiceError) -> CommandReceipt in
+        let receipt = try enqueue(decide)
+        // A replay is answered only once the original record is durable: it may still be in
+        // flight, or its write may have failed (then this fails too, and nothing is acknowledged).
+        try await waitUntilDurable(receipt.seq)
+        return receipt
+    }
+
+    /// The first half of ``execute(_:)``, for callers that must not suspend: decides, queues the
+    /// event in the ledger and applies it, and returns its receipt — not yet durable. Answer
+    /// nothing about it before ``whenDurable(_:_:)`` reports success.
+    public func enqueue(
+        _ decide: (borrowing PointsDomain, _ now: Int64) throws(DomainError) -> Decision
+    ) throws(ServiceError) -> CommandReceipt {
+        try state.withLock { (state) throws(ServiceError) -> CommandReceipt in
             let now = max(clock.now(), state.lastTime)
             let decision: Decision
             do throws(DomainError) { decision = try decide(state.domain, now) } catch { throw .domain(error) }
@@ -113,10 +126,13 @@ public final class PointService: Sendable {
                 return try Self.write(event, now: now, into: &state, ledger: ledger)
             }
         }
-        // A replay is answered only once the original record is durable: it may still be in
-        // flight, or its write may have failed (then this fails too, and nothing is acknowledged).
-        try await waitUntilDurable(receipt.seq)
-        return receipt
+    }
+
+    /// Calls `notify` once the record `receipt` names (the original one, for a replay) is
+    /// durable, or with the ledger's failure: on the ledger's writer thread right after its
+    /// commit, or at once when that is already decided. `notify` must be short and never block.
+    public func whenDurable(_ receipt: CommandReceipt, _ notify: @escaping @Sendable (Result<Void, ServiceError>) -> Void) {
+        ledger.whenDurable(receipt.seq) { result in notify(result.mapError { .ledger($0) }) }
     }
 
     /// Grants a batch: a result per item, one durable wait for the whole batch.
@@ -218,7 +234,8 @@ public final class PointService: Sendable {
         return CommandReceipt(seq: record.seq, time: record.time, leafHash: record.leafHash, isReplay: false)
     }
 
-    private func waitUntilDurable(_ seq: UInt64) async throws(ServiceError) {
+    /// Returns once the record `seq` is durable; throws the ledger's failure otherwise.
+    func waitUntilDurable(_ seq: UInt64) async throws(ServiceError) {
         do { try await ledger.waitUntilDurable(seq) } catch { throw .ledger(error) }
     }
 }

@@ -1,11 +1,13 @@
 import Glibc
 
-/// The epoll loop: accepts connections, reads and parses requests, hands complete requests to
-/// the handler in Tasks, writes responses, and enforces every timeout by a periodic sweep.
+/// One epoll loop of a server's ``EventLoopGroup``: reads and parses requests on its connections,
+/// offers each complete request to the handler on this thread (or hands it to a Task), writes
+/// responses, and enforces every timeout by a periodic sweep. The group's first loop also
+/// accepts connections and hands them to the loops in turn.
 ///
 /// `@unchecked Sendable` because the instance is handed to the loop thread once (by
 /// `HTTPServer.start`) and, from then on, all mutable state is touched only on that thread; the
-/// one member other threads use, `mailbox`, is itself `Sendable` (mutex-protected).
+/// members other threads use, `mailbox` and `group`, are themselves `Sendable`.
 final class EventLoop: @unchecked Sendable {
     static let wakeToken: UInt64 = 0
     static let listenerToken: UInt64 = 1
@@ -17,6 +19,11 @@ final class EventLoop: @unchecked Sendable {
     static let retainedOutboundCapacity = 64 * 1024
 
     let mailbox: EventLoopMailbox
+    /// This loop's place in `group.mailboxes`.
+    private let index: Int
+    private let group: EventLoopGroup
+    /// The loop the next accepted connection goes to (the accepting loop only).
+    private var nextLoopForConnection = 0
     private let epoll: Epoll
     private var listenDescriptor: Int32
     private let limits: HTTPServerLimits
@@ -35,22 +42,22 @@ final class EventLoop: @unchecked Sendable {
     /// given up to accept a waiting client and answer it 503, then taken back.
     private var spareDescriptor: Int32 = EventLoop.openSpare()
 
-    /// Registers the listening socket and a fresh wake pipe with a new epoll instance.
-    init(listenDescriptor: Int32, limits: HTTPServerLimits, handler: any HTTPHandler,
+    /// Registers the loop's mailbox (`group.mailboxes[index]`) and, for the accepting loop, the
+    /// listening socket (`listenDescriptor` ≥ 0) with a new epoll instance.
+    init(index: Int, group: EventLoopGroup, listenDescriptor: Int32, limits: HTTPServerLimits, handler: any HTTPHandler,
          observer: (any HTTPServerObserver)?, onStopped: @escaping @Sendable () -> Void) throws(HTTPServerError) {
         let epoll = try Epoll()
-        let mailbox = try EventLoopMailbox()
+        let mailbox = group.mailboxes[index]
         var status = epoll.add(mailbox.wakeDescriptor, interest: .readable, token: EventLoop.wakeToken)
-        if status == 0 {
+        if status == 0 && listenDescriptor >= 0 {
             status = epoll.add(listenDescriptor, interest: .readable, token: EventLoop.listenerToken)
         }
-        guard status == 0 else {
-            mailbox.close()
-            throw .eventLoopSetupFailed(errno: -status)
-        }
+        guard status == 0 else { throw .eventLoopSetupFailed(errno: -status) }
         self.epoll = epoll
         self.listenDescriptor = listenDescriptor
         self.mailbox = mailbox
+        self.index = index
+        self.group = group
         self.limits = limits
         self.handler = handler
         self.observer = observer
@@ -91,7 +98,7 @@ final class EventLoop: @unchecked Sendable {
             SocketCalls.close(spareDescriptor)
             spareDescriptor = -1
         }
-        mailbox.close()
+        for untaken in mailbox.close() { closeUnserved(untaken.descriptor) }
         onStopped()
     }
 
@@ -112,9 +119,16 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func drainMailbox(now: UInt64) {
-        let (deliveries, shutdownRequested) = mailbox.takeAll()
-        if shutdownRequested { beginDraining(now: now) }
-        for delivery in deliveries {
+        let posts = mailbox.takeAll()
+        if posts.shutdownRequested { beginDraining(now: now) }
+        for handedOver in posts.connections {
+            if draining {
+                closeUnserved(handedOver.descriptor)
+            } else {
+                serve(handedOver.descriptor, remoteAddress: handedOver.remoteAddress, port: handedOver.remotePort, now: now)
+            }
+        }
+        for delivery in posts.deliveries {
             guard let connection = connections[delivery.connectionID], connection.state == .handling else { continue }
             respond(connection, with: delivery.response, now: now)
             syncInterest(connection)
@@ -183,23 +197,39 @@ final class EventLoop: @unchecked Sendable {
                 _ = epoll.modify(listenDescriptor, interest: [], token: EventLoop.listenerToken)
                 return
             }
-            if connections.count >= limits.maxConnections {
+            guard group.admitConnection(limit: limits.maxConnections) else {
                 refuseOverCapacity(descriptor)
                 continue
             }
-            let id = nextConnectionID
-            nextConnectionID += 1
-            guard epoll.add(descriptor, interest: .readable, token: id) == 0 else {
-                SocketCalls.close(descriptor)
-                continue
+            let target = nextLoopForConnection
+            nextLoopForConnection = (target + 1) % group.mailboxes.count
+            let handedOver = EventLoopMailbox.HandedOverConnection(descriptor: descriptor, remoteAddress: remoteAddress, remotePort: port)
+            // A loop that has already stopped (during a shutdown) takes nothing: serve it here.
+            if target == index || !group.mailboxes[target].handOver(handedOver) {
+                serve(descriptor, remoteAddress: remoteAddress, port: port, now: now)
             }
-            let connection = HTTPConnection(
-                id: id, descriptor: descriptor, remoteAddress: remoteAddress, remotePort: port,
-                limits: limits, now: now, registeredInterest: .readable)
-            connection.refreshReadingDeadline(now: now, limits: limits)
-            connections[id] = connection
-            observer?.openConnectionsChanged(to: connections.count)
         }
+    }
+
+    /// Starts serving an accepted connection, already counted in the group's open connections.
+    private func serve(_ descriptor: Int32, remoteAddress: String, port: UInt16, now: UInt64) {
+        let id = nextConnectionID
+        nextConnectionID += 1
+        guard epoll.add(descriptor, interest: .readable, token: id) == 0 else {
+            closeUnserved(descriptor)
+            return
+        }
+        let connection = HTTPConnection(
+            id: id, descriptor: descriptor, remoteAddress: remoteAddress, remotePort: port,
+            limits: limits, now: now, registeredInterest: .readable)
+        connection.refreshReadingDeadline(now: now, limits: limits)
+        connections[id] = connection
+    }
+
+    /// Closes a counted connection that was never served (a draining loop's, a failed registration's).
+    private func closeUnserved(_ descriptor: Int32) {
+        SocketCalls.close(descriptor)
+        group.connectionClosed()
     }
 
     /// Best-effort 503 on a connection over the limit, written without blocking, then closed.
@@ -254,7 +284,13 @@ final class EventLoop: @unchecked Sendable {
 
     /// Advances the parser over buffered bytes: answers 100-continue, starts a complete request,
     /// or refuses an invalid one.
+    ///
+    /// Requests answered on this thread write their response and come back here, so one pass
+    /// serves every complete request buffered (a call made from inside a pass returns at once).
     private func parseBuffered(_ connection: HTTPConnection, now: UInt64) {
+        guard !connection.isParsing else { return }
+        connection.isParsing = true
+        defer { connection.isParsing = false }
         while connection.isOpen && connection.state == .reading {
             switch connection.parser.next() {
             case .needMoreData:
@@ -265,7 +301,6 @@ final class EventLoop: @unchecked Sendable {
                 flush(connection, now: now)
             case .request(let head, let body):
                 startHandling(connection, head: head, body: body, now: now)
-                return
             case .failure(let error):
                 fail(connection, with: error, now: now)
                 return
@@ -286,12 +321,18 @@ final class EventLoop: @unchecked Sendable {
         connection.inFlightStartedAt = now
         connection.inFlightKeepAlive = head.keepAlive
             && connection.requestsStarted < limits.maxRequestsPerConnection
-        let handler = self.handler
-        let mailbox = self.mailbox
-        let id = connection.id
-        Task {
-            let response = await handler.handle(request)
-            mailbox.deliver(EventLoopMailbox.Delivery(connectionID: id, response: response))
+        let responder = HTTPResponder(mailbox: mailbox, connectionID: connection.id)
+        switch handler.answerOnEventLoop(request, responder: responder) {
+        case .answered(let response):
+            respond(connection, with: response, now: SocketCalls.monotonicNanoseconds())
+        case .willSend:
+            break
+        case .runInTask:
+            let handler = self.handler
+            Task {
+                let response = await handler.handle(request)
+                responder.send(response)
+            }
         }
     }
 
@@ -391,7 +432,7 @@ final class EventLoop: @unchecked Sendable {
         connection.isOpen = false
         _ = epoll.remove(connection.descriptor)
         SocketCalls.close(connection.descriptor)
-        observer?.openConnectionsChanged(to: connections.count)
+        group.connectionClosed()
         if draining && connections.isEmpty { stopListening() }
     }
 }

@@ -1,20 +1,53 @@
 import Glibc
 import Synchronization
 
-/// The only way other threads talk to the event loop: handler Tasks post responses, `shutdown()`
-/// posts a request to stop, and each post writes a byte to a pipe that wakes `epoll_wait`.
-/// Bounded: each connection has at most one request in flight, so there are never more pending
-/// deliveries than `HTTPServerLimits.maxConnections`.
+/// The only way other threads talk to an event loop: handlers post responses, the accepting
+/// loop hands over new connections, `shutdown()` posts a request to stop, and each post that
+/// finds the mailbox empty writes a byte to a pipe that wakes `epoll_wait`.
+/// Bounded: each connection has at most one request in flight, and a connection is counted
+/// against `HTTPServerLimits.maxConnections` before it is handed over, so there are never more
+/// pending deliveries or handed-over connections than that limit.
 final class EventLoopMailbox: Sendable {
     struct Delivery: Sendable {
+        /// A response, or what makes it on the loop's thread.
+        enum Content: Sendable {
+            case response(HTTPResponse)
+            case built(@Sendable () -> HTTPResponse)
+        }
+
         var connectionID: UInt64
-        var response: HTTPResponse
+        var content: Content
+
+        /// The response (made now, on the calling thread, when it is built).
+        var response: HTTPResponse {
+            switch content {
+            case .response(let response): return response
+            case .built(let build): return build()
+            }
+        }
+    }
+
+    /// A connection accepted by another loop for this one to serve.
+    struct HandedOverConnection: Sendable {
+        var descriptor: Int32
+        var remoteAddress: String
+        var remotePort: UInt16
+    }
+
+    /// Everything taken by one ``takeAll()``.
+    struct Posts {
+        var deliveries: [Delivery]
+        var connections: [HandedOverConnection]
+        var shutdownRequested: Bool
     }
 
     private struct Contents: ~Copyable {
         var deliveries: [Delivery] = []
+        var connections: [HandedOverConnection] = []
         var shutdownRequested = false
         var closed = false
+
+        var isEmpty: Bool { deliveries.isEmpty && connections.isEmpty }
     }
 
     /// The pipe's read end, registered with the loop's epoll instance.
@@ -44,13 +77,26 @@ final class EventLoopMailbox: Sendable {
 
     /// Queues a handler's response and wakes the loop; dropped once the loop has stopped. Only
     /// the first post after the loop took the queue writes to the pipe: the loop takes every
-    /// delivery queued by then, so later ones ride on that wake-up (a commit that completes many
+    /// post queued by then, so later ones ride on that wake-up (a commit that completes many
     /// requests at once wakes the loop once, not once per request).
     func deliver(_ delivery: Delivery) {
         contents.withLock { contents in
             guard !contents.closed else { return }
+            let wasEmpty = contents.isEmpty
             contents.deliveries.append(delivery)
-            if contents.deliveries.count == 1 { signal() }
+            if wasEmpty { signal() }
+        }
+    }
+
+    /// Hands a newly accepted connection to the loop. False once the loop has stopped: the
+    /// caller still owns the descriptor.
+    func handOver(_ connection: HandedOverConnection) -> Bool {
+        contents.withLock { contents in
+            guard !contents.closed else { return false }
+            let wasEmpty = contents.isEmpty
+            contents.connections.append(connection)
+            if wasEmpty { signal() }
+            return true
         }
     }
 
@@ -64,25 +110,31 @@ final class EventLoopMailbox: Sendable {
     }
 
     /// Takes everything posted so far (loop thread only).
-    func takeAll() -> (deliveries: [Delivery], shutdownRequested: Bool) {
+    func takeAll() -> Posts {
         var scratch = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         while withUnsafeMutableBytes(of: &scratch, { read(wakeDescriptor, $0.baseAddress, $0.count) }) > 0 {}
         return contents.withLock { contents in
-            let taken = contents.deliveries
+            let posts = Posts(deliveries: contents.deliveries, connections: contents.connections,
+                              shutdownRequested: contents.shutdownRequested)
             contents.deliveries.removeAll(keepingCapacity: true)
-            return (taken, contents.shutdownRequested)
+            contents.connections.removeAll(keepingCapacity: true)
+            return posts
         }
     }
 
     /// Stops accepting posts and closes the pipe; under the lock, so no post can write to a
-    /// descriptor number that has been closed and reused.
-    func close() {
+    /// descriptor number that has been closed and reused. Returns the connections handed over
+    /// but never taken, for the caller to close.
+    func close() -> [HandedOverConnection] {
         contents.withLock { contents in
-            guard !contents.closed else { return }
+            guard !contents.closed else { return [] }
             contents.closed = true
             contents.deliveries.removeAll()
+            let untaken = contents.connections
+            contents.connections.removeAll()
             SocketCalls.close(wakeDescriptor)
             SocketCalls.close(signalDescriptor)
+            return untaken
         }
     }
 }

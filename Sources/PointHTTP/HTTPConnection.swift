@@ -49,6 +49,8 @@ final class HTTPConnection {
     var observedPhase: HTTPParsePhase = .idle
     var phaseStartedAt: UInt64
     var lingeredBytes = 0
+    /// True while the loop is parsing this connection's buffered requests (see `parseBuffered`).
+    var isParsing = false
 
     /// The request currently with the handler (for the response and metrics).
     var inFlightMethod: HTTPMethod?

@@ -1,7 +1,9 @@
 import Foundation
 import Synchronization
 
-/// A strict HTTP/1.1 server: one epoll event loop on its own thread, handlers run in Tasks.
+/// A strict HTTP/1.1 server: epoll event loops on their own threads (one per processor by
+/// default; the first accepts and hands connections to each in turn). Handlers answer short
+/// requests on the loop's thread or run in Tasks (see ``HTTPHandler``).
 ///
 ///     let server = HTTPServer(host: "0.0.0.0", port: 8080, handler: api)
 ///     let signals = server.installShutdownSignalHandlers()
@@ -9,7 +11,7 @@ import Synchronization
 public final class HTTPServer: Sendable {
     private enum Lifecycle {
         case notStarted
-        case running(mailbox: EventLoopMailbox, port: UInt16)
+        case running(group: EventLoopGroup, port: UInt16)
         case stopped
     }
 
@@ -18,6 +20,8 @@ public final class HTTPServer: Sendable {
         var limits: HTTPServerLimits
         /// Callers of `waitUntilStopped()`; one entry per waiting call.
         var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Loops still running; the server has stopped when the last one has.
+        var runningLoops = 0
     }
 
     /// The host (name or numeric address) to listen on.
@@ -27,15 +31,19 @@ public final class HTTPServer: Sendable {
     /// The limits enforced on every client. `maxConnections` is lowered at start when the
     /// process's open-file limit can't cover it (see ``DescriptorBudget``).
     public var limits: HTTPServerLimits { state.withLock { $0.limits } }
+    /// Event loops (threads) serving connections.
+    public let eventLoops: Int
     private let handler: any HTTPHandler
     private let observer: (any HTTPServerObserver)?
     private let state: Mutex<State>
 
-    /// A server that will listen on `host:port` once started.
+    /// A server that will listen on `host:port` once started, with `eventLoops` loop threads
+    /// (default: one per processor the process may use, at most 64).
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, limits: HTTPServerLimits = HTTPServerLimits(),
-                observer: (any HTTPServerObserver)? = nil, handler: any HTTPHandler) {
+                eventLoops: Int? = nil, observer: (any HTTPServerObserver)? = nil, handler: any HTTPHandler) {
         self.host = host
         self.port = port
+        self.eventLoops = min(max(1, eventLoops ?? EventLoopGroup.defaultLoopCount), EventLoopGroup.maxLoops)
         self.state = Mutex(State(limits: limits))
         self.observer = observer
         self.handler = handler
@@ -46,7 +54,7 @@ public final class HTTPServer: Sendable {
         shutdown()
     }
 
-    /// Binds, starts the event loop thread and returns the bound port.
+    /// Binds, starts the event loop threads and returns the bound port.
     @discardableResult
     public func start() throws(HTTPServerError) -> UInt16 {
         try state.withLock { (state: inout State) throws(HTTPServerError) -> UInt16 in
@@ -60,18 +68,26 @@ public final class HTTPServer: Sendable {
             case .success(let bound): (listener, boundPort) = bound
             case .failure(let error): throw .bindFailed(host: host, port: port, errno: error.code)
             }
-            let loop: EventLoop
+            var loops: [EventLoop] = []
+            let group: EventLoopGroup
             do throws(HTTPServerError) {
-                loop = try EventLoop(listenDescriptor: listener, limits: limits, handler: handler,
-                                     observer: observer, onStopped: { [weak self] in self?.markStopped() })
+                group = try EventLoopGroup(count: eventLoops, observer: observer)
+                for index in group.mailboxes.indices {
+                    loops.append(try EventLoop(index: index, group: group, listenDescriptor: index == 0 ? listener : -1,
+                                               limits: limits, handler: handler, observer: observer,
+                                               onStopped: { [weak self] in self?.loopStopped() }))
+                }
             } catch {
                 SocketCalls.close(listener)
                 throw error
             }
-            let thread = Thread { loop.run() }
-            thread.name = "PointHTTP.EventLoop"
-            thread.start()
-            state.lifecycle = .running(mailbox: loop.mailbox, port: boundPort)
+            state.runningLoops = loops.count
+            for (index, loop) in loops.enumerated() {
+                let thread = Thread { loop.run() }
+                thread.name = "http-loop-\(index)"  // within the 15 characters a Linux thread name holds
+                thread.start()
+            }
+            state.lifecycle = .running(group: group, port: boundPort)
             return boundPort
         }
     }
@@ -93,16 +109,17 @@ public final class HTTPServer: Sendable {
     /// Begins a graceful shutdown: stop accepting, close idle connections, let in-flight requests
     /// finish (up to `limits.drainTimeout`), then stop. Idempotent; returns immediately.
     public func shutdown() {
-        let (mailbox, finished) = state.withLock { state -> (EventLoopMailbox?, Bool) in
+        let (group, finished) = state.withLock { state -> (EventLoopGroup?, Bool) in
             switch state.lifecycle {
             case .notStarted:
                 state.lifecycle = .stopped
                 return (nil, true)
-            case .running(let mailbox, _): return (mailbox, false)
+            case .running(let group, _): return (group, false)
             case .stopped: return (nil, false)
             }
         }
-        mailbox?.requestShutdown()
+        // The accepting loop first, so no connection is taken after the others drain.
+        for mailbox in group?.mailboxes ?? [] { mailbox.requestShutdown() }
         if finished { markStopped() }
     }
 
@@ -116,6 +133,14 @@ public final class HTTPServer: Sendable {
             }
             if alreadyStopped { continuation.resume() }
         }
+    }
+
+    private func loopStopped() {
+        let last = state.withLock { state -> Bool in
+            state.runningLoops -= 1
+            return state.runningLoops == 0
+        }
+        if last { markStopped() }
     }
 
     private func markStopped() {

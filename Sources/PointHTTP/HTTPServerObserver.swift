@@ -25,8 +25,9 @@ public struct HTTPRequestMetrics: Sendable, Equatable {
     }
 }
 
-/// Receives server metrics. Called on the event loop thread: implementations must be quick and
-/// must not block (update counters, nothing more).
+/// Receives server metrics. Called on the event loop threads (the connection count under the
+/// lock that orders its changes): implementations must be quick and must not block (update
+/// counters, nothing more).
 public protocol HTTPServerObserver: Sendable {
     /// The number of open client connections changed.
     func openConnectionsChanged(to count: Int)

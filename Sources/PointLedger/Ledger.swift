@@ -44,7 +44,7 @@ public final class Ledger: @unchecked Sendable {
 
     // Durability.
     private var durable: UInt64
-    private var waiters: [(seq: UInt64, continuation: CheckedContinuation<Result<Void, LedgerError>, Never>)] = []
+    private var waiters: [(seq: UInt64, notify: DurabilityNotification)] = []
     private var poison: LedgerError?
     private var closing = false
     private var writerFinished = false
@@ -242,24 +242,36 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// What ``whenDurable(_:_:)`` calls: success once the records are durable, or the failure
+    /// that stopped the ledger first.
+    public typealias DurabilityNotification = @Sendable (Result<Void, LedgerError>) -> Void
+
+    /// Calls `notify` once every record up to `seq` is durable, or with the error when the
+    /// ledger is poisoned or closed before that. When that is already decided, `notify` runs at
+    /// once on the calling thread; otherwise on the writer thread right after the commit, with no
+    /// lock held, so it must be short and never block (hand the result on, nothing more).
+    public func whenDurable(_ seq: UInt64, _ notify: @escaping DurabilityNotification) {
+        condition.lock()
+        if durable >= seq {
+            condition.unlock()
+            notify(.success(()))
+        } else if let poison {
+            condition.unlock()
+            notify(.failure(poison))
+        } else if writerFinished {
+            condition.unlock()
+            notify(.failure(.closed))
+        } else {
+            waiters.append((seq, notify))
+            condition.unlock()
+        }
+    }
+
     /// Returns once every record up to `seq` is durable; throws when the ledger was poisoned or
     /// closed before that.
     public func waitUntilDurable(_ seq: UInt64) async throws(LedgerError) {
         let result: Result<Void, LedgerError> = await withCheckedContinuation { continuation in
-            condition.lock()
-            if durable >= seq {
-                condition.unlock()
-                continuation.resume(returning: .success(()))
-            } else if let poison {
-                condition.unlock()
-                continuation.resume(returning: .failure(poison))
-            } else if writerFinished {
-                condition.unlock()
-                continuation.resume(returning: .failure(.closed))
-            } else {
-                waiters.append((seq, continuation))
-                condition.unlock()
-            }
+            whenDurable(seq) { continuation.resume(returning: $0) }
         }
         try result.get()
     }
@@ -371,8 +383,9 @@ public final class Ledger: @unchecked Sendable {
                 continue
             }
             if (pendingBuffer.isEmpty && closing) || poison != nil {
-                finishWriter()
+                let (waiting, error) = finishWriter()
                 condition.unlock()
+                for notify in waiting { notify(.failure(error)) }
                 return
             }
             // Group commit: give the appenders acknowledged by the previous commit a moment to
@@ -399,8 +412,8 @@ public final class Ledger: @unchecked Sendable {
             writerSpareBuffer.removeAll(keepingCapacity: true)
 
             condition.lock()
-            var ready: [CheckedContinuation<Result<Void, LedgerError>, Never>] = []
-            var failed: [CheckedContinuation<Result<Void, LedgerError>, Never>] = []
+            var ready: [DurabilityNotification] = []
+            var failed: [DurabilityNotification] = []
             switch outcome {
             case .success:
                 durable = batchLastSeq
@@ -408,20 +421,20 @@ public final class Ledger: @unchecked Sendable {
                 targetBatchRecords = min(batchRecords + pendingRecords, 4_096)
                 waiters.removeAll { waiter in
                     guard waiter.seq <= batchLastSeq else { return false }
-                    ready.append(waiter.continuation)
+                    ready.append(waiter.notify)
                     return true
                 }
             case .failure(let error):
                 poison = error
-                failed = waiters.map(\.continuation)
+                failed = waiters.map(\.notify)
                 waiters.removeAll()
             }
             condition.broadcast()
             let poisonNow = poison
             condition.unlock()
-            for continuation in ready { continuation.resume(returning: .success(())) }
+            for notify in ready { notify(.success(())) }
             if let poisonNow {
-                for continuation in failed { continuation.resume(returning: .failure(poisonNow)) }
+                for notify in failed { notify(.failure(poisonNow)) }
                 if case .failure = outcome { poisonObserver?(poisonNow) }
             }
             if case .success(let timing) = outcome {
@@ -432,13 +445,13 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
-    /// Called with the lock held when the writer stops.
-    private func finishWriter() {
+    /// Called with the lock held when the writer stops; returns what to notify once unlocked.
+    private func finishWriter() -> (waiting: [DurabilityNotification], error: LedgerError) {
         writerFinished = true
-        let error = poison ?? .closed
-        for waiter in waiters { waiter.continuation.resume(returning: .failure(error)) }
+        let waiting = waiters.map(\.notify)
         waiters.removeAll()
         condition.broadcast()
+        return (waiting, poison ?? .closed)
     }
 
     private func writeBatch(_ buffer: [UInt8], breaks: [(offset: Int, firstSeq: UInt64)]) -> Result<(writeMicros: Int64, syncMicros: Int64), LedgerError> {

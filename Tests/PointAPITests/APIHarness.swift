@@ -63,15 +63,34 @@ final class APIHarness: Sendable {
     /// Sends a request signed with `key`/`secret` (unsigned when key is nil).
     func send(_ method: HTTPMethod, _ target: String, json: JSONValue? = nil, raw: [UInt8]? = nil, key: String?, secret: String?,
               from address: String = "127.0.0.1", nonce: String = UUID().uuidString.lowercased(), tamper: ((inout HTTPRequest) -> Void)? = nil) async -> Reply {
-        let body = raw ?? json.map { CanonicalJSON.encode($0) } ?? []
-        var request = HTTPRequest(method: method, target: target, headers: HTTPHeaders(), body: body, remoteAddress: address)
-        if let key, let secret {
-            request = RequestSigner(keyId: key, secret: Array(secret.utf8)).signing(request, nonce: nonce)
-        }
+        var request = Self.request(method, target, body: raw ?? json.map { CanonicalJSON.encode($0) } ?? [], key: key, secret: secret,
+                                   from: address, nonce: nonce)
         tamper?(&request)
-        let response = await application.handle(request)
+        let response = await answer(request)
         let parsed = (try? JSONParser.parse(response.body)) ?? .null
         return Reply(status: response.status.code, body: parsed, headers: response.headers, raw: response.body)
+    }
+
+    /// A request signed with `key`/`secret` (unsigned when key is nil).
+    static func request(_ method: HTTPMethod, _ target: String, body: [UInt8], key: String?, secret: String?,
+                        from address: String = "127.0.0.1", nonce: String = UUID().uuidString.lowercased()) -> HTTPRequest {
+        let request = HTTPRequest(method: method, target: target, headers: HTTPHeaders(), body: body, remoteAddress: address)
+        guard let key, let secret else { return request }
+        return RequestSigner(keyId: key, secret: Array(secret.utf8)).signing(request, nonce: nonce)
+    }
+
+    /// Answers `request` the way the HTTP server does: offered on the event loop first, and in a
+    /// Task through `handle` when the application declines it there.
+    func answer(_ request: HTTPRequest) async -> HTTPResponse {
+        let application = self.application
+        return await withCheckedContinuation { (continuation: CheckedContinuation<HTTPResponse, Never>) in
+            let responder = HTTPResponder { continuation.resume(returning: $0) }
+            switch application.answerOnEventLoop(request, responder: responder) {
+            case .answered(let response): continuation.resume(returning: response)
+            case .willSend: break
+            case .runInTask: Task { continuation.resume(returning: await application.handle(request)) }
+            }
+        }
     }
 
     /// A nonce that carries its time (Unix milliseconds by the service's clock), as credential

@@ -14,13 +14,13 @@ struct EventLoopMailboxTests {
     @Test("Deliveries queued before the loop takes them share one wake-up; none is lost")
     func deliveriesShareOneWakeUp() throws {
         let mailbox = try EventLoopMailbox()
-        defer { mailbox.close() }
-        for id in 1...3 { mailbox.deliver(EventLoopMailbox.Delivery(connectionID: UInt64(id), response: .text("\(id)"))) }
+        defer { _ = mailbox.close() }
+        for id in 1...3 { mailbox.deliver(EventLoopMailbox.Delivery(connectionID: UInt64(id), content: .response(.text("\(id)")))) }
         #expect(wakeBytes(mailbox) == 1)
         let taken = mailbox.takeAll()
         #expect(taken.deliveries.map(\.connectionID) == [1, 2, 3])
         // After the loop took the queue, the next delivery wakes it again.
-        mailbox.deliver(EventLoopMailbox.Delivery(connectionID: 4, response: .text("4")))
+        mailbox.deliver(EventLoopMailbox.Delivery(connectionID: 4, content: .response(.text("4"))))
         #expect(wakeBytes(mailbox) == 1)
         #expect(mailbox.takeAll().deliveries.map(\.connectionID) == [4])
         // A shutdown request always wakes it.

@@ -58,13 +58,14 @@ func testLimits(_ adjust: (inout HTTPServerLimits) -> Void = { _ in }) -> HTTPSe
     return limits
 }
 
-/// Starts a server on 127.0.0.1 port 0, runs `body` with it and its port, then shuts it down.
+/// Starts a server on 127.0.0.1 port 0 (three event loops unless told otherwise, so connections
+/// are handed between loops whatever the machine), runs `body` with it and its port, then shuts it down.
 func withServer<T: Sendable>(
-    limits: HTTPServerLimits = testLimits(), observer: (any HTTPServerObserver)? = nil,
+    limits: HTTPServerLimits = testLimits(), eventLoops: Int = 3, observer: (any HTTPServerObserver)? = nil,
     handler: any HTTPHandler = EchoHandler(),
     _ body: (HTTPServer, UInt16) async throws -> T
 ) async throws -> T {
-    let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits, observer: observer, handler: handler)
+    let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits, eventLoops: eventLoops, observer: observer, handler: handler)
     let port = try server.start()
     do {
         let result = try await body(server, port)

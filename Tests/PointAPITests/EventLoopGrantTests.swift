@@ -1,0 +1,102 @@
+import Foundation
+import PointAPI
+import PointCore
+import PointHTTP
+import PointJSON
+import PointLedger
+import Synchronization
+import Testing
+
+/// Single grants are decided on the HTTP server's event loop and answered from the ledger's
+/// commit; these tests drive `answerOnEventLoop` as the loop does.
+@Suite("Grants answered on the event loop")
+struct EventLoopGrantTests {
+    /// Responses sent through a responder, in order.
+    final class Sent: Sendable {
+        private let responses = Mutex<[HTTPResponse]>([])
+        var all: [HTTPResponse] { responses.withLock { $0 } }
+        var responder: HTTPResponder { HTTPResponder { response in self.responses.withLock { $0.append(response) } } }
+    }
+
+    private func grantRequest(_ api: APIHarness, order: String, points: Int64 = 100) -> HTTPRequest {
+        let merchant = api.merchantA
+        let body: JSONValue = ["orderId": .string(order), "memberId": "m-1", "scenarioId": .string(api.scenarioID(merchant, purpose: "purchase_cashback")),
+                               "points": .int(points)]
+        return APIHarness.request(.post, "/v1/grants", body: CanonicalJSON.encode(body), key: merchant.channelID, secret: merchant.channelSecret)
+    }
+
+    @Test("A grant taken on the loop is answered only once its record is durable, and a resend through a Task answers the same grant")
+    func answeredOnlyWhenDurable() async throws {
+        let disk = SyncHoldingFileSystem()
+        let api = try await APIHarness(fileSystem: disk)
+        defer { api.close() }
+        #expect(await api.bind(api.merchantA, member: "m-1", user: 1).status == 201)
+        let sent = Sent()
+        let ledger = api.application.service.ledger
+        disk.hold()
+        let answer = api.application.answerOnEventLoop(grantRequest(api, order: "o-loop"), responder: sent.responder)
+        guard case .willSend = answer else {
+            Issue.record("a grant should be answered from the commit, got \(answer)")
+            disk.release()
+            return
+        }
+        for _ in 0..<1_000 where disk.heldSyncs == 0 { try await Task.sleep(for: .milliseconds(2)) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(sent.all.isEmpty, "answered before the record was durable")
+        #expect(ledger.durableSeq < ledger.enqueuedSeq)
+        disk.release()
+        for _ in 0..<1_000 where sent.all.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
+        let response = try #require(sent.all.first)
+        #expect(sent.all.count == 1)
+        #expect(response.status.code == 201)
+        #expect(response.headers["X-Line-Request-Id"] != nil)
+        let body = try JSONParser.parse(response.body)
+        let seq = try #require(body["receipt"]?["seq"]?.intValue)
+        #expect(UInt64(seq) <= ledger.durableSeq)
+        #expect(body["grant"]?["orderId"]?.stringValue == "o-loop")
+        #expect(api.logs.contains { $0.contains(#""route":"/v1/grants""#) && $0.contains(#""method":"POST""#) && $0.contains(#""status":201"#) })
+
+        // The same request through `handle` (the Task path): the same grant, as a replay.
+        let resent = await api.application.handle(grantRequest(api, order: "o-loop"))
+        #expect(resent.status.code == 200)
+        #expect(resent.headers["Idempotent-Replay"] == "true")
+        let resentBody = try JSONParser.parse(resent.body)
+        #expect(resentBody["grant"] == body["grant"])
+        #expect(resentBody["receipt"]?["seq"]?.intValue == seq)
+    }
+
+    @Test("A refused grant is answered at once on the loop and writes nothing; other writes go to a Task")
+    func refusalsAtOnceAndOtherWritesInTasks() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let ledger = api.application.service.ledger
+        let before = ledger.enqueuedSeq
+        let sent = Sent()
+        // No member m-1 is bound yet.
+        guard case .answered(let refused) = api.application.answerOnEventLoop(grantRequest(api, order: "o-1"), responder: sent.responder) else {
+            Issue.record("a refusal should be answered at once")
+            return
+        }
+        #expect(refused.status.code == 404 || refused.status.code == 422, "\(String(decoding: refused.body, as: UTF8.self))")
+        #expect(ledger.enqueuedSeq == before)
+        guard case .answered(let unsigned) = api.application.answerOnEventLoop(
+            APIHarness.request(.post, "/v1/grants", body: Array("{}".utf8), key: nil, secret: nil), responder: sent.responder) else {
+            Issue.record("an unsigned grant should be refused at once")
+            return
+        }
+        #expect(unsigned.status.code == 401)
+        guard case .answered(let health) = api.application.answerOnEventLoop(
+            APIHarness.request(.get, "/healthz", body: [], key: nil, secret: nil), responder: sent.responder) else {
+            Issue.record("health should be answered at once")
+            return
+        }
+        #expect(health.status.code == 200)
+        let merchant = api.merchantA
+        let batch = APIHarness.request(.post, "/v1/grants/batch", body: Array(#"{"grants":[]}"#.utf8), key: merchant.channelID, secret: merchant.channelSecret)
+        guard case .runInTask = api.application.answerOnEventLoop(batch, responder: sent.responder) else {
+            Issue.record("a batch should run in a Task")
+            return
+        }
+        #expect(sent.all.isEmpty)
+    }
+}

@@ -1,0 +1,115 @@
+import Dispatch
+import Foundation
+@testable import PointHTTP
+import Synchronization
+import Testing
+
+/// Answers on the event loop: `/now` at once, `/later` from another thread through the
+/// responder, `/built` made by the loop when it takes the post; everything else in a Task.
+/// Each body names the thread that made it (by kernel id: names are not reliable here).
+private struct LoopAnsweringHandler: HTTPHandler {
+    /// The calling thread's kernel id ("pid/task/tid").
+    static func threadName() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? "unknown"
+    }
+
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        .text("task \(request.path)")
+    }
+
+    func answerOnEventLoop(_ request: HTTPRequest, responder: HTTPResponder) -> HTTPEventLoopAnswer {
+        switch request.path {
+        case "/now":
+            return .answered(.text("now on \(Self.threadName())"))
+        case "/later":
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(30)) {
+                responder.send(.text("later from \(Self.threadName())"))
+            }
+            return .willSend
+        case "/built":
+            DispatchQueue.global().async {
+                responder.send { .text("built on \(Self.threadName())") }
+            }
+            return .willSend
+        default:
+            return .runInTask
+        }
+    }
+}
+
+@Suite("Answers on the event loop and connections across loops")
+struct EventLoopAnswerTests {
+    @Test("Answers given on the loop, at once or later from another thread, reach the client in order, pipelined ones included")
+    func loopAnswersReachTheClient() async throws {
+        try await withServer(handler: LoopAnsweringHandler()) { _, port in
+            let bodies = try await onThread {
+                let client = try RawClient(port: port)
+                try client.send("GET /now HTTP/1.1\r\nHost: t\r\n\r\nGET /later HTTP/1.1\r\nHost: t\r\n\r\n"
+                    + "GET /built HTTP/1.1\r\nHost: t\r\n\r\nGET /other HTTP/1.1\r\nHost: t\r\n\r\nGET /now HTTP/1.1\r\nHost: t\r\n\r\n")
+                return try (0..<5).map { _ in try client.readResponse().bodyText }
+            }
+            #expect(bodies.count == 5)
+            let loopThread = bodies[0].replacingOccurrences(of: "now on ", with: "")
+            #expect(bodies[0].hasPrefix("now on ") && loopThread.contains("/task/"))
+            #expect(bodies[1].hasPrefix("later from ") && !bodies[1].hasSuffix(loopThread), "sent from another thread")
+            #expect(bodies[2] == "built on \(loopThread)", "built by the connection's loop when it took the post")
+            #expect(bodies[3] == "task /other")
+            #expect(bodies[4] == bodies[0], "the same connection stays on the same loop")
+        }
+    }
+
+    @Test("Each new connection goes to the next loop, and the connection limit counts all loops together")
+    func connectionsSpreadAndShareOneLimit() async throws {
+        let limits = testLimits { $0.maxConnections = 3 }
+        let observer = RecordingObserver()
+        try await withServer(limits: limits, eventLoops: 3, observer: observer, handler: LoopAnsweringHandler()) { _, port in
+            let (names, refused, servedAfterClose) = try await onThread {
+                var clients: [RawClient] = []
+                var names: [String] = []
+                for _ in 0..<3 {
+                    let client = try RawClient(port: port)
+                    try client.send("GET /now HTTP/1.1\r\nHost: t\r\n\r\n")
+                    names.append(try client.readResponse().bodyText)
+                    clients.append(client)
+                }
+                let fourth = try RawClient(port: port)
+                let refused = try fourth.readResponse().status
+                clients.removeFirst()   // closes one: its loop counts it out
+                var served = 0
+                for _ in 0..<100 where served == 0 {
+                    Thread.sleep(forTimeInterval: 0.02)
+                    let fifth = try RawClient(port: port)
+                    try fifth.send("GET /now HTTP/1.1\r\nHost: t\r\n\r\n")
+                    served = try fifth.readResponse().status == 200 ? 200 : 0
+                }
+                return (names, refused, served)
+            }
+            #expect(Set(names).count == 3, "three connections, three loops: \(names)")
+            #expect(refused == 503)
+            #expect(servedAfterClose == 200)
+        }
+        let counts = observer.connectionCounts.withLock { $0 }
+        #expect(counts.max() == 3)
+        #expect(counts.last == 0)
+    }
+
+    @Test("Shutdown stops every loop: a response still pending on one loop is sent before the server stops")
+    func shutdownWaitsForEveryLoop() async throws {
+        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: testLimits(), eventLoops: 3, handler: LoopAnsweringHandler())
+        let port = try server.start()
+        let pending = Task {
+            try await onThread {
+                let client = try RawClient(port: port)
+                try client.send("GET /later HTTP/1.1\r\nHost: t\r\n\r\n")
+                return try client.readResponse()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(10))
+        server.shutdown()
+        await server.waitUntilStopped()
+        let response = try await pending.value
+        #expect(response.status == 200)
+        #expect(response.header("Connection") == "close")
+        #expect(server.boundPort == nil)
+    }
+}
