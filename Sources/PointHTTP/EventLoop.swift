@@ -256,6 +256,11 @@ final class EventLoop: @unchecked Sendable {
             close(connection)
             return
         }
+        if !events.isDisjoint(with: .readable) && connection.state != .reading && connection.state != .lingering {
+            // Input while a request is handled or its answer written: stop polling for it (it
+            // is read once the answer is out), or the level-triggered event would repeat.
+            connection.inputWaiting = true
+        }
         if events.contains(.writable) {
             flush(connection, now: now)
         }
@@ -413,11 +418,14 @@ final class EventLoop: @unchecked Sendable {
         connection.timeoutAction = .closeSilently
     }
 
-    /// Registers exactly the interest the connection's state needs with epoll.
+    /// Registers the interest the connection's state needs with epoll. Readable interest stays
+    /// while a request is handled until input actually arrives meanwhile, so the usual exchange
+    /// (request, answer, next request) changes nothing with epoll.
     private func syncInterest(_ connection: HTTPConnection) {
         guard connection.isOpen else { return }
         var wanted: Epoll.Events = []
-        if connection.state == .reading || connection.state == .lingering { wanted.insert(.readable) }
+        if connection.state == .reading || connection.state == .lingering { connection.inputWaiting = false }
+        if !connection.inputWaiting { wanted.insert(.readable) }
         if connection.hasUnsentOutput { wanted.insert(.writable) }
         guard wanted != connection.registeredInterest else { return }
         if epoll.modify(connection.descriptor, interest: wanted, token: connection.id) == 0 {

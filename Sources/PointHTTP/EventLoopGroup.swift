@@ -5,9 +5,11 @@ import Synchronization
 /// connection to the next loop in turn through them) and the count of open connections, which
 /// `HTTPServerLimits.maxConnections` bounds across all loops.
 final class EventLoopGroup: Sendable {
-    /// Loops a server runs when not told otherwise: one per processor the process may use
-    /// (each serves its own connections), at most ``maxLoops``.
-    static var defaultLoopCount: Int { min(max(1, ProcessInfo.processInfo.activeProcessorCount), maxLoops) }
+    /// Loops a server runs when not told otherwise: one per two processors the process may use
+    /// (at least one, at most ``maxLoops``). The loops do the request work of the handlers that
+    /// answer on them; the other half is left to the threads beside them — the storage writer,
+    /// the Task pool, a log writer, and on a test machine the load generator.
+    static var defaultLoopCount: Int { min(max(1, ProcessInfo.processInfo.activeProcessorCount / 2), maxLoops) }
     /// The most loops a server runs.
     static let maxLoops = 64
 

@@ -49,6 +49,9 @@ final class HTTPConnection {
     var observedPhase: HTTPParsePhase = .idle
     var phaseStartedAt: UInt64
     var lingeredBytes = 0
+    /// Input arrived while the connection was not reading (handling or writing): readable
+    /// interest is off until it reads again.
+    var inputWaiting = false
     /// True while the loop is parsing this connection's buffered requests (see `parseBuffered`).
     var isParsing = false
 

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// A strict HTTP/1.1 server: epoll event loops on their own threads (one per processor by
+/// A strict HTTP/1.1 server: epoll event loops on their own threads (one per two processors by
 /// default; the first accepts and hands connections to each in turn). Handlers answer short
 /// requests on the loop's thread or run in Tasks (see ``HTTPHandler``).
 ///
@@ -38,7 +38,7 @@ public final class HTTPServer: Sendable {
     private let state: Mutex<State>
 
     /// A server that will listen on `host:port` once started, with `eventLoops` loop threads
-    /// (default: one per processor the process may use, at most 64).
+    /// (default: one per two processors the process may use, at least 1, at most 64).
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, limits: HTTPServerLimits = HTTPServerLimits(),
                 eventLoops: Int? = nil, observer: (any HTTPServerObserver)? = nil, handler: any HTTPHandler) {
         self.host = host

@@ -11,6 +11,9 @@ struct HTTPBenchmarkConfiguration: Sendable {
     var port: UInt16
     var url: String
     var connections: Int
+    /// Threads of the load generator: 0 = one per connection (blocking sockets); N = N threads
+    /// sharing the connections (closed loop only), as `pgbench -j N` shares its clients.
+    var clientThreads: Int
     var durationSeconds: Double
     var warmupSeconds: Double
     var mode: Mode
@@ -29,7 +32,7 @@ struct HTTPBenchmarkConfiguration: Sendable {
     var errorSamples: Int
 
     static let help = """
-    bench http [--url http://127.0.0.1:8080] [--connections 64] [--duration 10] [--warmup 2]
+    bench http [--url http://127.0.0.1:8080] [--connections 64] [--client-threads 2|0] [--duration 10] [--warmup 2]
                [--mode closed|open] [--rate N] [--batch 0|N] [--members 2000] [--points 1]
                [--defaults sandbox/sandbox.json] [--merchant ID] [--scenario ID] [--run-id HEX] [--json]
     """
@@ -66,6 +69,12 @@ struct HTTPBenchmarkConfiguration: Sendable {
             rate = parsed
         } else if options.value("rate") != nil {
             throw UsageError("--rate is for --mode open")
+        }
+        // Closed loop: two threads share the connections, like the PostgreSQL baseline's `pgbench -j 2`;
+        // open loop: a thread per connection, each keeping its own schedule.
+        clientThreads = try options.integer("client-threads", default: mode == .closed ? min(2, connections) : 0, range: 0...connections)
+        if mode == .open && clientThreads != 0 {
+            throw UsageError("--client-threads is for --mode closed; an open loop runs a thread per connection to keep each one's schedule")
         }
         batch = try options.integer("batch", default: 0, range: 0...1_000)
         members = try options.integer("members", default: 2_000, range: 1...1_000_000)

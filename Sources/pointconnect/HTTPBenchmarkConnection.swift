@@ -24,7 +24,8 @@ struct HTTPBenchmarkResponse {
 final class HTTPBenchmarkConnection {
     let host: String
     let port: UInt16
-    private var descriptor: Int32 = -1
+    /// The socket (-1 when not connected), for a caller that waits on several connections.
+    private(set) var descriptor: Int32 = -1
     /// Bytes received and not yet consumed; responses are parsed in place.
     private(set) var buffer: [UInt8] = []
     private var filled = 0
@@ -80,8 +81,18 @@ final class HTTPBenchmarkConnection {
 
     /// Sends `request` (a complete HTTP/1.1 request) and reads its response, connecting first if needed.
     func exchange(_ request: [UInt8]) throws(HTTPBenchmarkClientError) -> HTTPBenchmarkResponse {
+        try begin(request)
+        return try finish()
+    }
+
+    /// The first half of ``exchange(_:)``: connects if needed and sends `request`.
+    func begin(_ request: [UInt8]) throws(HTTPBenchmarkClientError) {
         if descriptor < 0 { try connect() }
         try send(request)
+    }
+
+    /// The second half: reads the response (blocking until it is complete).
+    func finish() throws(HTTPBenchmarkClientError) -> HTTPBenchmarkResponse {
         let response = try readResponse()
         if response.closeRequested { closeAfterConsuming() }
         return response

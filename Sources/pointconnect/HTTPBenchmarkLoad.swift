@@ -81,7 +81,8 @@ final class HTTPBenchmarkStartGate: @unchecked Sendable {
     }
 }
 
-/// One load connection on its own OS thread: a closed or open loop of signed grant requests.
+/// One load connection: a closed or open loop of signed grant requests, on its own OS thread
+/// (``run(gate:)``) or sharing one with others (``HTTPBenchmarkMultiplexer``).
 final class HTTPBenchmarkWorker: @unchecked Sendable {
     let index: Int
     let configuration: HTTPBenchmarkConfiguration
@@ -104,6 +105,7 @@ final class HTTPBenchmarkWorker: @unchecked Sendable {
         orderPrefix = Array("bench-\(String(target.run, radix: 16))-c\(index)-".utf8)
         memberBytes = target.memberIDs.map { Array($0.utf8) }
         grantSuffix = Array("\",\"points\":\(configuration.points),\"scenarioId\":\"\(target.scenarioID)\"}".utf8)
+        connection = HTTPBenchmarkConnection(host: target.host, port: target.port)
     }
 
     /// `{"memberId":"…","orderId":"…","points":P,"scenarioId":"…"}` appended without string formatting.
@@ -166,71 +168,116 @@ final class HTTPBenchmarkWorker: @unchecked Sendable {
         return nil
     }
 
-    /// Runs the loop until `end`; counts what completes (closed) or was scheduled (open) at or after `measureFrom`.
-    func run(gate: HTTPBenchmarkStartGate) {
-        let connection = HTTPBenchmarkConnection(host: target.host, port: target.port)
+    /// The measuring window, fixed when the workers start together.
+    struct Window {
+        let start: UInt64
+        let measureFrom: UInt64
+        let end: UInt64
+
+        init(start: UInt64, configuration: HTTPBenchmarkConfiguration) {
+            self.start = start
+            measureFrom = start + UInt64(configuration.warmupSeconds * 1e9)
+            end = measureFrom + UInt64(configuration.durationSeconds * 1e9)
+        }
+    }
+
+    /// The exchange in flight: when it was meant to go, when it went, whether it counts.
+    private var intended: UInt64 = 0
+    private var sent: UInt64 = 0
+    private var counted = true
+    private var request: [UInt8] = []
+    let connection: HTTPBenchmarkConnection
+
+    /// Connects (a failure is counted and retried at the first send).
+    func connect() {
         do { try connection.connect() } catch { record(clientError: "\(error)") }
-        let start = gate.arriveAndWait()
-        let measureFrom = start + UInt64(configuration.warmupSeconds * 1e9)
-        let end = measureFrom + UInt64(configuration.durationSeconds * 1e9)
+        request = nextRequest()
+    }
+
+    /// Runs the loop on this thread until the window ends; counts what completes (closed) or
+    /// was scheduled (open) inside it.
+    func run(gate: HTTPBenchmarkStartGate) {
+        connect()
+        let window = Window(start: gate.arriveAndWait(), configuration: configuration)
         var intervalNanos: UInt64 = 0
-        var scheduled = start
+        var scheduled = window.start
         if configuration.mode == .open {
             let perConnection = configuration.rate / Double(configuration.connections)
             intervalNanos = UInt64(1e9 / perConnection)
             // Spread the connections' phases over one interval so the aggregate stream is even.
-            scheduled = start + intervalNanos * UInt64(index) / UInt64(configuration.connections)
+            scheduled = window.start + intervalNanos * UInt64(index) / UInt64(configuration.connections)
         }
-        var request = nextRequest()
         while true {
-            var intended: UInt64
+            var intendedSend: UInt64
             if configuration.mode == .open {
-                if scheduled >= end { break }
+                if scheduled >= window.end { break }
                 let now = HTTPBenchmarkClock.nanos()
                 if now < scheduled { HTTPBenchmarkClock.sleep(until: scheduled) }
-                intended = scheduled
+                intendedSend = scheduled
                 scheduled += intervalNanos
             } else {
-                intended = HTTPBenchmarkClock.nanos()
-                if intended >= end { break }
+                intendedSend = HTTPBenchmarkClock.nanos()
+                if intendedSend >= window.end { break }
             }
-            let sent = HTTPBenchmarkClock.nanos()
-            let counted = configuration.mode == .open ? intended >= measureFrom : true
-            do {
-                let response = try connection.exchange(request)
-                let done = HTTPBenchmarkClock.nanos()
-                let inWindow = configuration.mode == .open ? counted : (done >= measureFrom && done <= end)
-                if inWindow {
-                    tally.requests += 1
-                    tally.statusCounts[response.status, default: 0] += 1
-                    tally.latency.record(nanoseconds: done - intended)
-                    tally.service.record(nanoseconds: done - sent)
-                    if configuration.mode == .open && sent > intended + 1_000_000 { tally.lateSends += 1 }
-                    if (200..<300).contains(response.status) {
-                        if configuration.batch == 0 {
-                            tally.grants += 1
-                        } else {
-                            let granted = connection.withBody(response) { Self.grantedCount($0) } ?? 0
-                            tally.grants += granted
-                            if granted < configuration.batch {
-                                tally.refusedGrants += configuration.batch - granted
-                                if tally.errorSamples.count < configuration.errorSamples {
-                                    let text = String(decoding: connection.body(response), as: UTF8.self)
-                                    let refusal = text.range(of: "{\"error\":").map { String(text[$0.lowerBound...].prefix(600)) } ?? String(text.prefix(600))
-                                    tally.errorSamples.append("batch granted \(granted) of \(configuration.batch): …\(refusal)")
-                                }
-                            }
-                        }
-                    } else if tally.errorSamples.count < configuration.errorSamples {
-                        tally.errorSamples.append("\(response.status): " + String(decoding: connection.body(response).prefix(800), as: UTF8.self))
+            if !startExchange(intended: intendedSend, window: window) || !finishExchange(window: window) { usleep(10_000) }
+        }
+        finishRun()
+    }
+
+    /// Sends the next request; false when it could not be sent (counted as a client error).
+    func startExchange(intended intendedSend: UInt64, window: Window) -> Bool {
+        intended = intendedSend
+        sent = HTTPBenchmarkClock.nanos()
+        counted = configuration.mode == .open ? intended >= window.measureFrom : true
+        do {
+            try connection.begin(request)
+            return true
+        } catch {
+            if counted { record(clientError: "\(error)") }
+            request = nextRequest()
+            return false
+        }
+    }
+
+    /// Reads the response of the request in flight and counts it; false when that failed.
+    func finishExchange(window: Window) -> Bool {
+        defer { request = nextRequest() }
+        let response: HTTPBenchmarkResponse
+        do { response = try connection.finish() } catch {
+            if counted { record(clientError: "\(error)") }
+            return false
+        }
+        let done = HTTPBenchmarkClock.nanos()
+        let inWindow = configuration.mode == .open ? counted : (done >= window.measureFrom && done <= window.end)
+        guard inWindow else { return true }
+        tally.requests += 1
+        tally.statusCounts[response.status, default: 0] += 1
+        tally.latency.record(nanoseconds: done - intended)
+        tally.service.record(nanoseconds: done - sent)
+        if configuration.mode == .open && sent > intended + 1_000_000 { tally.lateSends += 1 }
+        if (200..<300).contains(response.status) {
+            if configuration.batch == 0 {
+                tally.grants += 1
+            } else {
+                let granted = connection.withBody(response) { Self.grantedCount($0) } ?? 0
+                tally.grants += granted
+                if granted < configuration.batch {
+                    tally.refusedGrants += configuration.batch - granted
+                    if tally.errorSamples.count < configuration.errorSamples {
+                        let text = String(decoding: connection.body(response), as: UTF8.self)
+                        let refusal = text.range(of: "{\"error\":").map { String(text[$0.lowerBound...].prefix(600)) } ?? String(text.prefix(600))
+                        tally.errorSamples.append("batch granted \(granted) of \(configuration.batch): …\(refusal)")
                     }
                 }
-            } catch {
-                if counted { record(clientError: "\(error)") }
-                usleep(10_000)
             }
-            request = nextRequest()
+        } else if tally.errorSamples.count < configuration.errorSamples {
+            tally.errorSamples.append("\(response.status): " + String(decoding: connection.body(response).prefix(800), as: UTF8.self))
         }
+        return true
+    }
+
+    /// Records the connection count and closes the connection.
+    func finishRun() {
         tally.connects = connection.connects
         connection.close()
     }
@@ -285,16 +332,24 @@ enum HTTPBenchmarkLoad {
         let gate = HTTPBenchmarkStartGate()
         let workers = (0..<configuration.connections).map { HTTPBenchmarkWorker(index: $0, configuration: configuration, target: target) }
         let group = DispatchGroup()
-        for worker in workers {
+        // Either a thread per connection, or `clientThreads` threads sharing the connections.
+        let shares: [[HTTPBenchmarkWorker]] = configuration.clientThreads == 0
+            ? workers.map { [$0] }
+            : (0..<configuration.clientThreads).map { thread in workers.enumerated().filter { $0.offset % configuration.clientThreads == thread }.map(\.element) }
+        for share in shares where !share.isEmpty {
             group.enter()
             let thread = Thread {
-                worker.run(gate: gate)
+                if configuration.clientThreads == 0 {
+                    share[0].run(gate: gate)
+                } else {
+                    HTTPBenchmarkMultiplexer(workers: share).run(gate: gate)
+                }
                 group.leave()
             }
             thread.stackSize = 1 << 20
             thread.start()
         }
-        gate.waitForAll(workers.count)
+        gate.waitForAll(shares.filter { !$0.isEmpty }.count)
         let start = HTTPBenchmarkClock.nanos() + 50_000_000
         gate.open(at: start)
         let measureFrom = start + UInt64(configuration.warmupSeconds * 1e9)

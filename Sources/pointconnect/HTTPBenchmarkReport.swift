@@ -56,7 +56,8 @@ struct HTTPBenchmarkReport {
         lines.append("pointconnect bench http — \(configuration.url)")
         lines.append("  machine:    \(machine.processors) CPUs, \(machine.cpuModel), \(machine.memoryMiB) MiB, \(machine.kernel); \(machine.date)")
         lines.append("  command:    \(commandLine)")
-        lines.append("  load:       \(shape), \(configuration.connections) keep-alive connections, \(loop)")
+        let threads = configuration.clientThreads == 0 ? "a client thread per connection" : "\(configuration.clientThreads) client thread(s) sharing them"
+        lines.append("  load:       \(shape), \(configuration.connections) keep-alive connections (\(threads)), \(loop)")
         lines.append(String(format: "  window:     %.1f s measured after %.1f s warm-up; scenario %@, %d members of run %@, %d point(s) per grant",
                             configuration.durationSeconds, configuration.warmupSeconds, target.scenarioID, target.memberIDs.count,
                             String(target.run, radix: 16), configuration.points))
@@ -110,6 +111,7 @@ struct HTTPBenchmarkReport {
                 writer.field("url", string: configuration.url)
                 writer.field("mode", string: configuration.mode.rawValue)
                 writer.field("connections", int: configuration.connections)
+                writer.field("clientThreads", int: configuration.clientThreads)
                 writer.field("durationSeconds", number: configuration.durationSeconds)
                 writer.field("warmupSeconds", number: configuration.warmupSeconds)
                 if configuration.mode == .open { writer.field("rate", number: configuration.rate) }

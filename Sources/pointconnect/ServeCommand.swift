@@ -10,7 +10,7 @@ import PointHTTP
 /// `pointconnect sandbox …` and `pointconnect serve …`: run the API until SIGTERM or SIGINT,
 /// then stop accepting, finish in-flight requests and close the ledger synced.
 enum ServeCommand {
-    /// `pointconnect sandbox [--host H] [--port P] [--data-dir DIR] [--defaults FILE] [--now TIME]`
+    /// `pointconnect sandbox [--host H] [--port P] [--event-loops N] [--data-dir DIR] [--defaults FILE] [--now TIME]`
     static func runSandbox(_ options: CommandLineOptions) async throws -> Int32 {
         let host = options.value("host") ?? "127.0.0.1"
         let port = try options.integer("port", default: 8080, range: 0...65_535)
@@ -32,7 +32,7 @@ enum ServeCommand {
         defer { log.close() }
         let application = try await ServiceAssembly.sandbox(dataDirectory: dataDirectory, defaults: defaults, clock: clock,
                                                            metrics: metrics, log: logLine(log))
-        let server = HTTPServer(host: host, port: UInt16(port), observer: metrics, handler: application)
+        let server = HTTPServer(host: host, port: UInt16(port), eventLoops: try eventLoops(options), observer: metrics, handler: application)
         let bound = try server.start()
         noteConnectionLimit(server)
         // Merchants that opened production in this data directory bind with its Login channel now.
@@ -50,7 +50,7 @@ enum ServeCommand {
         return await serveUntilSignalled(server, application, log)
     }
 
-    /// `pointconnect serve --data-dir DIR [--host H] [--port P] [--jwks FILE] [--trusted-proxies CIDR,…]`
+    /// `pointconnect serve --data-dir DIR [--host H] [--port P] [--event-loops N] [--jwks FILE] [--trusted-proxies CIDR,…]`
     static func runProduction(_ options: CommandLineOptions) async throws -> Int32 {
         if options.value("now") != nil { throw UsageError("--now is a sandbox option; production always runs on the system clock") }
         let dataDirectory = try options.required("data-dir")
@@ -68,12 +68,18 @@ enum ServeCommand {
         defer { log.close() }
         let application = try ServiceAssembly.production(dataDirectory: dataDirectory, jwks: jwks, trustedProxies: trusted,
                                                          metrics: metrics, log: logLine(log))
-        let server = HTTPServer(host: host, port: UInt16(port), observer: metrics, handler: application)
+        let server = HTTPServer(host: host, port: UInt16(port), eventLoops: try eventLoops(options), observer: metrics, handler: application)
         let bound = try server.start()
         noteConnectionLimit(server)
         FileHandleOutput.standardError("pointconnect: serving \(dataDirectory) on http://\(host):\(bound) (ledger at seq \(application.service.ledger.durableSeq)); SIGTERM or Ctrl-C stops gracefully\n")
         noteClockBehindLedger(application, clock: .system, dataDirectory: dataDirectory, overridden: false)
         return await serveUntilSignalled(server, application, log)
+    }
+
+    /// `--event-loops N`: HTTP event loop threads (default: one per two processors).
+    static func eventLoops(_ options: CommandLineOptions) throws -> Int? {
+        guard options.value("event-loops") != nil else { return nil }
+        return try options.integer("event-loops", default: 1, range: 1...64)
     }
 
     /// Record times never go back, so while the clock is behind the ledger's newest record every

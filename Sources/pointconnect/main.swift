@@ -7,9 +7,9 @@ let usage = """
 usage: pointconnect <command> [options]
 
 commands:
-  sandbox [--host 127.0.0.1] [--port 8080] [--data-dir sandbox/data] [--defaults sandbox/sandbox.json] [--now TIME]
+  sandbox [--host 127.0.0.1] [--port 8080] [--event-loops N] [--data-dir sandbox/data] [--defaults sandbox/sandbox.json] [--now TIME]
                        run the API with the sandbox's test merchants, scenarios and staff keys
-  serve --data-dir DIR [--host 0.0.0.0] [--port 8080] [--jwks FILE] [--trusted-proxies CIDR,...]
+  serve --data-dir DIR [--host 0.0.0.0] [--port 8080] [--event-loops N] [--jwks FILE] [--trusted-proxies CIDR,...]
                        run the API in production mode (credentials from DIR/keys, system clock)
   credentials issue --data-dir DIR --key-id ID --role reviewer|finance|auditor
   credentials list --data-dir DIR
@@ -64,12 +64,12 @@ func usage(of command: String) -> String {
 
 /// The options each command takes (over all its subcommands).
 let acceptedOptions: [String: Set<String>] = [
-    "sandbox": ["host", "port", "data-dir", "defaults", "now"],
-    "serve": ["data-dir", "host", "port", "jwks", "trusted-proxies"],
+    "sandbox": ["host", "port", "event-loops", "data-dir", "defaults", "now"],
+    "serve": ["data-dir", "host", "port", "event-loops", "jwks", "trusted-proxies"],
     "credentials": ["data-dir", "key-id", "role"],
     "ledger": ["data-dir", "public-key", "origin"],
     "bench": ["records", "appenders", "data-dir", "baseline-records", "group-wait-us", "grants", "users", "members", "url",
-              "connections", "duration", "warmup", "mode", "rate", "batch", "defaults", "server-pid", "json", "error-samples",
+              "connections", "client-threads", "duration", "warmup", "mode", "rate", "batch", "defaults", "server-pid", "json", "error-samples",
               "merchant", "points", "run-id", "scenario"],
     "settle": ["data-dir", "month", "merchant"],
     "audit": ["data-dir", "format", "invoice", "json", "line", "line-user", "member", "merchant", "month", "order", "public-key", "type"],

@@ -58,6 +58,22 @@ struct EventLoopAnswerTests {
         }
     }
 
+    @Test("A request sent while the previous one is still being answered is read and answered after it")
+    func inputArrivingWhileHandlingIsReadAfterTheAnswer() async throws {
+        try await withServer(handler: LoopAnsweringHandler()) { _, port in
+            let bodies = try await onThread {
+                let client = try RawClient(port: port)
+                try client.send("GET /later HTTP/1.1\r\nHost: t\r\n\r\n")
+                Thread.sleep(forTimeInterval: 0.01)   // the first is waiting for its answer (30 ms)
+                try client.send("GET /now HTTP/1.1\r\nHost: t\r\n\r\n")
+                return try (0..<2).map { _ in try client.readResponse().bodyText }
+            }
+            #expect(bodies.count == 2)
+            #expect(bodies.first?.hasPrefix("later from ") == true)
+            #expect(bodies.last?.hasPrefix("now on ") == true)
+        }
+    }
+
     @Test("Each new connection goes to the next loop, and the connection limit counts all loops together")
     func connectionsSpreadAndShareOneLimit() async throws {
         let limits = testLimits { $0.maxConnections = 3 }
