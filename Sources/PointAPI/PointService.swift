@@ -144,6 +144,7 @@ public final class PointService: Sendable {
     /// decided in order either way; requests between two chunks are decided between them.
     public func grantBatch(_ commands: [GrantPointsCommand]) async throws(ServiceError) -> [GrantOutcome] {
         guard !commands.isEmpty, commands.count <= PointsDomain.maxBatchGrants else {
+            defer { ledger.wakeWriter() }
             return try grantChunk(commands[...]).outcomes   // the domain refuses the batch's size
         }
         do {
@@ -164,9 +165,12 @@ public final class PointService: Sendable {
                 start = end
             }
         } catch {
+            ledger.wakeWriter()
             batchTurns.finishTurn()
             throw error
         }
+        // The whole batch's records go to the disk together: one fdatasync instead of one per chunk.
+        ledger.wakeWriter()
         batchTurns.finishTurn()
         if let lastSeq { try await waitUntilDurable(lastSeq) }
         return outcomes
@@ -176,7 +180,8 @@ public final class PointService: Sendable {
     static let batchChunkGrants = 128
 
     /// Decides, writes and applies one chunk of a batch under the state lock; `lastSeq` is the
-    /// highest record its answers depend on (a replayed item's original record included).
+    /// highest record its answers depend on (a replayed item's original record included). The
+    /// records are queued without waking the ledger's writer: the caller wakes it after the last chunk.
     private func grantChunk(_ commands: ArraySlice<GrantPointsCommand>) throws(ServiceError) -> (outcomes: [GrantOutcome], lastSeq: UInt64?) {
         try state.withLock { (state) throws(ServiceError) -> ([GrantOutcome], UInt64?) in
             let now = max(clock.now(), state.lastTime)
@@ -189,7 +194,8 @@ public final class PointService: Sendable {
             do throws(DomainError) {
                 let outcomes = try state.domain.grantBatch(commands, now: now) { (event) throws(DomainError) -> (seq: UInt64, time: Int64) in
                     do throws(LedgerError) {
-                        let record = try ledger.enqueue(LedgerEntry(type: event.type, canonicalData: event.canonicalLedgerData, time: now))
+                        let record = try ledger.enqueue(LedgerEntry(type: event.type, canonicalData: event.canonicalLedgerData, time: now),
+                                                        wakingWriter: false)
                         lastSeq = record.seq
                         written.append((event, record.seq, record.time))
                         return (record.seq, record.time)

@@ -186,14 +186,27 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// ``enqueue(_:)-([LedgerEntry])`` for one entry, without the arrays.
-    public func enqueue(_ entry: LedgerEntry) throws(LedgerError) -> AppendedRecord {
+    ///
+    /// With `wakingWriter` false an idle writer is left asleep: for a caller that queues many
+    /// records in a row and then calls ``wakeWriter()``, so that they share one `fdatasync`
+    /// instead of the writer syncing the first few alone. (A writer that is busy takes them with
+    /// its next commit anyway, and an idle one wakes on its own within
+    /// ``LedgerOptions/idleTickMilliseconds``.)
+    public func enqueue(_ entry: LedgerEntry, wakingWriter: Bool = true) throws(LedgerError) -> AppendedRecord {
         try LedgerRecordFormat.validate(entry)
         condition.lock()
         defer { condition.unlock() }
         try checkAcceptingLocked()
         let appended = try appendLocked(entry)
-        wakeWriterLocked()
+        if wakingWriter { wakeWriterLocked() }
         return appended
+    }
+
+    /// Wakes the writer for whatever is queued (see ``enqueue(_:wakingWriter:)``).
+    public func wakeWriter() {
+        condition.lock()
+        if !pendingBuffer.isEmpty { wakeWriterLocked() }
+        condition.unlock()
     }
 
     private func checkAcceptingLocked() throws(LedgerError) {

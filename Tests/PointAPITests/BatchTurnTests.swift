@@ -117,6 +117,23 @@ struct BatchTurnTests {
         #expect(service.ledger.durableSeq == service.ledger.enqueuedSeq)
     }
 
+    @Test("A batch over several chunks reaches the disk in one commit when the writer is idle, and is answered only once durable")
+    func aBatchSharesOneCommit() async throws {
+        let directory = PointServiceTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let commits = Mutex<[CommitStatistics]>([])
+        let service = try PointService.open(dataDirectory: directory, commitObserver: { statistics in commits.withLock { $0.append(statistics) } })
+        defer { service.close() }
+        let scenario = try await PointServiceTests.onboard(service)
+        let before = commits.withLock { $0.count }
+        let count = PointService.batchChunkGrants * 5 + 3
+        let outcomes = try await service.grantBatch(Self.commands((0..<count).map { "whole-\($0)" }, scenario: scenario))
+        #expect(outcomes.count == count)
+        #expect(service.ledger.durableSeq == service.ledger.enqueuedSeq)
+        let batchCommits = commits.withLock { Array($0[before...]) }
+        #expect(batchCommits.map(\.records) == [count], "commits of the batch: \(batchCommits.map(\.records))")
+    }
+
     /// The bytes of the longest grant record the test below writes (its line and newline).
     static func lineBytesOfAGrant() async throws -> Int {
         let directory = PointServiceTests.scratch()
