@@ -10,9 +10,16 @@ import Darwin
 /// limit allows and holds no more connections than fit beside the descriptors everything else
 /// needs; clients beyond that get the over-capacity 503.
 public enum DescriptorBudget {
-    /// Descriptors kept for everything but client connections: the listener, epoll, the
-    /// mailbox pipe, the ledger's segment, checkpoint and lock files, logs and a spare.
+    /// Descriptors kept for everything but client connections and event loops: the listener,
+    /// the ledger's segment, checkpoint and lock files, logs and a spare.
     public static let reserved = 64
+    /// Descriptors each event loop holds: its epoll instance and the two ends of its wake pipe.
+    public static let perEventLoop = 3
+
+    /// Descriptors kept for everything but client connections, with `eventLoops` loops.
+    public static func reserved(eventLoops: Int) -> Int {
+        reserved + perEventLoop * max(1, eventLoops)
+    }
 
     /// Raises the soft `RLIMIT_NOFILE` towards `wanted` (never above the hard limit, never
     /// lowering it) and returns the soft limit in force afterwards.
@@ -27,8 +34,9 @@ public enum DescriptorBudget {
         return current
     }
 
-    /// The connections that fit under a soft limit of `softLimit` descriptors (at least one).
-    public static func connectionsThatFit(_ softLimit: Int) -> Int {
-        max(1, softLimit - reserved)
+    /// The connections that fit under a soft limit of `softLimit` descriptors beside
+    /// `eventLoops` loops (at least one).
+    public static func connectionsThatFit(_ softLimit: Int, eventLoops: Int) -> Int {
+        max(1, softLimit - reserved(eventLoops: eventLoops))
     }
 }

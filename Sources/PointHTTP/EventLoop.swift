@@ -38,9 +38,9 @@ final class EventLoop: @unchecked Sendable {
     private var drainDeadline: UInt64 = .max
     private var acceptPaused = false
     private var nextSweep: UInt64 = 0
-    /// A descriptor held in reserve (on /dev/null): when the process runs out (EMFILE), it is
-    /// given up to accept a waiting client and answer it 503, then taken back.
-    private var spareDescriptor: Int32 = EventLoop.openSpare()
+    /// A descriptor held in reserve (on /dev/null) by the accepting loop: when the process runs
+    /// out (EMFILE), it is given up to accept a waiting client and answer it 503, then taken back.
+    private var spareDescriptor: Int32 = -1
 
     /// Registers the loop's mailbox (`group.mailboxes[index]`) and, for the accepting loop, the
     /// listening socket (`listenDescriptor` ≥ 0) with a new epoll instance.
@@ -58,6 +58,7 @@ final class EventLoop: @unchecked Sendable {
         self.mailbox = mailbox
         self.index = index
         self.group = group
+        if listenDescriptor >= 0 { spareDescriptor = EventLoop.openSpare() }
         self.limits = limits
         self.handler = handler
         self.observer = observer
@@ -67,6 +68,7 @@ final class EventLoop: @unchecked Sendable {
 
     deinit {
         readBuffer.deallocate()
+        if spareDescriptor >= 0 { SocketCalls.close(spareDescriptor) }
     }
 
     // MARK: Loop
@@ -98,7 +100,10 @@ final class EventLoop: @unchecked Sendable {
             SocketCalls.close(spareDescriptor)
             spareDescriptor = -1
         }
-        for untaken in mailbox.close() { closeUnserved(untaken.descriptor) }
+        let untaken = mailbox.close()
+        for connection in untaken.connections { closeUnserved(connection.descriptor) }
+        // Answers to connections already gone are still made: making one logs and counts it.
+        for delivery in untaken.deliveries { _ = delivery.response }
         onStopped()
     }
 
@@ -121,15 +126,17 @@ final class EventLoop: @unchecked Sendable {
     private func drainMailbox(now: UInt64) {
         let posts = mailbox.takeAll()
         if posts.shutdownRequested { beginDraining(now: now) }
+        // A connection handed over while this loop drains is still served: the accepting loop may
+        // not have stopped yet, and its client may have sent a request (answered with close).
         for handedOver in posts.connections {
-            if draining {
-                closeUnserved(handedOver.descriptor)
-            } else {
-                serve(handedOver.descriptor, remoteAddress: handedOver.remoteAddress, port: handedOver.remotePort, now: now)
-            }
+            serve(handedOver.descriptor, remoteAddress: handedOver.remoteAddress, port: handedOver.remotePort, now: now)
         }
         for delivery in posts.deliveries {
-            guard let connection = connections[delivery.connectionID], connection.state == .handling else { continue }
+            guard let connection = connections[delivery.connectionID], connection.state == .handling else {
+                // The connection is gone; the answer is still made (making it logs and counts it).
+                _ = delivery.response
+                continue
+            }
             respond(connection, with: delivery.response, now: now)
             syncInterest(connection)
         }

@@ -75,17 +75,20 @@ final class EventLoopMailbox: Sendable {
         _ = write(signalDescriptor, &byte, 1)
     }
 
-    /// Queues a handler's response and wakes the loop; dropped once the loop has stopped. Only
+    /// Queues a handler's response and wakes the loop. Once the loop has stopped, the response
+    /// is made here (a built one runs its builder, which may log) and dropped. Only
     /// the first post after the loop took the queue writes to the pipe: the loop takes every
     /// post queued by then, so later ones ride on that wake-up (a commit that completes many
     /// requests at once wakes the loop once, not once per request).
     func deliver(_ delivery: Delivery) {
-        contents.withLock { contents in
-            guard !contents.closed else { return }
+        let queued = contents.withLock { contents -> Bool in
+            guard !contents.closed else { return false }
             let wasEmpty = contents.isEmpty
             contents.deliveries.append(delivery)
             if wasEmpty { signal() }
+            return true
         }
+        if !queued { _ = delivery.response }
     }
 
     /// Hands a newly accepted connection to the loop. False once the loop has stopped: the
@@ -123,14 +126,14 @@ final class EventLoopMailbox: Sendable {
     }
 
     /// Stops accepting posts and closes the pipe; under the lock, so no post can write to a
-    /// descriptor number that has been closed and reused. Returns the connections handed over
-    /// but never taken, for the caller to close.
-    func close() -> [HandedOverConnection] {
+    /// descriptor number that has been closed and reused. Returns what was posted but never
+    /// taken: connections for the caller to close, deliveries for it to make and drop.
+    func close() -> (connections: [HandedOverConnection], deliveries: [Delivery]) {
         contents.withLock { contents in
-            guard !contents.closed else { return [] }
+            guard !contents.closed else { return ([], []) }
             contents.closed = true
+            let untaken = (contents.connections, contents.deliveries)
             contents.deliveries.removeAll()
-            let untaken = contents.connections
             contents.connections.removeAll()
             SocketCalls.close(wakeDescriptor)
             SocketCalls.close(signalDescriptor)

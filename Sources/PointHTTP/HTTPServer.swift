@@ -59,8 +59,9 @@ public final class HTTPServer: Sendable {
     public func start() throws(HTTPServerError) -> UInt16 {
         try state.withLock { (state: inout State) throws(HTTPServerError) -> UInt16 in
             guard case .notStarted = state.lifecycle else { throw .alreadyStarted }
-            let softLimit = DescriptorBudget.raiseSoftLimit(toCover: state.limits.maxConnections + DescriptorBudget.reserved)
-            state.limits.maxConnections = min(state.limits.maxConnections, DescriptorBudget.connectionsThatFit(softLimit))
+            let reserved = DescriptorBudget.reserved(eventLoops: eventLoops)
+            let softLimit = DescriptorBudget.raiseSoftLimit(toCover: state.limits.maxConnections + reserved)
+            state.limits.maxConnections = min(state.limits.maxConnections, DescriptorBudget.connectionsThatFit(softLimit, eventLoops: eventLoops))
             let limits = state.limits
             let listener: Int32
             let boundPort: UInt16
@@ -70,14 +71,19 @@ public final class HTTPServer: Sendable {
             }
             var loops: [EventLoop] = []
             let group: EventLoopGroup
+            do throws(HTTPServerError) { group = try EventLoopGroup(count: eventLoops, observer: observer) } catch {
+                SocketCalls.close(listener)
+                throw error
+            }
             do throws(HTTPServerError) {
-                group = try EventLoopGroup(count: eventLoops, observer: observer)
                 for index in group.mailboxes.indices {
                     loops.append(try EventLoop(index: index, group: group, listenDescriptor: index == 0 ? listener : -1,
                                                limits: limits, handler: handler, observer: observer,
                                                onStopped: { [weak self] in self?.loopStopped() }))
                 }
             } catch {
+                // Nothing was handed over yet; the loops built so far close their own epoll and spare.
+                for mailbox in group.mailboxes { _ = mailbox.close() }
                 SocketCalls.close(listener)
                 throw error
             }
@@ -118,7 +124,8 @@ public final class HTTPServer: Sendable {
             case .stopped: return (nil, false)
             }
         }
-        // The accepting loop first, so no connection is taken after the others drain.
+        // The accepting loop first, so it stops taking connections as early as it can; a loop
+        // that is draining still serves a connection handed to it (and closes it after one answer).
         for mailbox in group?.mailboxes ?? [] { mailbox.requestShutdown() }
         if finished { markStopped() }
     }

@@ -97,7 +97,7 @@ enum ServeCommand {
         let configured = HTTPServerLimits().maxConnections
         let effective = server.limits.maxConnections
         guard effective < configured else { return }
-        FileHandleOutput.standardError("pointconnect: the open-file limit (ulimit -n) allows \(effective) connections instead of \(configured); clients beyond them are answered 503. Raise the limit to at least \(configured + DescriptorBudget.reserved) to serve \(configured).\n")
+        FileHandleOutput.standardError("pointconnect: the open-file limit (ulimit -n) allows \(effective) connections instead of \(configured); clients beyond them are answered 503. Raise the limit to at least \(configured + DescriptorBudget.reserved(eventLoops: server.eventLoops)) to serve \(configured).\n")
     }
 
     private static func serveUntilSignalled(_ server: HTTPServer, _ application: APIApplication, _ log: BufferedLineLogger) async -> Int32 {

@@ -4,9 +4,10 @@ import Testing
 
 @Suite struct DescriptorBudgetTests {
     @Test func connectionsLeaveTheReserveFree() {
-        #expect(DescriptorBudget.connectionsThatFit(1_088) == 1_024)
-        #expect(DescriptorBudget.connectionsThatFit(128) == 128 - DescriptorBudget.reserved)
-        #expect(DescriptorBudget.connectionsThatFit(10) == 1, "at least one connection")
+        #expect(DescriptorBudget.connectionsThatFit(1_091, eventLoops: 1) == 1_024)
+        #expect(DescriptorBudget.connectionsThatFit(1_088 + 3 * 16, eventLoops: 16) == 1_024, "each loop holds an epoll and a pipe")
+        #expect(DescriptorBudget.connectionsThatFit(128, eventLoops: 2) == 128 - DescriptorBudget.reserved - 6)
+        #expect(DescriptorBudget.connectionsThatFit(10, eventLoops: 1) == 1, "at least one connection")
     }
 
     @Test func theSoftLimitIsRaisedWithinTheHardLimitAndNeverLowered() {

@@ -4,10 +4,21 @@ import Foundation
 import Synchronization
 import Testing
 
-/// Answers on the event loop: `/now` at once, `/later` from another thread through the
-/// responder, `/built` made by the loop when it takes the post; everything else in a Task.
+/// Answers on the event loop: `/now` at once, `/later` (30 ms) and `/much-later` (500 ms) from
+/// another thread through the responder, `/built` made by the loop when it takes the post; everything else in a Task.
 /// Each body names the thread that made it (by kernel id: names are not reliable here).
 private struct LoopAnsweringHandler: HTTPHandler {
+    final class Counter: Sendable {
+        let value = Mutex(0)
+    }
+
+    /// Requests for `/later` taken so far.
+    let laterTaken = Counter()
+    /// Requests for `/built-late` taken so far.
+    let requestsTaken = Counter()
+    /// Answers `/built-late` made so far.
+    let lateAnswersMade = Counter()
+
     /// The calling thread's kernel id ("pid/task/tid").
     static func threadName() -> String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? "unknown"
@@ -21,9 +32,20 @@ private struct LoopAnsweringHandler: HTTPHandler {
         switch request.path {
         case "/now":
             return .answered(.text("now on \(Self.threadName())"))
-        case "/later":
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(30)) {
+        case "/later", "/much-later":
+            laterTaken.value.withLock { $0 += 1 }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(request.path == "/later" ? 30 : 500)) {
                 responder.send(.text("later from \(Self.threadName())"))
+            }
+            return .willSend
+        case "/built-late":
+            requestsTaken.value.withLock { $0 += 1 }
+            let made = lateAnswersMade
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) {
+                responder.send {
+                    made.value.withLock { $0 += 1 }
+                    return .text("made")
+                }
             }
             return .willSend
         case "/built":
@@ -74,6 +96,29 @@ struct EventLoopAnswerTests {
         }
     }
 
+    @Test("An answer built for a connection the drain limit cut is still made (making it is what logs and counts it)")
+    func answersForCutConnectionsAreStillMade() async throws {
+        let handler = LoopAnsweringHandler()
+        let limits = testLimits { $0.drainTimeout = .milliseconds(20) }
+        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits, eventLoops: 1, handler: handler)
+        let port = try server.start()
+        let client = Task {
+            try await onThread {
+                let client = try RawClient(port: port)
+                try client.send("GET /built-late HTTP/1.1\r\nHost: t\r\n\r\n")
+                return client.isClosedByPeer()
+            }
+        }
+        // Shut down while the answer (100 ms away) is pending: the drain limit cuts the
+        // connection and the loop stops before the answer is posted.
+        for _ in 0..<2_000 where handler.requestsTaken.value.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        server.shutdown()
+        await server.waitUntilStopped()
+        #expect(try await client.value, "the drain limit closed the connection")
+        for _ in 0..<2_000 where handler.lateAnswersMade.value.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(handler.lateAnswersMade.value.withLock { $0 } == 1)
+    }
+
     @Test("Each new connection goes to the next loop, and the connection limit counts all loops together")
     func connectionsSpreadAndShareOneLimit() async throws {
         let limits = testLimits { $0.maxConnections = 3 }
@@ -111,16 +156,18 @@ struct EventLoopAnswerTests {
 
     @Test("Shutdown stops every loop: a response still pending on one loop is sent before the server stops")
     func shutdownWaitsForEveryLoop() async throws {
-        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: testLimits(), eventLoops: 3, handler: LoopAnsweringHandler())
+        let handler = LoopAnsweringHandler()
+        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: testLimits(), eventLoops: 3, handler: handler)
         let port = try server.start()
         let pending = Task {
             try await onThread {
                 let client = try RawClient(port: port)
-                try client.send("GET /later HTTP/1.1\r\nHost: t\r\n\r\n")
+                try client.send("GET /much-later HTTP/1.1\r\nHost: t\r\n\r\n")
                 return try client.readResponse()
             }
         }
-        try await Task.sleep(for: .milliseconds(10))
+        // Shut down once the request is taken (its answer comes 500 ms later, from another thread).
+        for _ in 0..<2_000 where handler.laterTaken.value.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
         server.shutdown()
         await server.waitUntilStopped()
         let response = try await pending.value
