@@ -281,11 +281,8 @@ public final class APIApplication: HTTPHandler, Sendable {
     }
 
     static func logLine(requestID: String, keyID: String, method: String, route: String, status: Int, micros: UInt64, remote: String) -> String {
-        let line: JSONValue = [
-            "requestId": .string(requestID), "keyId": .string(keyID), "method": .string(method), "route": .string(route),
-            "status": .int(Int64(status)), "latencyMicros": .int(Int64(micros)), "remote": .string(remote),
-        ]
-        return String(decoding: CanonicalJSON.encode(line), as: UTF8.self)
+        String(decoding: CanonicalBytes.logLine(requestID: requestID, keyID: keyID, method: method, route: route, status: status,
+                                                micros: micros, remote: remote), as: UTF8.self)
     }
 
     /// Query parameters, one value each; a repeated parameter is refused.

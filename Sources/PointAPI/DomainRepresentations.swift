@@ -1,4 +1,5 @@
 import PointCore
+import PointCrypto
 import PointJSON
 
 /// JSON shapes of domain things in API responses. Times are RFC 3339 UTC with microseconds.
@@ -143,15 +144,65 @@ enum CanonicalBytes {
         output.append(UInt8(ascii: "}"))
     }
 
+    /// ``ProofRepresentations/receipt(seq:time:leafHash:ledger:)`` as bytes, for a leaf hash
+    /// already known (nil writes `null`).
+    static func appendReceipt(seq: UInt64, time: Int64, leafHash: SHA256Digest?, to output: inout [UInt8]) {
+        literal(#"{"inclusionProof":"/v1/audit/proofs/inclusion?seq="#, to: &output)
+        digits(Int(clamping: seq), 1, to: &output)
+        literal(#"","leafHash":"#, to: &output)
+        if let leafHash {
+            output.append(UInt8(ascii: "\""))
+            leafHash.withUnsafeBytes { bytes in
+                for byte in bytes {
+                    output.append(hexDigits[Int(byte >> 4)])
+                    output.append(hexDigits[Int(byte & 0x0F)])
+                }
+            }
+            output.append(UInt8(ascii: "\""))
+        } else {
+            literal("null", to: &output)
+        }
+        literal(#","seq":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(clamping: seq), to: &output)
+        literal(#","time":"#, to: &output)
+        appendUTC(time, to: &output)
+        output.append(UInt8(ascii: "}"))
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// The answer of `POST /v1/grants`: `{"grant":…,"receipt":…,"replay":…}`.
-    static func grantWriteAnswer(_ grant: Grant, receipt: JSONValue, replay: Bool) -> [UInt8] {
+    static func grantWriteAnswer(_ grant: Grant, receiptSeq: UInt64, receiptTime: Int64, leafHash: SHA256Digest?, replay: Bool) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(512)
+        output.reserveCapacity(640)
         literal(#"{"grant":"#, to: &output)
         appendGrant(grant, to: &output)
         literal(#","receipt":"#, to: &output)
-        CanonicalJSON.append(receipt, to: &output)
+        appendReceipt(seq: receiptSeq, time: receiptTime, leafHash: leafHash, to: &output)
         if replay { literal(#","replay":true}"#, to: &output) } else { literal(#","replay":false}"#, to: &output) }
+        return output
+    }
+
+    /// The request log line: canonical JSON of `keyId`, `latencyMicros`, `method`, `remote`,
+    /// `requestId`, `route` and `status`, written straight to bytes.
+    static func logLine(requestID: String, keyID: String, method: String, route: String, status: Int, micros: UInt64, remote: String) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(160 + route.utf8.count)
+        literal(#"{"keyId":"#, to: &output)
+        CanonicalJSON.appendString(keyID, to: &output)
+        literal(#","latencyMicros":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(clamping: micros), to: &output)
+        literal(#","method":"#, to: &output)
+        CanonicalJSON.appendString(method, to: &output)
+        literal(#","remote":"#, to: &output)
+        CanonicalJSON.appendString(remote, to: &output)
+        literal(#","requestId":"#, to: &output)
+        CanonicalJSON.appendString(requestID, to: &output)
+        literal(#","route":"#, to: &output)
+        CanonicalJSON.appendString(route, to: &output)
+        literal(#","status":"#, to: &output)
+        CanonicalJSON.appendInteger(Int64(status), to: &output)
+        output.append(UInt8(ascii: "}"))
         return output
     }
 }

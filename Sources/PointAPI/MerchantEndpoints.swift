@@ -162,7 +162,9 @@ extension APIApplication {
         guard let grant = service.read({ $0.grant(merchantID: queued.merchantID, orderID: queued.orderID) }) else { throw .notFound() }
         var written = receipt
         if receipt.isReplay { written = CommandReceipt(seq: grant.seq, time: grant.grantedAt, leafHash: nil, isReplay: true) }
-        var response = HTTPResponse.json(CanonicalBytes.grantWriteAnswer(grant, receipt: self.receipt(written), replay: receipt.isReplay),
+        let leafHash = written.leafHash ?? (written.seq >= 1 ? try? service.ledger.leafHash(seq: written.seq) : nil)
+        var response = HTTPResponse.json(CanonicalBytes.grantWriteAnswer(grant, receiptSeq: written.seq, receiptTime: written.time,
+                                                                         leafHash: leafHash, replay: receipt.isReplay),
                                          status: receipt.isReplay ? .ok : .created)
         if receipt.isReplay { response.headers.set(name: "Idempotent-Replay", value: "true") }
         return response

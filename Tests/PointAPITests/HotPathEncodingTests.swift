@@ -1,3 +1,4 @@
+import PointCrypto
 import PointJSON
 @testable import PointHTTP
 import Testing
@@ -70,13 +71,35 @@ import Testing
         #expect(empty.encoded() == CanonicalJSON.encode(empty.jsonValue))
     }
 
-    @Test("The single-grant answer writer matches CanonicalJSON")
+    @Test("The single-grant answer writer, its receipt included, matches CanonicalJSON")
     func grantAnswerMatchesCanonicalJSON() {
-        let receipt: JSONValue = ["seq": 45, "time": "2026-11-01T08:32:00.000000Z", "leafHash": .null,
-                                  "inclusionProof": "/v1/audit/proofs/inclusion?seq=45"]
-        for (grant, replay) in [(Self.grant("O-1", seq: 45), false), (Self.grant(Self.awkward, seq: 1, revoked: 5, time: 0, member: Self.awkward), true)] {
+        let hash = SHA256.hash(Array("a leaf".utf8))
+        for (grant, replay, leafHash) in [(Self.grant("O-1", seq: 45), false, hash as SHA256Digest?),
+                                          (Self.grant(Self.awkward, seq: 1, revoked: 5, time: 0, member: Self.awkward), true, nil)] {
+            let receipt: JSONValue = ["seq": .int(Int64(grant.seq)), "time": .string(CivilTime.formatUTC(grant.grantedAt)),
+                                      "leafHash": leafHash.map { .string($0.hex) } ?? .null,
+                                      "inclusionProof": .string("/v1/audit/proofs/inclusion?seq=\(grant.seq)")]
             let reference = CanonicalJSON.encode(["grant": DomainRepresentations.grant(grant), "receipt": receipt, "replay": .bool(replay)])
-            #expect(CanonicalBytes.grantWriteAnswer(grant, receipt: receipt, replay: replay) == reference)
+            let written = CanonicalBytes.grantWriteAnswer(grant, receiptSeq: grant.seq, receiptTime: grant.grantedAt, leafHash: leafHash, replay: replay)
+            #expect(written == reference, "\(String(decoding: written, as: UTF8.self))")
+        }
+        for seq: UInt64 in [0, 9, 10, 1_234_567_890_123] {
+            var bytes: [UInt8] = []
+            CanonicalBytes.appendReceipt(seq: seq, time: 1_793_521_920_123_456, leafHash: hash, to: &bytes)
+            let reference: JSONValue = ["seq": .int(Int64(seq)), "time": .string(CivilTime.formatUTC(1_793_521_920_123_456)), "leafHash": .string(hash.hex),
+                                        "inclusionProof": .string("/v1/audit/proofs/inclusion?seq=\(seq)")]
+            #expect(bytes == CanonicalJSON.encode(reference))
+        }
+    }
+
+    @Test("The request log line writer matches CanonicalJSON, awkward text included")
+    func logLineMatchesCanonicalJSON() {
+        for (key, route, remote, status, micros) in [("1650000001", "/v1/grants", "127.0.0.1", 201, UInt64(412)),
+                                                     (Self.awkward, "unmatched", "::1", 404, UInt64.max), ("-", "http_server", "-", 400, 0)] {
+            let reference: JSONValue = ["requestId": "r-1", "keyId": .string(key), "method": "POST", "route": .string(route),
+                                        "status": .int(Int64(status)), "latencyMicros": .int(Int64(clamping: micros)), "remote": .string(remote)]
+            let line = CanonicalBytes.logLine(requestID: "r-1", keyID: key, method: "POST", route: route, status: status, micros: micros, remote: remote)
+            #expect(line == CanonicalJSON.encode(reference))
         }
     }
 
