@@ -137,9 +137,9 @@ extension APIApplication {
 
     /// A grant decided and queued in the ledger (or found to repeat an earlier one), not yet durable.
     struct QueuedGrant: Sendable {
-        let merchantID: String
-        let orderID: String
         let receipt: CommandReceipt
+        /// The grant as the write left it (for a replay: the original grant as it is now).
+        let grant: Grant?
     }
 
     /// The first half of `POST /v1/grants`, which never suspends: reads the body, decides and
@@ -149,17 +149,17 @@ extension APIApplication {
         let body = try JSONObjectReader.parse(context.request.body)
         let command = Self.readGrant(body, merchantID: merchantID, checkSyntax: true)
         try body.finish()
-        let receipt: CommandReceipt
         do throws(ServiceError) {
-            receipt = try service.enqueue { domain, now throws(DomainError) in try domain.decide(command, now: now) }
+            let (receipt, grant) = try service.enqueue({ domain, now throws(DomainError) in try domain.decide(command, now: now) },
+                                                       thenRead: { $0.grant(merchantID: merchantID, orderID: command.orderID) })
+            return QueuedGrant(receipt: receipt, grant: grant)
         } catch { throw APIError(error) }
-        return QueuedGrant(merchantID: merchantID, orderID: command.orderID, receipt: receipt)
     }
 
     /// The second half: the answer, once the grant's record (or, for a replay, the original) is durable.
     func grantAnswer(_ queued: QueuedGrant) throws(APIError) -> HTTPResponse {
         let receipt = queued.receipt
-        guard let grant = service.read({ $0.grant(merchantID: queued.merchantID, orderID: queued.orderID) }) else { throw .notFound() }
+        guard let grant = queued.grant else { throw .notFound() }
         var written = receipt
         if receipt.isReplay { written = CommandReceipt(seq: grant.seq, time: grant.grantedAt, leafHash: nil, isReplay: true) }
         let leafHash = written.leafHash ?? (written.seq >= 1 ? try? service.ledger.leafHash(seq: written.seq) : nil)

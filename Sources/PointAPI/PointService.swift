@@ -115,16 +115,27 @@ public final class PointService: Sendable {
     public func enqueue(
         _ decide: (borrowing PointsDomain, _ now: Int64) throws(DomainError) -> Decision
     ) throws(ServiceError) -> CommandReceipt {
-        try state.withLock { (state) throws(ServiceError) -> CommandReceipt in
+        try enqueue(decide, thenRead: { _ in () }).receipt
+    }
+
+    /// ``enqueue(_:)``, and `read` run on the state right after the event is applied, in the
+    /// same hold of the lock (what the write's answer shows, without taking the lock again).
+    public func enqueue<Read>(
+        _ decide: (borrowing PointsDomain, _ now: Int64) throws(DomainError) -> Decision,
+        thenRead read: (borrowing PointsDomain) -> Read
+    ) throws(ServiceError) -> (receipt: CommandReceipt, read: Read) {
+        try state.withLock { (state) throws(ServiceError) -> (receipt: CommandReceipt, read: Read) in
             let now = max(clock.now(), state.lastTime)
             let decision: Decision
             do throws(DomainError) { decision = try decide(state.domain, now) } catch { throw .domain(error) }
+            let receipt: CommandReceipt
             switch decision {
             case .replay(let originalSeq, let originalTime):
-                return CommandReceipt(seq: originalSeq, time: originalTime, leafHash: nil, isReplay: true)
+                receipt = CommandReceipt(seq: originalSeq, time: originalTime, leafHash: nil, isReplay: true)
             case .append(let event):
-                return try Self.write(event, now: now, into: &state, ledger: ledger)
+                receipt = try Self.write(event, now: now, into: &state, ledger: ledger)
             }
+            return (receipt, read(state.domain))
         }
     }
 
