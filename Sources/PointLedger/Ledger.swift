@@ -41,6 +41,9 @@ public final class Ledger: @unchecked Sendable {
     private var writerWait = WriterWait.busy
     private enum WriterWait { case busy, idle, gathering }
     private var scratchLine: [UInt8] = []
+    /// The last record time formatted, and its text (records of one batch share their time).
+    private var formattedTimeMicros: Int64 = .min
+    private var formattedTime: [UInt8] = []
 
     // Durability.
     private var durable: UInt64
@@ -221,7 +224,12 @@ public final class Ledger: @unchecked Sendable {
     private func appendLocked(_ entry: LedgerEntry) throws(LedgerError) -> AppendedRecord {
         let seq = lastEnqueuedSeq + 1
         let time = max(entry.time, lastTime)
-        LedgerRecordFormat.encodeLine(seq: seq, entry: entry, time: time, prev: lastLineHash, into: &scratchLine)
+        if time != formattedTimeMicros {
+            formattedTime.removeAll(keepingCapacity: true)
+            LedgerTime.append(time, to: &formattedTime)
+            formattedTimeMicros = time
+        }
+        LedgerRecordFormat.encodeLine(seq: seq, entry: entry, formattedTime: formattedTime, prev: lastLineHash, into: &scratchLine)
         guard scratchLine.count <= LedgerRecordFormat.maxLineBytes else {
             // Nothing of this entry was queued; earlier entries of the call stay queued in order.
             throw LedgerError.invalidEntry("encoded record is \(scratchLine.count) bytes; the limit is \(LedgerRecordFormat.maxLineBytes)")

@@ -89,12 +89,20 @@ public enum LedgerRecordFormat {
 
     /// Encodes the line for `entry` at `seq` and `time` (the ledger keeps time from going back).
     static func encodeLine(seq: UInt64, entry: LedgerEntry, time: Int64, prev: SHA256Digest, into line: inout [UInt8]) {
+        var formattedTime: [UInt8] = []
+        LedgerTime.append(time, to: &formattedTime)
+        encodeLine(seq: seq, entry: entry, formattedTime: formattedTime, prev: prev, into: &line)
+    }
+
+    /// Encodes the line with its time already formatted by ``LedgerTime/append(_:to:)`` (the
+    /// ledger formats a time once for the records that share it, as a batch's do).
+    static func encodeLine(seq: UInt64, entry: LedgerEntry, formattedTime: [UInt8], prev: SHA256Digest, into line: inout [UInt8]) {
         line.removeAll(keepingCapacity: true)
         line.reserveCapacity(entry.canonicalData.count + 160)
         line.append(contentsOf: seqPrefix)
         CanonicalJSON.appendInteger(Int64(seq), to: &line)
         line.append(contentsOf: timePrefix)
-        LedgerTime.append(time, to: &line)
+        line.append(contentsOf: formattedTime)
         line.append(contentsOf: typePrefix)
         line.append(contentsOf: entry.type.utf8)
         line.append(contentsOf: prevPrefix)

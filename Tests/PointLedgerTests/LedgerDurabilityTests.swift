@@ -31,6 +31,30 @@ import PointJSON
         #expect(try readAll(directory.ledgerPath).count == 26)
     }
 
+    @Test("Records that share a time and records whose times change (or go back and are raised) each carry their own time")
+    func eachRecordCarriesItsTime() async throws {
+        let directory = TemporaryDirectory()
+        let ledger = try Ledger.open(directory: directory.ledgerPath)
+        let base: Int64 = 1_795_000_000_000_000
+        let times: [Int64] = [base, base, base + 1, base + 1, base - 5, base + 999_999, base + 1_000_000, base + 1_000_000, base + 86_400_000_000]
+        var appended: [AppendedRecord] = []
+        for time in times {
+            appended.append(try ledger.enqueue(sampleEntry(0, time: time)))   // index 0: the entry's time is `time`
+        }
+        try await ledger.waitUntilDurable(appended[appended.count - 1].seq)
+        ledger.close()
+        // Time never goes back: the fifth is raised to the fourth's.
+        #expect(appended.map(\.time) == [base, base, base + 1, base + 1, base + 1, base + 999_999, base + 1_000_000, base + 1_000_000, base + 86_400_000_000])
+        let stored = try readAll(directory.ledgerPath)
+        #expect(stored.map(\.time) == appended.map(\.time))
+        for record in stored {
+            var expected: [UInt8] = []
+            LedgerTime.append(record.time, to: &expected)
+            let line = String(decoding: record.line, as: UTF8.self)
+            #expect(line.contains("\"time\":\"\(String(decoding: expected, as: UTF8.self))\""), "\(line)")
+        }
+    }
+
     @Test func aReplayThatFailsStopsTheOpenWithItsErrorAndChangesNothing() async throws {
         let directory = TemporaryDirectory()
         let ledger = try Ledger.open(directory: directory.ledgerPath, options: LedgerOptions(maxSegmentBytes: 2_000))
