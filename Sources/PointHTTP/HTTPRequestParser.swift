@@ -190,14 +190,17 @@ struct HTTPRequestParser {
     // MARK: Header section
 
     private mutating func parseHeaderLine() -> Step {
-        guard var current = partial else { return .fail(.badRequest("internal parser state")) }
+        // Taken out while it changes, so adding a field does not copy the fields read so far.
+        guard var current = partial.take() else { return .fail(.badRequest("internal parser state")) }
         let line: Range<Int>
         switch takeLine() {
         case .bareLineFeed: return .fail(.badRequest("header line must end with CRLF"))
         case .incomplete(let pending):
-            return current.headerBytes + pending > limits.maxHeaderBytes
-                ? .fail(.headerFieldsTooLarge("header section exceeds \(limits.maxHeaderBytes) bytes"))
-                : .event(.needMoreData)
+            if current.headerBytes + pending > limits.maxHeaderBytes {
+                return .fail(.headerFieldsTooLarge("header section exceeds \(limits.maxHeaderBytes) bytes"))
+            }
+            partial = current
+            return .event(.needMoreData)
         case .line(let range): line = range
         }
         current.headerBytes += line.count + 2
