@@ -4,16 +4,20 @@ import Foundation
 import Synchronization
 import Testing
 
-/// Answers on the event loop: `/now` at once, `/later` (30 ms) and `/much-later` (500 ms) from
-/// another thread through the responder, `/built` made by the loop when it takes the post; everything else in a Task.
+/// Answers on the event loop: `/now` at once, `/later` (30 ms) from another thread through the
+/// responder, `/held` whenever the test sends through the responder it keeps, `/built` made by the loop when it takes the post; everything else in a Task.
 /// Each body names the thread that made it (by kernel id: names are not reliable here).
 private struct LoopAnsweringHandler: HTTPHandler {
     final class Counter: Sendable {
         let value = Mutex(0)
     }
 
-    /// Requests for `/later` taken so far.
-    let laterTaken = Counter()
+    final class HeldResponder: Sendable {
+        let value = Mutex<HTTPResponder?>(nil)
+    }
+
+    /// The responder of the last `/held` request, for the test to answer through.
+    let held = HeldResponder()
     /// Requests for `/built-late` taken so far.
     let requestsTaken = Counter()
     /// Answers `/built-late` made so far.
@@ -32,9 +36,11 @@ private struct LoopAnsweringHandler: HTTPHandler {
         switch request.path {
         case "/now":
             return .answered(.text("now on \(Self.threadName())"))
-        case "/later", "/much-later":
-            laterTaken.value.withLock { $0 += 1 }
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(request.path == "/later" ? 30 : 500)) {
+        case "/held":
+            held.value.withLock { $0 = responder }
+            return .willSend
+        case "/later":
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(30)) {
                 responder.send(.text("later from \(Self.threadName())"))
             }
             return .willSend
@@ -82,16 +88,24 @@ struct EventLoopAnswerTests {
 
     @Test("A request sent while the previous one is still being answered is read and answered after it")
     func inputArrivingWhileHandlingIsReadAfterTheAnswer() async throws {
-        try await withServer(handler: LoopAnsweringHandler()) { _, port in
+        let handler = LoopAnsweringHandler()
+        try await withServer(handler: handler) { _, port in
             let bodies = try await onThread {
                 let client = try RawClient(port: port)
-                try client.send("GET /later HTTP/1.1\r\nHost: t\r\n\r\n")
-                Thread.sleep(forTimeInterval: 0.01)   // the first is waiting for its answer (30 ms)
+                try client.send("GET /held HTTP/1.1\r\nHost: t\r\n\r\n")
+                var responder: HTTPResponder?
+                for _ in 0..<10_000 where responder == nil {
+                    responder = handler.held.value.withLock { $0 }
+                    if responder == nil { Thread.sleep(forTimeInterval: 0.001) }
+                }
+                // The next request arrives while the first still waits for its answer.
                 try client.send("GET /now HTTP/1.1\r\nHost: t\r\n\r\n")
+                Thread.sleep(forTimeInterval: 0.02)
+                responder?.send(.text("held"))
                 return try (0..<2).map { _ in try client.readResponse().bodyText }
             }
             #expect(bodies.count == 2)
-            #expect(bodies.first?.hasPrefix("later from ") == true)
+            #expect(bodies.first == "held")
             #expect(bodies.last?.hasPrefix("now on ") == true)
         }
     }
@@ -157,18 +171,27 @@ struct EventLoopAnswerTests {
     @Test("Shutdown stops every loop: a response still pending on one loop is sent before the server stops")
     func shutdownWaitsForEveryLoop() async throws {
         let handler = LoopAnsweringHandler()
-        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: testLimits(), eventLoops: 3, handler: handler)
+        let limits = testLimits { $0.drainTimeout = .seconds(60) }
+        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits, eventLoops: 3, handler: handler)
         let port = try server.start()
         let pending = Task {
             try await onThread {
                 let client = try RawClient(port: port)
-                try client.send("GET /much-later HTTP/1.1\r\nHost: t\r\n\r\n")
+                try client.send("GET /held HTTP/1.1\r\nHost: t\r\n\r\n")
                 return try client.readResponse()
             }
         }
-        // Shut down once the request is taken (its answer comes 500 ms later, from another thread).
-        for _ in 0..<2_000 where handler.laterTaken.value.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        // Shut down while the request waits for its answer, then answer it from this thread.
+        var taken: HTTPResponder?
+        for _ in 0..<10_000 where taken == nil {
+            taken = handler.held.value.withLock { $0 }
+            if taken == nil { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        let responder = try #require(taken)
         server.shutdown()
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(server.boundPort != nil, "the server stopped with an answer still pending")
+        responder.send(.text("held"))
         await server.waitUntilStopped()
         let response = try await pending.value
         #expect(response.status == 200)
