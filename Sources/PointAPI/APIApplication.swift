@@ -101,7 +101,7 @@ public final class APIApplication: HTTPHandler, Sendable {
             case .createGrant:
                 let queued = try enqueueGrant(context)
                 let finishedTrace = trace
-                service.whenDurable(queued.receipt) { durability in
+                service.whenDurable(seq: queued.answerSeq) { durability in
                     responder.send { [self] in
                         var response: HTTPResponse
                         do throws(APIError) {

@@ -131,7 +131,7 @@ extension APIApplication {
 
     func createGrant(_ context: Context) async throws(APIError) -> HTTPResponse {
         let queued = try enqueueGrant(context)
-        do throws(ServiceError) { try await service.waitUntilDurable(queued.receipt.seq) } catch { throw APIError(error) }
+        do throws(ServiceError) { try await service.waitUntilDurable(queued.answerSeq) } catch { throw APIError(error) }
         return try grantAnswer(queued)
     }
 
@@ -140,6 +140,9 @@ extension APIApplication {
         let receipt: CommandReceipt
         /// The grant as the write left it (for a replay: the original grant as it is now).
         let grant: Grant?
+        /// The last record the answer shows (a replay's grant may since have been revoked): it
+        /// is answered once that is durable.
+        let answerSeq: UInt64
     }
 
     /// The first half of `POST /v1/grants`, which never suspends: reads the body, decides and
@@ -150,9 +153,12 @@ extension APIApplication {
         let command = Self.readGrant(body, merchantID: merchantID, checkSyntax: true)
         try body.finish()
         do throws(ServiceError) {
-            let (receipt, grant) = try service.enqueue({ domain, now throws(DomainError) in try domain.decide(command, now: now) },
-                                                       thenRead: { $0.grant(merchantID: merchantID, orderID: command.orderID) })
-            return QueuedGrant(receipt: receipt, grant: grant)
+            let (receipt, read) = try service.enqueue({ domain, now throws(DomainError) in try domain.decide(command, now: now) },
+                                                      thenRead: { domain -> (Grant?, UInt64?) in
+                let grant = domain.grant(merchantID: merchantID, orderID: command.orderID)
+                return (grant, grant.map { domain.lastChangeSeq(of: $0) })
+            })
+            return QueuedGrant(receipt: receipt, grant: read.0, answerSeq: max(receipt.seq, read.1 ?? 0))
         } catch { throw APIError(error) }
     }
 
@@ -188,7 +194,7 @@ extension APIApplication {
         let durable = service.ledger.durableSeq
         let found = service.read { domain -> (Grant, [Revocation])? in
             guard let grant = domain.grant(merchantID: merchantID, orderID: orderID), grant.seq <= durable else { return nil }
-            return (grant, domain.revocations(merchantID: merchantID, orderID: orderID).filter { $0.seq <= durable })
+            return (domain.grant(grant, asOf: durable), domain.revocations(merchantID: merchantID, orderID: orderID).filter { $0.seq <= durable })
         }
         guard let (grant, revocations) = found else {
             throw APIError(status: .notFound, code: APIErrorCode("grant_not_found"), message: "No grant with orderId \(orderID) for this merchant.")
@@ -208,13 +214,18 @@ extension APIApplication {
             }
             return micros
         }
+        let durable = service.ledger.durableSeq
         let filter = PointsDomain.GrantFilter(memberID: try Self.checked(query, "memberId", FieldSyntax.externalID),
                                               lineUserID: try Self.checked(query, "lineUserId", FieldSyntax.lineUserID),
                                               scenarioID: try Self.checked(query, "scenarioId", FieldSyntax.externalID),
-                                              from: try time("from"), until: try time("until"), throughSeq: service.ledger.durableSeq)
+                                              from: try time("from"), until: try time("until"), throughSeq: durable)
         let cursor = query["cursor"] == nil ? nil : UInt64(try Self.integer(query["cursor"], "cursor", in: 0...Int64.max))
         let limit = Int(try Self.integer(query["limit"], "limit", in: 1...Int64(PointsDomain.maxPageSize), default: 100))
-        let page = service.read { $0.grants(merchantID: merchantID, filter: filter, after: cursor, limit: limit) }
+        // Revoked points count only durable revocations, as the grants listed are only durable ones.
+        let page = service.read { domain in
+            let page = domain.grants(merchantID: merchantID, filter: filter, after: cursor, limit: limit)
+            return (grants: page.grants.map { domain.grant($0, asOf: durable) }, next: page.next)
+        }
         return Self.json(["grants": .array(page.grants.map(DomainRepresentations.grant)),
                           "nextCursor": page.next.map { .string(String($0)) } ?? .null])
     }

@@ -143,7 +143,12 @@ public final class PointService: Sendable {
     /// durable, or with the ledger's failure: on the ledger's writer thread right after its
     /// commit, or at once when that is already decided. `notify` must be short and never block.
     public func whenDurable(_ receipt: CommandReceipt, _ notify: @escaping @Sendable (Result<Void, ServiceError>) -> Void) {
-        ledger.whenDurable(receipt.seq) { result in notify(result.mapError { .ledger($0) }) }
+        whenDurable(seq: receipt.seq, notify)
+    }
+
+    /// ``whenDurable(_:_:)`` for the record `seq` and every one before it.
+    public func whenDurable(seq: UInt64, _ notify: @escaping @Sendable (Result<Void, ServiceError>) -> Void) {
+        ledger.whenDurable(seq) { result in notify(result.mapError { .ledger($0) }) }
     }
 
     /// Grants a batch: a result per item, one durable wait for the whole batch.

@@ -127,6 +127,21 @@ extension PointsDomain {
     }
 
     /// The revocations of one grant, oldest first.
+    /// `grant` as the records up to `throughSeq` leave it: revoked points of revocations
+    /// recorded after that seq left out (for answers that show only durable records).
+    public func grant(_ grant: Grant, asOf throughSeq: UInt64) -> Grant {
+        let pending = revocations(merchantID: grant.merchantID, orderID: grant.orderID).filter { $0.seq > throughSeq }.reduce(0) { $0 + $1.points }
+        guard pending > 0 else { return grant }
+        return Grant(merchantID: grant.merchantID, orderID: grant.orderID, memberID: grant.memberID, lineUserID: grant.lineUserID,
+                     scenarioID: grant.scenarioID, points: grant.points, revokedPoints: max(0, grant.revokedPoints - pending),
+                     seq: grant.seq, grantedAt: grant.grantedAt)
+    }
+
+    /// The seq of the last record that changed the grant (its own, or its newest revocation's).
+    public func lastChangeSeq(of grant: Grant) -> UInt64 {
+        revocations(merchantID: grant.merchantID, orderID: grant.orderID).reduce(grant.seq) { max($0, $1.seq) }
+    }
+
     public func revocations(merchantID: String, orderID: String) -> [Revocation] {
         guard let merchant = merchantIndex[merchantID], let slot = grants.find(merchant: merchant, orderID: orderID) else { return [] }
         return (revocationsByGrant[UInt32(slot)] ?? []).map { revocations[Int($0)] }

@@ -65,6 +65,52 @@ struct EventLoopGrantTests {
         #expect(resentBody["receipt"]?["seq"]?.intValue == seq)
     }
 
+    @Test("While a revocation waits for the disk, reads show the grant without it, and a resent grant is answered only once it is durable, showing it")
+    func pendingRevocationsStayInvisibleUntilDurable() async throws {
+        let disk = SyncHoldingFileSystem()
+        let api = try await APIHarness(fileSystem: disk)
+        defer { api.close() }
+        let merchant = api.merchantA
+        #expect(await api.bind(merchant, member: "m-1", user: 1).status == 201)
+        let granted = await api.send(.post, "/v1/grants", raw: grantRequest(api, order: "o-rev").body, key: merchant.channelID, secret: merchant.channelSecret)
+        #expect(granted.status == 201)
+        let grantedAt = granted.body["grant"]?["grantedAt"]?.stringValue ?? ""
+        disk.hold()
+        let revocation = Task {
+            await api.asMerchant(merchant, .post, "/v1/grants/o-rev/revocations", json: [
+                "revocationId": "r-1", "points": 30, "reason": "mistaken_issuance",
+                "evidence": ["notifiedAt": .string(grantedAt), "channel": "line_message", "message": "30 points were granted by mistake."],
+            ])
+        }
+        let ledger = api.application.service.ledger
+        for _ in 0..<1_000 where ledger.enqueuedSeq == ledger.durableSeq { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(ledger.enqueuedSeq > ledger.durableSeq, "the revocation is queued, not durable")
+
+        let read = await api.asMerchant(merchant, .get, "/v1/grants/o-rev")
+        #expect(read.status == 200)
+        #expect(read.body["grant"]?["revokedPoints"]?.intValue == 0, "\(read.body)")
+        #expect(read.body["grant"]?["remainingPoints"]?.intValue == 100)
+        #expect(read.body["revocations"]?.arrayValue?.isEmpty == true)
+        let listed = await api.asMerchant(merchant, .get, "/v1/grants?memberId=m-1")
+        #expect(listed.body["grants"]?.arrayValue?.first?["revokedPoints"]?.intValue == 0, "\(listed.body)")
+
+        let sent = Sent()
+        guard case .willSend = api.application.answerOnEventLoop(grantRequest(api, order: "o-rev"), responder: sent.responder) else {
+            Issue.record("a resent grant should be answered from the commit")
+            disk.release()
+            return
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(sent.all.isEmpty, "the resend was answered while the revocation it shows was not durable")
+        disk.release()
+        #expect(await revocation.value.status == 201)
+        for _ in 0..<1_000 where sent.all.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
+        let replay = try JSONParser.parse(try #require(sent.all.first).body)
+        #expect(replay["replay"] == true)
+        #expect(replay["grant"]?["revokedPoints"]?.intValue == 30)
+        #expect(await api.asMerchant(merchant, .get, "/v1/grants/o-rev").body["grant"]?["revokedPoints"]?.intValue == 30)
+    }
+
     @Test("A refused grant is answered at once on the loop and writes nothing; other writes go to a Task")
     func refusalsAtOnceAndOtherWritesInTasks() async throws {
         let api = try await APIHarness()
