@@ -269,11 +269,13 @@ extension APIApplication {
         try body.finish()
         let revocationID = command.revocationID
         let receipt = try await execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }
+        // The grant as the durable records leave it: this revocation, and none still being written.
+        let durable = service.ledger.durableSeq
         let found = service.read { domain -> (Revocation, Grant)? in
             guard let revocation = domain.revocation(merchantID: merchantID, revocationID: revocationID),
                 let grant = domain.grant(merchantID: merchantID, orderID: revocation.orderID)
             else { return nil }
-            return (revocation, grant)
+            return (revocation, domain.grant(grant, asOf: durable))
         }
         guard let (revocation, grant) = found else { throw .notFound() }
         let written = receipt.isReplay ? CommandReceipt(seq: revocation.seq, time: revocation.revokedAt, leafHash: nil, isReplay: true) : receipt

@@ -47,6 +47,25 @@ struct RevocationRulesTests {
         #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-1")?.remainingPoints == 70)
     }
 
+    @Test("A grant as of a seq leaves out the revoked points of revocations recorded after it, and its last change is its newest revocation")
+    func grantAsOfASeq() throws {
+        var harness = try Self.granted()
+        let merchant = DomainHarness.merchantA
+        let original = try #require(harness.domain.grant(merchantID: merchant, orderID: "o-1"))
+        #expect(harness.domain.lastChangeSeq(of: original) == original.seq)
+        try harness.commit(harness.domain.decide(Self.revoke("r-1", points: 30, reason: "fraud", Self.fraud), now: harness.now))
+        try harness.commit(harness.domain.decide(Self.revoke("r-2", points: 20, reason: "purchase_cancelled", Self.cancelled), now: harness.now))
+        let first = try #require(harness.domain.revocation(merchantID: merchant, revocationID: "r-1"))
+        let second = try #require(harness.domain.revocation(merchantID: merchant, revocationID: "r-2"))
+        let now = try #require(harness.domain.grant(merchantID: merchant, orderID: "o-1"))
+        #expect(now.revokedPoints == 50)
+        #expect(harness.domain.grant(now, asOf: second.seq) == now)
+        #expect(harness.domain.grant(now, asOf: first.seq).revokedPoints == 30)
+        #expect(harness.domain.grant(now, asOf: first.seq).remainingPoints == 70)
+        #expect(harness.domain.grant(now, asOf: original.seq).revokedPoints == 0)
+        #expect(harness.domain.lastChangeSeq(of: now) == second.seq)
+    }
+
     @Test("Any other reason is refused with the list of the three", arguments: ["customer_left", "campaign_rule", "", "MISTAKEN_ISSUANCE"])
     func otherReasons(reason: String) throws {
         let harness = try Self.granted()
