@@ -152,12 +152,7 @@ enum CanonicalBytes {
         literal(#"","leafHash":"#, to: &output)
         if let leafHash {
             output.append(UInt8(ascii: "\""))
-            leafHash.withUnsafeBytes { bytes in
-                for byte in bytes {
-                    output.append(hexDigits[Int(byte >> 4)])
-                    output.append(hexDigits[Int(byte & 0x0F)])
-                }
-            }
+            leafHash.withUnsafeBytes { Hex.append($0, to: &output) }
             output.append(UInt8(ascii: "\""))
         } else {
             literal("null", to: &output)
@@ -168,8 +163,6 @@ enum CanonicalBytes {
         appendUTC(time, to: &output)
         output.append(UInt8(ascii: "}"))
     }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The answer of `POST /v1/grants`: `{"grant":…,"receipt":…,"replay":…}`.
     static func grantWriteAnswer(_ grant: Grant, receiptSeq: UInt64, receiptTime: Int64, leafHash: SHA256Digest?, replay: Bool) -> [UInt8] {

@@ -106,7 +106,7 @@ public enum LedgerRecordFormat {
         line.append(contentsOf: typePrefix)
         line.append(contentsOf: entry.type.utf8)
         line.append(contentsOf: prevPrefix)
-        prev.withUnsafeBytes { appendHex($0, to: &line) }
+        prev.withUnsafeBytes { Hex.append($0, to: &line) }
         line.append(contentsOf: dataPrefix)
         line.append(contentsOf: entry.canonicalData)
         line.append(UInt8(ascii: "}"))
@@ -231,14 +231,6 @@ public enum LedgerRecordFormat {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    static func appendHex(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
-        for byte in bytes {
-            output.append(hexDigits[Int(byte >> 4)])
-            output.append(hexDigits[Int(byte & 0x0F)])
-        }
-    }
 }
 
 /// A parsed record line that borrows the line's bytes (no copy). Valid only while the bytes are.
