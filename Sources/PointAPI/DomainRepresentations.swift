@@ -148,7 +148,7 @@ enum CanonicalBytes {
     /// already known (nil writes `null`).
     static func appendReceipt(seq: UInt64, time: Int64, leafHash: SHA256Digest?, to output: inout [UInt8]) {
         literal(#"{"inclusionProof":"/v1/audit/proofs/inclusion?seq="#, to: &output)
-        digits(Int(clamping: seq), 1, to: &output)
+        CanonicalJSON.appendInteger(Int64(clamping: seq), to: &output)
         literal(#"","leafHash":"#, to: &output)
         if let leafHash {
             output.append(UInt8(ascii: "\""))

@@ -168,7 +168,7 @@ extension APIApplication {
         guard let grant = queued.grant else { throw .notFound() }
         var written = receipt
         if receipt.isReplay { written = CommandReceipt(seq: grant.seq, time: grant.grantedAt, leafHash: nil, isReplay: true) }
-        let leafHash = written.leafHash ?? (written.seq >= 1 ? try? service.ledger.leafHash(seq: written.seq) : nil)
+        let leafHash = ProofRepresentations.receiptLeafHash(seq: written.seq, known: written.leafHash, ledger: service.ledger)
         var response = HTTPResponse.json(CanonicalBytes.grantWriteAnswer(grant, receiptSeq: written.seq, receiptTime: written.time,
                                                                          leafHash: leafHash, replay: receipt.isReplay),
                                          status: receipt.isReplay ? .ok : .created)

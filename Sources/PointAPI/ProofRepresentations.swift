@@ -10,12 +10,18 @@ enum ProofRepresentations {
     /// The proof link needs no tree size: the service proves against the newest signed
     /// checkpoint, signing one on demand when the record is newer than it.
     static func receipt(seq: UInt64, time: Int64, leafHash: SHA256Digest?, ledger: Ledger) -> JSONValue {
-        let hash = leafHash ?? (seq >= 1 ? try? ledger.leafHash(seq: seq) : nil)
+        let hash = receiptLeafHash(seq: seq, known: leafHash, ledger: ledger)
         return [
             "seq": .int(Int64(seq)), "time": .string(CivilTime.formatUTC(time)),
             "leafHash": hash.map { .string($0.hex) } ?? .null,
             "inclusionProof": .string("/v1/audit/proofs/inclusion?seq=\(seq)"),
         ]
+    }
+
+    /// The leaf hash a receipt shows: the one known from the write, else the durable record's
+    /// (nil when there is none yet).
+    static func receiptLeafHash(seq: UInt64, known: SHA256Digest?, ledger: Ledger) -> SHA256Digest? {
+        known ?? (seq >= 1 ? try? ledger.leafHash(seq: seq) : nil)
     }
 
     /// A signed checkpoint with what an auditor needs to check it.
