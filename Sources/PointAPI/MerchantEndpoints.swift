@@ -154,11 +154,13 @@ extension APIApplication {
         try body.finish()
         do throws(ServiceError) {
             let (receipt, read) = try service.enqueue({ domain, now throws(DomainError) in try domain.decide(command, now: now) },
-                                                      thenRead: { domain -> (Grant?, UInt64?) in
+                                                      thenRead: { domain, receipt -> (grant: Grant?, answerSeq: UInt64) in
                 let grant = domain.grant(merchantID: merchantID, orderID: command.orderID)
-                return (grant, grant.map { domain.lastChangeSeq(of: $0) })
+                // A new grant has no revocations yet; a replayed one may have some since.
+                guard receipt.isReplay, let grant else { return (grant, receipt.seq) }
+                return (grant, max(receipt.seq, domain.lastChangeSeq(of: grant)))
             })
-            return QueuedGrant(receipt: receipt, grant: read.0, answerSeq: max(receipt.seq, read.1 ?? 0))
+            return QueuedGrant(receipt: receipt, grant: read.grant, answerSeq: read.answerSeq)
         } catch { throw APIError(error) }
     }
 

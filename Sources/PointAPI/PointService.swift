@@ -111,18 +111,19 @@ public final class PointService: Sendable {
 
     /// The first half of ``execute(_:)``, for callers that must not suspend: decides, queues the
     /// event in the ledger and applies it, and returns its receipt — not yet durable. Answer
-    /// nothing about it before ``whenDurable(_:_:)`` reports success.
+    /// nothing about it before ``whenDurable(seq:_:)`` reports success.
     public func enqueue(
         _ decide: (borrowing PointsDomain, _ now: Int64) throws(DomainError) -> Decision
     ) throws(ServiceError) -> CommandReceipt {
-        try enqueue(decide, thenRead: { _ in () }).receipt
+        try enqueue(decide, thenRead: { _, _ in () }).receipt
     }
 
-    /// ``enqueue(_:)``, and `read` run on the state right after the event is applied, in the
-    /// same hold of the lock (what the write's answer shows, without taking the lock again).
+    /// ``enqueue(_:)``, and `read` run on the state right after the event is applied, with the
+    /// write's receipt, in the same hold of the lock (what the answer shows, without taking the
+    /// lock again).
     public func enqueue<Read>(
         _ decide: (borrowing PointsDomain, _ now: Int64) throws(DomainError) -> Decision,
-        thenRead read: (borrowing PointsDomain) -> Read
+        thenRead read: (borrowing PointsDomain, CommandReceipt) -> Read
     ) throws(ServiceError) -> (receipt: CommandReceipt, read: Read) {
         try state.withLock { (state) throws(ServiceError) -> (receipt: CommandReceipt, read: Read) in
             let now = max(clock.now(), state.lastTime)
@@ -135,18 +136,13 @@ public final class PointService: Sendable {
             case .append(let event):
                 receipt = try Self.write(event, now: now, into: &state, ledger: ledger)
             }
-            return (receipt, read(state.domain))
+            return (receipt, read(state.domain, receipt))
         }
     }
 
-    /// Calls `notify` once the record `receipt` names (the original one, for a replay) is
-    /// durable, or with the ledger's failure: on the ledger's writer thread right after its
-    /// commit, or at once when that is already decided. `notify` must be short and never block.
-    public func whenDurable(_ receipt: CommandReceipt, _ notify: @escaping @Sendable (Result<Void, ServiceError>) -> Void) {
-        whenDurable(seq: receipt.seq, notify)
-    }
-
-    /// ``whenDurable(_:_:)`` for the record `seq` and every one before it.
+    /// Calls `notify` once the record `seq` and every one before it are durable, or with the
+    /// ledger's failure: on the ledger's writer thread right after its commit, or at once when
+    /// that is already decided. `notify` must be short and never block.
     public func whenDurable(seq: UInt64, _ notify: @escaping @Sendable (Result<Void, ServiceError>) -> Void) {
         ledger.whenDurable(seq) { result in notify(result.mapError { .ledger($0) }) }
     }
