@@ -19,11 +19,11 @@ final class EventLoopGroup: Sendable {
     private let open = Mutex(0)
     private let observer: (any HTTPServerObserver)?
 
-    /// `count` fresh mailboxes (clamped to 1...``maxLoops``); `observer` hears every change of
-    /// the open-connection count.
+    /// `count` fresh mailboxes (the server keeps it within 1...``maxLoops``); `observer` hears
+    /// every change of the open-connection count.
     init(count: Int, observer: (any HTTPServerObserver)?) throws(HTTPServerError) {
         var mailboxes: [EventLoopMailbox] = []
-        for _ in 0..<min(max(1, count), Self.maxLoops) {
+        for _ in 0..<count {
             do throws(HTTPServerError) { mailboxes.append(try EventLoopMailbox()) } catch {
                 for mailbox in mailboxes { _ = mailbox.close() }
                 throw error
