@@ -18,6 +18,15 @@ private struct LoopAnsweringHandler: HTTPHandler {
 
     /// The responder of the last `/held` request, for the test to answer through.
     let held = HeldResponder()
+
+    /// Waits (up to 10 s, blocking the calling thread) until a `/held` request was taken.
+    func heldResponder() -> HTTPResponder? {
+        for _ in 0..<10_000 {
+            if let responder = held.value.withLock({ $0 }) { return responder }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        return nil
+    }
     /// Requests for `/built-late` taken so far.
     let requestsTaken = Counter()
     /// Answers `/built-late` made so far.
@@ -93,11 +102,7 @@ struct EventLoopAnswerTests {
             let bodies = try await onThread {
                 let client = try RawClient(port: port)
                 try client.send("GET /held HTTP/1.1\r\nHost: t\r\n\r\n")
-                var responder: HTTPResponder?
-                for _ in 0..<10_000 where responder == nil {
-                    responder = handler.held.value.withLock { $0 }
-                    if responder == nil { Thread.sleep(forTimeInterval: 0.001) }
-                }
+                let responder = handler.heldResponder()
                 // The next request arrives while the first still waits for its answer.
                 try client.send("GET /now HTTP/1.1\r\nHost: t\r\n\r\n")
                 Thread.sleep(forTimeInterval: 0.02)
@@ -182,12 +187,7 @@ struct EventLoopAnswerTests {
             }
         }
         // Shut down while the request waits for its answer, then answer it from this thread.
-        var taken: HTTPResponder?
-        for _ in 0..<10_000 where taken == nil {
-            taken = handler.held.value.withLock { $0 }
-            if taken == nil { try await Task.sleep(for: .milliseconds(1)) }
-        }
-        let responder = try #require(taken)
+        let responder = try #require(try await onThread { handler.heldResponder() })
         server.shutdown()
         try await Task.sleep(for: .milliseconds(50))
         #expect(server.boundPort != nil, "the server stopped with an answer still pending")
