@@ -14,6 +14,7 @@ enum ServeCommand {
     static func runSandbox(_ options: CommandLineOptions) async throws -> Int32 {
         let host = options.value("host") ?? "127.0.0.1"
         let port = try options.integer("port", default: 8080, range: 0...65_535)
+        let loops = try eventLoops(options)
         let dataDirectory = options.value("data-dir") ?? "sandbox/data"
         let defaultsPath = options.value("defaults") ?? "sandbox/sandbox.json"
         guard let defaultsBytes = FileManager.default.contents(atPath: defaultsPath) else {
@@ -32,7 +33,7 @@ enum ServeCommand {
         defer { log.close() }
         let application = try await ServiceAssembly.sandbox(dataDirectory: dataDirectory, defaults: defaults, clock: clock,
                                                            metrics: metrics, log: logLine(log))
-        let server = HTTPServer(host: host, port: UInt16(port), eventLoops: try eventLoops(options), observer: metrics, handler: application)
+        let server = HTTPServer(host: host, port: UInt16(port), eventLoops: loops, observer: metrics, handler: application)
         let bound = try server.start()
         noteConnectionLimit(server)
         // Merchants that opened production in this data directory bind with its Login channel now.
@@ -56,6 +57,7 @@ enum ServeCommand {
         let dataDirectory = try options.required("data-dir")
         let host = options.value("host") ?? "0.0.0.0"
         let port = try options.integer("port", default: 8080, range: 0...65_535)
+        let loops = try eventLoops(options)
         var jwks: JSONWebKeySet?
         if let path = options.value("jwks") {
             guard let bytes = FileManager.default.contents(atPath: path) else { throw UsageError("can't read the JWKS file \(path)") }
@@ -68,7 +70,7 @@ enum ServeCommand {
         defer { log.close() }
         let application = try ServiceAssembly.production(dataDirectory: dataDirectory, jwks: jwks, trustedProxies: trusted,
                                                          metrics: metrics, log: logLine(log))
-        let server = HTTPServer(host: host, port: UInt16(port), eventLoops: try eventLoops(options), observer: metrics, handler: application)
+        let server = HTTPServer(host: host, port: UInt16(port), eventLoops: loops, observer: metrics, handler: application)
         let bound = try server.start()
         noteConnectionLimit(server)
         FileHandleOutput.standardError("pointconnect: serving \(dataDirectory) on http://\(host):\(bound) (ledger at seq \(application.service.ledger.durableSeq)); SIGTERM or Ctrl-C stops gracefully\n")
