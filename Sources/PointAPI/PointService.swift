@@ -20,12 +20,15 @@ public enum ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// What a write produced: the ledger record that holds it (nil for an idempotent replay of an
-/// earlier command, which points at the original record instead).
+/// What a write produced: the ledger record that holds it (for an idempotent replay of an
+/// earlier command, the original record).
 public struct CommandReceipt: Sendable, Equatable {
-    /// The record's seq and time, and its RFC 6962 leaf hash.
+    /// The record's seq and time.
     public let seq: UInt64
     public let time: Int64
+    /// The record's RFC 6962 leaf hash, known once it is durable: set by the calls that wait for
+    /// that (``PointService/execute(_:)``), nil from ``PointService/enqueue(_:)`` and for a replay
+    /// (then it is ``PointLedger/Ledger/leafHash(seq:)`` of `seq`).
     public let leafHash: SHA256Digest?
     /// True when the command repeated an earlier one and nothing new was written.
     public let isReplay: Bool
@@ -106,7 +109,13 @@ public final class PointService: Sendable {
         // A replay is answered only once the original record is durable: it may still be in
         // flight, or its write may have failed (then this fails too, and nothing is acknowledged).
         try await waitUntilDurable(receipt.seq)
-        return receipt
+        return withLeafHash(receipt)
+    }
+
+    /// `receipt` with the leaf hash of its (durable) record when it wrote one.
+    private func withLeafHash(_ receipt: CommandReceipt) -> CommandReceipt {
+        guard !receipt.isReplay, receipt.leafHash == nil, let leafHash = try? ledger.leafHash(seq: receipt.seq) else { return receipt }
+        return CommandReceipt(seq: receipt.seq, time: receipt.time, leafHash: leafHash, isReplay: false)
     }
 
     /// The first half of ``execute(_:)``, for callers that must not suspend: decides, queues the
@@ -249,7 +258,7 @@ public final class PointService: Sendable {
             fatalError("applying a decided event failed: \(error)")
         }
         state.lastTime = record.time
-        return CommandReceipt(seq: record.seq, time: record.time, leafHash: record.leafHash, isReplay: false)
+        return CommandReceipt(seq: record.seq, time: record.time, leafHash: nil, isReplay: false)
     }
 
     /// Returns once the record `seq` is durable; throws the ledger's failure otherwise.
@@ -308,7 +317,7 @@ extension PointService {
         }
         // A repeated close is answered only once the original close is durable.
         try await waitUntilDurable(outcome.receipt.seq)
-        return outcome
+        return PeriodCloseOutcome(invoices: outcome.invoices, closedAt: outcome.closedAt, receipt: withLeafHash(outcome.receipt))
     }
 
     /// Writes several events in one append and applies them; the receipt is the last record's.
@@ -329,7 +338,7 @@ extension PointService {
             state.lastTime = record.time
         }
         let last = records[records.count - 1]
-        return CommandReceipt(seq: last.seq, time: last.time, leafHash: last.leafHash, isReplay: false)
+        return CommandReceipt(seq: last.seq, time: last.time, leafHash: nil, isReplay: false)
     }
 
     /// Folds a batch's written grants into the settlement (the domain applied them itself).

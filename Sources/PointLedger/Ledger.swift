@@ -3,14 +3,15 @@ import Glibc
 #endif
 import Foundation
 import PointCrypto
+import Synchronization
 
 /// The append-only ledger: hash-chained records in numbered segment files, made durable by
 /// group commit on a dedicated writer thread.
 ///
-/// Appending is two steps: ``enqueue(_:)`` assigns seqs, encodes and chains the records
-/// (cheap, in memory, in call order), and ``waitUntilDurable(_:)`` returns once the writer
-/// thread has written and `fdatasync`ed them — one write and one fdatasync for every record
-/// that arrived while the previous sync was running. A failed write or sync poisons the ledger:
+/// Appending is two steps: ``enqueue(_:)`` assigns seqs and times and queues the entries
+/// (a copy, in call order), and ``waitUntilDurable(_:)`` returns once the writer thread has
+/// encoded and chained them into lines, hashed them, written and `fdatasync`ed them — one write
+/// and one fdatasync for every record that arrived while the previous sync was running. A failed write or sync poisons the ledger:
 /// every waiting and later append fails, and nothing unsynced is ever reported as durable.
 public final class Ledger: @unchecked Sendable {
     // All mutable state below is guarded by `condition` (an NSCondition: a mutex plus a wait
@@ -23,27 +24,23 @@ public final class Ledger: @unchecked Sendable {
     private let fileSystem: any LedgerFileSystem
     private var directoryLock: LedgerDirectoryLock?
 
-    // Chain head, including records not yet durable.
+    // Newest record queued, durable or not.
     private var lastEnqueuedSeq: UInt64
-    private var lastLineHash: SHA256Digest
     private var lastTime: Int64
-    private var tailSegmentFirstSeq: UInt64
-    private var tailSegmentBytes: Int
-    private var hasTailSegment: Bool
 
-    // Waiting to be written.
-    private var pendingBuffer: [UInt8] = []
-    private var pendingBreaks: [(offset: Int, firstSeq: UInt64)] = []
+    // Waiting for the writer (seqs takenSeq + 1 ... lastEnqueuedSeq).
+    private var queued = QueuedEntries()
+    /// The last seq the writer has taken to write.
+    private var takenSeq: UInt64
     private var pendingRecords = 0
+    /// Highest seq an appender asked to have written (see ``enqueue(_:wakingWriter:)``); the
+    /// writer starts a commit only for records up to it, or after an idle tick.
+    private var releasedSeq: UInt64 = 0
     /// Records in flight around the last commit: the batch size worth waiting for.
     private var targetBatchRecords = 0
     /// What the writer thread is waiting for, so appenders wake it only when it helps.
     private var writerWait = WriterWait.busy
     private enum WriterWait { case busy, idle, gathering }
-    private var scratchLine: [UInt8] = []
-    /// The last record time formatted, and its text (records of one batch share their time).
-    private var formattedTimeMicros: Int64 = .min
-    private var formattedTime: [UInt8] = []
 
     // Durability.
     private var durable: UInt64
@@ -52,14 +49,18 @@ public final class Ledger: @unchecked Sendable {
     private var closing = false
     private var writerFinished = false
 
-    // Merkle tree of every enqueued record (leaf index = seq - 1); answers only ever use the
-    // durable prefix.
-    private var merkle: MerkleTree
+    // Merkle tree of every written record (leaf index = seq - 1), under its own lock so that
+    // proofs never hold up appends; answers only ever use the durable prefix.
+    private let merkle: Mutex<MerkleTree>
 
     // Writer-thread state (touched only by the writer thread after start).
     private var writerDescriptor: Int32 = -1
     private var writerSegmentFirstSeq: UInt64 = 0
-    private var writerSpareBuffer: [UInt8] = []
+    private var sealer: LineSealer
+    private var writerQueued = QueuedEntries()
+    private var writeBuffer: [UInt8] = []
+    private var writerLeaves: [SHA256Digest] = []
+    private var writerBreaks: [(offset: Int, firstSeq: UInt64)] = []
 
     /// Called on the writer thread after every group commit (for metrics and checkpoints).
     private let commitObserver: (@Sendable (CommitStatistics) -> Void)?
@@ -147,13 +148,12 @@ public final class Ledger: @unchecked Sendable {
         self.options = options
         self.fileSystem = fileSystem
         self.lastEnqueuedSeq = summary.lastSeq
-        self.lastLineHash = summary.lastLineHash
         self.lastTime = summary.lastTime
+        self.takenSeq = summary.lastSeq
         self.durable = summary.lastSeq
-        self.hasTailSegment = !summary.segments.isEmpty
-        self.tailSegmentFirstSeq = summary.segments.last?.firstSeq ?? 1
-        self.tailSegmentBytes = Int(summary.lastSegmentBytes)
-        self.merkle = merkle
+        self.sealer = LineSealer(lastLineHash: summary.lastLineHash, tailSegmentBytes: Int(summary.lastSegmentBytes),
+                                 hasTailSegment: !summary.segments.isEmpty, maxSegmentBytes: options.maxSegmentBytes)
+        self.merkle = Mutex(merkle)
         self.commitObserver = commitObserver
         self.idleObserver = idleObserver
         self.poisonObserver = poisonObserver
@@ -166,7 +166,7 @@ public final class Ledger: @unchecked Sendable {
 
     // MARK: Appending
 
-    /// Assigns seqs to `entries`, chains and encodes them, and queues them for the writer.
+    /// Assigns seqs and times to `entries` and queues them for the writer.
     /// Returns at once; the records are durable only after ``waitUntilDurable(_:)``.
     /// The record time is the entry's time, raised to the previous record's time when earlier.
     public func enqueue(_ entries: [LedgerEntry]) throws(LedgerError) -> [AppendedRecord] {
@@ -181,7 +181,7 @@ public final class Ledger: @unchecked Sendable {
         var appended: [AppendedRecord] = []
         appended.reserveCapacity(entries.count)
         // Entries queued before one that fails stay queued: wake the writer for them too.
-        defer { if !appended.isEmpty { wakeWriterLocked() } }
+        defer { if !appended.isEmpty { releaseLocked() } }
         for entry in entries {
             appended.append(try appendLocked(entry))
         }
@@ -190,69 +190,58 @@ public final class Ledger: @unchecked Sendable {
 
     /// ``enqueue(_:)-([LedgerEntry])`` for one entry, without the arrays.
     ///
-    /// With `wakingWriter` false an idle writer is left asleep: for a caller that queues many
-    /// records in a row and then calls ``wakeWriter()``, so that they share one `fdatasync`
-    /// instead of the writer syncing the first few alone. (A writer that is busy takes them with
-    /// its next commit anyway, and an idle one wakes on its own within
-    /// ``LedgerOptions/idleTickMilliseconds``.)
+    /// With `wakingWriter` false the record is held back: the writer starts no commit for it
+    /// until ``wakeWriter()`` or a later waking enqueue releases it — for a caller that queues
+    /// many records in a row (a batch) so that they share one `fdatasync` instead of the writer
+    /// syncing them a few at a time as they come. (A commit started for released records takes
+    /// held ones queued before it too, and held records are written after at most
+    /// ``LedgerOptions/idleTickMilliseconds`` whatever happens.)
     public func enqueue(_ entry: LedgerEntry, wakingWriter: Bool = true) throws(LedgerError) -> AppendedRecord {
         try LedgerRecordFormat.validate(entry)
         condition.lock()
         defer { condition.unlock() }
         try checkAcceptingLocked()
         let appended = try appendLocked(entry)
-        if wakingWriter { wakeWriterLocked() }
+        if wakingWriter { releaseLocked() }
         return appended
     }
 
-    /// Wakes the writer for whatever is queued (see ``enqueue(_:wakingWriter:)``).
+    /// Releases whatever is queued to the writer and wakes it (see ``enqueue(_:wakingWriter:)``).
     public func wakeWriter() {
         condition.lock()
-        if !pendingBuffer.isEmpty { wakeWriterLocked() }
+        if !queued.isEmpty { releaseLocked() }
         condition.unlock()
+    }
+
+    /// Marks every queued record as released to the writer and wakes it when that helps.
+    private func releaseLocked() {
+        releasedSeq = lastEnqueuedSeq
+        wakeWriterLocked()
     }
 
     private func checkAcceptingLocked() throws(LedgerError) {
         if let poison { throw poison }
         if closing { throw LedgerError.closed }
-        guard pendingBuffer.count < options.maxPendingBytes else {
-            throw LedgerError.overloaded("\(pendingBuffer.count) bytes are waiting for the disk (limit \(options.maxPendingBytes))")
+        guard queued.lineBytes < options.maxPendingBytes else {
+            throw LedgerError.overloaded("\(queued.lineBytes) bytes are waiting for the disk (limit \(options.maxPendingBytes))")
         }
     }
 
-    /// Encodes, hashes and queues one validated entry; the caller holds the lock.
+    /// Queues one validated entry; the caller holds the lock. The writer encodes, chains and
+    /// hashes it (see ``LineSealer``): here only its line's length is checked.
     private func appendLocked(_ entry: LedgerEntry) throws(LedgerError) -> AppendedRecord {
         let seq = lastEnqueuedSeq + 1
         let time = max(entry.time, lastTime)
-        if time != formattedTimeMicros {
-            formattedTime.removeAll(keepingCapacity: true)
-            LedgerTime.append(time, to: &formattedTime)
-            formattedTimeMicros = time
-        }
-        LedgerRecordFormat.encodeLine(seq: seq, entry: entry, formattedTime: formattedTime, prev: lastLineHash, into: &scratchLine)
-        guard scratchLine.count <= LedgerRecordFormat.maxLineBytes else {
+        let lineLength = LedgerRecordFormat.lineLength(seq: seq, typeLength: entry.type.utf8.count, dataLength: entry.canonicalData.count)
+        guard lineLength <= LedgerRecordFormat.maxLineBytes else {
             // Nothing of this entry was queued; earlier entries of the call stay queued in order.
-            throw LedgerError.invalidEntry("encoded record is \(scratchLine.count) bytes; the limit is \(LedgerRecordFormat.maxLineBytes)")
+            throw LedgerError.invalidEntry("encoded record is \(lineLength) bytes; the limit is \(LedgerRecordFormat.maxLineBytes)")
         }
-        let (lineHash, leafHash) = scratchLine.withUnsafeBytes { raw in
-            (SHA256.hash(raw), SHA256.hash(prefix: 0x00, raw))
-        }
-        let lineBytes = scratchLine.count + 1
-        if !hasTailSegment || (tailSegmentBytes > 0 && tailSegmentBytes + lineBytes > options.maxSegmentBytes) {
-            pendingBreaks.append((pendingBuffer.count, seq))
-            tailSegmentFirstSeq = seq
-            tailSegmentBytes = 0
-            hasTailSegment = true
-        }
-        pendingBuffer.append(contentsOf: scratchLine)
-        pendingBuffer.append(0x0A)
-        tailSegmentBytes += lineBytes
+        queued.append(entry, time: time, lineLength: lineLength)
         pendingRecords += 1
         lastEnqueuedSeq = seq
-        lastLineHash = lineHash
         lastTime = time
-        merkle.append(leafHash)
-        return AppendedRecord(seq: seq, time: time, lineHash: lineHash, leafHash: leafHash)
+        return AppendedRecord(seq: seq, time: time)
     }
 
     private func wakeWriterLocked() {
@@ -348,17 +337,17 @@ public final class Ledger: @unchecked Sendable {
 
     /// A copy of the leaf hashes of every durable record (leaf index = seq - 1), for tools and tests.
     public func durableLeafHashes() -> [SHA256Digest] {
-        condition.lock()
-        defer { condition.unlock() }
-        return Array(merkle.leaves.prefix(Int(durable)))
+        let size = durableSeq
+        return merkle.withLock { Array($0.leaves.prefix(Int(size))) }
     }
 
-    /// Calls `body` with the Merkle tree and the durable size, under the ledger's lock: answers
+    /// Calls `body` with the Merkle tree and the durable size, under the tree's lock: answers
     /// must use only the first `durableSize` leaves. Keep `body` short (no I/O).
     func withMerkleTree<Result>(_ body: (_ tree: borrowing MerkleTree, _ durableSize: UInt64) -> Result) -> Result {
-        condition.lock()
-        defer { condition.unlock() }
-        return body(merkle, durable)
+        // The writer adds a commit's leaves before it publishes the commit as durable, so the
+        // tree always holds at least the durable size read first.
+        let size = durableSeq
+        return merkle.withLock { body($0, size) }
     }
 
     /// Stops accepting appends, writes and syncs everything queued, and stops the writer thread.
@@ -391,19 +380,20 @@ public final class Ledger: @unchecked Sendable {
             condition.lock()
             var idle = false
             writerWait = .idle
-            while pendingBuffer.isEmpty && !closing && poison == nil {
+            // Held records (queued without waking) wait for their release or the idle tick.
+            while (queued.isEmpty || releasedSeq <= takenSeq) && !closing && poison == nil {
                 if !condition.wait(until: Date(timeIntervalSinceNow: Double(options.idleTickMilliseconds) / 1000)) {
                     idle = true
                     break
                 }
             }
             writerWait = .busy
-            if idle && pendingBuffer.isEmpty {
+            if idle && queued.isEmpty {
                 condition.unlock()
                 idleObserver?()
                 continue
             }
-            if (pendingBuffer.isEmpty && closing) || poison != nil {
+            if (queued.isEmpty && closing) || poison != nil {
                 let (waiting, error) = finishWriter()
                 condition.unlock()
                 for notify in waiting { notify(.failure(error)) }
@@ -419,18 +409,25 @@ public final class Ledger: @unchecked Sendable {
                 }
                 writerWait = .busy
             }
-            swap(&pendingBuffer, &writerSpareBuffer)
-            let breaks = pendingBreaks
-            pendingBreaks.removeAll(keepingCapacity: true)
+            swap(&queued, &writerQueued)
+            let batchFirstSeq = takenSeq + 1
             let batchLastSeq = lastEnqueuedSeq
-            let batchFirstSeq = durable + 1
+            takenSeq = batchLastSeq
             let batchRecords = pendingRecords
             pendingRecords = 0
             condition.unlock()
 
-            let outcome = writeBatch(writerSpareBuffer, breaks: breaks)
-            let batchBytes = writerSpareBuffer.count
-            writerSpareBuffer.removeAll(keepingCapacity: true)
+            // Outside the lock: encode, chain and hash the lines, then write and sync them.
+            sealer.seal(writerQueued, firstSeq: batchFirstSeq, into: &writeBuffer, leaves: &writerLeaves, breaks: &writerBreaks)
+            writerQueued.removeAll()
+            let outcome = writeBatch(writeBuffer, breaks: writerBreaks)
+            let batchBytes = writeBuffer.count
+            writeBuffer.removeAll(keepingCapacity: true)
+            writerBreaks.removeAll(keepingCapacity: true)
+            if case .success = outcome {
+                merkle.withLock { tree in for leaf in writerLeaves { tree.append(leaf) } }
+            }
+            writerLeaves.removeAll(keepingCapacity: true)
 
             condition.lock()
             var ready: [DurabilityNotification] = []

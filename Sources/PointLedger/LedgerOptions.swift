@@ -27,16 +27,14 @@ public struct LedgerOptions: Sendable {
     }
 }
 
-/// A record the ledger accepted: what a receipt is made of.
+/// A record the ledger accepted: its place in the ledger.
 public struct AppendedRecord: Sendable, Equatable {
     /// The record's seq.
     public let seq: UInt64
     /// The record's time as written (never earlier than the previous record's).
     public let time: Int64
-    /// SHA-256 of the line (the next record's `prev`).
-    public let lineHash: SHA256Digest
-    /// RFC 6962 leaf hash of the line.
-    public let leafHash: SHA256Digest
+    // The line and its hashes are made by the writer thread: once the record is durable, its
+    // leaf hash is ``Ledger/leafHash(seq:)``.
 }
 
 /// What one group commit wrote, for metrics.

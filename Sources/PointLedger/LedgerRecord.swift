@@ -94,22 +94,44 @@ public enum LedgerRecordFormat {
         encodeLine(seq: seq, entry: entry, formattedTime: formattedTime, prev: prev, into: &line)
     }
 
-    /// Encodes the line with its time already formatted by ``LedgerTime/append(_:to:)`` (the
-    /// ledger formats a time once for the records that share it, as a batch's do).
+    /// Encodes the line with its time already formatted by ``LedgerTime/append(_:to:)``.
     static func encodeLine(seq: UInt64, entry: LedgerEntry, formattedTime: [UInt8], prev: SHA256Digest, into line: inout [UInt8]) {
         line.removeAll(keepingCapacity: true)
         line.reserveCapacity(entry.canonicalData.count + 160)
-        line.append(contentsOf: seqPrefix)
-        CanonicalJSON.appendInteger(Int64(seq), to: &line)
-        line.append(contentsOf: timePrefix)
-        line.append(contentsOf: formattedTime)
-        line.append(contentsOf: typePrefix)
-        line.append(contentsOf: entry.type.utf8)
-        line.append(contentsOf: prevPrefix)
-        prev.withUnsafeBytes { Hex.append($0, to: &line) }
-        line.append(contentsOf: dataPrefix)
-        line.append(contentsOf: entry.canonicalData)
-        line.append(UInt8(ascii: "}"))
+        var type = entry.type
+        type.withUTF8 { typeBytes in
+            entry.canonicalData.withUnsafeBytes { data in
+                encodeLine(seq: seq, type: UnsafeRawBufferPointer(typeBytes), formattedTime: formattedTime, prev: prev, data: data, into: &line)
+            }
+        }
+    }
+
+    /// Appends the line (without its newline) for a record of `type` and `data` to `output`:
+    /// how the ledger's writer encodes what was queued (see ``lineLength(seq:typeLength:dataLength:)``).
+    static func encodeLine(seq: UInt64, type: UnsafeRawBufferPointer, formattedTime: [UInt8], prev: SHA256Digest,
+                           data: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+        output.append(contentsOf: seqPrefix)
+        CanonicalJSON.appendInteger(Int64(seq), to: &output)
+        output.append(contentsOf: timePrefix)
+        output.append(contentsOf: formattedTime)
+        output.append(contentsOf: typePrefix)
+        output.append(contentsOf: type)
+        output.append(contentsOf: prevPrefix)
+        prev.withUnsafeBytes { Hex.append($0, to: &output) }
+        output.append(contentsOf: dataPrefix)
+        output.append(contentsOf: data)
+        output.append(UInt8(ascii: "}"))
+    }
+
+    /// The length in bytes (without the newline) of the line ``encodeLine(seq:entry:prev:into:)``
+    /// writes for a record at `seq` whose type and data have these lengths: what the ledger
+    /// checks against ``maxLineBytes`` when it accepts an entry, before anything is encoded.
+    public static func lineLength(seq: UInt64, typeLength: Int, dataLength: Int) -> Int {
+        var digits = 1
+        var rest = seq / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        return seqPrefix.count + digits + timePrefix.count + LedgerTime.formattedLength + typePrefix.count + typeLength
+            + prevPrefix.count + 64 + dataPrefix.count + dataLength + 1
     }
 
     /// Checks an entry before it is accepted for appending.

@@ -117,7 +117,7 @@ struct BatchTurnTests {
         #expect(service.ledger.durableSeq == service.ledger.enqueuedSeq)
     }
 
-    @Test("A batch over several chunks queues its records without waking an idle writer: one or two commits, not one per chunk")
+    @Test("A batch over several chunks holds its records until its last chunk: one commit, not one per chunk")
     func aBatchSharesOneCommit() async throws {
         let directory = PointServiceTests.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -137,9 +137,9 @@ struct BatchTurnTests {
         for _ in 0..<1_000 where commits.withLock({ $0.last?.durableSeq ?? 0 }) < lastSeq { try await Task.sleep(for: .milliseconds(2)) }
         let batchCommits = commits.withLock { $0.filter { $0.durableSeq > startSeq } }
         #expect(batchCommits.reduce(0) { $0 + $1.records } == count)
-        // Idle: one commit. A writer still busy when the first chunk came takes that chunk alone,
-        // then the rest waits for the batch's wake-up: two. Waking per chunk would make six or more.
-        #expect((1...2).contains(batchCommits.count), "commits of the batch: \(batchCommits.map(\.records))")
+        // The chunks' records are held until the batch releases them: one commit (a writer
+        // released per chunk would make six).
+        #expect(batchCommits.count == 1, "commits of the batch: \(batchCommits.map(\.records))")
     }
 
     /// The bytes of the longest grant record the test below writes (its line and newline).

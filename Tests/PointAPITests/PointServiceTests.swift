@@ -43,8 +43,11 @@ struct PointServiceTests {
         let command = GrantPointsCommand(merchantID: Self.merchant, orderID: "o-1", recipient: .member("m-1"), scenarioID: scenario, points: 7)
         let first = try await service.execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }
         #expect(!first.isReplay)
-        #expect(first.leafHash != nil)
         #expect(service.ledger.durableSeq >= first.seq)
+        // The receipt's leaf hash is the written line's (the writer hashes it; execute reads it once durable).
+        let segment = directory + "/ledger/" + SegmentDirectory.fileName(firstSeq: 1)
+        let lines = try String(contentsOfFile: segment, encoding: .utf8).split(separator: "\n")
+        #expect(first.leafHash == MerkleHashing.leafHash(Array(lines[Int(first.seq) - 1].utf8)))
         let again = try await service.execute { domain, now throws(DomainError) in try domain.decide(command, now: now) }
         #expect(again.isReplay)
         #expect(service.ledger.enqueuedSeq == first.seq)

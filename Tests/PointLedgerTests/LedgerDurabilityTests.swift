@@ -11,6 +11,7 @@ import PointJSON
         let appended = try await ledger.append((1...25).map { sampleEntry($0) })
         #expect(appended.map(\.seq) == Array(1...25))
         #expect(ledger.durableSeq == 25)
+        let written = ledger.durableLeafHashes()
         ledger.close()
 
         var replayed: [(seq: UInt64, time: Int64, type: String, data: [UInt8])] = []
@@ -23,8 +24,9 @@ import PointJSON
         #expect(replayed.map(\.time) == appended.map(\.time))
         #expect(replayed.map(\.type) == stored.map(\.type))
         #expect(replayed.map(\.data) == stored.map { CanonicalJSON.encode($0.data) })
-        // The reopened ledger rebuilt the same Merkle tree: its root equals one over the stored lines.
-        #expect(reopened.durableLeafHashes() == appended.map(\.leafHash))
+        // The writer hashed the lines it wrote, and the reopened ledger rebuilt the same leaves from the files.
+        #expect(written == stored.map(\.leafHash))
+        #expect(reopened.durableLeafHashes() == written)
         let more = try await reopened.append([sampleEntry(26)])
         #expect(more.first?.seq == 26)
         reopened.close()
