@@ -341,14 +341,48 @@ extension PointService {
         return CommandReceipt(seq: last.seq, time: last.time, leafHash: nil, isReplay: false)
     }
 
-    /// Folds a batch's written grants into the settlement (the domain applied them itself).
+    /// Folds a batch's written grants into the settlement (the domain applied them itself):
+    /// each run of one merchant's grants within one open period as one
+    /// ``SettlementFold/recordGrantRun(merchantID:time:count:points:firstSeq:firstID:lastSeq:lastID:)``
+    /// — the same as folding them one by one, as the ledger replay does — and anything else alone.
     private static func settle(_ written: [(event: DomainEvent, seq: UInt64, time: Int64)], into state: inout State) {
-        for item in written {
-            do {
-                try state.settlement.apply(item.event, seq: item.seq, time: item.time, domain: state.domain)
-            } catch {
-                fatalError("folding a written grant into the settlement failed: \(error)")
+        var index = 0
+        while index < written.count {
+            let end = grantRunEnd(written, from: index, settlement: state.settlement)
+            if end - index > 1, case .pointsGranted(let first) = written[index].event, case .pointsGranted(let last) = written[end - 1].event {
+                let points = written[index..<end].reduce(Int64(0)) { total, item in
+                    guard case .pointsGranted(let granted) = item.event else { return total }
+                    return total + Int64(granted.points)
+                }
+                state.settlement.recordGrantRun(merchantID: first.merchantID, time: written[index].time, count: Int64(end - index), points: points,
+                                                firstSeq: written[index].seq, firstID: first.orderID,
+                                                lastSeq: written[end - 1].seq, lastID: last.orderID)
+            } else {
+                do {
+                    try state.settlement.apply(written[index].event, seq: written[index].seq, time: written[index].time, domain: state.domain)
+                } catch {
+                    fatalError("folding a written grant into the settlement failed: \(error)")
+                }
             }
+            index = end
         }
+    }
+
+    /// The end of the run of grants starting at `start` that one merchant made within one open
+    /// period without passing its points room (`start + 1` when there is no run of two).
+    private static func grantRunEnd(_ written: [(event: DomainEvent, seq: UInt64, time: Int64)], from start: Int,
+                                    settlement: borrowing SettlementFold) -> Int {
+        guard case .pointsGranted(let first) = written[start].event,
+              let window = settlement.book.grantRunWindow(merchantID: first.merchantID, time: written[start].time),
+              Int64(first.points) <= window.pointsRoom
+        else { return start + 1 }
+        var points = Int64(first.points)
+        var end = start + 1
+        while end < written.count, case .pointsGranted(let next) = written[end].event, next.merchantID == first.merchantID,
+              written[end].time >= window.start, written[end].time < window.end, points + Int64(next.points) <= window.pointsRoom {
+            points += Int64(next.points)
+            end += 1
+        }
+        return end
     }
 }

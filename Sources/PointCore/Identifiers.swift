@@ -6,19 +6,23 @@ public enum Identifiers {
 
     /// Merchant-chosen IDs: 1–64 characters of `A–Z a–z 0–9 - _ . : / #`.
     public static func isValidExternalID(_ value: String) -> Bool {
-        let utf8 = value.utf8
-        guard !utf8.isEmpty, utf8.count <= maxExternalIDLength else { return false }
-        for byte in utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
-                UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "#"):
-                continue
-            default:
-                return false
-            }
+        var value = value
+        return value.withUTF8 { bytes in
+            guard !bytes.isEmpty, bytes.count <= maxExternalIDLength else { return false }
+            for byte in bytes where !isExternalIDByte(byte) { return false }
+            return true
         }
-        return true
+    }
+
+    /// Whether `byte` may appear in an external ID: one bit per ASCII byte, `# - . / 0–9 :` in
+    /// the lower 64 and `A–Z _ a–z` in the upper (checked against the rule by a test).
+    @inline(__always)
+    static func isExternalIDByte(_ byte: UInt8) -> Bool {
+        let lower: UInt64 = 0x07FF_E008_0000_0000
+        let upper: UInt64 = 0x07FF_FFFE_87FF_FFFE
+        if byte < 64 { return lower >> UInt64(byte) & 1 == 1 }
+        if byte < 128 { return upper >> UInt64(byte - 64) & 1 == 1 }
+        return false
     }
 
     /// The rule of ``isValidExternalID(_:)`` in words, for error messages.

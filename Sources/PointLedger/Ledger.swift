@@ -11,8 +11,11 @@ import Synchronization
 /// Appending is two steps: ``enqueue(_:)`` assigns seqs and times and queues the entries
 /// (a copy, in call order), and ``waitUntilDurable(_:)`` returns once the writer thread has
 /// encoded and chained them into lines, hashed them, written and `fdatasync`ed them — one write
-/// and one fdatasync for every record that arrived while the previous sync was running. A failed write or sync poisons the ledger:
-/// every waiting and later append fails, and nothing unsynced is ever reported as durable.
+/// and one fdatasync for every record that arrived while the previous sync was running.
+/// A failed write or sync poisons the ledger: every waiting and later append fails, and
+/// nothing unsynced is ever reported as durable. So does an entry whose data turns out not to
+/// be canonical JSON (see ``LedgerEntry``) when the writer reaches it: nothing of its commit is
+/// written.
 public final class Ledger: @unchecked Sendable {
     // All mutable state below is guarded by `condition` (an NSCondition: a mutex plus a wait
     // queue). That is why the class is @unchecked Sendable.
@@ -174,7 +177,7 @@ public final class Ledger: @unchecked Sendable {
         guard entries.count <= options.maxEntriesPerAppend else {
             throw LedgerError.invalidEntry("\(entries.count) entries in one append; the limit is \(options.maxEntriesPerAppend)")
         }
-        for entry in entries { try LedgerRecordFormat.validate(entry) }
+        for entry in entries { try LedgerRecordFormat.validateEnvelope(entry) }
         condition.lock()
         defer { condition.unlock() }
         try checkAcceptingLocked()
@@ -197,7 +200,7 @@ public final class Ledger: @unchecked Sendable {
     /// held ones queued before it too, and held records are written after at most
     /// ``LedgerOptions/idleTickMilliseconds`` whatever happens.)
     public func enqueue(_ entry: LedgerEntry, wakingWriter: Bool = true) throws(LedgerError) -> AppendedRecord {
-        try LedgerRecordFormat.validate(entry)
+        try LedgerRecordFormat.validateEnvelope(entry)
         condition.lock()
         defer { condition.unlock() }
         try checkAcceptingLocked()
@@ -417,10 +420,14 @@ public final class Ledger: @unchecked Sendable {
             pendingRecords = 0
             condition.unlock()
 
-            // Outside the lock: encode, chain and hash the lines, then write and sync them.
-            sealer.seal(writerQueued, firstSeq: batchFirstSeq, into: &writeBuffer, leaves: &writerLeaves, breaks: &writerBreaks)
+            // Outside the lock: check, encode, chain and hash the lines, then write and sync them.
+            let outcome: Result<(writeMicros: Int64, syncMicros: Int64), LedgerError>
+            if let refusal = sealer.seal(writerQueued, firstSeq: batchFirstSeq, into: &writeBuffer, leaves: &writerLeaves, breaks: &writerBreaks) {
+                outcome = .failure(.poisoned("record \(refusal.seq) was not written, nor any record of its commit: \(refusal.problem)"))
+            } else {
+                outcome = writeBatch(writeBuffer, breaks: writerBreaks)
+            }
             writerQueued.removeAll()
-            let outcome = writeBatch(writeBuffer, breaks: writerBreaks)
             let batchBytes = writeBuffer.count
             writeBuffer.removeAll(keepingCapacity: true)
             writerBreaks.removeAll(keepingCapacity: true)

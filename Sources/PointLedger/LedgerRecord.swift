@@ -32,8 +32,11 @@ public struct LedgerRecord: Sendable, Equatable {
 /// What a caller asks the ledger to append: the ledger adds `seq` and `prev`.
 ///
 /// The payload is held as canonical JSON bytes, encoded when the entry is made — outside the
-/// ledger's lock — and checked by ``LedgerRecordFormat/validate(_:)`` exactly as the scanner will
-/// check the written line, so the ledger never writes a record it would refuse to read back.
+/// ledger's lock. Canonical data is the caller's contract: ``Ledger/enqueue(_:wakingWriter:)``
+/// refuses a bad envelope at once (``LedgerRecordFormat/validateEnvelope(_:)``), and the writer
+/// checks the data exactly as the scanner will check the written line before it writes anything;
+/// data that is not canonical poisons the ledger rather than being written, so the ledger never
+/// holds a record it would refuse to read back.
 public struct LedgerEntry: Sendable, Equatable {
     /// The event type: 1–64 characters of `a-z`, `0-9`, `.` and `_`, starting with a letter.
     public let type: String
@@ -134,20 +137,32 @@ public enum LedgerRecordFormat {
             + prevPrefix.count + 64 + dataPrefix.count + dataLength + 1
     }
 
-    /// Checks an entry before it is accepted for appending.
+    /// Checks an entry completely: its envelope (``validateEnvelope(_:)``) and that its data is
+    /// canonical JSON, as the scanner will check the written line.
     public static func validate(_ entry: LedgerEntry) throws(LedgerError) {
+        try validateEnvelope(entry)
+        if let problem = entry.canonicalData.withUnsafeBytes({ dataProblem($0) }) { throw LedgerError.invalidEntry(problem) }
+    }
+
+    /// The checks ``Ledger/enqueue(_:wakingWriter:)`` makes before it accepts an entry: the
+    /// event type, the time's range, and data that is delimited as one JSON object. The writer
+    /// checks the rest (``dataProblem(_:)``) before it writes anything.
+    public static func validateEnvelope(_ entry: LedgerEntry) throws(LedgerError) {
         guard isValidType(entry.type) else {
             throw LedgerError.invalidEntry("event type \"\(entry.type)\" must be 1–64 characters of a-z, 0-9, '.', '_' starting with a letter")
         }
-        guard entry.canonicalData.first == UInt8(ascii: "{") else {
+        guard entry.canonicalData.first == UInt8(ascii: "{"), entry.canonicalData.last == UInt8(ascii: "}") else {
             throw LedgerError.invalidEntry("event data must be a JSON object")
-        }
-        if let problem = entry.canonicalData.withUnsafeBytes({ CanonicalJSONValidator.validate($0, maxDepth: maxDataDepth) }) {
-            throw LedgerError.invalidEntry("event data is not canonical JSON at byte \(problem.offset): \(problem.reason)")
         }
         guard LedgerTime.supportedRange.contains(entry.time) else {
             throw LedgerError.invalidEntry("event time \(entry.time) µs is outside 1970–9999")
         }
+    }
+
+    /// Why `data` is not canonical JSON as a record's data (nil when it is).
+    static func dataProblem(_ data: UnsafeRawBufferPointer) -> String? {
+        guard let problem = CanonicalJSONValidator.validate(data, maxDepth: maxDataDepth) else { return nil }
+        return "event data is not canonical JSON at byte \(problem.offset): \(problem.reason)"
     }
 
     /// Parses and fully decodes one line (without its newline).

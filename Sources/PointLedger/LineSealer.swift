@@ -23,12 +23,21 @@ struct LineSealer {
 
     /// Appends the lines of `queued` (the first at `firstSeq`) with their newlines to `buffer`,
     /// their leaf hashes to `leaves`, and to `breaks` where in `buffer` a new segment starts.
+    ///
+    /// Returns the first record whose data is not canonical JSON (which the scanner would refuse
+    /// to read back), and then nothing of `queued` may be written.
     mutating func seal(_ queued: QueuedEntries, firstSeq: UInt64, into buffer: inout [UInt8], leaves: inout [SHA256Digest],
-                       breaks: inout [(offset: Int, firstSeq: UInt64)]) {
+                       breaks: inout [(offset: Int, firstSeq: UInt64)]) -> (seq: UInt64, problem: String)? {
         buffer.reserveCapacity(buffer.count + queued.lineBytes)
         leaves.reserveCapacity(leaves.count + queued.count)
         var seq = firstSeq
+        var refusal: (seq: UInt64, problem: String)?
         queued.forEach { time, type, data in
+            guard refusal == nil else { return }
+            if let problem = LedgerRecordFormat.dataProblem(data) {
+                refusal = (seq, problem)
+                return
+            }
             if time != formattedTimeMicros {
                 formattedTime.removeAll(keepingCapacity: true)
                 LedgerTime.append(time, to: &formattedTime)
@@ -52,5 +61,6 @@ struct LineSealer {
             leaves.append(leafHash)
             seq += 1
         }
+        return refusal
     }
 }

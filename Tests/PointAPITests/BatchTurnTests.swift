@@ -142,6 +142,32 @@ struct BatchTurnTests {
         #expect(batchCommits.count == 1, "commits of the batch: \(batchCommits.map(\.records))")
     }
 
+    @Test("A batch's grants reach the settlement in runs exactly as folding its records one by one would")
+    func aBatchSettlesAsItsRecordsFoldOneByOne() async throws {
+        let directory = PointServiceTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let service = try PointService.open(dataDirectory: directory)
+        let scenario = try await PointServiceTests.onboard(service)
+        var commands = Self.commands((0..<300).map { "run-\($0)" }, scenario: scenario, points: { $0 % 7 + 1 })
+        // A refusal and a replay inside the run: they write nothing, the run goes on around them.
+        commands[140] = GrantPointsCommand(merchantID: PointServiceTests.merchant, orderID: "run-5", recipient: .member("m-1"),
+                                           scenarioID: scenario, points: commands[5].points + 1)
+        commands[141] = commands[6]
+        _ = try await service.grantBatch(commands)
+        let month = try BillingMonth(containingLedgerTime: service.clock.now())
+        let live = service.readSettlement { _, settlement in Result { () throws(BillingError) in try settlement.preview(month) } }
+        service.close()
+        var folded = SettlementFold()
+        let ledger = try Ledger.open(directory: directory + "/ledger", replay: { (record) throws(LedgerError) in
+            guard let event = try? DomainEvent.decode(type: record.type, canonicalData: record.data) else { return }
+            try? folded.apply(event, seq: record.seq, time: record.time, revokedGrantTime: nil)
+        })
+        ledger.close()
+        let expected = try folded.preview(month)
+        #expect(expected.flatMap(\.lines).contains { $0.events?.count == 298 }, "\(expected)")
+        #expect(try live.get() == expected)
+    }
+
     /// The bytes of the longest grant record the test below writes (its line and newline).
     static func lineBytesOfAGrant() async throws -> Int {
         let directory = PointServiceTests.scratch()

@@ -37,6 +37,12 @@ struct IdentityRulesTests {
         #expect(!Identifiers.isValidExternalID(String(repeating: "a", count: 65)))
         #expect(!Identifiers.isValidExternalID("has space"))
         #expect(!Identifiers.isValidExternalID("訂單1"))
+        // Every byte value, one at a time, against the rule written out.
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:/#".utf8)
+        for byte in UInt8.min...UInt8.max {
+            let text = String(decoding: [UInt8(ascii: "a"), byte], as: UTF8.self)
+            #expect(Identifiers.isValidExternalID(text) == allowed.contains(byte), "byte \(byte)")
+        }
         #expect(Identifiers.isValidChannelID("1650000001"))
         #expect(!Identifiers.isValidChannelID("165000000"))
         #expect(!Identifiers.isValidChannelID("16500000x1"))

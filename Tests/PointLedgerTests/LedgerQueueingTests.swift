@@ -138,6 +138,42 @@ import PointJSON
         #expect(try readAll(directory.ledgerPath).map(\.seq) == [1, 2])
     }
 
+    @Test("Data that is not canonical JSON passes enqueue but poisons the ledger before anything of its commit is written")
+    func nonCanonicalDataPoisonsTheLedgerUnwritten() async throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try Self.open(directory)
+        let first = try ledger.enqueue(sampleEntry(1))
+        try await ledger.waitUntilDurable(first.seq)
+        // Keys out of order: delimited as an object (enqueue accepts it) but not canonical.
+        _ = try ledger.enqueue(sampleEntry(2), wakingWriter: false)
+        let bad = try ledger.enqueue(LedgerEntry(type: "grant.created", canonicalData: Array(#"{"b":1,"a":2}"#.utf8), time: 1_795_000_000_000_000))
+        await #expect {
+            try await ledger.waitUntilDurable(bad.seq)
+        } throws: { error in
+            guard case LedgerError.poisoned(let message) = error else { return false }
+            return message.contains("record 3") && message.contains("not canonical JSON")
+        }
+        #expect(throws: LedgerError.self) { _ = try ledger.enqueue(sampleEntry(4)) }
+        #expect(ledger.durableSeq == 1)
+        ledger.close()
+        #expect(try readAll(directory.ledgerPath).map(\.seq) == [1])
+    }
+
+    @Test("enqueue refuses a bad envelope at once: type, time, data that is not delimited as an object")
+    func enqueueRefusesABadEnvelope() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try Self.open(directory)
+        defer { ledger.close() }
+        let time: Int64 = 1_795_000_000_000_000
+        for entry in [LedgerEntry(type: "Grant", canonicalData: Array("{}".utf8), time: time),
+                      LedgerEntry(type: "grant", canonicalData: Array("[1]".utf8), time: time),
+                      LedgerEntry(type: "grant", canonicalData: Array(#"{"a":1"#.utf8), time: time),
+                      LedgerEntry(type: "grant", canonicalData: Array("{}".utf8), time: -1)] {
+            #expect(throws: LedgerError.self) { _ = try ledger.enqueue(entry) }
+        }
+        #expect(ledger.enqueuedSeq == 0)
+    }
+
     @Test("The queue's limit counts the encoded lines waiting: past it an append is refused as overloaded")
     func thePendingLimitCountsEncodedLines() throws {
         let directory = TemporaryDirectory()
