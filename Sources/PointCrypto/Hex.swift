@@ -18,6 +18,26 @@ public enum Hex {
         }
     }
 
+    /// ``append(_:to:)`` for raw bytes (digests, as ledger lines and receipts write them):
+    /// grows `output` once and fills it, without going through a generic iterator.
+    public static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: bytes.count * 2))
+        output.withUnsafeMutableBufferPointer { buffer in
+            var index = start
+            for byte in bytes {
+                buffer[index] = digit(byte >> 4)
+                buffer[index + 1] = digit(byte & 0x0F)
+                index += 2
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func digit(_ value: UInt8) -> UInt8 {
+        value < 10 ? value &+ UInt8(ascii: "0") : value &+ (UInt8(ascii: "a") - 10)
+    }
+
     /// Decodes hex (either case); `nil` on odd length or a non-hex character.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
         let utf8 = Array(text.utf8)

@@ -66,21 +66,27 @@ public enum LedgerRecordFormat {
     /// Longest accepted event type.
     public static let maxTypeLength = 64
 
-    static let seqPrefix: [UInt8] = Array(#"{"seq":"#.utf8)
-    static let timePrefix: [UInt8] = Array(#","time":""#.utf8)
-    static let typePrefix: [UInt8] = Array(#"","type":""#.utf8)
-    static let prevPrefix: [UInt8] = Array(#"","prev":""#.utf8)
-    static let dataPrefix: [UInt8] = Array(#"","data":"#.utf8)
+    // The envelope's fixed parts, as compile-time constants (no global to initialise on each use).
+    static let seqPrefix: StaticString = #"{"seq":"#
+    static let timePrefix: StaticString = #","time":""#
+    static let typePrefix: StaticString = #"","type":""#
+    static let prevPrefix: StaticString = #"","prev":""#
+    static let dataPrefix: StaticString = #"","data":"#
+
+    @inline(__always)
+    private static func append(_ literal: StaticString, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
 
     /// True when `type` is a valid event type name.
     public static func isValidType(_ type: String) -> Bool {
-        let utf8 = type.utf8
-        guard let first = utf8.first, utf8.count <= maxTypeLength, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
-            return false
-        }
-        return utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+        var type = type
+        return type.withUTF8 { bytes in
+            guard let first = bytes.first, bytes.count <= maxTypeLength, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
+                return false
+            }
+            for byte in bytes where !isTypeByte(byte) { return false }
+            return true
         }
     }
 
@@ -113,15 +119,15 @@ public enum LedgerRecordFormat {
     /// how the ledger's writer encodes what was queued (see ``lineLength(seq:typeLength:dataLength:)``).
     static func encodeLine(seq: UInt64, type: UnsafeRawBufferPointer, formattedTime: [UInt8], prev: SHA256Digest,
                            data: UnsafeRawBufferPointer, into output: inout [UInt8]) {
-        output.append(contentsOf: seqPrefix)
+        append(seqPrefix, to: &output)
         CanonicalJSON.appendInteger(Int64(seq), to: &output)
-        output.append(contentsOf: timePrefix)
+        append(timePrefix, to: &output)
         output.append(contentsOf: formattedTime)
-        output.append(contentsOf: typePrefix)
+        append(typePrefix, to: &output)
         output.append(contentsOf: type)
-        output.append(contentsOf: prevPrefix)
+        append(prevPrefix, to: &output)
         prev.withUnsafeBytes { Hex.append($0, to: &output) }
-        output.append(contentsOf: dataPrefix)
+        append(dataPrefix, to: &output)
         output.append(contentsOf: data)
         output.append(UInt8(ascii: "}"))
     }
@@ -133,8 +139,8 @@ public enum LedgerRecordFormat {
         var digits = 1
         var rest = seq / 10
         while rest > 0 { digits += 1; rest /= 10 }
-        return seqPrefix.count + digits + timePrefix.count + LedgerTime.formattedLength + typePrefix.count + typeLength
-            + prevPrefix.count + 64 + dataPrefix.count + dataLength + 1
+        return seqPrefix.utf8CodeUnitCount + digits + timePrefix.utf8CodeUnitCount + LedgerTime.formattedLength
+            + typePrefix.utf8CodeUnitCount + typeLength + prevPrefix.utf8CodeUnitCount + 64 + dataPrefix.utf8CodeUnitCount + dataLength + 1
     }
 
     /// Checks an entry completely: its envelope (``validateEnvelope(_:)``) and that its data is

@@ -8,6 +8,18 @@ import Testing
         #expect(SHA256.hash("").hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 
+    @Test("Hex of raw bytes equals the generic hex, every byte value, appended after what was there")
+    func hexOfRawBytes() {
+        let bytes = (0...255).map { UInt8($0) }
+        var raw: [UInt8] = Array("x".utf8)
+        bytes.withUnsafeBytes { Hex.append($0, to: &raw) }
+        var generic: [UInt8] = Array("x".utf8)
+        Hex.append(bytes.lazy.map { $0 }, to: &generic)
+        #expect(raw == generic)
+        #expect(String(decoding: raw.prefix(9), as: UTF8.self) == "x00010203")
+        #expect(String(decoding: raw.suffix(4), as: UTF8.self) == "feff")
+    }
+
     /// RFC 4231 test case 2.
     @Test func hmacCase2() {
         #expect(Hex.encode(HMACSHA256.authenticationCode(key: "Jefe", message: "what do ya want for nothing?"))
