@@ -207,7 +207,8 @@ enum CanonicalBytes {
 /// refused ones.
 struct BatchGrantAnswer {
     let outcomes: [GrantOutcome]
-    /// The request items, in request order: a refusal carries no grant, so its orderId comes from here.
+    /// The request items, in request order: an item's orderId and points come from here (a
+    /// replayed grant's are the same by definition).
     let commands: [GrantPointsCommand]
 
     init(outcomes: [GrantOutcome], commands: [GrantPointsCommand]) {
@@ -216,15 +217,16 @@ struct BatchGrantAnswer {
     }
 
     private func orderID(_ index: Int) -> String { index < commands.count ? commands[index].orderID : "" }
+    private func points(_ index: Int) -> Int { index < commands.count ? commands[index].points : 0 }
 
     /// Counts and the highest newly granted seq (0 when none).
     var tally: (granted: Int, replayed: Int, refused: Int, durableThroughSeq: UInt64) {
         var result = (granted: 0, replayed: 0, refused: 0, durableThroughSeq: UInt64(0))
         for outcome in outcomes {
             switch outcome {
-            case .granted(let grant):
+            case .granted(let seq):
                 result.granted += 1
-                result.durableThroughSeq = max(result.durableThroughSeq, grant.seq)
+                result.durableThroughSeq = max(result.durableThroughSeq, seq)
             case .replayed: result.replayed += 1
             case .refused: result.refused += 1
             }
@@ -249,15 +251,15 @@ struct BatchGrantAnswer {
         for (index, outcome) in outcomes.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
             switch outcome {
-            case .granted(let grant), .replayed(let grant):
+            case .granted(let seq), .replayed(let seq):
                 CanonicalBytes.literal(#"{"index":"#, to: &output)
                 CanonicalJSON.appendInteger(Int64(index), to: &output)
                 CanonicalBytes.literal(#","orderId":"#, to: &output)
-                CanonicalJSON.appendString(grant.orderID, to: &output)
+                CanonicalJSON.appendString(orderID(index), to: &output)
                 CanonicalBytes.literal(#","points":"#, to: &output)
-                CanonicalJSON.appendInteger(Int64(grant.points), to: &output)
+                CanonicalJSON.appendInteger(Int64(points(index)), to: &output)
                 CanonicalBytes.literal(#","seq":"#, to: &output)
-                CanonicalJSON.appendInteger(Int64(grant.seq), to: &output)
+                CanonicalJSON.appendInteger(Int64(seq), to: &output)
                 if case .granted = outcome {
                     CanonicalBytes.literal(#","status":"granted"}"#, to: &output)
                 } else {
@@ -294,10 +296,10 @@ struct BatchGrantAnswer {
         let tally = self.tally
         let results: [JSONValue] = outcomes.enumerated().map { index, outcome in
             switch outcome {
-            case .granted(let grant), .replayed(let grant):
+            case .granted(let seq), .replayed(let seq):
                 let status: JSONValue = if case .granted = outcome { "granted" } else { "replayed" }
-                return ["index": .int(Int64(index)), "status": status, "orderId": .string(grant.orderID),
-                        "seq": .int(Int64(grant.seq)), "points": .int(Int64(grant.points))]
+                return ["index": .int(Int64(index)), "status": status, "orderId": .string(orderID(index)),
+                        "seq": .int(Int64(seq)), "points": .int(Int64(points(index)))]
             case .refused(let error):
                 let apiError = APIError(error)
                 return ["index": .int(Int64(index)), "status": "refused", "orderId": .string(orderID(index)), "error": [

@@ -228,7 +228,7 @@ public final class PointService: Sendable {
                 state.lastTime = max(state.lastTime, state.domain.lastTime)
                 // A replayed item's original record must be durable too before anything is answered.
                 var highest = lastSeq ?? 0
-                for outcome in outcomes { if case .replayed(let grant) = outcome { highest = max(highest, grant.seq) } }
+                for outcome in outcomes { if case .replayed(let seq) = outcome { highest = max(highest, seq) } }
                 return (outcomes, highest == 0 ? nil : highest)
             } catch {
                 if let ledgerFailure { throw .ledger(ledgerFailure) }

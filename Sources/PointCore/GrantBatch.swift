@@ -1,8 +1,10 @@
-/// The result of one grant of a batch.
+/// The result of one grant of a batch. A grant's orderId and points are the item's own (a
+/// replay repeats the original's content exactly), so an outcome carries only the record.
 public enum GrantOutcome: Sendable, Equatable {
-    case granted(Grant)
-    /// The orderId was granted before with the same content: the original grant.
-    case replayed(Grant)
+    /// Granted now, in the ledger record `seq`.
+    case granted(seq: UInt64)
+    /// The orderId was granted before with the same content: the original grant's record.
+    case replayed(seq: UInt64)
     case refused(DomainError)
 }
 
@@ -29,15 +31,12 @@ extension PointsDomain {
                 continue
             }
             switch decision {
-            case .replay:
-                if let grant = grant(merchantID: command.merchantID, orderID: command.orderID) { outcomes.append(.replayed(grant)) }
+            case .replay(let originalSeq, _):
+                outcomes.append(.replayed(seq: originalSeq))
             case .append(let event):
                 let written = try write(event)
                 try apply(event, seq: written.seq, time: written.time)
-                // The grant just applied is the newest slot: no second index lookup.
-                let grant = grant(atSlot: grantCount - 1)
-                assert(grant.orderID == command.orderID && grant.merchantID == command.merchantID, "the newest grant is not the one just applied")
-                outcomes.append(.granted(grant))
+                outcomes.append(.granted(seq: written.seq))
             }
         }
         return outcomes

@@ -14,8 +14,8 @@ import Testing
               points: points, revokedPoints: revoked, seq: seq, grantedAt: time)
     }
 
-    static func command(_ orderID: String) -> GrantPointsCommand {
-        GrantPointsCommand(merchantID: "MER-1", orderID: orderID, recipient: .member("M-1"), scenarioID: "SCN-1", points: 20)
+    static func command(_ orderID: String, points: Int = 20) -> GrantPointsCommand {
+        GrantPointsCommand(merchantID: "MER-1", orderID: orderID, recipient: .member("M-1"), scenarioID: "SCN-1", points: points)
     }
 
     /// Strings that need every kind of escape, and multi-byte UTF-8.
@@ -27,13 +27,15 @@ import Testing
                                   details: [DomainError.Detail(property: "memberId", message: "no \"binding\"\n"),
                                             DomainError.Detail(property: Self.awkward, message: "")])
         let outcomes: [GrantOutcome] = [
-            .granted(Self.grant("O-1", seq: 45)),
-            .replayed(Self.grant(Self.awkward, seq: 12, points: 7)),
+            .granted(seq: 45),
+            .replayed(seq: 12),
             .refused(refusal),
-            .granted(Self.grant("O-4", seq: 9_007_199_254_740_993, points: 10_000_000)),
+            .granted(seq: 9_007_199_254_740_993),
             .refused(DomainError(.conflict, code: "order_conflict", message: "")),
         ]
-        let commands = ["O-1", Self.awkward, "O-\u{0}3\"", "O-4", ""].map(Self.command)
+        // Each result's orderId and points are its item's.
+        let commands = [Self.command("O-1"), Self.command(Self.awkward, points: 7), Self.command("O-\u{0}3\""),
+                        Self.command("O-4", points: 10_000_000), Self.command("")]
         let answer = BatchGrantAnswer(outcomes: outcomes, commands: commands)
         let fast = answer.encoded()
         #expect(fast == CanonicalJSON.encode(answer.jsonValue))
@@ -59,8 +61,8 @@ import Testing
 
     @Test("A batch with nothing granted reports durableThroughSeq 0; counts add up")
     func batchCounts() {
-        let outcomes: [GrantOutcome] = [.replayed(Self.grant("A", seq: 3)), .replayed(Self.grant("B", seq: 4))]
-        let answer = BatchGrantAnswer(outcomes: outcomes, commands: ["A", "B"].map(Self.command))
+        let outcomes: [GrantOutcome] = [.replayed(seq: 3), .replayed(seq: 4)]
+        let answer = BatchGrantAnswer(outcomes: outcomes, commands: ["A", "B"].map { Self.command($0) })
         #expect(answer.encoded() == CanonicalJSON.encode(answer.jsonValue))
         let parsed = try? JSONParser.parse(answer.encoded())
         #expect(parsed?["durableThroughSeq"] == 0)

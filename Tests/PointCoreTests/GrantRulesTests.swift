@@ -175,7 +175,8 @@ struct GrantBatchTests {
         let commands = [harness.grant("b-1", 10, scenario: scenario), harness.grant("b-2", 0, scenario: scenario),
                         harness.grant("b-1", 10, scenario: scenario), harness.grant("b-1", 11, scenario: scenario),
                         harness.grant("b-3", 5, scenario: scenario, member: "m-2")]
-        var seq = UInt64(harness.records.count)
+        let start = UInt64(harness.records.count)
+        var seq = start
         let outcomes = try harness.domain.grantBatch(commands, now: harness.now) { _ throws(DomainError) in
             seq += 1
             return (seq, harness.now)
@@ -184,10 +185,12 @@ struct GrantBatchTests {
         guard case .granted(let first) = outcomes[0], case .refused(let invalid) = outcomes[1], case .replayed(let replay) = outcomes[2],
             case .refused(let conflict) = outcomes[3], case .granted(let last) = outcomes[4]
         else { Issue.record("unexpected outcomes \(outcomes)"); return }
-        #expect(first.points == 10 && replay == first)
+        // The first and last items wrote the batch's two records; the repeat replays the first's.
+        #expect(first == start + 1 && replay == first && last == start + 2)
+        #expect(harness.domain.grant(merchantID: commands[0].merchantID, orderID: "b-1")?.points == 10)
+        #expect(harness.domain.grant(merchantID: commands[4].merchantID, orderID: "b-3")?.memberID == "m-2")
         #expect(invalid.code == "validation_failed")
         #expect(conflict.code == "order_id_conflict")
-        #expect(last.memberID == "m-2")
         #expect(harness.domain.lastSeq == seq)
     }
 
