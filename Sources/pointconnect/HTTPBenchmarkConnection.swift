@@ -242,8 +242,7 @@ final class HTTPBenchmarkConnection {
                     }
                     contentLength = value
                 } else if matches(bytes, lineStart, colon, "connection") {
-                    let value = String(decoding: UnsafeBufferPointer(rebasing: bytes[(colon + 1)..<lineEnd]), as: UTF8.self)
-                    if value.lowercased().contains("close") { close = true }
+                    if containsClose(bytes, colon + 1, lineEnd) { close = true }
                 } else if matches(bytes, lineStart, colon, "transfer-encoding") {
                     throw HTTPBenchmarkClientError("chunked responses are not supported by the benchmark client")
                 }
@@ -251,6 +250,16 @@ final class HTTPBenchmarkConnection {
             lineStart = lineEnd + 2
         }
         return (status, contentLength, close)
+    }
+
+    /// Whether `close` appears, in any case, in `bytes[start..<end]` (a Connection header's value).
+    private static func containsClose(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var index = start
+        while index + 5 <= end {
+            if matches(bytes, index, index + 5, "close") { return true }
+            index += 1
+        }
+        return false
     }
 
     private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ lowercaseName: StaticString) -> Bool {

@@ -63,11 +63,25 @@ struct HTTPBenchmarkRequestBuilder {
     /// A signed POST of `body` to `path`.
     func post(_ path: String, body: [UInt8], random: inout HTTPBenchmarkRandom) -> [UInt8] {
         let headers = signer.sign(method: .post, path: path, body: body, nonce: random.uuidV4())
+        // Appended piece by piece: string interpolation would build and copy several strings per request.
         var request = [UInt8]()
         request.reserveCapacity(body.count + 320)
-        request.append(contentsOf: "POST \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n".utf8)
-        request.append(contentsOf: "\(RequestSignature.keyIdHeader): \(headers.keyId)\r\n\(RequestSignature.nonceHeader): \(headers.nonce)\r\n".utf8)
-        request.append(contentsOf: "\(RequestSignature.signatureHeader): \(headers.signature)\r\n\r\n".utf8)
+        request.append(contentsOf: "POST ".utf8)
+        request.append(contentsOf: path.utf8)
+        request.append(contentsOf: " HTTP/1.1\r\nHost: ".utf8)
+        request.append(contentsOf: hostHeader.utf8)
+        request.append(contentsOf: "\r\nContent-Type: application/json\r\nContent-Length: ".utf8)
+        HTTPBenchmarkWorker.appendDecimal(body.count, to: &request)
+        func header(_ name: String, _ value: String) {
+            request.append(contentsOf: "\r\n".utf8)
+            request.append(contentsOf: name.utf8)
+            request.append(contentsOf: ": ".utf8)
+            request.append(contentsOf: value.utf8)
+        }
+        header(RequestSignature.keyIdHeader, headers.keyId)
+        header(RequestSignature.nonceHeader, headers.nonce)
+        header(RequestSignature.signatureHeader, headers.signature)
+        request.append(contentsOf: "\r\n\r\n".utf8)
         request.append(contentsOf: body)
         return request
     }
