@@ -39,6 +39,8 @@ public protocol LedgerFileSystem: Sendable {
     func makeDirectory(_ path: String) throws(SystemError)
     /// Drops the file's clean pages from the page cache, so the next read comes from the device.
     func dropCachedPages(_ descriptor: Int32)
+    /// Drops the clean pages of bytes `offset ..< offset + length` from the page cache.
+    func dropCachedPages(_ descriptor: Int32, offset: Int, length: Int)
 }
 
 extension LedgerFileSystem {
@@ -131,6 +133,12 @@ public struct PosixFileSystem: LedgerFileSystem {
     public func dropCachedPages(_ descriptor: Int32) {
         #if os(Linux)
         _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+        #endif
+    }
+
+    public func dropCachedPages(_ descriptor: Int32, offset: Int, length: Int) {
+        #if os(Linux)
+        _ = posix_fadvise(descriptor, off_t(offset), off_t(length), POSIX_FADV_DONTNEED)
         #endif
     }
 }

@@ -49,4 +49,8 @@ extension ForwardingFileSystem {
     public func dropCachedPages(_ descriptor: Int32) {
         base.dropCachedPages(descriptor)
     }
+
+    public func dropCachedPages(_ descriptor: Int32, offset: Int, length: Int) {
+        base.dropCachedPages(descriptor, offset: offset, length: length)
+    }
 }

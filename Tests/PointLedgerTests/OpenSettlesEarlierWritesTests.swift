@@ -36,6 +36,35 @@ import Testing
             note("drop", descriptor)
             base.dropCachedPages(descriptor)
         }
+        func dropCachedPages(_ descriptor: Int32, offset: Int, length: Int) {
+            note("drop \(offset)+\(length)", descriptor)
+            base.dropCachedPages(descriptor, offset: offset, length: length)
+        }
+    }
+
+    @Test("After each commit the writer lets go of the synced whole pages, and of a finished segment all of it; reads still see every record")
+    func theWriterDropsSyncedPages() async throws {
+        let directory = TemporaryDirectory()
+        let disk = RecordingFileSystem()
+        // Segments of about 12 KiB; each record is about 300 bytes.
+        let ledger = try Ledger.open(directory: directory.ledgerPath, options: LedgerOptions(maxSegmentBytes: 12_000), fileSystem: disk)
+        for index in 0..<60 { _ = try await ledger.append([sampleEntry(index)]) }
+        ledger.close()
+        let drops = disk.events.filter { $0.hasPrefix("drop ") }.map { $0.split(separator: " ").map(String.init) }
+        let first = SegmentDirectory.fileName(firstSeq: 1)
+        let firstSize = try #require(try FileManager.default.attributesOfItem(atPath: directory.ledgerPath + "/" + first)[.size] as? Int)
+        // Per file, the ranges follow each other from 0: whole pages while the file grows, and the
+        // finished first segment through its last byte.
+        var ends: [String: Int] = [:]
+        for drop in drops {
+            let range = drop[1].split(separator: "+").compactMap { Int($0) }
+            #expect(range.count == 2 && range[0] == ends[drop[2], default: 0] && range[1] > 0, "\(drop)")
+            ends[drop[2]] = range[0] + range[1]
+            if drop[2] != first || ends[drop[2]] != firstSize { #expect((ends[drop[2]] ?? 0) % 4_096 == 0, "\(drop)") }
+        }
+        #expect(ends[first] == firstSize)
+        #expect(ends.count >= 2)
+        #expect(try readAll(directory.ledgerPath).map(\.seq) == Array(1...60))
     }
 
     @Test func openSyncsAndRereadsTheNewestTwoSegmentsBeforeReadingThem() async throws {
