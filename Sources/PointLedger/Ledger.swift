@@ -62,6 +62,8 @@ public final class Ledger: @unchecked Sendable {
     /// Bytes in the current segment, and how many of them have left the page cache.
     private var writerSegmentBytes = 0
     private var writerDroppedBytes = 0
+    /// Synced bytes left in the page cache before the writer lets them go (one call per 64 KiB).
+    static let dropStrideBytes = 64 << 10
     private var sealer: LineSealer
     private var writerQueued = QueuedEntries()
     private var writeBuffer: [UInt8] = []
@@ -527,14 +529,15 @@ public final class Ledger: @unchecked Sendable {
         return (writeMicros, syncMicros)
     }
 
-    /// Lets the page cache drop the current segment's synced pages (all whole pages, or with
-    /// `throughEnd` the segment's last partial page too, once nothing more is appended to it).
-    /// The records are durable and the ledger reads them only at open and for audits; without
-    /// this every commit would take fresh pages, and on a virtual machine a page the guest has
-    /// not used for a while costs the host a fault to back again.
+    /// Lets the page cache drop the current segment's synced pages (whole pages, at least
+    /// ``dropStrideBytes`` of them at a time; with `throughEnd` everything, the last partial page
+    /// too, once nothing more is appended to the segment). The records are durable and the ledger
+    /// reads them only at open and for audits; without this every commit would take fresh pages,
+    /// and on a virtual machine a page the guest has not used for a while costs the host a fault
+    /// to back again.
     private func dropSyncedPages(throughEnd: Bool) {
         let end = throughEnd ? writerSegmentBytes : writerSegmentBytes & ~4_095
-        guard end > writerDroppedBytes else { return }
+        guard end > writerDroppedBytes, throughEnd || end - writerDroppedBytes >= Self.dropStrideBytes else { return }
         fileSystem.dropCachedPages(writerDescriptor, offset: writerDroppedBytes, length: end - writerDroppedBytes)
         writerDroppedBytes = end
     }
