@@ -12,6 +12,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <string.h>
 
 /* Macros and constants Swift cannot import, as static inline functions. */
 
@@ -44,8 +45,41 @@ static inline int pc_sha256(int prefix, const void *data, size_t count, unsigned
     if (count > 0 && SHA256_Update(&context, data, count) != 1) return 0;
     return SHA256_Final(out, &context);
 }
+
+/* HMAC-SHA256 (RFC 2104) of `count` bytes under a `keyCount`-byte key, into `out` (32 bytes),
+   on stack contexts like pc_sha256: OpenSSL's one-shot EVP_Q_mac fetches the MAC and digest
+   and allocates a context on every call, several times the cost of the hashing for a request. */
+static inline int pc_hmac_sha256(const void *key, size_t keyCount, const void *data, size_t count, unsigned char *out) {
+    unsigned char block[64] = {0};
+    unsigned char pad[64];
+    unsigned char inner[32];
+    SHA256_CTX context;
+    int ok = 1;
+    if (keyCount > 64) {
+        ok = pc_sha256(-1, key, keyCount, block);
+    } else if (keyCount > 0) {
+        memcpy(block, key, keyCount);
+    }
+    for (int index = 0; index < 64; index++) pad[index] = block[index] ^ 0x36;
+    ok = ok && SHA256_Init(&context) == 1 && SHA256_Update(&context, pad, 64) == 1
+        && (count == 0 || SHA256_Update(&context, data, count) == 1) && SHA256_Final(inner, &context) == 1;
+    for (int index = 0; index < 64; index++) pad[index] = block[index] ^ 0x5c;
+    ok = ok && SHA256_Init(&context) == 1 && SHA256_Update(&context, pad, 64) == 1
+        && SHA256_Update(&context, inner, 32) == 1 && SHA256_Final(out, &context) == 1;
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
+    OPENSSL_cleanse(inner, sizeof inner);
+    OPENSSL_cleanse(&context, sizeof context);
+    return ok;
+}
 #pragma GCC diagnostic pop
 #else
+static inline int pc_hmac_sha256(const void *key, size_t keyCount, const void *data, size_t count, unsigned char *out) {
+    unsigned char empty = 0;
+    size_t length = 0;
+    return EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, keyCount > 0 ? key : &empty, keyCount,
+                     count > 0 ? data : &empty, count, out, 32, &length) != NULL && length == 32;
+}
 static inline int pc_sha256(int prefix, const void *data, size_t count, unsigned char *out) {
     EVP_MD_CTX *context = EVP_MD_CTX_new();
     unsigned int length = 32;

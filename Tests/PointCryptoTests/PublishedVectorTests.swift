@@ -52,6 +52,15 @@ struct PublishedVectorTests {
         #expect(code.count == 64)
     }
 
+    @Test("HMAC-SHA256 at the edges of the key block: empty key and message, a 64-byte and a 65-byte key (values from Python's hmac)", arguments: [
+        ([UInt8](), [UInt8](), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"),
+        (Array(0..<64), Array("sixty-four".utf8), "ddc89972fd68037feaba8b86463cb6e993dc97072bfa393bd87ef0bfa9a82028"),
+        (Array(0..<65), Array("sixty-five".utf8), "3a4be673c16d7b5f5e91bf134117d5438d56aec4180d2fffb26b419ed626f75f"),
+    ] as [([UInt8], [UInt8], String)])
+    func hmacKeyBlockEdges(key: [UInt8], message: [UInt8], expected: String) {
+        #expect(Hex.encode(HMACSHA256.authenticationCode(key: key, message: message)) == expected)
+    }
+
     @Test("RFC 8032 Ed25519 tests 1, 2, 3, SHA(abc)", arguments: [
         ("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
          "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"),
