@@ -199,7 +199,7 @@ extension APIApplication {
             try vault.store(CredentialVault.StoredCredential(keyID: merchantID, secret: secret, role: .merchant, merchantID: merchantID, previous: kept))
         } catch {
             if let before {
-                try? credentials.rotate(keyId: merchantID, newSecret: before.secret, previousSecretValidUntil: nil)
+                _ = try? credentials.rotate(keyId: merchantID, newSecret: before.secret, previousSecretValidUntil: nil)
                 try? credentials.restorePrevious(keyId: merchantID, secrets: previousBefore)
             } else {
                 try? credentials.revoke(keyId: merchantID)

@@ -136,59 +136,25 @@ struct FingerprintIndex: Sendable {
     }
 }
 
-/// One open-addressing table in zero-initialised memory it owns (a fresh mapping whose pages
-/// stay unallocated until first written). Shared between copies of a ``FingerprintIndex``
-/// until one of them writes (copy on write).
-///
-/// A table of 2 MiB or more is mapped on a 2 MiB boundary and offered to the kernel for huge
-/// pages (`MADV_HUGEPAGE`): a lookup lands on a random entry, and with 4 KiB pages nearly every
-/// one in a large table would also miss the TLB — on a virtual machine a two-level page walk.
+/// One open-addressing table in zero-initialised memory it owns (from `calloc`: a large table
+/// is a fresh mapping whose pages stay unallocated until first written). Shared between
+/// copies of a ``FingerprintIndex`` until one of them writes (copy on write).
 final class IndexTable: @unchecked Sendable {
     let entries: UnsafeMutablePointer<UInt64>
     let capacity: Int
     private let mask: Int
-    /// The mapping to unmap for a huge-page table; nil when the entries came from `calloc`.
-    private let mapping: (base: UnsafeMutableRawPointer, length: Int)?
-
-    /// Bytes of a huge page, and the smallest table mapped for them.
-    static let hugePageBytes = 2 << 20
 
     /// Entries per 4 KiB memory page.
     static let entriesPerPage = 4_096 / MemoryLayout<UInt64>.stride
     var pages: Int { (capacity + Self.entriesPerPage - 1) / Self.entriesPerPage }
 
     init(capacity: Int) {
-        self.capacity = capacity
-        mask = capacity - 1
-        let bytes = capacity * MemoryLayout<UInt64>.stride
-        if bytes >= Self.hugePageBytes, let (base, length, start) = Self.mapAligned(bytes) {
-            mapping = (base, length)
-            entries = start.bindMemory(to: UInt64.self, capacity: capacity)
-            return
-        }
         guard let memory = calloc(capacity, MemoryLayout<UInt64>.stride) else {
             fatalError("the index could not allocate \(capacity) entries")
         }
-        mapping = nil
         entries = memory.bindMemory(to: UInt64.self, capacity: capacity)
-    }
-
-    /// A zeroed anonymous mapping with `bytes` starting on a huge-page boundary, advised for huge
-    /// pages; nil when it can't be made (the caller falls back to `calloc`).
-    private static func mapAligned(_ bytes: Int) -> (base: UnsafeMutableRawPointer, length: Int, start: UnsafeMutableRawPointer)? {
-        #if os(Linux)
-        let length = bytes + hugePageBytes
-        guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else { return nil }
-        let aligned = (UInt(bitPattern: base) + UInt(hugePageBytes - 1)) & ~UInt(hugePageBytes - 1)
-        guard let start = UnsafeMutableRawPointer(bitPattern: aligned) else {
-            munmap(base, length)
-            return nil
-        }
-        _ = madvise(start, bytes, 14 /* MADV_HUGEPAGE */)
-        return (base, length, start)
-        #else
-        return nil
-        #endif
+        self.capacity = capacity
+        mask = capacity - 1
     }
 
     convenience init(copying other: IndexTable) {
@@ -196,13 +162,7 @@ final class IndexTable: @unchecked Sendable {
         entries.update(from: other.entries, count: capacity)
     }
 
-    deinit {
-        if let mapping {
-            munmap(mapping.base, mapping.length)
-        } else {
-            free(entries)
-        }
-    }
+    deinit { free(entries) }
 
     /// Faults in the memory page `page` of a table that is not in use yet, so that the kernel
     /// allocates it now instead of on the first write after the switch. On Linux

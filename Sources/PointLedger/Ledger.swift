@@ -11,14 +11,17 @@ import Synchronization
 /// Appending is two steps: ``enqueue(_:)`` assigns seqs and times and queues the entries
 /// (a copy, in call order), and ``waitUntilDurable(_:)`` returns once the writer thread has
 /// encoded and chained them into lines, hashed them, written and `fdatasync`ed them — one write
-/// and one fdatasync for every record that arrived while the previous sync was running.
+/// and one fdatasync for every record that arrived while the previous sync was running (records
+/// held by ``enqueue(_:wakingWriter:)`` wait for their release instead).
 /// A failed write or sync poisons the ledger: every waiting and later append fails, and
 /// nothing unsynced is ever reported as durable. So does an entry whose data turns out not to
 /// be canonical JSON (see ``LedgerEntry``) when the writer reaches it: nothing of its commit is
 /// written.
 public final class Ledger: @unchecked Sendable {
-    // All mutable state below is guarded by `condition` (an NSCondition: a mutex plus a wait
-    // queue). That is why the class is @unchecked Sendable.
+    // The mutable state below is guarded by `condition` (an NSCondition: a mutex plus a wait
+    // queue), except the Merkle tree (its own Mutex) and the fields marked as the writer
+    // thread's (touched only by that thread once it runs, or before it starts and after it
+    // finished). That is why the class is @unchecked Sendable.
     private let condition = NSCondition()
 
     /// The segment directory.

@@ -1,7 +1,8 @@
 import PointCrypto
 
 /// Merkle roots and proofs over the durable records, for auditors and receipts. Every call is
-/// O(log² n) work in memory under the ledger's lock (no I/O), so it is safe on any thread.
+/// O(log² n) work in memory under the Merkle tree's own lock (no I/O, and appends never wait
+/// for it), so it is safe on any thread.
 /// Sizes beyond ``Ledger/durableSeq`` are refused with ``LedgerError/beyondDurableSize(requested:durable:)``.
 extension Ledger {
     /// The RFC 6962 root of records `1…size`.

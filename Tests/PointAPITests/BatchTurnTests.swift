@@ -127,7 +127,9 @@ struct BatchTurnTests {
         let directory = PointServiceTests.scratch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let commits = Mutex<[CommitStatistics]>([])
-        let service = try PointService.open(dataDirectory: directory, commitObserver: { statistics in commits.withLock { $0.append(statistics) } })
+        // A long idle tick: the tick writes held records too, and must not fall inside the batch.
+        let service = try PointService.open(dataDirectory: directory, options: LedgerOptions(idleTickMilliseconds: 60_000),
+                                            commitObserver: { statistics in commits.withLock { $0.append(statistics) } })
         defer { service.close() }
         let scenario = try await PointServiceTests.onboard(service)
         let startSeq = service.ledger.durableSeq

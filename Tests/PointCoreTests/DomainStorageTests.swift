@@ -72,24 +72,6 @@ struct DomainStorageTests {
         #expect(index.find(fingerprint: Self.fingerprint(of: 40_001)) { keys[$0] == 40_001 } == nil)
     }
 
-    @Test("Tables of 2 MiB and more are mapped on a huge-page boundary, start zeroed, and grow, copy and free like small ones")
-    func largeTablesUseAlignedZeroedMappings() {
-        let table = IndexTable(capacity: IndexTable.hugePageBytes / MemoryLayout<UInt64>.stride)
-        #expect(UInt(bitPattern: table.entries) % UInt(IndexTable.hugePageBytes) == 0)
-        #expect((0..<table.capacity).allSatisfy { table.entries[$0] == 0 })
-        // An index grown past that size: every key still found, through the switch and the moves.
-        var index = FingerprintIndex(initialCapacity: 1 << 17)
-        for key in 0..<200_000 { Self.add(key, to: &index) }
-        #expect(index.capacity >= 1 << 19)
-        var copy = index
-        Self.add(200_000, to: &copy)
-        for key in stride(from: 0, to: 200_000, by: 13) {
-            #expect(index.find(fingerprint: Self.fingerprint(of: key)) { $0 == key } == key)
-        }
-        #expect(index.find(fingerprint: Self.fingerprint(of: 200_000)) { $0 == 200_000 } == nil)
-        #expect(copy.find(fingerprint: Self.fingerprint(of: 200_000)) { $0 == 200_000 } == 200_000)
-    }
-
     @Test func indexCopiesAreIndependent() {
         var original = FingerprintIndex(initialCapacity: 16)
         for key in 0..<10 {

@@ -145,7 +145,7 @@ import PointJSON
         let first = try ledger.enqueue(sampleEntry(1))
         try await ledger.waitUntilDurable(first.seq)
         // Keys out of order: delimited as an object (enqueue accepts it) but not canonical.
-        _ = try ledger.enqueue(sampleEntry(2), wakingWriter: false)
+        let held = try ledger.enqueue(sampleEntry(2), wakingWriter: false)
         let bad = try ledger.enqueue(LedgerEntry(type: "grant.created", canonicalData: Array(#"{"b":1,"a":2}"#.utf8), time: 1_795_000_000_000_000))
         await #expect {
             try await ledger.waitUntilDurable(bad.seq)
@@ -153,6 +153,8 @@ import PointJSON
             guard case LedgerError.poisoned(let message) = error else { return false }
             return message.contains("record 3") && message.contains("not canonical JSON")
         }
+        // The good record of the same commit is not acknowledged either.
+        await #expect(throws: LedgerError.self) { try await ledger.waitUntilDurable(held.seq) }
         #expect(throws: LedgerError.self) { _ = try ledger.enqueue(sampleEntry(4)) }
         #expect(ledger.durableSeq == 1)
         ledger.close()
