@@ -38,7 +38,6 @@ public final class Ledger: @unchecked Sendable {
     private var queued = QueuedEntries()
     /// The last seq the writer has taken to write.
     private var takenSeq: UInt64
-    private var pendingRecords = 0
     /// Highest seq an appender asked to have written (see ``enqueue(_:wakingWriter:)``); the
     /// writer starts a commit only for records up to it, or after an idle tick.
     private var releasedSeq: UInt64 = 0
@@ -250,7 +249,6 @@ public final class Ledger: @unchecked Sendable {
             throw LedgerError.invalidEntry("encoded record is \(lineLength) bytes; the limit is \(LedgerRecordFormat.maxLineBytes)")
         }
         queued.append(entry, time: time, lineLength: lineLength)
-        pendingRecords += 1
         lastEnqueuedSeq = seq
         lastTime = time
         return AppendedRecord(seq: seq, time: time)
@@ -259,7 +257,7 @@ public final class Ledger: @unchecked Sendable {
     private func wakeWriterLocked() {
         switch writerWait {
         case .idle: condition.broadcast()
-        case .gathering where pendingRecords >= targetBatchRecords: condition.broadcast()
+        case .gathering where queued.count >= targetBatchRecords: condition.broadcast()
         default: break
         }
     }
@@ -413,10 +411,10 @@ public final class Ledger: @unchecked Sendable {
             }
             // Group commit: give the appenders acknowledged by the previous commit a moment to
             // send their next records, so that one fdatasync serves them all.
-            if options.groupCommitWaitMicros > 0 && pendingRecords < targetBatchRecords && !closing {
+            if options.groupCommitWaitMicros > 0 && queued.count < targetBatchRecords && !closing {
                 let deadline = Date(timeIntervalSinceNow: Double(options.groupCommitWaitMicros) / 1_000_000)
                 writerWait = .gathering
-                while pendingRecords < targetBatchRecords && !closing && poison == nil {
+                while queued.count < targetBatchRecords && !closing && poison == nil {
                     if !condition.wait(until: deadline) { break }
                 }
                 writerWait = .busy
@@ -425,8 +423,7 @@ public final class Ledger: @unchecked Sendable {
             let batchFirstSeq = takenSeq + 1
             let batchLastSeq = lastEnqueuedSeq
             takenSeq = batchLastSeq
-            let batchRecords = pendingRecords
-            pendingRecords = 0
+            let batchRecords = writerQueued.count
             condition.unlock()
 
             // Outside the lock: check, encode, chain and hash the lines, then write and sync them.
@@ -452,7 +449,7 @@ public final class Ledger: @unchecked Sendable {
             case .success:
                 durable = batchLastSeq
                 // Everything acknowledged now plus what queued up meanwhile is the load in flight.
-                targetBatchRecords = min(batchRecords + pendingRecords, 4_096)
+                targetBatchRecords = min(batchRecords + queued.count, 4_096)
                 waiters.removeAll { waiter in
                     guard waiter.seq <= batchLastSeq else { return false }
                     ready.append(waiter.notify)

@@ -93,18 +93,8 @@ public enum LedgerRecordFormat {
     /// Encodes the line for `entry` at `seq` after a record whose line hash is `prev`.
     /// The caller has validated the entry (see ``validate(_:)``).
     public static func encodeLine(seq: UInt64, entry: LedgerEntry, prev: SHA256Digest, into line: inout [UInt8]) {
-        encodeLine(seq: seq, entry: entry, time: entry.time, prev: prev, into: &line)
-    }
-
-    /// Encodes the line for `entry` at `seq` and `time` (the ledger keeps time from going back).
-    static func encodeLine(seq: UInt64, entry: LedgerEntry, time: Int64, prev: SHA256Digest, into line: inout [UInt8]) {
         var formattedTime: [UInt8] = []
-        LedgerTime.append(time, to: &formattedTime)
-        encodeLine(seq: seq, entry: entry, formattedTime: formattedTime, prev: prev, into: &line)
-    }
-
-    /// Encodes the line with its time already formatted by ``LedgerTime/append(_:to:)``.
-    static func encodeLine(seq: UInt64, entry: LedgerEntry, formattedTime: [UInt8], prev: SHA256Digest, into line: inout [UInt8]) {
+        LedgerTime.append(entry.time, to: &formattedTime)
         line.removeAll(keepingCapacity: true)
         line.reserveCapacity(entry.canonicalData.count + 160)
         var type = entry.type

@@ -22,9 +22,9 @@ struct QueuedEntries: Sendable {
     mutating func append(_ entry: LedgerEntry, time: Int64, lineLength: Int) {
         let typeStart = bytes.count
         bytes.append(contentsOf: entry.type.utf8)
+        let typeLength = bytes.count - typeStart
         bytes.append(contentsOf: entry.canonicalData)
-        entries.append(Entry(time: time, typeLength: bytes.count - typeStart - entry.canonicalData.count,
-                             dataLength: entry.canonicalData.count))
+        entries.append(Entry(time: time, typeLength: typeLength, dataLength: entry.canonicalData.count))
         lineBytes += lineLength + 1
     }
 
