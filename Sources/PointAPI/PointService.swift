@@ -348,34 +348,31 @@ extension PointService {
     private static func settle(_ written: [(event: DomainEvent, seq: UInt64, time: Int64)], into state: inout State) {
         var index = 0
         while index < written.count {
-            let end = grantRunEnd(written, from: index, settlement: state.settlement)
-            if end - index > 1, case .pointsGranted(let first) = written[index].event, case .pointsGranted(let last) = written[end - 1].event {
-                let points = written[index..<end].reduce(Int64(0)) { total, item in
-                    guard case .pointsGranted(let granted) = item.event else { return total }
-                    return total + Int64(granted.points)
-                }
-                state.settlement.recordGrantRun(merchantID: first.merchantID, time: written[index].time, count: Int64(end - index), points: points,
-                                                firstSeq: written[index].seq, firstID: first.orderID,
-                                                lastSeq: written[end - 1].seq, lastID: last.orderID)
-            } else {
-                do {
-                    try state.settlement.apply(written[index].event, seq: written[index].seq, time: written[index].time, domain: state.domain)
-                } catch {
-                    fatalError("folding a written grant into the settlement failed: \(error)")
-                }
+            if let run = grantRun(written, from: index, settlement: state.settlement),
+               case .pointsGranted(let first) = written[index].event, case .pointsGranted(let last) = written[run.end - 1].event {
+                state.settlement.recordGrantRun(merchantID: first.merchantID, time: written[index].time, count: Int64(run.end - index),
+                                                points: run.points, firstSeq: written[index].seq, firstID: first.orderID,
+                                                lastSeq: written[run.end - 1].seq, lastID: last.orderID)
+                index = run.end
+                continue
             }
-            index = end
+            do {
+                try state.settlement.apply(written[index].event, seq: written[index].seq, time: written[index].time, domain: state.domain)
+            } catch {
+                fatalError("folding a written grant into the settlement failed: \(error)")
+            }
+            index += 1
         }
     }
 
-    /// The end of the run of grants starting at `start` that one merchant made within one open
-    /// period without passing its points room (`start + 1` when there is no run of two).
-    private static func grantRunEnd(_ written: [(event: DomainEvent, seq: UInt64, time: Int64)], from start: Int,
-                                    settlement: borrowing SettlementFold) -> Int {
+    /// The run of two or more grants starting at `start` that one merchant made within one open
+    /// period without passing its points room: where it ends and its points (nil when there is none).
+    private static func grantRun(_ written: [(event: DomainEvent, seq: UInt64, time: Int64)], from start: Int,
+                                 settlement: borrowing SettlementFold) -> (end: Int, points: Int64)? {
         guard case .pointsGranted(let first) = written[start].event,
               let window = settlement.book.grantRunWindow(merchantID: first.merchantID, time: written[start].time),
               Int64(first.points) <= window.pointsRoom
-        else { return start + 1 }
+        else { return nil }
         var points = Int64(first.points)
         var end = start + 1
         while end < written.count, case .pointsGranted(let next) = written[end].event, next.merchantID == first.merchantID,
@@ -383,6 +380,6 @@ extension PointService {
             points += Int64(next.points)
             end += 1
         }
-        return end
+        return end - start > 1 ? (end, points) : nil
     }
 }
