@@ -76,6 +76,13 @@ private struct LoopAnsweringHandler: HTTPHandler {
 
 @Suite("Answers on the event loop and connections across loops")
 struct EventLoopAnswerTests {
+    /// A started server with this drain limit, for the tests that shut it down themselves.
+    fileprivate static func startServer(drainTimeout: Duration, eventLoops: Int, handler: LoopAnsweringHandler) throws -> (HTTPServer, UInt16) {
+        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: testLimits { $0.drainTimeout = drainTimeout },
+                                eventLoops: eventLoops, handler: handler)
+        return (server, try server.start())
+    }
+
     @Test("Answers given on the loop, at once or later from another thread, reach the client in order, pipelined ones included")
     func loopAnswersReachTheClient() async throws {
         try await withServer(handler: LoopAnsweringHandler()) { _, port in
@@ -118,9 +125,7 @@ struct EventLoopAnswerTests {
     @Test("An answer built for a connection the drain limit cut is still made (making it is what logs and counts it)")
     func answersForCutConnectionsAreStillMade() async throws {
         let handler = LoopAnsweringHandler()
-        let limits = testLimits { $0.drainTimeout = .milliseconds(20) }
-        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits, eventLoops: 1, handler: handler)
-        let port = try server.start()
+        let (server, port) = try Self.startServer(drainTimeout: .milliseconds(20), eventLoops: 1, handler: handler)
         let client = Task {
             try await onThread {
                 let client = try RawClient(port: port)
@@ -176,9 +181,7 @@ struct EventLoopAnswerTests {
     @Test("Shutdown stops every loop: a response still pending on one loop is sent before the server stops")
     func shutdownWaitsForEveryLoop() async throws {
         let handler = LoopAnsweringHandler()
-        let limits = testLimits { $0.drainTimeout = .seconds(60) }
-        let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits, eventLoops: 3, handler: handler)
-        let port = try server.start()
+        let (server, port) = try Self.startServer(drainTimeout: .seconds(60), eventLoops: 3, handler: handler)
         let pending = Task {
             try await onThread {
                 let client = try RawClient(port: port)
