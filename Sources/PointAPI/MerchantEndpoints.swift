@@ -117,10 +117,20 @@ extension APIApplication {
         return GrantPointsCommand(merchantID: merchantID, orderID: orderID, recipient: recipient, scenarioID: scenarioID, points: Int(points))
     }
 
+    /// The command of a single grant's body: the common shape read straight from the bytes
+    /// (``GrantBodyReader``), anything else by the general reader with its precise errors.
+    static func readSingleGrant(_ body: [UInt8], merchantID: String) throws(APIError) -> GrantPointsCommand {
+        if let command = GrantBodyReader.single(body, merchantID: merchantID) { return command }
+        let reader = try JSONObjectReader.parse(body)
+        let command = Self.readGrant(reader, merchantID: merchantID, checkSyntax: true)
+        try reader.finish()
+        return command
+    }
+
     /// The commands of a batch body: the common shape read straight from the bytes
-    /// (``BatchGrantBodyReader``), anything else by the general reader with its precise errors.
+    /// (``GrantBodyReader``), anything else by the general reader with its precise errors.
     static func readGrantBatch(_ body: [UInt8], merchantID: String) throws(APIError) -> [GrantPointsCommand] {
-        if let commands = BatchGrantBodyReader.read(body, merchantID: merchantID) { return commands }
+        if let commands = GrantBodyReader.batch(body, merchantID: merchantID) { return commands }
         let reader = try JSONObjectReader.parse(body)
         let commands = reader.requiredArray("grants", maxCount: PointsDomain.maxBatchGrants) { item in
             item.object { Self.readGrant($0, merchantID: merchantID) }
@@ -149,9 +159,7 @@ extension APIApplication {
     /// queues the grant. Nothing may be answered before its receipt is durable.
     func enqueueGrant(_ context: Context) throws(APIError) -> QueuedGrant {
         let merchantID = try merchantID(context)
-        let body = try JSONObjectReader.parse(context.request.body)
-        let command = Self.readGrant(body, merchantID: merchantID, checkSyntax: true)
-        try body.finish()
+        let command = try Self.readSingleGrant(context.request.body, merchantID: merchantID)
         do throws(ServiceError) {
             let (receipt, read) = try service.enqueue({ domain, now throws(DomainError) in try domain.decide(command, now: now) },
                                                       thenRead: { domain, receipt -> (grant: Grant?, answerSeq: UInt64) in

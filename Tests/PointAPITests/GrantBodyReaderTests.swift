@@ -3,8 +3,8 @@ import Foundation
 import PointCore
 import Testing
 
-@Suite("Batch bodies read straight from bytes")
-struct BatchGrantBodyReaderTests {
+@Suite("Grant bodies read straight from bytes")
+struct GrantBodyReaderTests {
     static let merchant = "1650000001"
 
     /// The general reader alone: the commands, or nil when it records any detail.
@@ -18,7 +18,7 @@ struct BatchGrantBodyReaderTests {
     }
 
     static func fast(_ text: String) -> [GrantPointsCommand]? {
-        BatchGrantBodyReader.read(Array(text.utf8), merchantID: merchant)
+        GrantBodyReader.batch(Array(text.utf8), merchantID: merchant)
     }
 
     @Test("The common shapes are read directly, exactly as the general reader reads them", arguments: [
@@ -92,6 +92,73 @@ struct BatchGrantBodyReaderTests {
             if let fast = Self.fast(text) {
                 answered += 1
                 #expect(fast == Self.general(text), "\(text)")
+            }
+        }
+        #expect(answered > 0)
+    }
+    // MARK: A single grant's body
+
+    /// The general reader as `POST /v1/grants` uses it (identifier syntax checked): the command,
+    /// or nil when it records any detail.
+    static func generalSingle(_ text: String) -> GrantPointsCommand? {
+        guard let reader = try? JSONObjectReader.parse(Array(text.utf8)) else { return nil }
+        let command = APIApplication.readGrant(reader, merchantID: merchant, checkSyntax: true)
+        guard (try? reader.finish()) != nil else { return nil }
+        return command
+    }
+
+    static func fastSingle(_ text: String) -> GrantPointsCommand? {
+        GrantBodyReader.single(Array(text.utf8), merchantID: merchant)
+    }
+
+    @Test("A single grant's common shapes are read directly, exactly as the general reader reads them", arguments: [
+        #"{"orderId":"O-1","memberId":"M-1","scenarioId":"SCN-000001","points":20}"#,
+        #"{"points":5,"scenarioId":"S","lineUserId":"U0123456789abcdef0123456789abcdef","orderId":"a/b#c:d_e.f"}"#,
+        "\n { \"orderId\" : \"O1\", \"memberId\" : \"m\" , \"scenarioId\":\"scenario with spaces\",\"points\": 1000 }\r\n\t",
+        #"{"orderId":"\#(String(repeating: "o", count: Identifiers.maxExternalIDLength))","memberId":"m","scenarioId":"S","points":1}"#,
+    ])
+    func singleCommonShapes(text: String) throws {
+        let fast = try #require(Self.fastSingle(text))
+        #expect(fast == Self.generalSingle(text))
+    }
+
+    @Test("A single grant the general reader would refuse, or read with a detail, is left to it", arguments: [
+        #"{"orderId":"O 1","memberId":"m","scenarioId":"S","points":1}"#,                                // orderId syntax
+        #"{"orderId":"O","memberId":"m!","scenarioId":"S","points":1}"#,                                 // memberId syntax
+        #"{"orderId":"O","lineUserId":"U0123456789ABCDEF0123456789abcdef","scenarioId":"S","points":1}"#, // uppercase hex
+        #"{"orderId":"O","lineUserId":"U1","scenarioId":"S","points":1}"#,                               // too short
+        #"{"orderId":"\#(String(repeating: "o", count: Identifiers.maxExternalIDLength + 1))","memberId":"m","scenarioId":"S","points":1}"#,
+        #"{"orderId":"O","memberId":"m","scenarioId":"S","points":1,"note":"x"}"#,                       // unknown member
+        #"{"orderId":"O","memberId":"m","scenarioId":"S","points":0}"#,                                  // out of range
+        #"{"orderId":"O","memberId":"m","scenarioId":"S","points":1}x"#,                                 // trailing bytes
+        #"{"grants":[{"orderId":"O","memberId":"m","scenarioId":"S","points":1}]}"#,                     // a batch body
+        #"[{"orderId":"O","memberId":"m","scenarioId":"S","points":1}]"#,
+        "",
+    ])
+    func singleUnusualShapes(text: String) {
+        #expect(Self.fastSingle(text) == nil)
+    }
+
+    @Test("Mutated single bodies: whenever the direct reader answers, the general reader gives the same command")
+    func singleMutationsAgree() {
+        let base = #"{"orderId":"O-1","memberId":"M-1","scenarioId":"SCN-1","points":20}"#
+        let alphabet = Array(" \n\t{}[]:,\"\\0123456789-.eEabcdefmnoprstuvwxyzIOPU_#/é\u{01}".unicodeScalars)
+        var random = SystemRandomNumberGenerator()
+        var answered = 0
+        for _ in 0..<3_000 {
+            var scalars = Array(base.unicodeScalars)
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let at = Int.random(in: 0..<scalars.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: scalars.insert(alphabet.randomElement(using: &random) ?? " ", at: at)
+                case 1 where scalars.count > 1: scalars.remove(at: at)
+                default: scalars[at] = alphabet.randomElement(using: &random) ?? " "
+                }
+            }
+            let text = String(String.UnicodeScalarView(scalars))
+            if let fast = Self.fastSingle(text) {
+                answered += 1
+                #expect(fast == Self.generalSingle(text), "\(text)")
             }
         }
         #expect(answered > 0)

@@ -1,22 +1,41 @@
 import PointCore
 
-/// Reads the common shape of a `POST /v1/grants/batch` body straight from its bytes, without
-/// building a `JSONValue` tree: `{"grants":[{…},…]}` whose items hold only `orderId`, one of
-/// `memberId` / `lineUserId`, `scenarioId` and `points`, with plain printable-ASCII strings (no
-/// escapes) and plain integers, JSON whitespace anywhere between tokens.
+/// Reads the common shapes of grant bodies straight from their bytes, without building a
+/// `JSONValue` tree: a `POST /v1/grants/batch` body `{"grants":[{…},…]}` and a `POST /v1/grants`
+/// body `{…}`, whose grants hold only `orderId`, one of `memberId` / `lineUserId`, `scenarioId`
+/// and `points`, with plain printable-ASCII strings (no escapes) and plain integers, JSON
+/// whitespace anywhere between tokens.
 ///
 /// It answers only what the general reader (``JSONObjectReader`` with
-/// ``APIApplication/readGrant(_:merchantID:)``) would accept without a single detail, with the
-/// same commands; for anything else — unknown or repeated members, escapes, non-ASCII text,
-/// numbers outside the range, nulls, too many items — it returns nil and the general reader
-/// answers, with its precise errors. Tests hold the two to the same result.
-enum BatchGrantBodyReader {
-    /// The commands of `body`, or nil when the general reader must decide.
-    static func read(_ body: [UInt8], merchantID: String) -> [GrantPointsCommand]? {
+/// ``APIApplication/readGrant(_:merchantID:checkSyntax:)``) would accept without a single detail,
+/// with the same commands; for anything else — unknown or repeated members, escapes, non-ASCII
+/// text, numbers outside the range, nulls, too many items, and for a single grant any identifier
+/// outside its syntax — it returns nil and the general reader answers, with its precise errors.
+/// Tests hold the two to the same result.
+enum GrantBodyReader {
+    /// The commands of a batch body, or nil when the general reader must decide.
+    static func batch(_ body: [UInt8], merchantID: String) -> [GrantPointsCommand]? {
         body.withUnsafeBufferPointer { bytes in
             var cursor = Cursor(bytes: bytes)
             return cursor.batch(merchantID: merchantID)
         }
+    }
+
+    /// The command of a single grant's body, or nil when the general reader must decide. Beyond
+    /// the batch items' shape, the identifiers must pass the syntax checks a single grant's body
+    /// gets (``FieldSyntax``), so that every refusal keeps the general reader's details.
+    static func single(_ body: [UInt8], merchantID: String) -> GrantPointsCommand? {
+        let command: GrantPointsCommand? = body.withUnsafeBufferPointer { bytes in
+            var cursor = Cursor(bytes: bytes)
+            guard let command = cursor.item(merchantID: merchantID), cursor.isAtEnd else { return nil }
+            return command
+        }
+        guard let command, Identifiers.isValidExternalID(command.orderID) else { return nil }
+        switch command.recipient {
+        case .member(let memberID): guard Identifiers.isValidExternalID(memberID) else { return nil }
+        case .lineUser(let lineUserID): guard Identifiers.isValidLineUserID(lineUserID) else { return nil }
+        }
+        return command
     }
 
     private struct Cursor {
@@ -38,12 +57,19 @@ enum BatchGrantBodyReader {
                 guard consume(UInt8(ascii: "]")) else { return nil }
                 break
             }
-            guard consume(UInt8(ascii: "}")) else { return nil }
-            skipWhitespace()
-            return position == bytes.count ? commands : nil
+            guard consume(UInt8(ascii: "}")), isAtEnd else { return nil }
+            return commands
         }
 
-        private mutating func item(merchantID: String) -> GrantPointsCommand? {
+        /// Whether only whitespace is left (skipping it).
+        var isAtEnd: Bool {
+            mutating get {
+                skipWhitespace()
+                return position == bytes.count
+            }
+        }
+
+        mutating func item(merchantID: String) -> GrantPointsCommand? {
             guard consume(UInt8(ascii: "{")) else { return nil }
             var orderID: String?, memberID: String?, lineUserID: String?, scenarioID: String?, points: Int?
             repeat {
