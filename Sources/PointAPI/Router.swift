@@ -78,6 +78,9 @@ public struct Router<Handler: Sendable>: Sendable {
     public static var maxSegments: Int { 32 }
 
     private var root = Node()
+    /// The routes of patterns without parameters, by exact path: the common case matched with one
+    /// lookup instead of a walk (a literal route wins over a parameter one anyway).
+    private var literalRoutes: [String: [HTTPMethod: Entry]] = [:]
     /// Every (method, pattern) added, in order.
     public private(set) var routes: [(method: HTTPMethod, pattern: String)] = []
 
@@ -115,12 +118,21 @@ public struct Router<Handler: Sendable>: Sendable {
                 parsed.append(.literal(String(segment)))
             }
         }
-        try root.insert(parsed[...], method: method, entry: Entry(handler: handler, pattern: pattern), pattern: pattern)
+        let entry = Entry(handler: handler, pattern: pattern)
+        try root.insert(parsed[...], method: method, entry: entry, pattern: pattern)
+        if parsed.allSatisfy({ if case .literal = $0 { return true } else { return false } }) {
+            literalRoutes[pattern, default: [:]][method] = entry
+        }
         routes.append((method, pattern))
     }
 
     /// Finds the route for `method` and a raw `path` (as in ``HTTPRequest/path``).
     public func match(method: HTTPMethod, path: String) -> RouteMatch<Handler> {
+        // The walk would find the same entry first: literals are tried before parameters. Without
+        // this method here, the walk decides (a parameter route may have it, or the answer is 405).
+        if let entries = literalRoutes[path], let entry = entries[method] ?? (method == .head ? entries[.get] : nil) {
+            return .found(handler: entry.handler, pattern: entry.pattern, parameters: RouteParameters(pairs: []))
+        }
         guard path.hasPrefix("/") else { return .notFound }
         var segments: [Substring] = []
         for segment in path.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {

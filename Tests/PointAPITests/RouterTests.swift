@@ -37,6 +37,9 @@ import Testing
         // The literal "batch" route lacks GET, so the parameter route serves it.
         #expect(found(.get, "/v1/grants/batch")?.2["orderId"] == "batch")
         #expect(found(.head, "/v1/bindings/m1")?.0 == "getBinding")
+        #expect(found(.head, "/healthz")?.0 == "health")
+        #expect(found(.post, "/v1/grants")?.2.pairs.isEmpty == true)
+        #expect(found(.post, "/v1/grants")?.1 == "/v1/grants")
     }
 
     @Test func decodesParameters() {
