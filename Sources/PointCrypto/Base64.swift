@@ -16,21 +16,20 @@ public enum Base64 {
     /// Decodes padded standard Base64; `nil` on any character outside the alphabet, bad padding or
     /// non-zero trailing bits.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 4 == 0 else { return nil }
-        var body = utf8[...]
-        var padding = 0
-        while padding < 2, let last = body.last, last == UInt8(ascii: "=") {
-            body = body.dropLast()
-            padding += 1
+        var text = String(text)
+        return text.withUTF8 { utf8 in
+            guard utf8.count % 4 == 0 else { return nil }
+            var end = utf8.count
+            while utf8.count - end < 2, end > 0, utf8[end - 1] == UInt8(ascii: "=") { end -= 1 }
+            return decode(UnsafeBufferPointer(rebasing: utf8[..<end]), table: standardTable)
         }
-        return decode(Array(body), alphabet: standardAlphabet)
     }
 
     /// Decodes unpadded Base64url; `nil` on any character outside the alphabet, padding, or
     /// non-zero trailing bits.
     public static func decodeURL(_ text: some StringProtocol) -> [UInt8]? {
-        decode(Array(text.utf8), alphabet: urlAlphabet)
+        var text = String(text)
+        return text.withUTF8 { decode($0, table: urlTable) }
     }
 
     private static func encode(_ bytes: [UInt8], alphabet: [UInt8], pad: Bool) -> String {
@@ -61,9 +60,17 @@ public enum Base64 {
         return String(decoding: output, as: UTF8.self)
     }
 
-    private static func decode(_ characters: [UInt8], alphabet: [UInt8]) -> [UInt8]? {
+    /// Each byte's 6-bit value in an alphabet, 0xFF for bytes outside it.
+    private static func decodingTable(_ alphabet: [UInt8]) -> [UInt8] {
         var table = [UInt8](repeating: 0xFF, count: 256)
         for (index, character) in alphabet.enumerated() { table[Int(character)] = UInt8(index) }
+        return table
+    }
+
+    private static let standardTable = decodingTable(standardAlphabet)
+    private static let urlTable = decodingTable(urlAlphabet)
+
+    private static func decode(_ characters: UnsafeBufferPointer<UInt8>, table: [UInt8]) -> [UInt8]? {
         guard characters.count % 4 != 1 else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(characters.count * 3 / 4)
