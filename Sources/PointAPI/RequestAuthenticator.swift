@@ -166,9 +166,9 @@ public final class RequestAuthenticator: Sendable {
     }
 
     private static func singleHeader(_ name: String, in headers: HTTPHeaders) throws(AuthenticationFailure) -> String {
-        let values = headers.values(for: name)
-        guard values.count <= 1 else { throw .duplicateHeader(name) }
-        guard let value = values.first, !value.isEmpty else { throw .missingHeader(name) }
+        let (value, count) = headers.occurrences(of: name)
+        guard count <= 1 else { throw .duplicateHeader(name) }
+        guard let value, !value.isEmpty else { throw .missingHeader(name) }
         return value
     }
 }

@@ -45,6 +45,18 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         return found
     }
 
+    /// The first value for `name` (case-insensitive) and how many fields carry that name, in one
+    /// pass without allocating.
+    public func occurrences(of name: String) -> (first: String?, count: Int) {
+        var first: String?
+        var count = 0
+        for field in fields where HTTPHeaders.namesMatch(field.name, name) {
+            if count == 0 { first = field.value }
+            count += 1
+        }
+        return (first, count)
+    }
+
     /// Whether a field named `name` (case-insensitive) exists.
     public func contains(_ name: String) -> Bool {
         for field in fields where HTTPHeaders.namesMatch(field.name, name) { return true }
@@ -58,7 +70,7 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     /// Replaces every field named `name` with a single one.
     public mutating func set(name: String, value: String) {
-        remove(name: name)
+        if contains(name) { remove(name: name) }
         add(name: name, value: value)
     }
 
