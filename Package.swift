@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "PointLedger", dependencies: ["PointCollections", "PointCrypto", "PointJSON", "CLinuxShim"]),
         .target(name: "PointCore", dependencies: ["PointCollections", "PointCrypto", "PointJSON"]),
         .target(name: "PointHTTP", dependencies: ["CLinuxShim"]),
-        .target(name: "PointAPI", dependencies: ["PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
+        .target(name: "PointAPI", dependencies: ["PointCollections", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
         .executableTarget(
             name: "pointconnect",
             dependencies: ["PointAPI", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]

@@ -1,3 +1,4 @@
+import PointCollections
 import Synchronization
 
 /// Why ``NonceReplayCache`` refused to record a nonce.
@@ -125,7 +126,7 @@ public final class NonceReplayCache: Sendable {
 
     private struct ShardState {
         /// Slots in ascending order of `index` (an expiry time divided by the slot length).
-        var generations: [(index: Int64, fingerprints: Set<UInt64>)] = []
+        var generations: [(index: Int64, fingerprints: FingerprintSet)] = []
         var count = 0
 
         mutating func dropGenerations(before now: Int64, generationMilliseconds: Int64) {
@@ -153,7 +154,9 @@ public final class NonceReplayCache: Sendable {
                 }
                 position -= 1
             }
-            generations.insert((index: index, fingerprints: [fingerprint]), at: position)
+            var fingerprints = FingerprintSet()
+            fingerprints.insert(fingerprint)
+            generations.insert((index: index, fingerprints: fingerprints), at: position)
         }
     }
 }
