@@ -1,5 +1,6 @@
 import PointHTTP
 import PointLedger
+import Synchronization
 
 /// The service's Prometheus metrics: requests by route and status, request latency by route,
 /// ledger group commits (records per commit, write and fdatasync latency), open connections.
@@ -50,8 +51,31 @@ public final class ServiceMetrics: HTTPServerObserver, Sendable {
 
     /// Counts one answered API request.
     public func requestAnswered(method: String, route: String, status: Int, seconds: Double) {
-        requests.labels(method, route, String(status)).increment()
-        requestLatency.labels(method, route).observe(seconds)
+        let key = RequestSeriesKey(method: method, route: route, status: status)
+        let series = requestSeries.withLock { $0[key] } ?? resolveRequestSeries(key)
+        series.count.increment()
+        series.latency.observe(seconds)
+    }
+
+    /// The series of one method, route and status, resolved once: the label families' lookups
+    /// build arrays of label values and hash them, on every request otherwise.
+    private struct RequestSeriesKey: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+
+    /// Resolved request series; bounded like the families behind them (past their limits every
+    /// new combination resolves to their shared overflow series, and is kept no more).
+    private let requestSeries = Mutex<[RequestSeriesKey: (count: Counter, latency: Histogram)]>([:])
+    private static let maxResolvedRequestSeries = 2_000
+
+    private func resolveRequestSeries(_ key: RequestSeriesKey) -> (count: Counter, latency: Histogram) {
+        let series = (count: requests.labels(key.method, key.route, String(key.status)), latency: requestLatency.labels(key.method, key.route))
+        requestSeries.withLock { resolved in
+            if resolved.count < Self.maxResolvedRequestSeries { resolved[key] = series }
+        }
+        return series
     }
 
     /// Counts one answered grant batch of `items` items.
