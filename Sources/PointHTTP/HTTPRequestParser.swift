@@ -250,14 +250,13 @@ struct HTTPRequestParser {
         guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else {
             return .failure(.badRequest("header \(String(decoding: name, as: UTF8.self)) contains a control character"))
         }
-        return .success(HTTPHeaderField(name: String(decoding: name, as: UTF8.self),
-                                        value: String(decoding: value, as: UTF8.self)))
+        return .success(HTTPHeaderField(name: CommonFieldText.name(name), value: CommonFieldText.value(value)))
     }
 
     /// Applies the framing rules (RFC 9112 §6) and moves to the body, or completes the request.
     private mutating func finishHead(_ current: PartialHead) -> Step {
         let headers = current.headers
-        let hostCount = headers.values(for: "Host").count
+        let hostCount = headers.occurrences(of: "Host").count
         if hostCount > 1 { return .fail(.badRequest("duplicate Host header")) }
         if current.version == .http1_1 && hostCount == 0 { return .fail(.badRequest("missing Host header")) }
 

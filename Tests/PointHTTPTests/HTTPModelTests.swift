@@ -21,6 +21,18 @@ struct HTTPModelTests {
         #expect(headers.map(\.name) == ["X-A"])
     }
 
+    @Test func sharedHeaderTextIsExactlyTheTextReceived() {
+        let texts = ["X-LINE-ChannelId", "x-line-channelid", "X-LINE-Authorization", "X-LINE-Authorization-Nonce",
+                     "X-LINE-Authorization-Noncf", "Transfer-Encoding", "application/json", "application/jsoN",
+                     "application/json; charset=utf-8", "Host", ""]
+        for text in texts {
+            #expect(CommonFieldText.name(Array(text.utf8)[...]) == text)
+            #expect(CommonFieldText.value(Array(text.utf8)[...]) == text)
+        }
+        let invalid: [UInt8] = Array("application/json".utf8.dropLast()) + [0xFF]
+        #expect(CommonFieldText.value(invalid[...]) == String(decoding: invalid, as: UTF8.self))
+    }
+
     @Test func pathsAndQueriesKeepRawFormAndDecodeOnRequest() {
         let request = HTTPRequest(method: .get, target: "/a%20b/c%2Fd?name=J%C3%BCrgen+X&flag&empty=&bad=%zz")
         #expect(request.path == "/a%20b/c%2Fd")
