@@ -17,7 +17,6 @@ public final class FaultInjectingFileSystem: ForwardingFileSystem {
         /// The n-th data sync (and every later one) fails with `errno`.
         case syncError(onCall: Int, errno: Int32)
         /// Writes beyond `capacityBytes` in total fail with ENOSPC, after a short write that fills the space.
-        /// A positional write uses space only where it grows the file (overwriting uses none).
         case diskFull(capacityBytes: Int)
     }
 
@@ -52,32 +51,13 @@ public final class FaultInjectingFileSystem: ForwardingFileSystem {
         }
     }
 
-    /// New space used through this file system (since it was made or last armed): appended bytes,
-    /// and the bytes of positional writes past the end of their file.
+    /// Total bytes written through this file system (since it was made or last armed).
     public var bytesWritten: Int { state.withLock { $0.bytesWritten } }
 
     public func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {
-        let allowed = try admit(bytes.count, growing: bytes.count)
-        let written = try base.write(descriptor, UnsafeRawBufferPointer(rebasing: bytes.prefix(allowed)))
-        state.withLock { $0.bytesWritten += written }
-        return written
-    }
-
-    public func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
-        let size = try base.size(descriptor)
-        let overwritten = Int(max(0, min(Int64(bytes.count), size - offset)))
-        let allowed = try admit(bytes.count, growing: bytes.count - overwritten)
-        let written = try base.write(descriptor, UnsafeRawBufferPointer(rebasing: bytes.prefix(allowed)), at: offset)
-        state.withLock { $0.bytesWritten += max(0, written - overwritten) }
-        return written
-    }
-
-    /// How many of `count` bytes the next write may write, of which the last `growing` would use
-    /// new space; or the planned failure.
-    private func admit(_ count: Int, growing: Int) throws(SystemError) -> Int {
         let decision: Result<Int, SystemError> = state.withLock { state in
             state.writeCalls += 1
-            var allowed = count
+            var allowed = bytes.count
             if !state.healed {
                 for fault in state.faults {
                     switch fault {
@@ -86,10 +66,9 @@ public final class FaultInjectingFileSystem: ForwardingFileSystem {
                     case .shortWrite(let call, let maxBytes) where state.writeCalls == call:
                         allowed = min(allowed, maxBytes)
                     case .diskFull(let capacity):
-                        let room = max(0, capacity - state.bytesWritten)
-                        let overwritten = count - growing
-                        if room == 0 && overwritten == 0 { return .failure(SystemError(ENOSPC)) }
-                        allowed = min(allowed, overwritten + room)
+                        let room = capacity - state.bytesWritten
+                        if room <= 0 { return .failure(SystemError(ENOSPC)) }
+                        allowed = min(allowed, room)
                     default:
                         break
                     }
@@ -97,7 +76,10 @@ public final class FaultInjectingFileSystem: ForwardingFileSystem {
             }
             return .success(allowed)
         }
-        return try decision.get()
+        let allowed = try decision.get()
+        let written = try base.write(descriptor, UnsafeRawBufferPointer(rebasing: bytes.prefix(allowed)))
+        state.withLock { $0.bytesWritten += written }
+        return written
     }
 
     public func synchronizeData(_ descriptor: Int32) throws(SystemError) {

@@ -21,14 +21,8 @@ public protocol LedgerFileSystem: Sendable {
     func open(_ path: String, flags: Int32, mode: UInt32) throws(SystemError) -> Int32
     /// Writes up to `bytes.count` bytes; returns how many were written (may be fewer).
     func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int
-    /// Writes up to `bytes.count` bytes at `offset` (the file position is not used or moved);
-    /// returns how many were written (may be fewer).
-    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemError) -> Int
     /// Reads up to `buffer.count` bytes; returns how many were read, 0 at end of file.
     func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int
-    /// Reads up to `buffer.count` bytes at `offset` (the file position is not used or moved);
-    /// returns how many were read, 0 at end of file.
-    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemError) -> Int
     /// `fdatasync`: the file's data is on stable storage when this returns.
     func synchronizeData(_ descriptor: Int32) throws(SystemError)
     /// `fsync`: data and metadata; used on directories after creating a file.
@@ -57,16 +51,6 @@ extension LedgerFileSystem {
             let written = try write(descriptor, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
             guard written > 0 else { throw SystemError(EIO) }
             offset += written
-        }
-    }
-
-    /// Writes all of `bytes` at `offset`, looping over short writes.
-    public func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemError) {
-        var written = 0
-        while written < bytes.count {
-            let count = try write(descriptor, UnsafeRawBufferPointer(rebasing: bytes[written...]), at: offset + Int64(written))
-            guard count > 0 else { throw SystemError(EIO) }
-            written += count
         }
     }
 
@@ -101,22 +85,6 @@ public struct PosixFileSystem: LedgerFileSystem {
     public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
         while true {
             let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            if errno != EINTR { throw SystemError(errno) }
-        }
-    }
-
-    public func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
-        while true {
-            let written = Glibc.pwrite(descriptor, bytes.baseAddress, bytes.count, off_t(offset))
-            if written >= 0 { return written }
-            if errno != EINTR { throw SystemError(errno) }
-        }
-    }
-
-    public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
-        while true {
-            let count = Glibc.pread(descriptor, buffer.baseAddress, buffer.count, off_t(offset))
             if count >= 0 { return count }
             if errno != EINTR { throw SystemError(errno) }
         }

@@ -14,16 +14,8 @@ extension ForwardingFileSystem {
         try base.write(descriptor, bytes)
     }
 
-    public func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
-        try base.write(descriptor, bytes, at: offset)
-    }
-
     public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
         try base.read(descriptor, into: buffer)
-    }
-
-    public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
-        try base.read(descriptor, into: buffer, at: offset)
     }
 
     public func synchronizeData(_ descriptor: Int32) throws(SystemError) {

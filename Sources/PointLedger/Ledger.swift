@@ -27,6 +27,7 @@ public final class Ledger: @unchecked Sendable {
     /// The segment directory.
     public let directory: String
     private let options: LedgerOptions
+    private let fileSystem: any LedgerFileSystem
     private var directoryLock: LedgerDirectoryLock?
 
     // Newest record queued, durable or not.
@@ -58,10 +59,13 @@ public final class Ledger: @unchecked Sendable {
     private let merkle: Mutex<MerkleTree>
 
     // Writer-thread state (touched only by the writer thread after start).
-    /// The newest segment file.
-    private let segment: SegmentWriter
+    private var writerDescriptor: Int32 = -1
+    private var writerSegmentFirstSeq: UInt64 = 0
+    /// Bytes in the current segment, and how many of them have left the page cache.
+    private var writerSegmentBytes = 0
+    private var writerDroppedBytes = 0
     /// Synced bytes left in the page cache before the writer lets them go (one call per 64 KiB).
-    static var dropStrideBytes: Int { SegmentWriter.dropStrideBytes }
+    static let dropStrideBytes = 64 << 10
     private var sealer: LineSealer
     private var writerQueued = QueuedEntries()
     private var writeBuffer: [UInt8] = []
@@ -134,11 +138,13 @@ public final class Ledger: @unchecked Sendable {
         ledger.directoryLock = lock
         if let last = summary.segments.last {
             do {
-                try ledger.segment.resume(path: last.path, firstSeq: last.firstSeq, bytes: Int(summary.lastSegmentBytes))
+                ledger.writerDescriptor = try fileSystem.open(last.path, flags: O_WRONLY | O_APPEND, mode: 0)
             } catch {
                 lock.release()
                 throw LedgerError.io(operation: "opening for append", path: last.path, errno: error.code)
             }
+            ledger.writerSegmentFirstSeq = last.firstSeq
+            ledger.writerSegmentBytes = Int(summary.lastSegmentBytes)
         }
         ledger.startWriter()
         return ledger
@@ -151,6 +157,7 @@ public final class Ledger: @unchecked Sendable {
     ) {
         self.directory = directory
         self.options = options
+        self.fileSystem = fileSystem
         self.lastEnqueuedSeq = summary.lastSeq
         self.lastTime = summary.lastTime
         self.takenSeq = summary.lastSeq
@@ -158,14 +165,13 @@ public final class Ledger: @unchecked Sendable {
         self.sealer = LineSealer(lastLineHash: summary.lastLineHash, tailSegmentBytes: Int(summary.lastSegmentBytes),
                                  hasTailSegment: !summary.segments.isEmpty, maxSegmentBytes: options.maxSegmentBytes)
         self.merkle = Mutex(merkle)
-        self.segment = SegmentWriter(directory: directory, fileSystem: fileSystem, preallocationBytes: options.preallocationBytes,
-                                     maxSegmentBytes: options.maxSegmentBytes)
         self.commitObserver = commitObserver
         self.idleObserver = idleObserver
         self.poisonObserver = poisonObserver
     }
 
     deinit {
+        if writerDescriptor >= 0 { fileSystem.close(writerDescriptor) }
         directoryLock?.release()
     }
 
@@ -361,8 +367,10 @@ public final class Ledger: @unchecked Sendable {
         writerWait = .busy
         condition.broadcast()
         while !writerFinished { condition.wait() }
-        // A poisoned ledger leaves its newest segment as it is, for the next open to judge.
-        if poison == nil { segment.finish() } else { segment.close() }
+        if writerDescriptor >= 0 {
+            fileSystem.close(writerDescriptor)
+            writerDescriptor = -1
+        }
         directoryLock?.release()
         directoryLock = nil
         condition.unlock()
@@ -491,27 +499,75 @@ public final class Ledger: @unchecked Sendable {
         var breakIndex = 0
         while cursor < buffer.count {
             if breakIndex < breaks.count && breaks[breakIndex].offset == cursor {
-                try segment.start(firstSeq: breaks[breakIndex].firstSeq)
+                try startSegment(firstSeq: breaks[breakIndex].firstSeq)
                 breakIndex += 1
             }
             let end = breakIndex < breaks.count ? breaks[breakIndex].offset : buffer.count
             let started = MonotonicClock.micros()
-            let failure: LedgerError? = buffer.withUnsafeBytes { raw in
-                do throws(LedgerError) {
-                    try segment.append(UnsafeRawBufferPointer(rebasing: raw[cursor..<end]))
+            let descriptor = writerDescriptor
+            let failure: SystemError? = buffer.withUnsafeBytes { raw in
+                do {
+                    try fileSystem.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: raw[cursor..<end]))
                     return nil
-                } catch {
+                } catch let error as SystemError {
                     return error
+                } catch {
+                    return SystemError(EIO)
                 }
             }
-            if let failure { throw failure }
+            if let failure {
+                throw LedgerError.poisoned("write to \(SegmentDirectory.fileName(firstSeq: writerSegmentFirstSeq)) failed: \(ErrnoName.describe(failure.code))")
+            }
             writeMicros += MonotonicClock.micros() - started
+            writerSegmentBytes += end - cursor
             cursor = end
         }
         let started = MonotonicClock.micros()
-        try segment.synchronizeAndDropPages()
+        try synchronizeCurrentSegment()
         let syncMicros = MonotonicClock.micros() - started
+        dropSyncedPages(throughEnd: false)
         return (writeMicros, syncMicros)
+    }
+
+    /// Lets the page cache drop the current segment's synced pages (whole pages, at least
+    /// ``dropStrideBytes`` of them at a time; with `throughEnd` everything, the last partial page
+    /// too, once nothing more is appended to the segment). The records are durable and the ledger
+    /// reads them only at open and for audits; without this every commit would take fresh pages,
+    /// and on a virtual machine a page the guest has not used for a while costs the host a fault
+    /// to back again.
+    private func dropSyncedPages(throughEnd: Bool) {
+        let end = throughEnd ? writerSegmentBytes : writerSegmentBytes & ~4_095
+        guard end > writerDroppedBytes, throughEnd || end - writerDroppedBytes >= Self.dropStrideBytes else { return }
+        fileSystem.dropCachedPages(writerDescriptor, offset: writerDroppedBytes, length: end - writerDroppedBytes)
+        writerDroppedBytes = end
+    }
+
+    private func synchronizeCurrentSegment() throws(LedgerError) {
+        do {
+            try fileSystem.synchronizeData(writerDescriptor)
+        } catch {
+            throw LedgerError.poisoned("fdatasync of \(SegmentDirectory.fileName(firstSeq: writerSegmentFirstSeq)) failed: \(ErrnoName.describe(error.code))")
+        }
+    }
+
+    /// Syncs and closes the current segment, then creates the next and fsyncs the directory.
+    private func startSegment(firstSeq: UInt64) throws(LedgerError) {
+        if writerDescriptor >= 0 {
+            try synchronizeCurrentSegment()
+            dropSyncedPages(throughEnd: true)
+            fileSystem.close(writerDescriptor)
+            writerDescriptor = -1
+        }
+        writerSegmentBytes = 0
+        writerDroppedBytes = 0
+        let name = SegmentDirectory.fileName(firstSeq: firstSeq)
+        do {
+            writerDescriptor = try fileSystem.open(directory + "/" + name, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND, mode: 0o640)
+            writerSegmentFirstSeq = firstSeq
+            try fileSystem.synchronizeDirectory(directory)
+        } catch {
+            throw LedgerError.poisoned("creating segment \(name) failed: \(ErrnoName.describe(error.code))")
+        }
     }
 
     /// Before reading what an earlier run wrote, makes it durable and reads it from the device.

@@ -11,25 +11,19 @@ public struct LedgerOptions: Sendable {
     /// Longest the writer waits, after a commit, for the appenders it just acknowledged to send
     /// their next records, so that one fdatasync covers all of them (0 disables the wait).
     public var groupCommitWaitMicros: Int
-    /// Zero bytes written ahead of the records in the newest segment at a time, so that a
-    /// commit's `fdatasync` has no new file size to write (see ``SegmentWriter``); 0 appends
-    /// without preallocating.
-    public var preallocationBytes: Int
 
     public init(
         maxSegmentBytes: Int = 64 << 20,
         maxPendingBytes: Int = 64 << 20,
         maxEntriesPerAppend: Int = 10_000,
         idleTickMilliseconds: Int = 1_000,
-        groupCommitWaitMicros: Int = 0,
-        preallocationBytes: Int = 1 << 20
+        groupCommitWaitMicros: Int = 0
     ) {
         self.maxSegmentBytes = maxSegmentBytes
         self.maxPendingBytes = maxPendingBytes
         self.maxEntriesPerAppend = maxEntriesPerAppend
         self.idleTickMilliseconds = idleTickMilliseconds
         self.groupCommitWaitMicros = groupCommitWaitMicros
-        self.preallocationBytes = preallocationBytes
     }
 }
 

@@ -70,9 +70,6 @@ public struct ScanSummary: Sendable, Equatable {
     public var lastSegmentBytes: Int64 = 0
     /// A torn last line, when one was found (and truncated, when repairing).
     public var tornTail: TornTail?
-    /// Zero bytes after the newest segment's records that repairing truncated (written ahead of
-    /// them by a run that did not close cleanly; see ``SegmentTail``).
-    public var removedPreallocationBytes: Int64 = 0
 }
 
 /// Streams every record of a ledger directory in order, checking the hash chain, the seq
@@ -127,10 +124,6 @@ public struct LedgerScanner {
     ) throws(LedgerError) -> Int64 {
         let descriptor = try segment.open(with: fileSystem, flags: repairTornTail && isLast ? O_RDWR : O_RDONLY)
         defer { fileSystem.close(descriptor) }
-        // The newest segment's content ends before the zero bytes written ahead of its records;
-        // the scan treats that point as the end of the file.
-        let segmentSize = isLast ? try sizeOf(descriptor, segment) : 0
-        let contentEnd: Int64? = isLast ? try findContentEnd(descriptor, segment, size: segmentSize) : nil
 
         var filled = 0          // bytes in buffer
         var bufferStart: Int64 = 0 // file offset of buffer[0]
@@ -140,11 +133,9 @@ public struct LedgerScanner {
 
         while true {
             if !reachedEnd && filled < buffer.count {
-                let readEnd = contentEnd.map { min(buffer.count, filled + Int(max(0, $0 - bufferStart - Int64(filled)))) } ?? buffer.count
                 let result: Result<Int, SystemError> = buffer.withUnsafeMutableBytes { raw in
                     do {
-                        if readEnd == filled { return .success(0) }
-                        return .success(try fileSystem.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<readEnd])))
+                        return .success(try fileSystem.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...])))
                     } catch let error as SystemError {
                         return .failure(error)
                     } catch {
@@ -198,7 +189,7 @@ public struct LedgerScanner {
             if let problem {
                 // A bad complete line is a torn tail only when nothing follows it in the newest
                 // segment and it holds unwritten (zero) bytes.
-                let fileSize = try end(of: descriptor, segment, contentEnd: contentEnd)
+                let fileSize = try sizeOf(descriptor, segment)
                 let isTail = isLast && problem.offset + problem.lineBytes == fileSize
                 let reason = try TornTail.reasonForBadCompleteLine(problem.reason, isTail: isTail, unwritten: problem.unwritten,
                                                                   file: segment.name, offset: problem.offset, seq: summary.lastSeq + 1)
@@ -216,14 +207,9 @@ public struct LedgerScanner {
                 filled -= consumed
             }
             if reachedEnd {
-                if filled == 0 {
-                    if isLast && repairTornTail && validEnd < segmentSize {
-                        try removePreallocation(segment, descriptor, from: validEnd, fileSize: segmentSize, summary: &summary)
-                    }
-                    return validEnd
-                }
+                if filled == 0 { return validEnd }
                 // An incomplete last line (no newline).
-                let fileSize = try end(of: descriptor, segment, contentEnd: contentEnd)
+                let fileSize = try sizeOf(descriptor, segment)
                 try handleBadTail(segment: segment, descriptor: descriptor, at: validEnd, fileSize: fileSize,
                                   reason: "the last line is incomplete (no newline)", isTail: isLast, repair: repairTornTail,
                                   protectedSeq: protectedSeq, summary: &summary)
@@ -234,31 +220,6 @@ public struct LedgerScanner {
                                           reason: "a line is longer than \(LedgerRecordFormat.maxLineBytes) bytes")
             }
         }
-    }
-
-    private func findContentEnd(_ descriptor: Int32, _ segment: SegmentFile, size: Int64) throws(LedgerError) -> Int64 {
-        do { return try SegmentTail.contentEnd(descriptor, size: size, fileSystem: fileSystem) } catch {
-            throw LedgerError.io(operation: "reading", path: segment.path, errno: error.code)
-        }
-    }
-
-    /// Truncates the zero bytes after the newest segment's records (written ahead of them by a
-    /// run that did not close cleanly).
-    private func removePreallocation(_ segment: SegmentFile, _ descriptor: Int32, from offset: Int64, fileSize: Int64,
-                                     summary: inout ScanSummary) throws(LedgerError) {
-        do {
-            try fileSystem.truncate(descriptor, length: offset)
-            try fileSystem.synchronizeAll(descriptor)
-        } catch {
-            throw LedgerError.io(operation: "truncating the preallocated end of", path: segment.path, errno: error.code)
-        }
-        summary.removedPreallocationBytes = fileSize - offset
-    }
-
-    /// Where the segment's content ends: `contentEnd` for the newest segment, the size for the others.
-    private func end(of descriptor: Int32, _ segment: SegmentFile, contentEnd: Int64?) throws(LedgerError) -> Int64 {
-        if let contentEnd { return contentEnd }
-        return try sizeOf(descriptor, segment)
     }
 
     private func sizeOf(_ descriptor: Int32, _ segment: SegmentFile) throws(LedgerError) -> Int64 {

@@ -77,14 +77,6 @@ enum SegmentVerifier {
         let segment = scan.segment
         let descriptor = try segment.open(with: fileSystem, flags: O_RDONLY)
         defer { fileSystem.close(descriptor) }
-        // The newest segment's content ends before the zero bytes written ahead of its records.
-        var contentEnd: Int64?
-        if scan.isLast {
-            let size = try sizeOf(descriptor, segment, fileSystem)
-            do { contentEnd = try SegmentTail.contentEnd(descriptor, size: size, fileSystem: fileSystem) } catch {
-                throw LedgerError.io(operation: "reading", path: segment.path, errno: error.code)
-            }
-        }
 
         let base = UnsafeRawPointer(buffer.baseAddress!)
         var filled = 0
@@ -107,9 +99,8 @@ enum SegmentVerifier {
             if !reachedEnd && filled < buffer.count {
                 let read: Int
                 do {
-                    var end = min(buffer.count, filled + readChunkBytes)
-                    if let contentEnd { end = min(end, filled + Int(max(0, contentEnd - bufferStart - Int64(filled)))) }
-                    read = end == filled ? 0 : try fileSystem.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<end]))
+                    let end = min(buffer.count, filled + readChunkBytes)
+                    read = try fileSystem.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<end]))
                 } catch {
                     throw LedgerError.io(operation: "reading", path: segment.path, errno: error.code)
                 }
@@ -138,7 +129,7 @@ enum SegmentVerifier {
                         scan.firstPrev = record.prev
                         scan.firstTime = record.time
                         scan.firstLineBytes = Int64(lineLength + 1)
-                        if scan.isLast { scan.firstLineIsWholeFile = try end(of: descriptor, segment, fileSystem, contentEnd: contentEnd) == scan.firstLineBytes }
+                        if scan.isLast { scan.firstLineIsWholeFile = try sizeOf(descriptor, segment, fileSystem) == scan.firstLineBytes }
                     } else if let reason = chainProblem(record, lastSeq: lastSeq, lastLineHash: lastLineHash, lastTime: lastTime) {
                         problem = (lineOffset, reason, Int64(lineLength + 1), TornTail.isUnwritten(line))
                         break
@@ -157,7 +148,7 @@ enum SegmentVerifier {
             }
 
             if let problem {
-                let fileSize = try end(of: descriptor, segment, fileSystem, contentEnd: contentEnd)
+                let fileSize = try sizeOf(descriptor, segment, fileSystem)
                 // Torn only when last in the newest segment and holding unwritten (zero) bytes,
                 // as ``LedgerScanner`` decides.
                 let isTail = scan.isLast && problem.offset + problem.lineBytes == fileSize
@@ -173,7 +164,7 @@ enum SegmentVerifier {
             }
             if reachedEnd {
                 if filled == 0 { return }
-                let fileSize = try end(of: descriptor, segment, fileSystem, contentEnd: contentEnd)
+                let fileSize = try sizeOf(descriptor, segment, fileSystem)
                 try badTail(scan, at: validEnd, fileSize: fileSize, reason: "the last line is incomplete (no newline)",
                             isTail: scan.isLast, seq: lastSeq + 1)
                 return
@@ -207,13 +198,6 @@ enum SegmentVerifier {
     private static func badTail(_ scan: SegmentScan, at offset: Int64, fileSize: Int64, reason: String, isTail: Bool, seq: UInt64) throws(LedgerError) {
         guard isTail else { throw LedgerError.corrupt(file: scan.segment.name, offset: Int(offset), seq: seq, reason: reason) }
         scan.tornTail = TornTail(file: scan.segment.name, offset: offset, bytes: fileSize - offset, reason: reason, seq: seq)
-    }
-
-    /// Where the segment's content ends: `contentEnd` for the newest segment, the size for the others.
-    private static func end(of descriptor: Int32, _ segment: SegmentFile, _ fileSystem: any LedgerFileSystem,
-                            contentEnd: Int64?) throws(LedgerError) -> Int64 {
-        if let contentEnd { return contentEnd }
-        return try sizeOf(descriptor, segment, fileSystem)
     }
 
     private static func sizeOf(_ descriptor: Int32, _ segment: SegmentFile, _ fileSystem: any LedgerFileSystem) throws(LedgerError) -> Int64 {
