@@ -26,17 +26,17 @@ public final class RequestIDGenerator: Sendable {
     /// The next id.
     public func next() -> String {
         let sequence = counter.wrappingAdd(1, ordering: .relaxed).oldValue
-        var bytes = [UInt8](repeating: 0, count: 32)
-        Self.writeHex(prefix, into: &bytes, at: 0)
-        Self.writeHex(sequence, into: &bytes, at: 16)
-        return String(decoding: bytes, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: 32) { bytes in
+            Self.writeHex(prefix, into: bytes, at: 0)
+            Self.writeHex(sequence, into: bytes, at: 16)
+            return 32
+        }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private static func writeHex(_ value: UInt64, into bytes: inout [UInt8], at offset: Int) {
+    private static func writeHex(_ value: UInt64, into bytes: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
         for index in 0..<16 {
-            bytes[offset + index] = hexDigits[Int(value >> UInt64(60 - 4 * index) & 0xF)]
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
+            bytes[offset + index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
         }
     }
 }
