@@ -107,17 +107,16 @@ enum CanonicalBytes {
 
     /// `value` (non-negative, fewer than 19 digits) zero-padded to at least `width` digits.
     private static func digits(_ value: Int, _ width: Int, to output: inout [UInt8]) {
-        var divisor = 1
-        var count = 1
-        while count < width || value / divisor >= 10 {
-            divisor *= 10
-            count += 1
-        }
-        var rest = value
-        while divisor > 0 {
-            output.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        // Written back to front with constant divisors (a multiply each), then copied in order.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+            var rest = UInt(value)
+            var start = 20
+            repeat {
+                start -= 1
+                scratch[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0 || 20 - start < width
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start..<20]))
         }
     }
 
