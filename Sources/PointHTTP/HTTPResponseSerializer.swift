@@ -14,7 +14,7 @@ enum HTTPResponseSerializer {
         output.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(status.code, to: &output)
         output.append(HTTPSyntax.space)
-        output.append(contentsOf: status.reasonPhrase.utf8.lazy.filter(HTTPSyntax.isFieldValueByte))
+        appendFieldValueBytes(of: status.reasonPhrase, to: &output)
         appendCRLF(to: &output)
 
         for field in response.headers where isServerOwned(field.name) == false {
@@ -37,6 +37,19 @@ enum HTTPResponseSerializer {
         guard sendsBody, !isHeadRequest else { return 0 }
         output.append(contentsOf: response.body)
         return response.body.count
+    }
+
+    /// The text's bytes without any that may not appear in a field value (a phrase is normally
+    /// all valid: then one copy).
+    private static func appendFieldValueBytes(of text: String, to output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in
+            if bytes.allSatisfy(HTTPSyntax.isFieldValueByte) {
+                output.append(contentsOf: bytes)
+            } else {
+                for byte in bytes where HTTPSyntax.isFieldValueByte(byte) { output.append(byte) }
+            }
+        }
     }
 
     private static func isServerOwned(_ name: String) -> Bool {
