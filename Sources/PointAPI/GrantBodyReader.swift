@@ -1,4 +1,5 @@
 import PointCore
+import PointJSON
 
 /// Reads the common shapes of grant bodies straight from their bytes, without building a
 /// `JSONValue` tree: a `POST /v1/grants/batch` body `{"grants":[{…},…]}` and a `POST /v1/grants`
@@ -15,7 +16,8 @@ import PointCore
 enum GrantBodyReader {
     /// The commands of a batch body, or nil when the general reader must decide.
     static func batch(_ body: [UInt8], merchantID: String) -> [GrantPointsCommand]? {
-        body.withUnsafeBufferPointer { bytes in
+        guard body.count <= JSONLimits.standard.maxBytes else { return nil }
+        return body.withUnsafeBufferPointer { bytes in
             var cursor = Cursor(bytes: bytes)
             return cursor.batch(merchantID: merchantID)
         }
@@ -25,6 +27,8 @@ enum GrantBodyReader {
     /// the batch items' shape, the identifiers must pass the syntax checks a single grant's body
     /// gets (``FieldSyntax``), so that every refusal keeps the general reader's details.
     static func single(_ body: [UInt8], merchantID: String) -> GrantPointsCommand? {
+        // Past the general reader's size limit it answers (with its error), whatever the shape.
+        guard body.count <= JSONLimits.standard.maxBytes else { return nil }
         let command: GrantPointsCommand? = body.withUnsafeBufferPointer { bytes in
             var cursor = Cursor(bytes: bytes)
             guard let command = cursor.item(merchantID: merchantID), cursor.isAtEnd else { return nil }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import PointAPI
 import PointCore
+import PointJSON
 import Testing
 
 @Suite("Grant bodies read straight from bytes")
@@ -137,6 +138,16 @@ struct GrantBodyReaderTests {
     ])
     func singleUnusualShapes(text: String) {
         #expect(Self.fastSingle(text) == nil)
+    }
+
+    @Test func bodiesPastTheGeneralReadersSizeLimitAreLeftToIt() {
+        let padding = [UInt8](repeating: 0x20, count: JSONLimits.standard.maxBytes)
+        let single = Array(#"{"orderId":"O-1","memberId":"M-1","scenarioId":"S","points":1}"#.utf8)
+        let batch = Array(#"{"grants":[{"orderId":"O-1","memberId":"M-1","scenarioId":"S","points":1}]}"#.utf8)
+        #expect(GrantBodyReader.single(single, merchantID: Self.merchant) != nil)
+        #expect(GrantBodyReader.single(single + padding, merchantID: Self.merchant) == nil)
+        #expect(GrantBodyReader.batch(batch, merchantID: Self.merchant) != nil)
+        #expect(GrantBodyReader.batch(batch + padding, merchantID: Self.merchant) == nil)
     }
 
     @Test("Mutated single bodies: whenever the direct reader answers, the general reader gives the same command")
