@@ -16,7 +16,7 @@ public struct RequestNonce: Sendable, Hashable {
         case unixMilliseconds
     }
 
-    /// Longest text examined; anything longer is malformed without further work.
+    /// Longest nonce accepted: a UUID's 36 characters (anything longer is malformed).
     public static let maxLength = 36
 
     /// The nonce as sent.
@@ -55,6 +55,7 @@ public struct RequestNonce: Sendable, Hashable {
         self.isUppercaseUUID = parsed.uppercase
     }
 
+    /// 100-ns intervals between the UUID epoch (1582-10-15) and the Unix epoch.
     private static let uuidEpochOffset: Int64 = 0x01B2_1DD2_1381_4000
 
     private static func parseUUID(_ bytes: UnsafeBufferPointer<UInt8>) -> (kind: Kind, time: Int64?, uppercase: Bool)? {
