@@ -1,3 +1,4 @@
+import PointCrypto
 import Synchronization
 
 /// Issues `X-Line-Request-Id` values: 32 lowercase hex characters, a random per-process prefix
@@ -35,8 +36,7 @@ public final class RequestIDGenerator: Sendable {
 
     private static func writeHex(_ value: UInt64, into bytes: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
         for index in 0..<16 {
-            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
-            bytes[offset + index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            bytes[offset + index] = Hex.digit(UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF)
         }
     }
 }

@@ -1,6 +1,5 @@
 /// Lowercase hexadecimal encoding.
 public enum Hex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Lowercase hex of `bytes`.
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
@@ -13,8 +12,8 @@ public enum Hex {
     /// Appends the lowercase hex of `bytes` to `output` (no intermediate string).
     public static func append<Bytes: Sequence>(_ bytes: Bytes, to output: inout [UInt8]) where Bytes.Element == UInt8 {
         for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0x0F)])
+            output.append(digit(byte >> 4))
+            output.append(digit(byte & 0x0F))
         }
     }
 
@@ -33,8 +32,9 @@ public enum Hex {
         }
     }
 
-    @inline(__always)
-    private static func digit(_ value: UInt8) -> UInt8 {
+    /// The lowercase hex digit of a nibble (`value` below 16).
+    @inlinable
+    public static func digit(_ value: UInt8) -> UInt8 {
         value < 10 ? value &+ UInt8(ascii: "0") : value &+ (UInt8(ascii: "a") - 10)
     }
 
