@@ -126,7 +126,6 @@ extension PointsDomain {
         return revocations[Int(revocation)]
     }
 
-    /// The revocations of one grant, oldest first.
     /// `grant` as the records up to `throughSeq` leave it: revoked points of revocations
     /// recorded after that seq left out (for answers that show only durable records).
     public func grant(_ grant: Grant, asOf throughSeq: UInt64) -> Grant {
@@ -142,6 +141,7 @@ extension PointsDomain {
         revocations(merchantID: grant.merchantID, orderID: grant.orderID).reduce(grant.seq) { max($0, $1.seq) }
     }
 
+    /// The revocations of one grant, oldest first.
     public func revocations(merchantID: String, orderID: String) -> [Revocation] {
         guard let merchant = merchantIndex[merchantID], let slot = grants.find(merchant: merchant, orderID: orderID) else { return [] }
         return (revocationsByGrant[UInt32(slot)] ?? []).map { revocations[Int($0)] }
