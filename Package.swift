@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "PointAPI", dependencies: ["PointCollections", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
         .executableTarget(
             name: "pointconnect",
-            dependencies: ["PointAPI", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]
+            dependencies: ["PointAPI", "PointHTTP", "PointCore", "PointLedger", "PointCrypto", "PointJSON", "CLinuxShim"]
         ),
         // Fuzzing (issue 6): the targets, and their driver (libFuzzer with `sandbox/fuzz`, corpus replay otherwise).
         .target(name: "PointFuzzTargets", dependencies: ["PointHTTP", "PointAPI", "PointCore", "PointLedger", "PointCrypto", "PointJSON"]),
