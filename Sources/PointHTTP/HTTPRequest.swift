@@ -79,6 +79,12 @@ public struct HTTPRequest: Sendable {
 
     /// Splits a target into raw path and query. Absolute-form targets yield their path ("/" when empty).
     static func splitTarget(_ target: String) -> (path: String, query: String?) {
+        // The usual origin-form target: split on the bytes, sharing the target's storage for the path.
+        let bytes = target.utf8
+        if bytes.first == UInt8(ascii: "/") {
+            guard let mark = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (target, nil) }
+            return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+        }
         var pathAndQuery = Substring(target)
         if !target.hasPrefix("/"), target != "*", let colon = target.firstIndex(of: ":"),
            target[colon...].hasPrefix("://") {

@@ -47,6 +47,14 @@ struct HTTPModelTests {
         #expect(HTTPRequest(method: .get, target: "/%2").decodedPath == nil)
         #expect(HTTPRequest(method: .get, target: "http://host:8/p?q=1").path == "/p")
         #expect(HTTPRequest(method: .get, target: "http://host").path == "/")
+        // Origin-form: the first `?` splits, later ones stay in the query; no `?` means no query.
+        let split = HTTPRequest(method: .get, target: "/v1/grants?a=1?b=2")
+        #expect(split.path == "/v1/grants" && split.query == "a=1?b=2")
+        let emptyQuery = HTTPRequest(method: .get, target: "/v1/grants?")
+        #expect(emptyQuery.path == "/v1/grants" && emptyQuery.query == "")
+        let plain = HTTPRequest(method: .post, target: "/v1/grants")
+        #expect(plain.path == "/v1/grants" && plain.query == nil)
+        #expect(HTTPRequest(method: .get, target: "/?x").path == "/")
     }
 
     @Test func errorBodiesAreEscapedJSON() throws {
