@@ -182,21 +182,16 @@ public final class APIApplication: HTTPHandler, Sendable {
     /// naming the address, the channel and the environment.
     private func checkSource(of request: HTTPRequest, for credential: Credential) throws(APIError) {
         guard let merchantID = credential.merchantId else { throw .forbiddenRole("A merchant credential needs a merchant.") }
-        let access = service.read { domain -> (environment: MerchantEnvironment, sources: [String])? in
-            guard let merchant = domain.merchant(merchantID), let environment = merchant.activeEnvironment ?? (merchant.sandbox != nil ? .sandbox : nil),
-                let access = merchant.access(environment)
-            else { return nil }
-            return (environment, access.allowedSources)
-        }
+        let access = service.read { domain in domain.sourceAccess(merchantID: merchantID) }
         guard let access else {
             throw APIError(status: .forbidden, code: APIErrorCode("merchant_not_onboarded"),
                            message: "Merchant \(merchantID) has no environment open yet, so no source address is allowed; finish onboarding first.")
         }
         let list: IPAllowlist = try allowlists.withLock { (cache) throws(APIError) -> IPAllowlist in
-            if let cached = cache[merchantID], cached.sources == access.sources { return cached.list }
+            if let cached = cache[merchantID], cached.sources == access.allowedSources { return cached.list }
             do throws(IPNetworkError) {
-                let list = try IPAllowlist(access.sources)
-                cache[merchantID] = (access.sources, list)
+                let list = try IPAllowlist(access.allowedSources)
+                cache[merchantID] = (access.allowedSources, list)
                 return list
             } catch {
                 throw .unavailable("Merchant \(merchantID)'s allowlist can't be read (\(error)); ask the platform to correct it.")

@@ -4,6 +4,17 @@ extension PointsDomain {
         merchantIndex[merchantID].map { merchants[Int($0)] }
     }
 
+    /// The environment a merchant operates in (its sandbox while it has only that) and the
+    /// sources allowed there: what every merchant request is checked against, read in place
+    /// instead of copying the whole merchant. Nil when no environment is open (or no merchant).
+    public func sourceAccess(merchantID: String) -> (environment: MerchantEnvironment, allowedSources: [String])? {
+        guard let index = merchantIndex[merchantID] else { return nil }
+        let slot = Int(index)
+        guard let environment = merchants[slot].activeEnvironment ?? (merchants[slot].sandbox != nil ? .sandbox : nil),
+              let access = merchants[slot].access(environment) else { return nil }
+        return (environment, access.allowedSources)
+    }
+
     /// All merchants in registration order.
     public var allMerchants: [Merchant] { merchants }
 

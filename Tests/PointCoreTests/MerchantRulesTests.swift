@@ -42,12 +42,17 @@ struct MerchantRulesTests {
         var harness = DomainHarness()
         try harness.registerMerchant(appliedOn: "2026-09-10")
         #expect(harness.domain.merchant(DomainHarness.merchantA)?.status == .applied)
+        #expect(harness.domain.sourceAccess(merchantID: DomainHarness.merchantA) == nil)
+        #expect(harness.domain.sourceAccess(merchantID: "no-such-merchant") == nil)
         let production = OpenEnvironmentCommand(merchantID: DomainHarness.merchantA, environment: .production, officialAccountID: "@shop",
                                                 loginChannelID: "2000000100", linkedLoginChannelID: "2000000100", allowedSources: ["203.0.113.0/24"],
                                                 eligibility: .specialApproval(reference: "SP-1", approvedBy: "Reviewer"))
         #expect(errorCode { try harness.domain.decide(production) } == "merchant_status_conflict")
         try harness.openSandbox()
         #expect(harness.domain.merchant(DomainHarness.merchantA)?.status == .sandbox)
+        let sandboxAccess = try #require(harness.domain.sourceAccess(merchantID: DomainHarness.merchantA))
+        #expect(sandboxAccess.environment == .sandbox)
+        #expect(sandboxAccess.allowedSources == harness.domain.merchant(DomainHarness.merchantA)?.sandbox?.allowedSources)
         #expect(harness.domain.merchant(DomainHarness.merchantA)?.isBillable == false)
 
         var noEligibility = production
@@ -87,6 +92,8 @@ struct MerchantRulesTests {
         let merchant = try #require(harness.domain.merchant(DomainHarness.merchantA))
         #expect(merchant.status == .production)
         #expect(merchant.isBillable)
+        let productionAccess = try #require(harness.domain.sourceAccess(merchantID: DomainHarness.merchantA))
+        #expect(productionAccess.environment == .production && productionAccess.allowedSources == ["203.0.113.0/24"])
         #expect(harness.domain.loginChannelID(merchantID: DomainHarness.merchantA) == "2000000100")
     }
 
@@ -117,6 +124,8 @@ struct MerchantRulesTests {
         var (harness, scenario) = try DomainHarness.ready()
         try harness.commit(harness.domain.decide(harness.grant("o-1", 10, scenario: scenario), now: harness.now))
         try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid invoice"))
+        // A suspended merchant's requests are still checked against the environment it was in.
+        #expect(harness.domain.sourceAccess(merchantID: DomainHarness.merchantA)?.environment == .sandbox)
         #expect(errorCode { try harness.domain.decide(harness.grant("o-2", 10, scenario: scenario), now: harness.now) } == "merchant_suspended")
         #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-1")?.points == 10)
         let revoke = RevokePointsCommand(merchantID: DomainHarness.merchantA, orderID: "o-1", revocationID: "r-1", points: 1, reason: "fraud",
