@@ -42,13 +42,18 @@ enum HTTPResponseSerializer {
     /// The text's bytes without any that may not appear in a field value (a phrase is normally
     /// all valid: then one copy).
     private static func appendFieldValueBytes(of text: String, to output: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { bytes in
-            if bytes.allSatisfy(HTTPSyntax.isFieldValueByte) {
-                output.append(contentsOf: bytes)
-            } else {
-                for byte in bytes where HTTPSyntax.isFieldValueByte(byte) { output.append(byte) }
-            }
+        // Read in place; only a bridged string is copied.
+        if text.utf8.withContiguousStorageIfAvailable({ appendFieldValueBytes($0, to: &output) }) == nil {
+            var copy = text
+            copy.withUTF8 { appendFieldValueBytes($0, to: &output) }
+        }
+    }
+
+    private static func appendFieldValueBytes(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        if bytes.allSatisfy(HTTPSyntax.isFieldValueByte) {
+            output.append(contentsOf: bytes)
+        } else {
+            for byte in bytes where HTTPSyntax.isFieldValueByte(byte) { output.append(byte) }
         }
     }
 
