@@ -22,7 +22,7 @@ public final class Ledger: @unchecked Sendable {
     // queue), except the Merkle tree (its own Mutex) and the fields marked as the writer
     // thread's (touched only by that thread once it runs, or before it starts and after it
     // finished). That is why the class is @unchecked Sendable.
-    private let condition = NSCondition()
+    private let condition = AdaptiveCondition()
 
     /// The segment directory.
     public let directory: String
