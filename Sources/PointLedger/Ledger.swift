@@ -18,8 +18,8 @@ import Synchronization
 /// be canonical JSON (see ``LedgerEntry``) when the writer reaches it: nothing of its commit is
 /// written.
 public final class Ledger: @unchecked Sendable {
-    // The mutable state below is guarded by `condition` (an NSCondition: a mutex plus a wait
-    // queue), except the Merkle tree (its own Mutex) and the fields marked as the writer
+    // The mutable state below is guarded by `condition` (an AdaptiveCondition: a mutex plus a
+    // wait queue), except the Merkle tree (its own Mutex) and the fields marked as the writer
     // thread's (touched only by that thread once it runs, or before it starts and after it
     // finished). That is why the class is @unchecked Sendable.
     private let condition = AdaptiveCondition()
