@@ -46,10 +46,14 @@ static inline int pc_sha256(int prefix, const void *data, size_t count, unsigned
     return SHA256_Final(out, &context);
 }
 
-/* HMAC-SHA256 (RFC 2104) of `count` bytes under a `keyCount`-byte key, into `out` (32 bytes),
-   on stack contexts like pc_sha256: OpenSSL's one-shot EVP_Q_mac fetches the MAC and digest
-   and allocates a context on every call, several times the cost of the hashing for a request. */
-static inline int pc_hmac_sha256(const void *key, size_t keyCount, const void *data, size_t count, unsigned char *out) {
+/* HMAC-SHA256 (RFC 2104) under a `keyCount`-byte key of the concatenation of four parts (any
+   may be empty), into `out` (32 bytes), without building the concatenation; on stack contexts
+   like pc_sha256: OpenSSL's one-shot EVP_Q_mac fetches the MAC and digest and allocates a
+   context on every call, several times the cost of the hashing for a request. */
+static inline int pc_hmac_sha256_parts(const void *key, size_t keyCount,
+                                       const void *part0, size_t count0, const void *part1, size_t count1,
+                                       const void *part2, size_t count2, const void *part3, size_t count3,
+                                       unsigned char *out) {
     unsigned char block[64] = {0};
     unsigned char pad[64];
     unsigned char inner[32];
@@ -62,7 +66,11 @@ static inline int pc_hmac_sha256(const void *key, size_t keyCount, const void *d
     }
     for (int index = 0; index < 64; index++) pad[index] = block[index] ^ 0x36;
     ok = ok && SHA256_Init(&context) == 1 && SHA256_Update(&context, pad, 64) == 1
-        && (count == 0 || SHA256_Update(&context, data, count) == 1) && SHA256_Final(inner, &context) == 1;
+        && (count0 == 0 || SHA256_Update(&context, part0, count0) == 1)
+        && (count1 == 0 || SHA256_Update(&context, part1, count1) == 1)
+        && (count2 == 0 || SHA256_Update(&context, part2, count2) == 1)
+        && (count3 == 0 || SHA256_Update(&context, part3, count3) == 1)
+        && SHA256_Final(inner, &context) == 1;
     for (int index = 0; index < 64; index++) pad[index] = block[index] ^ 0x5c;
     ok = ok && SHA256_Init(&context) == 1 && SHA256_Update(&context, pad, 64) == 1
         && SHA256_Update(&context, inner, 32) == 1 && SHA256_Final(out, &context) == 1;
@@ -74,11 +82,23 @@ static inline int pc_hmac_sha256(const void *key, size_t keyCount, const void *d
 }
 #pragma GCC diagnostic pop
 #else
-static inline int pc_hmac_sha256(const void *key, size_t keyCount, const void *data, size_t count, unsigned char *out) {
+static inline int pc_hmac_sha256_parts(const void *key, size_t keyCount,
+                                       const void *part0, size_t count0, const void *part1, size_t count1,
+                                       const void *part2, size_t count2, const void *part3, size_t count3,
+                                       unsigned char *out) {
     unsigned char empty = 0;
     size_t length = 0;
-    return EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, keyCount > 0 ? key : &empty, keyCount,
-                     count > 0 ? data : &empty, count, out, 32, &length) != NULL && length == 32;
+    size_t count = count0 + count1 + count2 + count3;
+    unsigned char *data = count > 0 ? OPENSSL_malloc(count) : NULL;
+    if (count > 0 && data == NULL) return 0;
+    if (count0 > 0) memcpy(data, part0, count0);
+    if (count1 > 0) memcpy(data + count0, part1, count1);
+    if (count2 > 0) memcpy(data + count0 + count1, part2, count2);
+    if (count3 > 0) memcpy(data + count0 + count1 + count2, part3, count3);
+    int ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, keyCount > 0 ? key : &empty, keyCount,
+                       count > 0 ? data : &empty, count, out, 32, &length) != NULL && length == 32;
+    OPENSSL_clear_free(data, count);
+    return ok;
 }
 static inline int pc_sha256(int prefix, const void *data, size_t count, unsigned char *out) {
     EVP_MD_CTX *context = EVP_MD_CTX_new();
@@ -94,5 +114,10 @@ static inline int pc_sha256(int prefix, const void *data, size_t count, unsigned
     return ok;
 }
 #endif
+
+/* HMAC-SHA256 of `count` bytes under a `keyCount`-byte key, into `out` (32 bytes). */
+static inline int pc_hmac_sha256(const void *key, size_t keyCount, const void *data, size_t count, unsigned char *out) {
+    return pc_hmac_sha256_parts(key, keyCount, data, count, NULL, 0, NULL, 0, NULL, 0, out);
+}
 
 #endif

@@ -41,13 +41,31 @@ public enum RequestSignature {
         return message
     }
 
-    /// The raw 32-byte MAC for the given request parts.
+    /// The raw 32-byte MAC for the given request parts: the MAC of ``message(secret:method:path:query:body:nonce:)``,
+    /// computed over the parts in place instead of a copy of them all.
     public static func mac(
         secret: [UInt8], method: HTTPMethod, path: String, query: String?, body: [UInt8], nonce: String
     ) -> [UInt8] {
-        HMACSHA256.authenticationCode(
-            key: secret,
-            message: message(secret: secret, method: method, path: path, query: query, body: body, nonce: nonce)
-        )
+        secret.withUnsafeBytes { secretBytes in
+            withUTF8(path) { pathBytes in
+                withUTF8(nonce) { nonceBytes in
+                    if signsBody(method) {
+                        return body.withUnsafeBytes { bodyBytes in
+                            HMACSHA256.authenticationCode(key: secretBytes, concatenating: secretBytes, pathBytes, bodyBytes, nonceBytes)
+                        }
+                    }
+                    return withUTF8(query ?? "") { queryBytes in
+                        HMACSHA256.authenticationCode(key: secretBytes, concatenating: secretBytes, pathBytes, queryBytes, nonceBytes)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `body` over the text's UTF-8 bytes in place (a bridged string is copied first).
+    private static func withUTF8<Result>(_ text: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if let result = text.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
+        var copy = text
+        return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 }

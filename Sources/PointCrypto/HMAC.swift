@@ -19,6 +19,24 @@ public enum HMACSHA256 {
         return output
     }
 
+    /// The 32-byte authentication code under `key` of `first`, `second`, `third` and `fourth`
+    /// one after the other, without building their concatenation (a signed request's parts).
+    public static func authenticationCode(
+        key: UnsafeRawBufferPointer, concatenating first: UnsafeRawBufferPointer,
+        _ second: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        _ third: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        _ fourth: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+    ) -> [UInt8] {
+        var ok: Int32 = 0
+        let output = [UInt8](unsafeUninitializedCapacity: 32) { buffer, initialized in
+            ok = pc_hmac_sha256_parts(key.baseAddress, key.count, first.baseAddress, first.count, second.baseAddress, second.count,
+                                      third.baseAddress, third.count, fourth.baseAddress, fourth.count, buffer.baseAddress)
+            initialized = 32
+        }
+        guard ok == 1 else { fatalError("HMAC-SHA256 failed in OpenSSL") }
+        return output
+    }
+
     /// The authentication code of a UTF-8 `message` under a UTF-8 `key`.
     public static func authenticationCode(key: String, message: String) -> [UInt8] {
         authenticationCode(key: Array(key.utf8), message: Array(message.utf8))

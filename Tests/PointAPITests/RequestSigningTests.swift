@@ -25,6 +25,28 @@ import Testing
         #expect(signer.sign(method: .delete, path: "/v1/grants", query: "status=active&limit=2", body: [1, 2], nonce: nonce).signature == expected)
     }
 
+    @Test func theMACIsTheHMACOfTheSignedMessage() {
+        let longSecret = [UInt8](repeating: 0x61, count: 80)
+        let bodies: [[UInt8]] = [[], Array(#"{"orderId":"A-1","points":100}"#.utf8), [UInt8](repeating: 0x7B, count: 300)]
+        let queries: [String?] = [nil, "", "status=active&limit=2"]
+        var checked = 0
+        for secret in [Fixture.merchantSecret, longSecret, []] {
+            for method in [HTTPMethod.post, .put, .patch, .get, .delete, .head] {
+                for body in bodies {
+                    for query in queries {
+                        for (path, nonce) in [("/v1/grants", "0b8a3a5e-6a4f-4b1c-9d2e-3f4a5b6c7d8e"), ("/", "1700000000000"), ("/v1/bindings/m%C3%BC", "")] {
+                            let message = RequestSignature.message(secret: secret, method: method, path: path, query: query, body: body, nonce: nonce)
+                            #expect(RequestSignature.mac(secret: secret, method: method, path: path, query: query, body: body, nonce: nonce)
+                                == HMACSHA256.authenticationCode(key: secret, message: message))
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked == 3 * 6 * 3 * 3 * 3)
+    }
+
     @Test func defaultNoncesAreFreshLowercaseUUIDv4() {
         let first = signer.sign(method: .get, path: "/v1/grants")
         let second = signer.sign(method: .get, path: "/v1/grants")

@@ -52,6 +52,40 @@ struct PublishedVectorTests {
         #expect(code.count == 64)
     }
 
+    @Test("HMAC-SHA256 over four parts equals RFC 4231 case 2 for every split of its message")
+    func hmacOverParts() {
+        let key = Array("Jefe".utf8)
+        let message = Array("what do ya want for nothing?".utf8)
+        let expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        var checked = 0
+        key.withUnsafeBytes { keyBytes in
+            message.withUnsafeBytes { all in
+                for first in 0...all.count {
+                    for second in first...all.count {
+                        for third in second...all.count {
+                            let code = HMACSHA256.authenticationCode(
+                                key: keyBytes, concatenating: UnsafeRawBufferPointer(rebasing: all[0..<first]),
+                                UnsafeRawBufferPointer(rebasing: all[first..<second]), UnsafeRawBufferPointer(rebasing: all[second..<third]),
+                                UnsafeRawBufferPointer(rebasing: all[third...]))
+                            if Hex.encode(code) != expected { Issue.record("split \(first)/\(second)/\(third) gave \(Hex.encode(code))") }
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked == 4_495)
+        // A single part, and a key past the block size (hashed first) with the data in two parts.
+        let long = Array("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.".utf8)
+        let code = Self.longKey.withUnsafeBytes { keyBytes in
+            long.withUnsafeBytes { all in
+                HMACSHA256.authenticationCode(key: keyBytes, concatenating: UnsafeRawBufferPointer(rebasing: all[..<70]),
+                                              UnsafeRawBufferPointer(rebasing: all[70...]))
+            }
+        }
+        #expect(Hex.encode(code) == "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2")
+    }
+
     @Test("HMAC-SHA256 at the edges of the key block: empty key and message, a 64-byte and a 65-byte key (values from Python's hmac)", arguments: [
         ([UInt8](), [UInt8](), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"),
         (Array(0..<64), Array("sixty-four".utf8), "ddc89972fd68037feaba8b86463cb6e993dc97072bfa393bd87ef0bfa9a82028"),
