@@ -22,6 +22,8 @@ public final class APIApplication: HTTPHandler, Sendable {
     let jwks: JSONWebKeySet?
     let idTokenClockSkew: Int64
     let log: @Sendable (String) -> Void
+    /// Receives each request's log line (see ``RequestLineOutput``).
+    let requestLine: RequestLineOutput
     private let allowlists = Mutex<[String: (sources: [String], list: IPAllowlist)]>([:])
     private let requestIDs = RequestIDGenerator()
     /// Merchants whose credential is being rotated: one rotation at a time per merchant, so the
@@ -31,10 +33,13 @@ public final class APIApplication: HTTPHandler, Sendable {
     /// - Parameters:
     ///   - jwks: LINE's signing keys for ES256 ID tokens (nil: only HS256 tokens, signed with
     ///     each Login channel's secret from the vault).
-    ///   - log: receives one JSON line per request, and security events.
+    ///   - log: receives security events and service messages, and each request's JSON line
+    ///     unless `requestLine` is given.
+    ///   - requestLine: where each request's log line is written, in place (nil: as a string to `log`).
     public init(service: PointService, authenticator: RequestAuthenticator, vault: CredentialVault, deployment: ServiceEnvironment,
                 trustedProxies: IPAllowlist = IPAllowlist(networks: []), jwks: JSONWebKeySet? = nil, idTokenClockSkew: Int64 = 60,
-                metrics: ServiceMetrics = ServiceMetrics(), log: @escaping @Sendable (String) -> Void) throws {
+                metrics: ServiceMetrics = ServiceMetrics(), requestLine: RequestLineOutput? = nil,
+                log: @escaping @Sendable (String) -> Void) throws {
         var router = Router<Endpoint>()
         for (method, pattern, endpoint) in Endpoint.table { try router.add(method, pattern, endpoint) }
         self.router = router
@@ -46,8 +51,18 @@ public final class APIApplication: HTTPHandler, Sendable {
         self.jwks = jwks
         self.idTokenClockSkew = idTokenClockSkew
         self.log = log
+        self.requestLine = requestLine ?? { writeLine in
+            var line: [UInt8] = []
+            writeLine(&line)
+            log(String(decoding: line, as: UTF8.self))
+        }
         self.metrics = metrics
     }
+
+    /// A destination for request log lines that lets the line be written straight into it
+    /// (``BufferedLineLogger/appendLine(writing:)``): it calls `writeLine` once, with the bytes
+    /// the line is to be appended to, and ends the line itself.
+    public typealias RequestLineOutput = @Sendable (_ writeLine: (inout [UInt8]) -> Void) -> Void
 
     /// What an endpoint sees of its request.
     struct Context {
@@ -69,7 +84,11 @@ public final class APIApplication: HTTPHandler, Sendable {
         let requestID = requestIDs.next()
         response.headers.set(name: RequestIDGenerator.headerName, value: requestID)
         metrics.requestAnswered(method: "-", route: Self.serverRoute, status: response.status.code, seconds: 0)
-        log(Self.logLine(requestID: requestID, keyID: "-", method: "-", route: Self.serverRoute, status: response.status.code, micros: 0, remote: "-"))
+        let status = response.status.code
+        requestLine { output in
+            CanonicalBytes.appendLogLine(requestID: requestID, keyID: "-", method: "-", route: Self.serverRoute, status: status, micros: 0,
+                                         remote: "-", to: &output)
+        }
     }
 
     /// The route label of answers the HTTP server gives before a request reaches routing.
@@ -164,8 +183,11 @@ public final class APIApplication: HTTPHandler, Sendable {
         response.headers.set(name: RequestIDGenerator.headerName, value: trace.requestID)
         let micros = (DispatchTime.now().uptimeNanoseconds - trace.started) / 1_000
         metrics.requestAnswered(method: request.method.rawValue, route: trace.routeLabel, status: response.status.code, seconds: Double(micros) / 1_000_000)
-        log(Self.logLine(requestID: trace.requestID, keyID: trace.keyID, method: request.method.rawValue, route: trace.routeLabel,
-                         status: response.status.code, micros: micros, remote: request.remoteAddress))
+        let status = response.status.code
+        requestLine { output in
+            CanonicalBytes.appendLogLine(requestID: trace.requestID, keyID: trace.keyID, method: request.method.rawValue, route: trace.routeLabel,
+                                         status: status, micros: micros, remote: request.remoteAddress, to: &output)
+        }
         return response
     }
 
@@ -273,11 +295,6 @@ public final class APIApplication: HTTPHandler, Sendable {
     /// A write's receipt: where its record is in the ledger and how to prove it.
     func receipt(_ receipt: CommandReceipt) -> JSONValue {
         ProofRepresentations.receipt(seq: receipt.seq, time: receipt.time, leafHash: receipt.leafHash, ledger: service.ledger)
-    }
-
-    static func logLine(requestID: String, keyID: String, method: String, route: String, status: Int, micros: UInt64, remote: String) -> String {
-        String(decoding: CanonicalBytes.logLine(requestID: requestID, keyID: keyID, method: method, route: route, status: status,
-                                                micros: micros, remote: remote), as: UTF8.self)
     }
 
     /// Query parameters, one value each; a repeated parameter is refused.

@@ -180,6 +180,14 @@ enum CanonicalBytes {
     static func logLine(requestID: String, keyID: String, method: String, route: String, status: Int, micros: UInt64, remote: String) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(160 + route.utf8.count)
+        appendLogLine(requestID: requestID, keyID: keyID, method: method, route: route, status: status, micros: micros, remote: remote,
+                      to: &output)
+        return output
+    }
+
+    /// ``logLine(requestID:keyID:method:route:status:micros:remote:)`` appended to `output`.
+    static func appendLogLine(requestID: String, keyID: String, method: String, route: String, status: Int, micros: UInt64, remote: String,
+                              to output: inout [UInt8]) {
         literal(#"{"keyId":"#, to: &output)
         CanonicalJSON.appendString(keyID, to: &output)
         literal(#","latencyMicros":"#, to: &output)
@@ -195,7 +203,6 @@ enum CanonicalBytes {
         literal(#","status":"#, to: &output)
         CanonicalJSON.appendInteger(Int64(status), to: &output)
         output.append(UInt8(ascii: "}"))
-        return output
     }
 }
 

@@ -220,16 +220,38 @@ public final class BufferedLineLogger: Sendable {
         }
     }
 
+    /// Appends one line that `write` writes straight into the buffer, and a newline: no copy of
+    /// the line is made first. `write` runs under the logger's lock, so it must be short and
+    /// must not log; it appends the line's bytes (no newline) and nothing else. A line that
+    /// does not fit is taken back out and counted as dropped.
+    public func appendLine(writing write: (inout [UInt8]) -> Void) {
+        let condition = shared.condition
+        condition.lock()
+        defer { condition.unlock() }
+        if shared.writerDone {
+            var line: [UInt8] = []
+            write(&line)
+            writeDirectlyLocked(line, newline: true)
+            return
+        }
+        let start = shared.buffer.count
+        write(&shared.buffer)
+        shared.buffer.append(0x0A)
+        guard shared.buffer.count <= capacity else {
+            shared.buffer.removeSubrange(start...)
+            dropped.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
+        lineBufferedLocked()
+    }
+
     private func enqueue(_ bytes: UnsafeRawBufferPointer, newline: Bool) {
         let size = bytes.count + (newline ? 1 : 0)
         let condition = shared.condition
         condition.lock()
         defer { condition.unlock() }
         if shared.writerDone {
-            // Closed: the buffer is drained, so writing here keeps the order.
-            var line = [UInt8](bytes)
-            if newline { line.append(0x0A) }
-            if !line.withUnsafeBytes({ sink($0) }) { failed.wrappingAdd(1, ordering: .relaxed) }
+            writeDirectlyLocked([UInt8](bytes), newline: newline)
             return
         }
         guard shared.buffer.count + size <= capacity else {
@@ -238,11 +260,23 @@ public final class BufferedLineLogger: Sendable {
         }
         shared.buffer.append(contentsOf: bytes)
         if newline { shared.buffer.append(0x0A) }
+        lineBufferedLocked()
+    }
+
+    /// After close: the buffer is drained, so writing here (under the lock) keeps the order.
+    private func writeDirectlyLocked(_ bytes: [UInt8], newline: Bool) {
+        var line = bytes
+        if newline { line.append(0x0A) }
+        if !line.withUnsafeBytes({ sink($0) }) { failed.wrappingAdd(1, ordering: .relaxed) }
+    }
+
+    /// Counts a line just added to the buffer and wakes the writer once the buffer is worth writing.
+    private func lineBufferedLocked() {
         shared.appendedLines += 1
         shared.bufferedLines += 1
         if shared.buffer.count >= flushThreshold && !shared.wakeRequested {
             shared.wakeRequested = true
-            condition.signal()
+            shared.condition.signal()
         }
     }
 

@@ -19,6 +19,11 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     /// An empty header list.
     public init() {}
 
+    /// An empty list with room for `capacity` fields (one allocation for a request's fields).
+    init(reservingCapacity capacity: Int) {
+        fields.reserveCapacity(capacity)
+    }
+
     /// Headers in the given order.
     public init(_ fields: [HTTPHeaderField]) {
         self.fields = fields
@@ -85,11 +90,21 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     }
 
     /// Whether the comma-separated tokens of every `name` field include `token` (case-insensitive).
+    /// Scans the values in place: no arrays or substrings are made.
     func containsToken(_ token: String, inFieldsNamed name: String) -> Bool {
-        for value in values(for: name) {
-            for part in value.split(separator: ",") {
-                let trimmed = part.trimmingASCIIWhitespace()
-                if HTTPHeaders.namesMatch(trimmed, token) { return true }
+        for field in fields where HTTPHeaders.namesMatch(field.name, name) {
+            let value = field.value.utf8
+            var start = value.startIndex
+            while start < value.endIndex {
+                let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
+                var first = start
+                var last = end
+                while first < last, HTTPSyntax.isSpaceOrTab(value[first]) { first = value.index(after: first) }
+                while first < last, HTTPSyntax.isSpaceOrTab(value[value.index(before: last)]) { last = value.index(before: last) }
+                if value[first..<last].elementsEqual(token.utf8, by: { HTTPSyntax.lowercased($0) == HTTPSyntax.lowercased($1) }) {
+                    return true
+                }
+                start = end < value.endIndex ? value.index(after: end) : end
             }
         }
         return false

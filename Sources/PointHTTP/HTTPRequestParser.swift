@@ -17,8 +17,11 @@ struct HTTPRequestParser {
         var method: HTTPMethod
         var target: String
         var version: HTTPVersion
-        var headers = HTTPHeaders()
+        /// Room for the fields of a usual request, made once rather than grown field by field.
+        var headers = HTTPHeaders(reservingCapacity: PartialHead.expectedFieldCount)
         var headerBytes = 0
+
+        static let expectedFieldCount = 12
     }
 
     let limits: HTTPServerLimits
@@ -153,20 +156,20 @@ struct HTTPRequestParser {
             return .fail(.badRequest("request target is empty or contains a space or control character"))
         }
         let version: HTTPVersion
-        switch parseVersion(versionBytes) {
+        switch Self.parseVersion(versionBytes) {
         case .success(let parsed): version = parsed
         case .failure(let error): return .fail(error)
         }
         guard let method = HTTPMethod(token: methodBytes) else {
             return .fail(.notImplemented("method \(String(decoding: methodBytes, as: UTF8.self)) is not supported"))
         }
-        if let error = validateTarget(targetBytes, method: method) { return .fail(error) }
+        if let error = Self.validateTarget(targetBytes, method: method) { return .fail(error) }
         partial = PartialHead(method: method, target: String(decoding: targetBytes, as: UTF8.self), version: version)
         state = .headerLines
         return .progressed
     }
 
-    private func parseVersion(_ bytes: ArraySlice<UInt8>) -> Result<HTTPVersion, HTTPRequestError> {
+    private static func parseVersion(_ bytes: ArraySlice<UInt8>) -> Result<HTTPVersion, HTTPRequestError> {
         if bytes.elementsEqual("HTTP/1.1".utf8) { return .success(.http1_1) }
         if bytes.elementsEqual("HTTP/1.0".utf8) { return .success(.http1_0) }
         let digit = { (byte: UInt8) in byte >= 0x30 && byte <= 0x39 }
@@ -176,7 +179,7 @@ struct HTTPRequestParser {
         return .failure(shaped ? .versionNotSupported : .badRequest("malformed HTTP version"))
     }
 
-    private func validateTarget(_ bytes: ArraySlice<UInt8>, method: HTTPMethod) -> HTTPRequestError? {
+    private static func validateTarget(_ bytes: ArraySlice<UInt8>, method: HTTPMethod) -> HTTPRequestError? {
         if bytes.contains(UInt8(ascii: "#")) { return .badRequest("request target must not contain a fragment") }
         if bytes.first == UInt8(ascii: "/") { return nil }
         if bytes.elementsEqual("*".utf8) {
@@ -214,7 +217,7 @@ struct HTTPRequestParser {
         if current.headers.count >= limits.maxHeaderCount {
             return .fail(.headerFieldsTooLarge("more than \(limits.maxHeaderCount) header fields"))
         }
-        switch parseField(buffer[line]) {
+        switch Self.parseField(buffer[line]) {
         case .failure(let error): return .fail(error)
         case .success(let field): current.headers.add(name: field.name, value: field.value)
         }
@@ -223,7 +226,9 @@ struct HTTPRequestParser {
     }
 
     /// Parses `name ":" OWS value OWS`, refusing obs-fold and whitespace before the colon.
-    private func parseField(_ bytes: ArraySlice<UInt8>) -> Result<HTTPHeaderField, HTTPRequestError> {
+    /// Static, like the other checks of bytes here: a method would copy the whole parser
+    /// (buffers included) at every call made from a mutating one.
+    private static func parseField(_ bytes: ArraySlice<UInt8>) -> Result<HTTPHeaderField, HTTPRequestError> {
         guard let first = bytes.first else { return .failure(.badRequest("empty header line")) }
         if first == HTTPSyntax.space || first == HTTPSyntax.tab {
             return .failure(.badRequest("obsolete line folding (obs-fold) is not allowed"))
@@ -260,12 +265,13 @@ struct HTTPRequestParser {
         if hostCount > 1 { return .fail(.badRequest("duplicate Host header")) }
         if current.version == .http1_1 && hostCount == 0 { return .fail(.badRequest("missing Host header")) }
 
-        let transferEncodings = headers.values(for: "Transfer-Encoding")
-        let contentLengths = headers.values(for: "Content-Length")
+        // The arrays of values are made only when a field is repeated or a coding is given.
+        let transferEncodings = headers.contains("Transfer-Encoding") ? headers.values(for: "Transfer-Encoding") : []
+        let contentLength = headers.occurrences(of: "Content-Length")
         var chunked = false
         var declaredLength = 0
         if !transferEncodings.isEmpty {
-            if !contentLengths.isEmpty {
+            if contentLength.count > 0 {
                 return .fail(.badRequest("Content-Length and Transfer-Encoding must not both be present"))
             }
             if current.version == .http1_0 {
@@ -282,8 +288,8 @@ struct HTTPRequestParser {
             }
             if codings.count > 1 { return .fail(.notImplemented("only the chunked transfer coding is supported")) }
             chunked = true
-        } else if let lengthText = contentLengths.first {
-            if contentLengths.count > 1 { return .fail(.badRequest("duplicate Content-Length header")) }
+        } else if let lengthText = contentLength.first {
+            if contentLength.count > 1 { return .fail(.badRequest("duplicate Content-Length header")) }
             let digits = lengthText.utf8
             guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
                 return .fail(.badRequest("Content-Length must be a non-negative decimal integer"))
@@ -443,7 +449,7 @@ struct HTTPRequestParser {
         }
         if line.isEmpty { return complete() }
         // Trailer fields are checked for syntax and discarded: they must not alter framing or auth.
-        if case .failure(let error) = parseField(buffer[line]) { return .fail(error) }
+        if case .failure(let error) = Self.parseField(buffer[line]) { return .fail(error) }
         return .progressed
     }
 }

@@ -18,12 +18,7 @@ enum HTTPResponseSerializer {
         appendCRLF(to: &output)
 
         for field in response.headers where isServerOwned(field.name) == false {
-            guard !field.name.isEmpty, field.name.utf8.allSatisfy(HTTPSyntax.isTokenByte),
-                  field.value.utf8.allSatisfy(HTTPSyntax.isFieldValueByte) else { continue }
-            output.append(contentsOf: field.name.utf8)
-            output.append(contentsOf: ": ".utf8)
-            output.append(contentsOf: field.value.utf8)
-            appendCRLF(to: &output)
+            appendField(field, to: &output)
         }
         let sendsBody = !status.forbidsBody
         if sendsBody {
@@ -37,6 +32,25 @@ enum HTTPResponseSerializer {
         guard sendsBody, !isHeadRequest else { return 0 }
         output.append(contentsOf: response.body)
         return response.body.count
+    }
+
+    /// `name: value` and CRLF, checked and copied over the strings' bytes in place; a field
+    /// with an invalid name or a byte that could split the response is dropped.
+    private static func appendField(_ field: HTTPHeaderField, to output: inout [UInt8]) {
+        var name = field.name
+        var value = field.value
+        // Native strings are read in place; only a bridged one is made contiguous first.
+        name.withUTF8 { nameBytes in
+            value.withUTF8 { valueBytes in
+                guard !nameBytes.isEmpty, nameBytes.allSatisfy(HTTPSyntax.isTokenByte),
+                      valueBytes.allSatisfy(HTTPSyntax.isFieldValueByte) else { return }
+                output.append(contentsOf: nameBytes)
+                output.append(HTTPSyntax.colon)
+                output.append(HTTPSyntax.space)
+                output.append(contentsOf: valueBytes)
+                appendCRLF(to: &output)
+            }
+        }
     }
 
     /// The text's bytes without any that may not appear in a field value (a phrase is normally
@@ -67,17 +81,14 @@ enum HTTPResponseSerializer {
         output.append(HTTPSyntax.lf)
     }
 
-    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        if value == 0 {
-            output.append(UInt8(ascii: "0"))
-            return
+    /// A non-negative number's digits, most significant first (a negative one is written as 0).
+    static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        let value = max(0, value)
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        while divisor > 0 {
+            output.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
         }
-        let start = output.count
-        var remaining = value
-        while remaining > 0 {
-            output.append(UInt8(ascii: "0") + UInt8(remaining % 10))
-            remaining /= 10
-        }
-        output[start...].reverse()
     }
 }

@@ -29,6 +29,9 @@ enum HTTPSyntax {
         byte > 0x20 && byte < 0x7F
     }
 
+    /// Optional whitespace (OWS) around values and list members.
+    @inline(__always) static func isSpaceOrTab(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+
     @inline(__always) static func lowercased(_ byte: UInt8) -> UInt8 {
         (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
     }

@@ -117,6 +117,35 @@ final class ChunkCollector: Sendable {
         #expect(collector.lines.first == "first")
     }
 
+    @Test("Lines written in place keep their order among the others, are bounded like them, and are written directly after close")
+    func linesWrittenInPlace() {
+        let collector = ChunkCollector()
+        let gate = DispatchSemaphore(value: 0)
+        let entered = Atomic<Int>(0)
+        let logger = BufferedLineLogger(capacity: 1_000, flushThreshold: 10, flushInterval: .milliseconds(1)) { chunk in
+            if entered.add(1, ordering: .relaxed).oldValue == 0 { gate.wait() }
+            return collector.write(chunk)
+        }
+        logger.appendLine { $0.append(contentsOf: "first".utf8) }  // the writer takes it and blocks in the sink
+        #expect(collector.waitFor(seconds: 5) { _ in entered.load(ordering: .relaxed) == 1 })
+        logger.append("a")
+        logger.appendLine { $0.append(contentsOf: "b".utf8) }
+        logger.append(lineBytes: Array("c\n".utf8))
+        #expect(logger.bufferedBytes == 6)
+        // 100 bytes with the newline: nine fit beside "a", "b" and "c"; the rest are taken back out.
+        let line = Array(repeating: UInt8(ascii: "y"), count: 99)
+        for _ in 0..<20 { logger.appendLine { $0.append(contentsOf: line) } }
+        #expect(logger.bufferedBytes == 906)
+        #expect(logger.droppedLines == 11)
+        logger.appendLine { $0.append(contentsOf: Array(repeating: UInt8(ascii: "z"), count: 5_000)) }
+        #expect(logger.droppedLines == 12)
+        #expect(logger.bufferedBytes == 906, "a dropped line leaves nothing of itself in the buffer")
+        gate.signal()
+        logger.close()
+        logger.appendLine { $0.append(contentsOf: "after close".utf8) }
+        #expect(collector.lines == ["first", "a", "b", "c"] + Array(repeating: String(repeating: "y", count: 99), count: 9) + ["after close"])
+    }
+
     @Test("A failing sink is counted")
     func failedWritesCounted() {
         let logger = BufferedLineLogger(capacity: 1 << 16, flushThreshold: 1 << 16, flushInterval: .seconds(60)) { _ in false }

@@ -65,6 +65,34 @@ struct EventLoopGrantTests {
         #expect(resentBody["receipt"]?["seq"]?.intValue == seq)
     }
 
+    @Test("Request log lines given a line output are written there in place, one whole JSON line per answer, and not to the general log")
+    func requestLinesWrittenInPlace() async throws {
+        let lines = Mutex<[[UInt8]]>([])
+        let api = try await APIHarness(requestLine: { writeLine in
+            var line = Array("prefix:".utf8)
+            writeLine(&line)
+            lines.withLock { $0.append(line) }
+        })
+        defer { api.close() }
+        #expect(await api.bind(api.merchantA, member: "m-1", user: 1).status == 201)
+        let sent = Sent()
+        guard case .willSend = api.application.answerOnEventLoop(grantRequest(api, order: "o-line"), responder: sent.responder) else {
+            Issue.record("a grant should be answered from the commit")
+            return
+        }
+        for _ in 0..<1_000 where sent.all.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
+        let response = try #require(sent.all.first)
+        let written = lines.withLock { $0 }
+        #expect(written.count == 2, "the binding's line and the grant's")
+        let last = try #require(written.last)
+        #expect(last.starts(with: Array("prefix:".utf8)), "appended after what the output holds")
+        let line = try JSONParser.parse(Array(last.dropFirst("prefix:".utf8.count)))
+        #expect(line["requestId"]?.stringValue == response.headers["X-Line-Request-Id"])
+        #expect(line["route"]?.stringValue == "/v1/grants" && line["method"]?.stringValue == "POST" && line["status"]?.intValue == 201)
+        #expect(line["keyId"]?.stringValue == api.merchantA.channelID)
+        #expect(!api.logs.contains { $0.contains(#""route":"#) }, "request lines go only to the line output")
+    }
+
     @Test("While a revocation waits for the disk, reads show the grant without it, and a resent grant is answered only once it is durable, showing it")
     func pendingRevocationsStayInvisibleUntilDurable() async throws {
         let disk = SyncHoldingFileSystem()

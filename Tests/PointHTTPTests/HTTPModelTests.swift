@@ -21,6 +21,25 @@ struct HTTPModelTests {
         #expect(headers.map(\.name) == ["X-A"])
     }
 
+    @Test func connectionTokensAreFoundInAnyFieldAndListPosition() {
+        let cases: [(fields: [(String, String)], token: String, expected: Bool)] = [
+            ([("Connection", "close")], "close", true),
+            ([("connection", " Keep-Alive ")], "keep-alive", true),
+            ([("Connection", "upgrade,\tCLOSE")], "close", true),
+            ([("Connection", "upgrade"), ("CONNECTION", "x, close ,y")], "close", true),
+            ([("Connection", ",, ,close,")], "close", true),
+            ([("Connection", "closed, unclose, clo se")], "close", false),
+            ([("Connection", "")], "close", false),
+            ([("Connection", " , ")], "close", false),
+            ([("X-Connection", "close")], "close", false),
+            ([], "close", false),
+        ]
+        for (fields, token, expected) in cases {
+            let headers = HTTPHeaders(fields.map { HTTPHeaderField(name: $0.0, value: $0.1) })
+            #expect(headers.containsToken(token, inFieldsNamed: "Connection") == expected, "\(fields)")
+        }
+    }
+
     @Test func sharedHeaderTextIsExactlyTheTextReceived() {
         let texts = ["X-LINE-ChannelId", "x-line-channelid", "X-LINE-Authorization", "X-LINE-Authorization-Nonce",
                      "X-LINE-Authorization-Noncf", "Transfer-Encoding", "application/json", "application/jsoN",
@@ -91,6 +110,17 @@ struct HTTPModelTests {
         let headBody = HTTPResponseSerializer.append(.text("four"), forHead: true, keepAlive: true, to: &head)
         #expect(headBody == 0)
         #expect(String(decoding: head, as: UTF8.self).hasSuffix("Content-Length: 4\r\nConnection: keep-alive\r\n\r\n"))
+    }
+
+    @Test func decimalsAreWrittenMostSignificantFirst() {
+        for value in [0, 1, 9, 10, 11, 99, 100, 101, 201, 999, 1_000, 65_535, 1_000_000, 123_456_789, Int.max] {
+            var output: [UInt8] = Array("x".utf8)
+            HTTPResponseSerializer.appendDecimal(value, to: &output)
+            #expect(String(decoding: output, as: UTF8.self) == "x\(value)")
+        }
+        var negative: [UInt8] = []
+        HTTPResponseSerializer.appendDecimal(-5, to: &negative)
+        #expect(negative == Array("0".utf8))
     }
 
     @Test func limitsConvertDurationsSafely() {
