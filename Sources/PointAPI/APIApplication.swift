@@ -118,18 +118,11 @@ public final class APIApplication: HTTPHandler, Sendable {
             let (endpoint, context) = try admit(request, match, trace: &trace)
             switch endpoint {
             case .createGrant:
-                let queued = try enqueueGrant(context)
-                let finishedTrace = trace
-                service.whenDurable(seq: queued.answerSeq) { durability in
-                    responder.send { [self] in
-                        var response: HTTPResponse
-                        do throws(APIError) {
-                            if case .failure(let failure) = durability { throw APIError(failure) }
-                            response = try grantAnswer(queued)
-                        } catch {
-                            response = error.response
-                        }
-                        return finish(response, trace: finishedTrace, request: request)
+                let pending = PendingGrantAnswer(application: self, queued: try enqueueGrant(context), trace: trace, request: request)
+                service.whenDurable(seq: pending.queued.answerSeq) { durability in
+                    switch durability {
+                    case .success: responder.send(deferred: pending)
+                    case .failure(let failure): responder.send { pending.makeResponse(failure: failure) }
                     }
                 }
                 return .willSend
@@ -143,6 +136,38 @@ public final class APIApplication: HTTPHandler, Sendable {
             }
         } catch {
             return .answered(finish(error.response, trace: trace, request: request))
+        }
+    }
+
+    /// A single grant taken on the event loop, waiting for its record to be durable: everything
+    /// its answer needs in one object, which the commit posts to the loop as it is (the answer
+    /// is made on the loop's thread, not the ledger writer's).
+    final class PendingGrantAnswer: HTTPDeferredResponse {
+        let application: APIApplication
+        let queued: QueuedGrant
+        let trace: RequestTrace
+        let request: HTTPRequest
+
+        init(application: APIApplication, queued: QueuedGrant, trace: RequestTrace, request: HTTPRequest) {
+            self.application = application
+            self.queued = queued
+            self.trace = trace
+            self.request = request
+        }
+
+        /// The answer once the record is durable.
+        func makeResponse() -> HTTPResponse { makeResponse(failure: nil) }
+
+        /// The answer, or the error when the ledger failed before the record was durable.
+        func makeResponse(failure: ServiceError?) -> HTTPResponse {
+            var response: HTTPResponse
+            do throws(APIError) {
+                if let failure { throw APIError(failure) }
+                response = try application.grantAnswer(queued)
+            } catch {
+                response = error.response
+            }
+            return application.finish(response, trace: trace, request: request)
         }
     }
 
@@ -178,7 +203,7 @@ public final class APIApplication: HTTPHandler, Sendable {
     }
 
     /// Adds the request id, counts the answer and writes its log line.
-    private func finish(_ answer: HTTPResponse, trace: RequestTrace, request: HTTPRequest) -> HTTPResponse {
+    func finish(_ answer: HTTPResponse, trace: RequestTrace, request: HTTPRequest) -> HTTPResponse {
         var response = answer
         response.headers.set(name: RequestIDGenerator.headerName, value: trace.requestID)
         let micros = (DispatchTime.now().uptimeNanoseconds - trace.started) / 1_000

@@ -163,9 +163,12 @@ extension APIApplication {
         do throws(ServiceError) {
             let (receipt, read) = try service.enqueue({ domain, now throws(DomainError) in try domain.decide(command, now: now) },
                                                       thenRead: { domain, receipt -> (grant: Grant?, answerSeq: UInt64) in
+                // A new grant is the newest one, and has no revocations yet; a replayed one may have some since.
+                guard receipt.isReplay else {
+                    return (domain.newestGrant(writtenAt: receipt.seq) ?? domain.grant(merchantID: merchantID, orderID: command.orderID), receipt.seq)
+                }
                 let grant = domain.grant(merchantID: merchantID, orderID: command.orderID)
-                // A new grant has no revocations yet; a replayed one may have some since.
-                guard receipt.isReplay, let grant else { return (grant, receipt.seq) }
+                guard let grant else { return (nil, receipt.seq) }
                 return (grant, max(receipt.seq, domain.lastChangeSeq(of: grant)))
             })
             return QueuedGrant(receipt: receipt, grant: read.grant, answerSeq: read.answerSeq)

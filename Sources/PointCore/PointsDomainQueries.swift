@@ -64,6 +64,14 @@ extension PointsDomain {
         return grant(atSlot: slot)
     }
 
+    /// The grant the record `seq` made, when it is the newest grant (as right after the record
+    /// is applied): read from the last slot, without looking the order up. Nil otherwise.
+    public func newestGrant(writtenAt seq: UInt64) -> Grant? {
+        let slot = grants.count - 1
+        guard slot >= 0, grants.slots[slot].seq == seq else { return nil }
+        return grant(atSlot: slot)
+    }
+
     /// Number of grants ever made, all merchants.
     public var grantCount: Int { grants.count }
 

@@ -12,17 +12,17 @@ final class EventLoopMailbox: Sendable {
         /// A response, or what makes it on the loop's thread.
         enum Content: Sendable {
             case response(HTTPResponse)
-            case built(@Sendable () -> HTTPResponse)
+            case deferred(any HTTPDeferredResponse)
         }
 
         var connectionID: UInt64
         var content: Content
 
-        /// The response (made now, on the calling thread, when it is built).
+        /// The response (made now, on the calling thread, when it is deferred).
         var response: HTTPResponse {
             switch content {
             case .response(let response): return response
-            case .built(let build): return build()
+            case .deferred(let deferred): return deferred.makeResponse()
             }
         }
     }
@@ -76,7 +76,7 @@ final class EventLoopMailbox: Sendable {
     }
 
     /// Queues a handler's response and wakes the loop. Once the loop has stopped, the response
-    /// is made here (a built one runs its builder, which may log) and dropped. Only
+    /// is made here (a deferred one is made, which may log) and dropped. Only
     /// the first post after the loop took the queue writes to the pipe: the loop takes every
     /// post queued by then, so later ones ride on that wake-up (a commit that completes many
     /// requests at once wakes the loop once, not once per request).

@@ -27,15 +27,36 @@ public struct HTTPResponder: Sendable {
         }
     }
 
-    /// Like ``send(_:)``, but the response is made by `build` on the event loop's thread when
+    /// Like ``send(_:)``, but the response is made by `deferred` on the event loop's thread when
     /// the loop takes the post: for work that should not run on the thread that completes the
-    /// request (a storage thread finishing a commit). Without a server, `build` runs at once.
-    public func send(building build: @escaping @Sendable () -> HTTPResponse) {
+    /// request (a storage thread finishing a commit). Without a server, it is made at once.
+    /// A class conforming to ``HTTPDeferredResponse`` travels as one reference: nothing is
+    /// allocated for the post.
+    public func send(deferred: any HTTPDeferredResponse) {
         switch destination {
-        case .eventLoop(let mailbox, let id): mailbox.deliver(EventLoopMailbox.Delivery(connectionID: id, content: .built(build)))
-        case .closure(let deliver): deliver(build())
+        case .eventLoop(let mailbox, let id): mailbox.deliver(EventLoopMailbox.Delivery(connectionID: id, content: .deferred(deferred)))
+        case .closure(let deliver): deliver(deferred.makeResponse())
         }
     }
+
+    /// ``send(deferred:)`` with the response made by `build`.
+    public func send(building build: @escaping @Sendable () -> HTTPResponse) {
+        send(deferred: ClosureDeferredResponse(build: build))
+    }
+}
+
+/// A response made later, on the event loop's thread, when the loop takes it from its mailbox
+/// (see ``HTTPResponder/send(deferred:)``).
+public protocol HTTPDeferredResponse: Sendable {
+    /// The response; called once, on the event loop's thread (or at once without a server).
+    func makeResponse() -> HTTPResponse
+}
+
+/// A deferred response made by a closure.
+private struct ClosureDeferredResponse: HTTPDeferredResponse {
+    let build: @Sendable () -> HTTPResponse
+
+    func makeResponse() -> HTTPResponse { build() }
 }
 
 /// How a handler takes a request on the event loop thread.

@@ -20,6 +20,23 @@ struct GrantRulesTests {
         #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-2")?.memberID == "m-2")
     }
 
+    @Test("The newest grant is found by the seq that wrote it, and only by that seq while it is the newest grant")
+    func newestGrantBySeq() throws {
+        var (harness, scenario) = try DomainHarness.ready()
+        #expect(harness.domain.newestGrant(writtenAt: UInt64(harness.records.count)) == nil, "no grant yet")
+        try harness.commit(harness.domain.decide(harness.grant("o-1", 25, scenario: scenario), now: harness.now))
+        let firstSeq = UInt64(harness.records.count)
+        #expect(harness.domain.newestGrant(writtenAt: firstSeq) == harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-1"))
+        #expect(harness.domain.newestGrant(writtenAt: firstSeq - 1) == nil, "another record's seq")
+        try harness.commit(harness.domain.decide(harness.grant("o-2", 5, scenario: scenario, member: "m-2"), now: harness.now))
+        let secondSeq = UInt64(harness.records.count)
+        let second = try #require(harness.domain.newestGrant(writtenAt: secondSeq))
+        #expect(second == harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-2"))
+        #expect(second.orderID == "o-2" && second.memberID == "m-2" && second.points == 5 && second.seq == secondSeq)
+        #expect(harness.domain.newestGrant(writtenAt: firstSeq) == nil, "no longer the newest")
+        #expect(harness.domain.newestGrant(writtenAt: secondSeq + 1) == nil)
+    }
+
     @Test("orderId is idempotent: same content replays, different content conflicts, rejections leave no trace")
     func idempotency() throws {
         var (harness, scenario) = try DomainHarness.ready()

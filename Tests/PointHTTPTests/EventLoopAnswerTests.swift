@@ -5,9 +5,17 @@ import Synchronization
 import Testing
 
 /// Answers on the event loop: `/now` at once, `/later` (30 ms) from another thread through the
-/// responder, `/held` whenever the test sends through the responder it keeps, `/built` made by the loop when it takes the post; everything else in a Task.
+/// responder, `/held` whenever the test sends through the responder it keeps, `/built` (a closure) and `/deferred` (an
+/// ``HTTPDeferredResponse`` of its own) made by the loop when it takes the post; everything else in a Task.
 /// Each body names the thread that made it (by kernel id: names are not reliable here).
 private struct LoopAnsweringHandler: HTTPHandler {
+    /// A deferred response of its own type: names the thread that sent it and the one that made it.
+    final class DeferredAnswer: HTTPDeferredResponse {
+        let sentFrom: String
+        init(sentFrom: String) { self.sentFrom = sentFrom }
+        func makeResponse() -> HTTPResponse { .text("deferred from \(sentFrom) made on \(LoopAnsweringHandler.threadName())") }
+    }
+
     final class Counter: Sendable {
         let value = Mutex(0)
     }
@@ -68,6 +76,11 @@ private struct LoopAnsweringHandler: HTTPHandler {
                 responder.send { .text("built on \(Self.threadName())") }
             }
             return .willSend
+        case "/deferred":
+            DispatchQueue.global().async {
+                responder.send(deferred: DeferredAnswer(sentFrom: Self.threadName()))
+            }
+            return .willSend
         default:
             return .runInTask
         }
@@ -89,16 +102,20 @@ struct EventLoopAnswerTests {
             let bodies = try await onThread {
                 let client = try RawClient(port: port)
                 try client.send("GET /now HTTP/1.1\r\nHost: t\r\n\r\nGET /later HTTP/1.1\r\nHost: t\r\n\r\n"
-                    + "GET /built HTTP/1.1\r\nHost: t\r\n\r\nGET /other HTTP/1.1\r\nHost: t\r\n\r\nGET /now HTTP/1.1\r\nHost: t\r\n\r\n")
-                return try (0..<5).map { _ in try client.readResponse().bodyText }
+                    + "GET /built HTTP/1.1\r\nHost: t\r\n\r\nGET /other HTTP/1.1\r\nHost: t\r\n\r\nGET /now HTTP/1.1\r\nHost: t\r\n\r\n"
+                    + "GET /deferred HTTP/1.1\r\nHost: t\r\n\r\n")
+                return try (0..<6).map { _ in try client.readResponse().bodyText }
             }
-            #expect(bodies.count == 5)
+            #expect(bodies.count == 6)
             let loopThread = bodies[0].replacingOccurrences(of: "now on ", with: "")
             #expect(bodies[0].hasPrefix("now on ") && loopThread.contains("/task/"))
             #expect(bodies[1].hasPrefix("later from ") && !bodies[1].hasSuffix(loopThread), "sent from another thread")
             #expect(bodies[2] == "built on \(loopThread)", "built by the connection's loop when it took the post")
             #expect(bodies[3] == "task /other")
             #expect(bodies[4] == bodies[0], "the same connection stays on the same loop")
+            let deferred = bodies[5]
+            #expect(deferred.hasPrefix("deferred from ") && deferred.hasSuffix(" made on \(loopThread)"), "made by the loop: \(deferred)")
+            #expect(!deferred.hasPrefix("deferred from \(loopThread)"), "sent from another thread: \(deferred)")
         }
     }
 
