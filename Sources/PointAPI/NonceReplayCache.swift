@@ -77,10 +77,7 @@ public final class NonceReplayCache: Sendable {
         let generation = expiry / generationMilliseconds
         let outcome: NonceReplayError? = shard.state.withLock { state in
             state.dropGenerations(before: now, generationMilliseconds: generationMilliseconds)
-            if state.contains(fingerprint) { return .replayed }
-            if state.count >= shardCapacity { return .capacityExhausted(capacity: capacity) }
-            state.insert(fingerprint, generation: generation)
-            return nil
+            return state.record(fingerprint, generation: generation, capacity: shardCapacity, totalCapacity: capacity)
         }
         if let outcome { throw outcome }
     }
@@ -144,19 +141,32 @@ public final class NonceReplayCache: Sendable {
             generations.contains { $0.fingerprints.contains(fingerprint) }
         }
 
-        mutating func insert(_ fingerprint: UInt64, generation index: Int64) {
-            count += 1
-            var position = generations.count
-            while position > 0, generations[position - 1].index >= index {
-                if generations[position - 1].index == index {
-                    generations[position - 1].fingerprints.insert(fingerprint)
-                    return
-                }
-                position -= 1
+        /// Records `fingerprint` in slot `index` unless any slot holds it (`.replayed`) or the
+        /// shard is full (`.capacityExhausted`, only for a fingerprint not held). The slot it
+        /// joins is probed once, by the insertion itself.
+        mutating func record(_ fingerprint: UInt64, generation index: Int64, capacity: Int, totalCapacity: Int) -> NonceReplayError? {
+            for generation in generations where generation.index != index {
+                if generation.fingerprints.contains(fingerprint) { return .replayed }
             }
-            var fingerprints = FingerprintSet()
-            fingerprints.insert(fingerprint)
-            generations.insert((index: index, fingerprints: fingerprints), at: position)
+            var position = generations.count
+            while position > 0, generations[position - 1].index > index { position -= 1 }
+            let joins = position > 0 && generations[position - 1].index == index
+            guard count < capacity else {
+                let held = joins && generations[position - 1].fingerprints.contains(fingerprint)
+                return held ? .replayed : .capacityExhausted(capacity: totalCapacity)
+            }
+            if joins {
+                guard generations[position - 1].fingerprints.insert(fingerprint) else { return .replayed }
+            } else {
+                // Sized like the newest slot: under a steady load a new slot never grows (each
+                // growth copies the whole table while the lock is held).
+                let expected = min(generations.last?.fingerprints.count ?? 0, capacity - count)
+                var fingerprints = FingerprintSet(minimumCapacity: max(12, expected))
+                fingerprints.insert(fingerprint)
+                generations.insert((index: index, fingerprints: fingerprints), at: position)
+            }
+            count += 1
+            return nil
         }
     }
 }

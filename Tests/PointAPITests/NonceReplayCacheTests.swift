@@ -48,6 +48,41 @@ import Testing
         try cache.record(keyId: "a", nonce: "n3")
     }
 
+    @Test func aNonceHeldInAnySlotIsRefusedWhicheverSlotItsResendWouldJoinFullOrNot() throws {
+        let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
+        let cache = NonceReplayCache(window: .seconds(80), capacity: 4, shardCount: 1, clock: clock)
+        // "late" sits in a later slot than a plain resend would join; "plain" in an earlier one
+        // than a resend retained longer would join.
+        try cache.record(keyId: "a", nonce: "late", retainUntil: Fixture.now + 150_000)
+        try cache.record(keyId: "a", nonce: "plain")
+        #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "late") }
+        #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "plain", retainUntil: Fixture.now + 150_000) }
+        clock.advance(milliseconds: 20_000)   // a later slot for plain nonces, none expired
+        try cache.record(keyId: "a", nonce: "next")
+        try cache.record(keyId: "a", nonce: "fourth")
+        #expect(cache.count == 4)
+        // Full: a held nonce is still a replay wherever it is; only a new one finds the cache full.
+        #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "plain") }
+        #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "next") }
+        #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "late") }
+        #expect(throws: NonceReplayError.capacityExhausted(capacity: 4)) { try cache.record(keyId: "a", nonce: "new") }
+        #expect(cache.count == 4)
+    }
+
+    @Test func aBusySlotHoldsEveryNonceItWasGiven() throws {
+        let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
+        let cache = NonceReplayCache(window: .seconds(80), capacity: 1_000_000, shardCount: 1, clock: clock)
+        for index in 0..<5_000 { try cache.record(keyId: "a", nonce: "first-\(index)") }
+        clock.advance(milliseconds: 10_000)   // the next slot starts sized like the first
+        for index in 0..<6_000 { try cache.record(keyId: "a", nonce: "second-\(index)") }
+        #expect(cache.count == 11_000)
+        for index in stride(from: 0, to: 6_000, by: 7) {
+            #expect(cache.contains(keyId: "a", nonce: "second-\(index)"))
+            if index < 5_000 { #expect(cache.contains(keyId: "a", nonce: "first-\(index)")) }
+        }
+        #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "second-5999") }
+    }
+
     @Test func extremeWindowsAreClamped() throws {
         let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
         let huge = NonceReplayCache(window: .seconds(Int64.max), capacity: 10, clock: clock)
