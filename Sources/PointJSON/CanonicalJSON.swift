@@ -92,7 +92,7 @@ public enum CanonicalJSON {
 
     private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
         // Most strings need no escape: copy them whole.
-        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !needsEscape(bytes) {
             output.append(contentsOf: bytes)
             return
         }
@@ -113,6 +113,22 @@ public enum CanonicalJSON {
                 output.append(byte)
             }
         }
+    }
+
+    /// Whether any byte is a control character (below 0x20), `"` or `\`: eight bytes at a time
+    /// (``PlainStringScan``, which also stops at bytes of non-ASCII characters; those need no
+    /// escape, so the scan goes on past them).
+    static func needsEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base)
+        var cursor = 0
+        while cursor < bytes.count {
+            cursor = PlainStringScan.end(of: raw, from: cursor, to: bytes.count)
+            guard cursor < bytes.count else { return false }
+            if bytes[cursor] < 0x80 { return true }
+            cursor += 1
+        }
+        return false
     }
 
     /// Orders strings by their UTF-8 bytes (equal to code point order).

@@ -2,6 +2,27 @@ import Testing
 @testable import PointJSON
 
 @Suite struct CanonicalJSONTests {
+    @Test("The escape check finds every control character, quote and backslash at every position, and nothing else")
+    func escapeCheckAgreesWithEveryByte() {
+        let reference = { (bytes: [UInt8]) in bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }
+        for value in 0...255 {
+            for length in 1...19 {
+                for position in 0..<length {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[position] = UInt8(value)
+                    let found = bytes.withUnsafeBufferPointer { CanonicalJSON.needsEscape($0) }
+                    #expect(found == reference(bytes), "byte \(value) at \(position) of \(length)")
+                }
+            }
+        }
+        // Non-ASCII characters before, around and after a byte that needs an escape.
+        for text in ["é", "日本語の注文", "éé\"", "注文\u{1}", "😀😀😀😀x", "😀😀😀😀\\", "ab\u{7F}cdefgh", "\u{80}"] {
+            let bytes = Array(text.utf8)
+            #expect(bytes.withUnsafeBufferPointer { CanonicalJSON.needsEscape($0) } == reference(bytes), "\(text)")
+        }
+        #expect(!CanonicalJSON.needsEscape(UnsafeBufferPointer(start: nil, count: 0)))
+    }
+
     @Test func sortsKeysAndOmitsWhitespace() {
         let value: JSONValue = ["b": 1, "a": ["z": true, "y": nil], "c": [1, -2, "x"]]
         #expect(CanonicalJSON.string(value) == #"{"a":{"y":null,"z":true},"b":1,"c":[1,-2,"x"]}"#)
