@@ -95,7 +95,7 @@ public final class APIApplication: HTTPHandler, Sendable {
     static let serverRoute = "http_server"
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        var trace = RequestTrace(requestID: requestIDs.next())
+        var trace = RequestTrace(requestID: requestIDs.next(), request: request)
         var response: HTTPResponse
         do throws(APIError) {
             let (endpoint, context) = try admit(request, router.match(method: request.method, path: request.path), trace: &trace)
@@ -103,7 +103,7 @@ public final class APIApplication: HTTPHandler, Sendable {
         } catch {
             response = error.response
         }
-        return finish(response, trace: trace, request: request)
+        return finish(response, trace: trace)
     }
 
     /// Answers on the event loop's thread the requests whose work is short and never blocks:
@@ -113,12 +113,12 @@ public final class APIApplication: HTTPHandler, Sendable {
     public func answerOnEventLoop(_ request: HTTPRequest, responder: HTTPResponder) -> HTTPEventLoopAnswer {
         let match = router.match(method: request.method, path: request.path)
         guard case .found(let candidate, _, _) = match, candidate.answersOnEventLoop else { return .runInTask }
-        var trace = RequestTrace(requestID: requestIDs.next())
+        var trace = RequestTrace(requestID: requestIDs.next(), request: request)
         do throws(APIError) {
             let (endpoint, context) = try admit(request, match, trace: &trace)
             switch endpoint {
             case .createGrant:
-                let pending = PendingGrantAnswer(application: self, queued: try enqueueGrant(context), trace: trace, request: request)
+                let pending = PendingGrantAnswer(application: self, queued: try enqueueGrant(context), trace: trace)
                 service.whenDurable(seq: pending.queued.answerSeq) { durability in
                     switch durability {
                     case .success: responder.send(deferred: pending)
@@ -127,32 +127,31 @@ public final class APIApplication: HTTPHandler, Sendable {
                 }
                 return .willSend
             case .getGrant:
-                return .answered(finish(try getGrant(context), trace: trace, request: request))
+                return .answered(finish(try getGrant(context), trace: trace))
             case .health, .ready:
-                return .answered(finish(try health(endpoint), trace: trace, request: request))
+                return .answered(finish(try health(endpoint), trace: trace))
             default:
                 // Unreachable: `Endpoint.answersOnEventLoop` lists only the cases above.
                 throw .internalError(requestId: trace.requestID)
             }
         } catch {
-            return .answered(finish(error.response, trace: trace, request: request))
+            return .answered(finish(error.response, trace: trace))
         }
     }
 
     /// A single grant taken on the event loop, waiting for its record to be durable: everything
     /// its answer needs in one object, which the commit posts to the loop as it is (the answer
-    /// is made on the loop's thread, not the ledger writer's).
+    /// is made on the loop's thread, not the ledger writer's). The request itself is not kept:
+    /// its head and body are freed once the grant is queued.
     final class PendingGrantAnswer: HTTPDeferredResponse {
         let application: APIApplication
         let queued: QueuedGrant
         let trace: RequestTrace
-        let request: HTTPRequest
 
-        init(application: APIApplication, queued: QueuedGrant, trace: RequestTrace, request: HTTPRequest) {
+        init(application: APIApplication, queued: QueuedGrant, trace: RequestTrace) {
             self.application = application
             self.queued = queued
             self.trace = trace
-            self.request = request
         }
 
         /// The answer once the record is durable.
@@ -167,7 +166,7 @@ public final class APIApplication: HTTPHandler, Sendable {
             } catch {
                 response = error.response
             }
-            return application.finish(response, trace: trace, request: request)
+            return application.finish(response, trace: trace)
         }
     }
 
@@ -175,8 +174,16 @@ public final class APIApplication: HTTPHandler, Sendable {
     struct RequestTrace {
         let started = DispatchTime.now().uptimeNanoseconds
         let requestID: String
+        let method: HTTPMethod
+        let remoteAddress: String
         var routeLabel = "unmatched"
         var keyID = "-"
+
+        init(requestID: String, request: HTTPRequest) {
+            self.requestID = requestID
+            method = request.method
+            remoteAddress = request.remoteAddress
+        }
     }
 
     /// Routes, authenticates and authorizes a request (role, merchant source address, no query
@@ -203,15 +210,15 @@ public final class APIApplication: HTTPHandler, Sendable {
     }
 
     /// Adds the request id, counts the answer and writes its log line.
-    func finish(_ answer: HTTPResponse, trace: RequestTrace, request: HTTPRequest) -> HTTPResponse {
+    func finish(_ answer: HTTPResponse, trace: RequestTrace) -> HTTPResponse {
         var response = answer
         response.headers.set(name: RequestIDGenerator.headerName, value: trace.requestID)
         let micros = (DispatchTime.now().uptimeNanoseconds - trace.started) / 1_000
-        metrics.requestAnswered(method: request.method.rawValue, route: trace.routeLabel, status: response.status.code, seconds: Double(micros) / 1_000_000)
+        metrics.requestAnswered(method: trace.method.rawValue, route: trace.routeLabel, status: response.status.code, seconds: Double(micros) / 1_000_000)
         let status = response.status.code
         requestLine { output in
-            CanonicalBytes.appendLogLine(requestID: trace.requestID, keyID: trace.keyID, method: request.method.rawValue, route: trace.routeLabel,
-                                         status: status, micros: micros, remote: request.remoteAddress, to: &output)
+            CanonicalBytes.appendLogLine(requestID: trace.requestID, keyID: trace.keyID, method: trace.method.rawValue, route: trace.routeLabel,
+                                         status: status, micros: micros, remote: trace.remoteAddress, to: &output)
         }
         return response
     }

@@ -16,12 +16,20 @@ public struct HTTPResponse: Sendable {
 
     /// A response with a UTF-8 text body and `Content-Type: text/plain; charset=utf-8`.
     public static func text(_ text: String, status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array(text.utf8))
+        HTTPResponse(status: status, headers: contentType("text/plain; charset=utf-8"), body: Array(text.utf8))
     }
 
     /// A response whose body is already-encoded JSON, with `Content-Type: application/json`.
     public static func json(_ body: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
+        HTTPResponse(status: status, headers: contentType("application/json"), body: body)
+    }
+
+    /// Fields that start with `Content-Type`, with room for the few a handler adds (a request
+    /// id, a replay mark) without growing.
+    private static func contentType(_ value: String) -> HTTPHeaders {
+        var headers = HTTPHeaders(reservingCapacity: 4)
+        headers.add(name: "Content-Type", value: value)
+        return headers
     }
 
     /// The uniform error body `{"code":"…","message":"…","details":[…]}` as `application/json`.
