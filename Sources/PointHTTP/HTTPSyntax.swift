@@ -7,17 +7,18 @@ enum HTTPSyntax {
     static let colon: UInt8 = 0x3A
     static let semicolon: UInt8 = 0x3B
 
-    /// tchar: the characters allowed in a token (method, header name).
-    static let tokenTable: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(byte)] = true }
-        for scalar in "!#$%&'*+-.^_`|~".utf8 { table[Int(scalar)] = true }
-        return table
-    }()
+    /// tchar (RFC 9110 §5.6.2: `!#$%&'*+-.^_`|~`, digits and letters), the bytes allowed in a
+    /// token (method, header name), as two bitmaps: bit `b` of the first for byte `b` below 64,
+    /// of the second for byte `64 + b`. Constants, not a table: a static table is reached
+    /// through a lazy-initialisation check on every byte.
+    static let tokenBitsBelow64: UInt64 = 0x03FF_6CFA_0000_0000
+    static let tokenBitsFrom64: UInt64 = 0x57FF_FFFF_C7FF_FFFE
 
-    @inline(__always) static func isTokenByte(_ byte: UInt8) -> Bool { tokenTable[Int(byte)] }
+    @inline(__always) static func isTokenByte(_ byte: UInt8) -> Bool {
+        if byte < 64 { return tokenBitsBelow64 >> UInt64(byte) & 1 == 1 }
+        if byte < 128 { return tokenBitsFrom64 >> UInt64(byte &- 64) & 1 == 1 }
+        return false
+    }
 
     /// field-vchar, SP or HTAB: what may appear inside a header value (obs-text included).
     @inline(__always) static func isFieldValueByte(_ byte: UInt8) -> Bool {

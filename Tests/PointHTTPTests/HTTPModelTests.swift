@@ -112,6 +112,14 @@ struct HTTPModelTests {
         #expect(String(decoding: head, as: UTF8.self).hasSuffix("Content-Length: 4\r\nConnection: keep-alive\r\n\r\n"))
     }
 
+    @Test func tokenBytesAreExactlyTheTcharsOfRFC9110() {
+        let tchars = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        #expect(tchars.count == 15 + 10 + 52)
+        for value in 0...255 {
+            #expect(HTTPSyntax.isTokenByte(UInt8(value)) == tchars.contains(UInt8(value)), "byte \(value)")
+        }
+    }
+
     @Test func decimalsAreWrittenMostSignificantFirst() {
         for value in [0, 1, 9, 10, 11, 99, 100, 101, 201, 999, 1_000, 65_535, 1_000_000, 123_456_789, Int.max] {
             var output: [UInt8] = Array("x".utf8)
