@@ -28,18 +28,26 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     /// Parses dotted-decimal IPv4 (exactly four parts, no leading zeros) or RFC 4291 IPv6 text.
     /// Zone ids (`%eth0`), brackets and ports are refused.
     public init?(_ text: some StringProtocol) {
-        let text = String(text)
-        guard !text.isEmpty, text.utf8.count <= IPAddress.maxTextLength else { return nil }
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            self.init(ipv4: UInt32(bigEndian: v4.s_addr))
-            return
+        var text = String(text)
+        let count = text.utf8.count
+        guard count > 0, count <= IPAddress.maxTextLength else { return nil }
+        // `inet_pton` reads a NUL-terminated copy made on the stack: passing the string itself
+        // would have Swift make a C string of it on the heap (every request parses its peer).
+        let parsed: IPAddress?? = text.withUTF8 { bytes in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: IPAddress.maxTextLength + 1) { cText -> IPAddress?? in
+                guard let cBase = cText.baseAddress, let base = bytes.baseAddress else { return .some(nil) }
+                guard !bytes.contains(0) else { return .some(nil) }
+                UnsafeMutableRawPointer(cBase).copyMemory(from: base, byteCount: count)
+                cText[count] = 0
+                var v4 = in_addr()
+                if inet_pton(AF_INET, cBase, &v4) == 1 { return IPAddress(ipv4: UInt32(bigEndian: v4.s_addr)) }
+                var v6 = in6_addr()
+                guard bytes.contains(UInt8(ascii: ":")), inet_pton(AF_INET6, cBase, &v6) == 1 else { return .some(nil) }
+                return withUnsafeBytes(of: &v6) { IPAddress(ipv6Bytes: $0) }
+            }
         }
-        var v6 = in6_addr()
-        guard text.contains(":"), inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
-        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
-        guard bytes.count == 16 else { return nil }
-        self.init(ipv6Bytes: bytes)
+        guard let parsed, let address = parsed else { return nil }
+        self = address
     }
 
     /// An IPv4 address from its 32-bit value (host order).
@@ -55,6 +63,12 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// An IPv6 address from its 16 bytes (network order); IPv4-mapped ones become IPv4.
     public init?(ipv6Bytes bytes: [UInt8]) {
+        guard let address = bytes.withUnsafeBytes({ IPAddress(ipv6Bytes: $0) }) else { return nil }
+        self = address
+    }
+
+    /// ``init(ipv6Bytes:)-([UInt8])`` over bytes in place.
+    init?(ipv6Bytes bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 16 else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0

@@ -46,6 +46,23 @@ import Testing
         }
     }
 
+    @Test func addressesParseExactlyAsTheirTextSays() {
+        let canonical = ["127.0.0.1", "0.0.0.0", "255.255.255.255", "203.0.113.9", "::1", "::", "2001:db8::1",
+                         "fe80::1:2:3:4", "2001:db8:85a3::8a2e:370:7334", "1:2:3:4:5:6:7:8"]
+        for text in canonical { #expect(IPAddress(text)?.description == text, "\(text)") }
+        // IPv4-mapped IPv6 is the IPv4 address; other spellings come out canonical.
+        #expect(IPAddress("::ffff:192.0.2.1")?.description == "192.0.2.1")
+        #expect(IPAddress("2001:DB8:0:0:0:0:0:1")?.description == "2001:db8::1")
+        let longest = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
+        #expect(longest.utf8.count == IPAddress.maxTextLength)
+        #expect(IPAddress(longest)?.description == "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+        for text in ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4/8", "[::1]",
+                     "::1%eth0", "2001:db8::g", "1.2.3.4\u{0}", "1.2.3.4\u{0}junk", "::1\u{0}", longest + "0", "localhost"] {
+            #expect(IPAddress(text) == nil, "\(text.debugDescription)")
+        }
+        #expect(IPAddress("127.0.0.1"[...]) == IPAddress("127.0.0.1"))
+    }
+
     @Test func refusalNamesTheAddressChannelAndEnvironment() throws {
         let list = try IPAllowlist(["127.0.0.1"])
         do {
