@@ -22,8 +22,8 @@ public final class APIApplication: HTTPHandler, Sendable {
     let jwks: JSONWebKeySet?
     let idTokenClockSkew: Int64
     let log: @Sendable (String) -> Void
-    /// Receives each request's log line (see ``RequestLineOutput``).
-    let requestLine: RequestLineOutput
+    /// Receives each request's log line, written in place.
+    let requestLines: any RequestLineSink
     private let allowlists = Mutex<[String: (sources: [String], list: IPAllowlist)]>([:])
     private let requestIDs = RequestIDGenerator()
     /// Merchants whose credential is being rotated: one rotation at a time per merchant, so the
@@ -34,11 +34,11 @@ public final class APIApplication: HTTPHandler, Sendable {
     ///   - jwks: LINE's signing keys for ES256 ID tokens (nil: only HS256 tokens, signed with
     ///     each Login channel's secret from the vault).
     ///   - log: receives security events and service messages, and each request's JSON line
-    ///     unless `requestLine` is given.
-    ///   - requestLine: where each request's log line is written, in place (nil: as a string to `log`).
+    ///     unless `requestLines` is given.
+    ///   - requestLines: where each request's log line is written, in place (nil: as a string to `log`).
     public init(service: PointService, authenticator: RequestAuthenticator, vault: CredentialVault, deployment: ServiceEnvironment,
                 trustedProxies: IPAllowlist = IPAllowlist(networks: []), jwks: JSONWebKeySet? = nil, idTokenClockSkew: Int64 = 60,
-                metrics: ServiceMetrics = ServiceMetrics(), requestLine: RequestLineOutput? = nil,
+                metrics: ServiceMetrics = ServiceMetrics(), requestLines: (any RequestLineSink)? = nil,
                 log: @escaping @Sendable (String) -> Void) throws {
         var router = Router<Endpoint>()
         for (method, pattern, endpoint) in Endpoint.table { try router.add(method, pattern, endpoint) }
@@ -51,18 +51,20 @@ public final class APIApplication: HTTPHandler, Sendable {
         self.jwks = jwks
         self.idTokenClockSkew = idTokenClockSkew
         self.log = log
-        self.requestLine = requestLine ?? { writeLine in
-            var line: [UInt8] = []
-            writeLine(&line)
-            log(String(decoding: line, as: UTF8.self))
-        }
+        self.requestLines = requestLines ?? LinesAsStrings(log: log)
         self.metrics = metrics
     }
 
-    /// A destination for request log lines that lets the line be written straight into it
-    /// (``BufferedLineLogger/appendLine(writing:)``): it calls `writeLine` once, with the bytes
-    /// the line is to be appended to, and ends the line itself.
-    public typealias RequestLineOutput = @Sendable (_ writeLine: (inout [UInt8]) -> Void) -> Void
+    /// Request lines handed to a `log` function as strings, when no line sink is given.
+    private struct LinesAsStrings: RequestLineSink {
+        let log: @Sendable (String) -> Void
+
+        func appendLine(writing write: (inout [UInt8]) -> Void) {
+            var line: [UInt8] = []
+            write(&line)
+            log(String(decoding: line, as: UTF8.self))
+        }
+    }
 
     /// What an endpoint sees of its request.
     struct Context {
@@ -85,7 +87,7 @@ public final class APIApplication: HTTPHandler, Sendable {
         response.headers.set(name: RequestIDGenerator.headerName, value: requestID)
         metrics.requestAnswered(method: "-", route: Self.serverRoute, status: response.status.code, seconds: 0)
         let status = response.status.code
-        requestLine { output in
+        requestLines.appendLine { output in
             CanonicalBytes.appendLogLine(requestID: requestID, keyID: "-", method: "-", route: Self.serverRoute, status: status, micros: 0,
                                          remote: "-", to: &output)
         }
@@ -210,13 +212,14 @@ public final class APIApplication: HTTPHandler, Sendable {
     }
 
     /// Adds the request id, counts the answer and writes its log line.
-    func finish(_ answer: HTTPResponse, trace: RequestTrace) -> HTTPResponse {
+    func finish(_ answer: consuming HTTPResponse, trace: RequestTrace) -> HTTPResponse {
+        // Consumed, not copied: adding the id to a copy would copy its header list first.
         var response = answer
         response.headers.set(name: RequestIDGenerator.headerName, value: trace.requestID)
         let micros = (DispatchTime.now().uptimeNanoseconds - trace.started) / 1_000
         metrics.requestAnswered(method: trace.method.rawValue, route: trace.routeLabel, status: response.status.code, seconds: Double(micros) / 1_000_000)
         let status = response.status.code
-        requestLine { output in
+        requestLines.appendLine { output in
             CanonicalBytes.appendLogLine(requestID: trace.requestID, keyID: trace.keyID, method: trace.method.rawValue, route: trace.routeLabel,
                                          status: status, micros: micros, remote: trace.remoteAddress, to: &output)
         }

@@ -1,6 +1,13 @@
 import Foundation
 import Synchronization
 
+/// Where request log lines go, written straight into the destination (``BufferedLineLogger``).
+public protocol RequestLineSink: Sendable {
+    /// Appends one line that `write` appends to the given bytes (without its newline), and ends
+    /// it. `write` may run under the sink's lock: it must be short and must not log.
+    func appendLine(writing write: (inout [UInt8]) -> Void)
+}
+
 /// Log lines kept off the request path: ``append(_:)`` copies a line into a bounded in-memory
 /// buffer under a lock and returns; a thread of the logger's own writes the buffer to the sink
 /// at least every ``flushInterval``, as soon as ``flushThreshold`` bytes have accumulated, on
@@ -11,7 +18,7 @@ import Synchronization
 /// behind is dropped and counted in ``droppedLines`` (the request is never held up by a slow
 /// log reader). After ``close()`` the buffer has been drained and later lines are written
 /// directly, so nothing appended during shutdown is lost.
-public final class BufferedLineLogger: Sendable {
+public final class BufferedLineLogger: RequestLineSink {
     /// A destination for a chunk of whole lines; returns false if they could not be written.
     public typealias Sink = @Sendable (UnsafeRawBufferPointer) -> Bool
 

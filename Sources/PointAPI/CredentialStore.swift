@@ -124,16 +124,28 @@ public final class CredentialStore: Sendable {
         entries.withLock { $0[keyId]?.credential }
     }
 
-    /// The credential for `keyId` and every secret accepted at `unixMilliseconds` (current first).
-    public func verificationSecrets(forKeyId keyId: String, at unixMilliseconds: Int64) -> (credential: Credential, secrets: [[UInt8]])? {
+    /// The credential for `keyId` and every secret accepted at `unixMilliseconds`.
+    public func verificationSecrets(forKeyId keyId: String, at unixMilliseconds: Int64) -> (credential: Credential, secrets: VerificationSecrets)? {
         entries.withLock { entries in
             guard let entry = entries[keyId] else { return nil }
-            var secrets = [entry.credential.secret]
-            for earlier in entry.previous.reversed() where unixMilliseconds <= earlier.validUntil { secrets.append(earlier.secret) }
-            return (entry.credential, secrets)
+            var earlier: [[UInt8]] = []
+            for previous in entry.previous.reversed() where unixMilliseconds <= previous.validUntil { earlier.append(previous.secret) }
+            return (entry.credential, VerificationSecrets(current: entry.credential.secret, earlier: earlier))
         }
     }
 
     /// How many credentials are active.
     public var count: Int { entries.withLock { $0.count } }
+}
+
+/// The secrets a request may be signed with at one moment: the credential's own and, during a
+/// rotation's grace period, earlier ones (an empty list otherwise, which costs no allocation).
+public struct VerificationSecrets: Sendable {
+    /// The credential's current secret.
+    public let current: [UInt8]
+    /// Earlier secrets still accepted, newest first.
+    public let earlier: [[UInt8]]
+
+    /// Every accepted secret, current first.
+    public var all: [[UInt8]] { [current] + earlier }
 }

@@ -140,17 +140,16 @@ public final class RequestAuthenticator: Sendable {
                 throw .staleNonce(nonceTime: nonceTime, serverTime: now, windowMilliseconds: timestampWindowMilliseconds)
             }
         }
-        guard signatureText.utf8.count == 44, let provided = Base64.decode(signatureText), provided.count == 32 else {
+        guard signatureText.utf8.count == 44, let provided = SHA256Digest(base64: signatureText) else {
             throw .malformedSignature
         }
-        var matched = false
-        for secret in secrets {
-            let expected = RequestSignature.mac(
-                secret: secret, method: request.method, path: request.path, query: request.query,
-                body: request.body, nonce: nonceText
-            )
-            if ConstantTime.equals(expected, provided) { matched = true }
+        let signs = { (secret: [UInt8]) in
+            ConstantTime.equals(provided, RequestSignature.macDigest(secret: secret, method: request.method, path: request.path,
+                                                                     query: request.query, body: request.body, nonce: nonceText))
         }
+        // Every accepted secret is tried, whichever matches.
+        var matched = signs(secrets.current)
+        for secret in secrets.earlier where signs(secret) { matched = true }
         guard matched else { throw .signatureMismatch }
 
         let retainUntil = nonce.unixMilliseconds.map { $0 + timestampWindowMilliseconds }

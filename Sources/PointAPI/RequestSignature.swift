@@ -46,16 +46,24 @@ public enum RequestSignature {
     public static func mac(
         secret: [UInt8], method: HTTPMethod, path: String, query: String?, body: [UInt8], nonce: String
     ) -> [UInt8] {
+        macDigest(secret: secret, method: method, path: path, query: query, body: body, nonce: nonce).bytes
+    }
+
+    /// ``mac(secret:method:path:query:body:nonce:)`` held inline, without allocating (what a
+    /// request's signature is checked against).
+    public static func macDigest(
+        secret: [UInt8], method: HTTPMethod, path: String, query: String?, body: [UInt8], nonce: String
+    ) -> SHA256Digest {
         secret.withUnsafeBytes { secretBytes in
             withUTF8(path) { pathBytes in
                 withUTF8(nonce) { nonceBytes in
                     if signsBody(method) {
                         return body.withUnsafeBytes { bodyBytes in
-                            HMACSHA256.authenticationCode(key: secretBytes, concatenating: secretBytes, pathBytes, bodyBytes, nonceBytes)
+                            HMACSHA256.authenticationDigest(key: secretBytes, concatenating: secretBytes, pathBytes, bodyBytes, nonceBytes)
                         }
                     }
                     return withUTF8(query ?? "") { queryBytes in
-                        HMACSHA256.authenticationCode(key: secretBytes, concatenating: secretBytes, pathBytes, queryBytes, nonceBytes)
+                        HMACSHA256.authenticationDigest(key: secretBytes, concatenating: secretBytes, pathBytes, queryBytes, nonceBytes)
                     }
                 }
             }

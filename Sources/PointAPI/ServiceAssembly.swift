@@ -14,7 +14,7 @@ public enum ServiceAssembly {
     public static func sandbox(
         dataDirectory: String, defaults: SandboxDefaults, clock: ServiceClock, ledgerOptions: LedgerOptions = LedgerOptions(),
         fileSystem: any LedgerFileSystem = PosixFileSystem(), metrics: ServiceMetrics = ServiceMetrics(),
-        requestLine: APIApplication.RequestLineOutput? = nil, log: @escaping @Sendable (String) -> Void
+        requestLines: (any RequestLineSink)? = nil, log: @escaping @Sendable (String) -> Void
     ) async throws -> APIApplication {
         let service = try PointService.open(dataDirectory: dataDirectory, clock: clock, options: ledgerOptions,
                                             checkpointOptions: checkpointOptions(origin: "pointconnect.sandbox/ledger", log: log),
@@ -33,21 +33,21 @@ public enum ServiceAssembly {
             try vault.store(CredentialVault.StoredCredential(keyID: key.keyID, secret: key.secret, role: role, merchantID: nil))
         }
         return try application(service: service, vault: vault, deployment: .sandbox, clock: clock, metrics: metrics,
-                               requestLine: requestLine, log: log)
+                               requestLines: requestLines, log: log)
     }
 
     /// A production service: credentials only from the vault, no clock override.
     public static func production(
         dataDirectory: String, jwks: JSONWebKeySet?, trustedProxies: IPAllowlist, ledgerOptions: LedgerOptions = LedgerOptions(),
         origin: String = "pointconnect.production/ledger", metrics: ServiceMetrics = ServiceMetrics(),
-        requestLine: APIApplication.RequestLineOutput? = nil, log: @escaping @Sendable (String) -> Void
+        requestLines: (any RequestLineSink)? = nil, log: @escaping @Sendable (String) -> Void
     ) throws -> APIApplication {
         let service = try PointService.open(dataDirectory: dataDirectory, clock: .system, options: ledgerOptions,
                                             checkpointOptions: checkpointOptions(origin: origin, log: log), log: log,
                                             commitObserver: metrics.ledgerCommitted)
         let vault = try CredentialVault(path: vaultPath(dataDirectory: dataDirectory))
         return try application(service: service, vault: vault, deployment: .production, clock: .system, jwks: jwks,
-                               trustedProxies: trustedProxies, metrics: metrics, requestLine: requestLine, log: log)
+                               trustedProxies: trustedProxies, metrics: metrics, requestLines: requestLines, log: log)
     }
 
     /// Checkpoints every 10,000 records or every second while records wait, signed as `origin`
@@ -59,7 +59,7 @@ public enum ServiceAssembly {
     static func application(
         service: PointService, vault: CredentialVault, deployment: ServiceEnvironment, clock: ServiceClock,
         jwks: JSONWebKeySet? = nil, trustedProxies: IPAllowlist = IPAllowlist(networks: []), metrics: ServiceMetrics,
-        requestLine: APIApplication.RequestLineOutput? = nil, log: @escaping @Sendable (String) -> Void
+        requestLines: (any RequestLineSink)? = nil, log: @escaping @Sendable (String) -> Void
     ) throws -> APIApplication {
         let store = try CredentialStore()
         for stored in vault.allCredentials {
@@ -71,6 +71,6 @@ public enum ServiceAssembly {
         }
         let authenticator = RequestAuthenticator(credentials: store, replayCache: NonceReplayCache(clock: clock), clock: clock)
         return try APIApplication(service: service, authenticator: authenticator, vault: vault, deployment: deployment,
-                                  trustedProxies: trustedProxies, jwks: jwks, metrics: metrics, requestLine: requestLine, log: log)
+                                  trustedProxies: trustedProxies, jwks: jwks, metrics: metrics, requestLines: requestLines, log: log)
     }
 }

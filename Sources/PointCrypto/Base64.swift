@@ -71,9 +71,33 @@ public enum Base64 {
     private static let urlTable = decodingTable(urlAlphabet)
 
     private static func decode(_ characters: UnsafeBufferPointer<UInt8>, table: [UInt8]) -> [UInt8]? {
-        guard characters.count % 4 != 1 else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(characters.count * 3 / 4)
+        var failed = false
+        let output = [UInt8](unsafeUninitializedCapacity: characters.count * 3 / 4) { buffer, initialized in
+            guard let written = decode(characters, table: table, into: UnsafeMutableRawBufferPointer(buffer)) else {
+                failed = true
+                return
+            }
+            initialized = written
+        }
+        return failed ? nil : output
+    }
+
+    /// The padded standard Base64 of exactly 32 bytes (44 characters) decoded straight into a
+    /// digest; nil for anything else, as ``decode(_:)`` would refuse it or give another length.
+    static func decodeDigest(_ utf8: UnsafeBufferPointer<UInt8>) -> SHA256Digest? {
+        guard utf8.count == 44 else { return nil }
+        var end = utf8.count
+        while utf8.count - end < 2, end > 0, utf8[end - 1] == UInt8(ascii: "=") { end -= 1 }
+        var digest = SHA256Digest.zero
+        let written = digest.withUnsafeMutableBytes { decode(UnsafeBufferPointer(rebasing: utf8[..<end]), table: standardTable, into: $0) }
+        return written == 32 ? digest : nil
+    }
+
+    /// Decodes into `output`; the bytes written, or nil on a character outside the alphabet,
+    /// non-zero trailing bits, an impossible length or more bytes than `output` holds.
+    private static func decode(_ characters: UnsafeBufferPointer<UInt8>, table: [UInt8], into output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard characters.count % 4 != 1, characters.count * 3 / 4 <= output.count else { return nil }
+        var written = 0
         var accumulator: UInt32 = 0
         var bits = 0
         for character in characters {
@@ -83,11 +107,12 @@ public enum Base64 {
             bits += 6
             if bits >= 8 {
                 bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                output[written] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                written += 1
             }
         }
         // Leftover bits must be zero (canonical encoding).
         guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-        return output
+        return written
     }
 }

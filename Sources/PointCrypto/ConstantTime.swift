@@ -2,6 +2,13 @@ import COpenSSL
 
 /// Comparisons whose running time does not depend on where the inputs differ.
 public enum ConstantTime {
+    /// True when two digests are equal, compared in constant time.
+    public static func equals(_ left: SHA256Digest, _ right: SHA256Digest) -> Bool {
+        left.withUnsafeBytes { leftRaw in
+            right.withUnsafeBytes { rightRaw in CRYPTO_memcmp(leftRaw.baseAddress, rightRaw.baseAddress, 32) == 0 }
+        }
+    }
+
     /// True when `left` and `right` are equal. Lengths are compared openly (they are not secret).
     public static func equals<Left: Collection, Right: Collection>(_ left: Left, _ right: Right) -> Bool
     where Left.Element == UInt8, Right.Element == UInt8 {

@@ -37,6 +37,23 @@ public enum HMACSHA256 {
         return output
     }
 
+    /// ``authenticationCode(key:concatenating:_:_:_:)`` held inline, without allocating.
+    public static func authenticationDigest(
+        key: UnsafeRawBufferPointer, concatenating first: UnsafeRawBufferPointer,
+        _ second: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        _ third: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        _ fourth: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+    ) -> SHA256Digest {
+        var digest = SHA256Digest.zero
+        let ok = digest.withUnsafeMutableBytes { out in
+            pc_hmac_sha256_parts(key.baseAddress, key.count, first.baseAddress, first.count, second.baseAddress, second.count,
+                                 third.baseAddress, third.count, fourth.baseAddress, fourth.count,
+                                 out.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        }
+        guard ok == 1 else { fatalError("HMAC-SHA256 failed in OpenSSL") }
+        return digest
+    }
+
     /// The authentication code of a UTF-8 `message` under a UTF-8 `key`.
     public static func authenticationCode(key: String, message: String) -> [UInt8] {
         authenticationCode(key: Array(key.utf8), message: Array(message.utf8))

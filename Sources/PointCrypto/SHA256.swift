@@ -16,7 +16,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     public init?<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
         guard bytes.count == 32 else { return nil }
         var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &storage) { raw in
+        Swift.withUnsafeMutableBytes(of: &storage) { raw in
             var index = 0
             for byte in bytes {
                 raw[index] = byte
@@ -31,7 +31,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     public init?(raw: UnsafeRawBufferPointer) {
         guard raw.count == 32 else { return nil }
         var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) }
+        Swift.withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) }
         self.storage = storage
     }
 
@@ -39,6 +39,19 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     public init?(hex: some StringProtocol) {
         guard let bytes = Hex.decode(hex), bytes.count == 32 else { return nil }
         self.init(bytes: bytes)
+    }
+
+    /// Parses the padded Base64 of 32 bytes (44 characters, canonical: the last character's
+    /// unused bits zero); `nil` otherwise. Decodes in place, without allocating.
+    public init?(base64 text: some StringProtocol) {
+        var text = String(text)
+        guard let digest = text.withUTF8({ Base64.decodeDigest($0) }) else { return nil }
+        self = digest
+    }
+
+    /// Calls `body` with the 32 digest bytes, to write them.
+    mutating func withUnsafeMutableBytes<Result>(_ body: (UnsafeMutableRawBufferPointer) throws -> Result) rethrows -> Result {
+        try Swift.withUnsafeMutableBytes(of: &storage, body)
     }
 
     /// Calls `body` with the 32 digest bytes.

@@ -32,7 +32,7 @@ enum ServeCommand {
         let log = requestLog()
         defer { log.close() }
         let application = try await ServiceAssembly.sandbox(dataDirectory: dataDirectory, defaults: defaults, clock: clock,
-                                                           metrics: metrics, requestLine: requestLines(log), log: logLine(log))
+                                                           metrics: metrics, requestLines: log, log: logLine(log))
         let server = HTTPServer(host: host, port: UInt16(port), eventLoops: loops, observer: metrics, handler: application)
         let bound = try server.start()
         noteConnectionLimit(server)
@@ -69,7 +69,7 @@ enum ServeCommand {
         let log = requestLog()
         defer { log.close() }
         let application = try ServiceAssembly.production(dataDirectory: dataDirectory, jwks: jwks, trustedProxies: trusted,
-                                                         metrics: metrics, requestLine: requestLines(log), log: logLine(log))
+                                                         metrics: metrics, requestLines: log, log: logLine(log))
         let server = HTTPServer(host: host, port: UInt16(port), eventLoops: loops, observer: metrics, handler: application)
         let bound = try server.start()
         noteConnectionLimit(server)
@@ -126,11 +126,6 @@ enum ServeCommand {
     /// The log function handed to the service: appends one line to `log`.
     static func logLine(_ log: BufferedLineLogger) -> @Sendable (String) -> Void {
         { line in log.append(line) }
-    }
-
-    /// Request log lines written straight into `log`'s buffer.
-    static func requestLines(_ log: BufferedLineLogger) -> APIApplication.RequestLineOutput {
-        { writeLine in log.appendLine(writing: writeLine) }
     }
 
     /// - Parameter productionLogin: the production Login channel of each test merchant that opened

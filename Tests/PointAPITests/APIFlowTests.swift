@@ -583,7 +583,7 @@ struct APIFlowTests {
         #expect(try CredentialVault(path: ServiceAssembly.vaultPath(dataDirectory: directory)).allCredentials.first?.previous.count == 2)
         let application = try ServiceAssembly.production(dataDirectory: directory, jwks: nil, trustedProxies: IPAllowlist(networks: [])) { _ in }
         defer { application.service.close() }
-        let accepted = application.authenticator.credentials.verificationSecrets(forKeyId: "1650000001", at: nowMillis)?.secrets
+        let accepted = application.authenticator.credentials.verificationSecrets(forKeyId: "1650000001", at: nowMillis)?.secrets.all
             .map { String(decoding: $0, as: UTF8.self) }
         #expect(accepted == ["current-secret-0123456789abcdef", "earlier-secret-0123456789abcdef"])
     }

@@ -18,15 +18,15 @@ final class APIHarness: Sendable {
 
     /// A sandbox in a fresh directory, or — with `directory` — reopened over an existing one
     /// (e.g. at a later `start` to simulate the end of a month).
-    /// - Parameter requestLine: where request log lines go, written in place (nil: into `logs`).
+    /// - Parameter requestLines: where request log lines go, written in place (nil: into `logs`).
     init(start: Int64 = APIHarness.start, directory: String? = nil, fileSystem: any LedgerFileSystem = PosixFileSystem(),
-         requestLine: APIApplication.RequestLineOutput? = nil) async throws {
+         requestLines: (any RequestLineSink)? = nil) async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         defaults = try SandboxDefaults(json: Array(try Data(contentsOf: root.appendingPathComponent("sandbox/sandbox.json"))))
         self.directory = directory ?? NSTemporaryDirectory() + "api-harness-\(UUID().uuidString)"
         let box = LogBox()
         application = try await ServiceAssembly.sandbox(dataDirectory: self.directory, defaults: defaults, clock: .starting(at: start),
-                                                        fileSystem: fileSystem, requestLine: requestLine) { line in
+                                                        fileSystem: fileSystem, requestLines: requestLines) { line in
             box.append(line)
         }
         self.box = box

@@ -67,12 +67,17 @@ struct EventLoopGrantTests {
 
     @Test("Request log lines given a line output are written there in place, one whole JSON line per answer, and not to the general log")
     func requestLinesWrittenInPlace() async throws {
-        let lines = Mutex<[[UInt8]]>([])
-        let api = try await APIHarness(requestLine: { writeLine in
-            var line = Array("prefix:".utf8)
-            writeLine(&line)
-            lines.withLock { $0.append(line) }
-        })
+        /// Keeps each line, written after a prefix of its own.
+        final class PrefixedLines: RequestLineSink {
+            let lines = Mutex<[[UInt8]]>([])
+            func appendLine(writing write: (inout [UInt8]) -> Void) {
+                var line = Array("prefix:".utf8)
+                write(&line)
+                lines.withLock { $0.append(line) }
+            }
+        }
+        let sink = PrefixedLines()
+        let api = try await APIHarness(requestLines: sink)
         defer { api.close() }
         #expect(await api.bind(api.merchantA, member: "m-1", user: 1).status == 201)
         let sent = Sent()
@@ -82,7 +87,7 @@ struct EventLoopGrantTests {
         }
         for _ in 0..<1_000 where sent.all.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
         let response = try #require(sent.all.first)
-        let written = lines.withLock { $0 }
+        let written = sink.lines.withLock { $0 }
         #expect(written.count == 2, "the binding's line and the grant's")
         let last = try #require(written.last)
         #expect(last.starts(with: Array("prefix:".utf8)), "appended after what the output holds")
