@@ -120,13 +120,8 @@ public final class APIApplication: HTTPHandler, Sendable {
             let (endpoint, context) = try admit(request, match, trace: &trace)
             switch endpoint {
             case .createGrant:
-                let pending = PendingGrantAnswer(application: self, queued: try enqueueGrant(context), trace: trace)
-                service.whenDurable(seq: pending.queued.answerSeq) { durability in
-                    switch durability {
-                    case .success: responder.send(deferred: pending)
-                    case .failure(let failure): responder.send { pending.makeResponse(failure: failure) }
-                    }
-                }
+                let pending = PendingGrantAnswer(application: self, queued: try enqueueGrant(context), trace: trace, responder: responder)
+                service.whenDurable(seq: pending.queued.answerSeq, waiter: pending)
                 return .willSend
             case .getGrant:
                 return .answered(finish(try getGrant(context), trace: trace))
@@ -142,18 +137,29 @@ public final class APIApplication: HTTPHandler, Sendable {
     }
 
     /// A single grant taken on the event loop, waiting for its record to be durable: everything
-    /// its answer needs in one object, which the commit posts to the loop as it is (the answer
-    /// is made on the loop's thread, not the ledger writer's). The request itself is not kept:
+    /// its answer needs in one object, which the ledger keeps as its waiter and the commit posts
+    /// to the loop as it is (the answer is made on the loop's thread, not the ledger writer's). The request itself is not kept:
     /// its head and body are freed once the grant is queued.
-    final class PendingGrantAnswer: HTTPDeferredResponse {
+    final class PendingGrantAnswer: HTTPDeferredResponse, LedgerDurabilityWaiter {
         let application: APIApplication
         let queued: QueuedGrant
         let trace: RequestTrace
+        let responder: HTTPResponder
 
-        init(application: APIApplication, queued: QueuedGrant, trace: RequestTrace) {
+        init(application: APIApplication, queued: QueuedGrant, trace: RequestTrace, responder: HTTPResponder) {
             self.application = application
             self.queued = queued
             self.trace = trace
+            self.responder = responder
+        }
+
+        /// The commit's outcome (on the ledger's writer thread): posts this object to the loop,
+        /// which makes the answer.
+        func durabilityDecided(_ result: Result<Void, LedgerError>) {
+            switch result {
+            case .success: responder.send(deferred: self)
+            case .failure(let failure): responder.send { self.makeResponse(failure: .ledger(failure)) }
+            }
         }
 
         /// The answer once the record is durable.

@@ -156,6 +156,12 @@ public final class PointService: Sendable {
         ledger.whenDurable(seq) { result in notify(result.mapError { .ledger($0) }) }
     }
 
+    /// ``whenDurable(seq:_:)`` telling an object, kept as it is (no closure made per wait); its
+    /// failure is the ledger's (``ServiceError/ledger(_:)`` as the closure form reports it).
+    public func whenDurable(seq: UInt64, waiter: any LedgerDurabilityWaiter) {
+        ledger.whenDurable(seq, waiter: waiter)
+    }
+
     /// Grants a batch: a result per item, one durable wait for the whole batch.
     ///
     /// Batches take turns (``AsyncTurnQueue``: a waiting batch suspends instead of holding a

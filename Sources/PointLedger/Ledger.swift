@@ -49,7 +49,7 @@ public final class Ledger: @unchecked Sendable {
 
     // Durability.
     private var durable: UInt64
-    private var waiters: [(seq: UInt64, notify: DurabilityNotification)] = []
+    private var waiters: [(seq: UInt64, waiter: DurabilityWaiter)] = []
     private var poison: LedgerError?
     private var closing = false
     private var writerFinished = false
@@ -271,18 +271,27 @@ public final class Ledger: @unchecked Sendable {
     /// once on the calling thread; otherwise on the writer thread right after the commit, with no
     /// lock held, so it must be short and never block (hand the result on, nothing more).
     public func whenDurable(_ seq: UInt64, _ notify: @escaping DurabilityNotification) {
+        whenDurable(seq, .closure(notify))
+    }
+
+    /// ``whenDurable(_:_:)`` telling an object (``LedgerDurabilityWaiter``), kept as it is.
+    public func whenDurable(_ seq: UInt64, waiter: any LedgerDurabilityWaiter) {
+        whenDurable(seq, .object(waiter))
+    }
+
+    private func whenDurable(_ seq: UInt64, _ waiter: DurabilityWaiter) {
         condition.lock()
         if durable >= seq {
             condition.unlock()
-            notify(.success(()))
+            waiter.tell(.success(()))
         } else if let poison {
             condition.unlock()
-            notify(.failure(poison))
+            waiter.tell(.failure(poison))
         } else if writerFinished {
             condition.unlock()
-            notify(.failure(.closed))
+            waiter.tell(.failure(.closed))
         } else {
-            waiters.append((seq, notify))
+            waiters.append((seq, waiter))
             condition.unlock()
         }
     }
@@ -406,7 +415,7 @@ public final class Ledger: @unchecked Sendable {
             if (queued.isEmpty && closing) || poison != nil {
                 let (waiting, error) = finishWriter()
                 condition.unlock()
-                for notify in waiting { notify(.failure(error)) }
+                for waiter in waiting { waiter.tell(.failure(error)) }
                 return
             }
             // Group commit: give the appenders acknowledged by the previous commit a moment to
@@ -443,8 +452,8 @@ public final class Ledger: @unchecked Sendable {
             writerLeaves.removeAll(keepingCapacity: true)
 
             condition.lock()
-            var ready: [DurabilityNotification] = []
-            var failed: [DurabilityNotification] = []
+            var ready: [DurabilityWaiter] = []
+            var failed: [DurabilityWaiter] = []
             switch outcome {
             case .success:
                 durable = batchLastSeq
@@ -452,20 +461,20 @@ public final class Ledger: @unchecked Sendable {
                 targetBatchRecords = min(batchRecords + queued.count, 4_096)
                 waiters.removeAll { waiter in
                     guard waiter.seq <= batchLastSeq else { return false }
-                    ready.append(waiter.notify)
+                    ready.append(waiter.waiter)
                     return true
                 }
             case .failure(let error):
                 poison = error
-                failed = waiters.map(\.notify)
+                failed = waiters.map(\.waiter)
                 waiters.removeAll()
             }
             condition.broadcast()
             let poisonNow = poison
             condition.unlock()
-            for notify in ready { notify(.success(())) }
+            for waiter in ready { waiter.tell(.success(())) }
             if let poisonNow {
-                for notify in failed { notify(.failure(poisonNow)) }
+                for waiter in failed { waiter.tell(.failure(poisonNow)) }
                 if case .failure = outcome { poisonObserver?(poisonNow) }
             }
             if case .success(let timing) = outcome {
@@ -477,9 +486,9 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Called with the lock held when the writer stops; returns what to notify once unlocked.
-    private func finishWriter() -> (waiting: [DurabilityNotification], error: LedgerError) {
+    private func finishWriter() -> (waiting: [DurabilityWaiter], error: LedgerError) {
         writerFinished = true
-        let waiting = waiters.map(\.notify)
+        let waiting = waiters.map(\.waiter)
         waiters.removeAll()
         condition.broadcast()
         return (waiting, poison ?? .closed)
