@@ -104,6 +104,9 @@ public final class NonceReplayCache: Sendable {
         }
     }
 
+    /// Each shard's slots: index and room (fingerprints its table holds before growing), for tests.
+    var slotRoom: [[(index: Int64, room: Int)]] { shards.map { $0.state.withLock { $0.slotRoom } } }
+
     /// Seconds until the oldest slot expires: a sensible `Retry-After` when the cache is full.
     public var retryAfterSeconds: Int {
         Int(max(1, (generationMilliseconds + 999) / 1000))
@@ -141,6 +144,9 @@ public final class NonceReplayCache: Sendable {
             generations.contains { $0.fingerprints.contains(fingerprint) }
         }
 
+        /// Each slot's index and the fingerprints its table has room for (tests).
+        var slotRoom: [(index: Int64, room: Int)] { generations.map { ($0.index, $0.fingerprints.capacity) } }
+
         /// Records `fingerprint` in slot `index` unless any slot holds it (`.replayed`) or the
         /// shard is full (`.capacityExhausted`, only for a fingerprint not held). The slot it
         /// joins is probed once, by the insertion itself.
@@ -158,9 +164,13 @@ public final class NonceReplayCache: Sendable {
             if joins {
                 guard generations[position - 1].fingerprints.insert(fingerprint) else { return .replayed }
             } else {
-                // Sized like the newest slot: under a steady load a new slot never grows (each
-                // growth copies the whole table while the lock is held).
-                let expected = min(generations.last?.fingerprints.count ?? 0, capacity - count)
+                // A slot that directly follows another is where plain nonces go next: sized like
+                // that one, under a steady load it never grows (each growth copies the whole
+                // table while the lock is held). A slot further ahead — made by a nonce retained
+                // longer — starts small, so such nonces cannot make the cache reserve a busy
+                // slot's worth of memory each.
+                let follows = position > 0 && generations[position - 1].index == index - 1
+                let expected = follows ? min(generations[position - 1].fingerprints.count, capacity - count) : 0
                 var fingerprints = FingerprintSet(minimumCapacity: max(12, expected))
                 fingerprints.insert(fingerprint)
                 generations.insert((index: index, fingerprints: fingerprints), at: position)

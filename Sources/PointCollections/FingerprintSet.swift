@@ -11,6 +11,9 @@ public struct FingerprintSet: Sendable {
     /// How many fingerprints are in the set.
     public private(set) var count = 0
 
+    /// How many fingerprints fit before the set next grows.
+    public var capacity: Int { slots.count * 3 / 4 }
+
     /// An empty set with room for `minimumCapacity` fingerprints before it first grows.
     public init(minimumCapacity: Int = 12) {
         var size = 16

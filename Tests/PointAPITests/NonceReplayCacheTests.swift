@@ -83,6 +83,27 @@ import Testing
         #expect(throws: NonceReplayError.replayed) { try cache.record(keyId: "a", nonce: "second-5999") }
     }
 
+    @Test func onlyTheSlotFollowingABusyOneStartsLarge() throws {
+        let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
+        let cache = NonceReplayCache(window: .seconds(80), capacity: 1_000_000, shardCount: 1, clock: clock)
+        for index in 0..<5_000 { try cache.record(keyId: "a", nonce: "busy-\(index)") }
+        let busy = try #require(cache.slotRoom[0].last)
+        #expect(busy.room >= 5_000)
+        // A nonce retained longer opens a slot far ahead: it starts small.
+        try cache.record(keyId: "a", nonce: "ahead-1", retainUntil: Fixture.now + 150_000)
+        let ahead = try #require(cache.slotRoom[0].last)
+        #expect(ahead.index > busy.index + 1 && ahead.room == 12)
+        // The next plain slot directly follows the busy one: sized like it, though not the last slot.
+        clock.advance(milliseconds: 10_000)
+        try cache.record(keyId: "a", nonce: "next")
+        let next = try #require(cache.slotRoom[0].first { $0.index == busy.index + 1 })
+        #expect(next.room >= 5_000)
+        // Another far slot follows only the small one: small again.
+        try cache.record(keyId: "a", nonce: "ahead-2", retainUntil: Fixture.now + 160_000)
+        #expect(cache.slotRoom[0].last.map { $0.index == ahead.index + 1 && $0.room == 12 } == true)
+        #expect(cache.count == 5_003)
+    }
+
     @Test func extremeWindowsAreClamped() throws {
         let clock = ManualAPIClock(unixMilliseconds: Fixture.now)
         let huge = NonceReplayCache(window: .seconds(Int64.max), capacity: 10, clock: clock)

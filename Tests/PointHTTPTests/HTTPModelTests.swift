@@ -29,6 +29,9 @@ struct HTTPModelTests {
             ([("Connection", "upgrade"), ("CONNECTION", "x, close ,y")], "close", true),
             ([("Connection", ",, ,close,")], "close", true),
             ([("Connection", "closed, unclose, clo se")], "close", false),
+            // Lists split on the comma byte (RFC 9110 §5.6.1), even before a combining mark.
+            ([("Connection", "close,\u{0301}")], "close", true),
+            ([("Connection", "keep-alive,\u{0301}close")], "close", false),
             ([("Connection", "")], "close", false),
             ([("Connection", " , ")], "close", false),
             ([("X-Connection", "close")], "close", false),
