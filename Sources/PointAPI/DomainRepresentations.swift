@@ -177,15 +177,6 @@ enum CanonicalBytes {
 
     /// The request log line: canonical JSON of `keyId`, `latencyMicros`, `method`, `remote`,
     /// `requestId`, `route` and `status`, written straight to bytes.
-    static func logLine(requestID: String, keyID: String, method: String, route: String, status: Int, micros: UInt64, remote: String) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(160 + route.utf8.count)
-        appendLogLine(requestID: requestID, keyID: keyID, method: method, route: route, status: status, micros: micros, remote: remote,
-                      to: &output)
-        return output
-    }
-
-    /// ``logLine(requestID:keyID:method:route:status:micros:remote:)`` appended to `output`.
     static func appendLogLine(requestID: String, keyID: String, method: String, route: String, status: Int, micros: UInt64, remote: String,
                               to output: inout [UInt8]) {
         literal(#"{"keyId":"#, to: &output)

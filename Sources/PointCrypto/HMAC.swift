@@ -27,14 +27,7 @@ public enum HMACSHA256 {
         _ third: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         _ fourth: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
     ) -> [UInt8] {
-        var ok: Int32 = 0
-        let output = [UInt8](unsafeUninitializedCapacity: 32) { buffer, initialized in
-            ok = pc_hmac_sha256_parts(key.baseAddress, key.count, first.baseAddress, first.count, second.baseAddress, second.count,
-                                      third.baseAddress, third.count, fourth.baseAddress, fourth.count, buffer.baseAddress)
-            initialized = 32
-        }
-        guard ok == 1 else { fatalError("HMAC-SHA256 failed in OpenSSL") }
-        return output
+        authenticationDigest(key: key, concatenating: first, second, third, fourth).bytes
     }
 
     /// ``authenticationCode(key:concatenating:_:_:_:)`` held inline, without allocating.

@@ -95,7 +95,7 @@ public enum SHA256 {
     /// is no context worth reusing between digests.
     private static func oneShot(prefix: Int32, _ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
         var digest = SHA256Digest.zero
-        let ok = Swift.withUnsafeMutableBytes(of: &digest.storage) { raw in
+        let ok = digest.withUnsafeMutableBytes { raw in
             pc_sha256(prefix, bytes.baseAddress, bytes.count, raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
         }
         // Fails only if OpenSSL cannot run SHA-256 at all; a wrong digest must never be returned.
@@ -164,7 +164,7 @@ public struct SHA256Hasher: ~Copyable {
     public mutating func finalize() -> SHA256Digest {
         var digest = SHA256Digest.zero
         var length: UInt32 = 32
-        Swift.withUnsafeMutableBytes(of: &digest.storage) { raw in
+        digest.withUnsafeMutableBytes { raw in
             _ = EVP_DigestFinal_ex(context, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
         }
         EVP_DigestInit_ex2(context, nil, nil)

@@ -93,8 +93,9 @@ final class ChunkCollector: Sendable {
         #expect(sized.waitFor(seconds: 5) { $0.lines.count == 6 })
     }
 
-    @Test("The buffer is bounded: with the sink stuck, lines beyond the capacity are dropped and counted")
-    func boundedAndCountsDrops() {
+    /// A logger of 1,000 bytes whose writer has taken the line `first` writes and is stuck in the
+    /// sink until `gate` is signalled: what is appended meanwhile stays in the buffer.
+    static func stuckLogger(first: (BufferedLineLogger) -> Void) -> (BufferedLineLogger, ChunkCollector, DispatchSemaphore) {
         let collector = ChunkCollector()
         let gate = DispatchSemaphore(value: 0)
         let entered = Atomic<Int>(0)
@@ -102,8 +103,14 @@ final class ChunkCollector: Sendable {
             if entered.add(1, ordering: .relaxed).oldValue == 0 { gate.wait() }
             return collector.write(chunk)
         }
-        logger.append("first")  // the writer takes it and blocks in the sink
+        first(logger)
         #expect(collector.waitFor(seconds: 5) { _ in entered.load(ordering: .relaxed) == 1 })
+        return (logger, collector, gate)
+    }
+
+    @Test("The buffer is bounded: with the sink stuck, lines beyond the capacity are dropped and counted")
+    func boundedAndCountsDrops() {
+        let (logger, collector, gate) = Self.stuckLogger { $0.append("first") }
         let line = String(repeating: "y", count: 99)  // 100 bytes with its newline
         for _ in 0..<50 { logger.append(line) }
         #expect(logger.bufferedBytes <= logger.capacity)
@@ -119,15 +126,7 @@ final class ChunkCollector: Sendable {
 
     @Test("Lines written in place keep their order among the others, are bounded like them, and are written directly after close")
     func linesWrittenInPlace() {
-        let collector = ChunkCollector()
-        let gate = DispatchSemaphore(value: 0)
-        let entered = Atomic<Int>(0)
-        let logger = BufferedLineLogger(capacity: 1_000, flushThreshold: 10, flushInterval: .milliseconds(1)) { chunk in
-            if entered.add(1, ordering: .relaxed).oldValue == 0 { gate.wait() }
-            return collector.write(chunk)
-        }
-        logger.appendLine { $0.append(contentsOf: "first".utf8) }  // the writer takes it and blocks in the sink
-        #expect(collector.waitFor(seconds: 5) { _ in entered.load(ordering: .relaxed) == 1 })
+        let (logger, collector, gate) = Self.stuckLogger { logger in logger.appendLine { $0.append(contentsOf: "first".utf8) } }
         logger.append("a")
         logger.appendLine { $0.append(contentsOf: "b".utf8) }
         logger.append("c")

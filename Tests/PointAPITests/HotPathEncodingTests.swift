@@ -100,8 +100,10 @@ import Testing
                                                      (Self.awkward, "unmatched", "::1", 404, UInt64.max), ("-", "http_server", "-", 400, 0)] {
             let reference: JSONValue = ["requestId": "r-1", "keyId": .string(key), "method": "POST", "route": .string(route),
                                         "status": .int(Int64(status)), "latencyMicros": .int(Int64(clamping: micros)), "remote": .string(remote)]
-            let line = CanonicalBytes.logLine(requestID: "r-1", keyID: key, method: "POST", route: route, status: status, micros: micros, remote: remote)
-            #expect(line == CanonicalJSON.encode(reference))
+            var line: [UInt8] = Array("before".utf8)
+            CanonicalBytes.appendLogLine(requestID: "r-1", keyID: key, method: "POST", route: route, status: status, micros: micros,
+                                         remote: remote, to: &line)
+            #expect(line == Array("before".utf8) + CanonicalJSON.encode(reference))
         }
     }
 
