@@ -59,13 +59,7 @@ public final class Ledger: @unchecked Sendable {
     private let merkle: Mutex<MerkleTree>
 
     // Writer-thread state (touched only by the writer thread after start).
-    private var writerDescriptor: Int32 = -1
-    private var writerSegmentFirstSeq: UInt64 = 0
-    /// Bytes in the current segment, and how many of them have left the page cache.
-    private var writerSegmentBytes = 0
-    private var writerDroppedBytes = 0
-    /// Synced bytes left in the page cache before the writer lets them go (one call per 64 KiB).
-    static let dropStrideBytes = 64 << 10
+    private var segmentWriter: SegmentWriter
     private var sealer: LineSealer
     private var writerQueued = QueuedEntries()
     private var writeBuffer: [UInt8] = []
@@ -138,13 +132,11 @@ public final class Ledger: @unchecked Sendable {
         ledger.directoryLock = lock
         if let last = summary.segments.last {
             do {
-                ledger.writerDescriptor = try fileSystem.open(last.path, flags: O_WRONLY | O_APPEND, mode: 0)
+                try ledger.segmentWriter.continueSegment(last, recordBytes: Int(summary.lastSegmentBytes))
             } catch {
                 lock.release()
-                throw LedgerError.io(operation: "opening for append", path: last.path, errno: error.code)
+                throw error
             }
-            ledger.writerSegmentFirstSeq = last.firstSeq
-            ledger.writerSegmentBytes = Int(summary.lastSegmentBytes)
         }
         ledger.startWriter()
         return ledger
@@ -164,6 +156,7 @@ public final class Ledger: @unchecked Sendable {
         self.durable = summary.lastSeq
         self.sealer = LineSealer(lastLineHash: summary.lastLineHash, tailSegmentBytes: Int(summary.lastSegmentBytes),
                                  hasTailSegment: !summary.segments.isEmpty, maxSegmentBytes: options.maxSegmentBytes)
+        self.segmentWriter = SegmentWriter(directory: directory, fileSystem: fileSystem)
         self.merkle = Mutex(merkle)
         self.commitObserver = commitObserver
         self.idleObserver = idleObserver
@@ -171,7 +164,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     deinit {
-        if writerDescriptor >= 0 { fileSystem.close(writerDescriptor) }
+        segmentWriter.close()
         directoryLock?.release()
     }
 
@@ -376,10 +369,7 @@ public final class Ledger: @unchecked Sendable {
         writerWait = .busy
         condition.broadcast()
         while !writerFinished { condition.wait() }
-        if writerDescriptor >= 0 {
-            fileSystem.close(writerDescriptor)
-            writerDescriptor = -1
-        }
+        segmentWriter.close()
         directoryLock?.release()
         directoryLock = nil
         condition.unlock()
@@ -440,7 +430,11 @@ public final class Ledger: @unchecked Sendable {
             if let refusal = sealer.seal(writerQueued, firstSeq: batchFirstSeq, into: &writeBuffer, leaves: &writerLeaves, breaks: &writerBreaks) {
                 outcome = .failure(.poisoned("record \(refusal.seq) was not written, nor any record of its commit: \(refusal.problem)"))
             } else {
-                outcome = writeBatch(writeBuffer, breaks: writerBreaks)
+                do {
+                    outcome = .success(try segmentWriter.writeAndSync(writeBuffer, breaks: writerBreaks))
+                } catch {
+                    outcome = .failure(error)
+                }
             }
             writerQueued.removeAll()
             let batchBytes = writeBuffer.count
@@ -492,91 +486,6 @@ public final class Ledger: @unchecked Sendable {
         waiters.removeAll()
         condition.broadcast()
         return (waiting, poison ?? .closed)
-    }
-
-    private func writeBatch(_ buffer: [UInt8], breaks: [(offset: Int, firstSeq: UInt64)]) -> Result<(writeMicros: Int64, syncMicros: Int64), LedgerError> {
-        do {
-            return .success(try writeAndSync(buffer, breaks: breaks))
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    private func writeAndSync(_ buffer: [UInt8], breaks: [(offset: Int, firstSeq: UInt64)]) throws(LedgerError) -> (writeMicros: Int64, syncMicros: Int64) {
-        var writeMicros: Int64 = 0
-        var cursor = 0
-        var breakIndex = 0
-        while cursor < buffer.count {
-            if breakIndex < breaks.count && breaks[breakIndex].offset == cursor {
-                try startSegment(firstSeq: breaks[breakIndex].firstSeq)
-                breakIndex += 1
-            }
-            let end = breakIndex < breaks.count ? breaks[breakIndex].offset : buffer.count
-            let started = MonotonicClock.micros()
-            let descriptor = writerDescriptor
-            let failure: SystemError? = buffer.withUnsafeBytes { raw in
-                do {
-                    try fileSystem.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: raw[cursor..<end]))
-                    return nil
-                } catch let error as SystemError {
-                    return error
-                } catch {
-                    return SystemError(EIO)
-                }
-            }
-            if let failure {
-                throw LedgerError.poisoned("write to \(SegmentDirectory.fileName(firstSeq: writerSegmentFirstSeq)) failed: \(ErrnoName.describe(failure.code))")
-            }
-            writeMicros += MonotonicClock.micros() - started
-            writerSegmentBytes += end - cursor
-            cursor = end
-        }
-        let started = MonotonicClock.micros()
-        try synchronizeCurrentSegment()
-        let syncMicros = MonotonicClock.micros() - started
-        dropSyncedPages(throughEnd: false)
-        return (writeMicros, syncMicros)
-    }
-
-    /// Lets the page cache drop the current segment's synced pages (whole pages, at least
-    /// ``dropStrideBytes`` of them at a time; with `throughEnd` everything, the last partial page
-    /// too, once nothing more is appended to the segment). The records are durable and the ledger
-    /// reads them only at open and for audits; without this every commit would take fresh pages,
-    /// and on a virtual machine a page the guest has not used for a while costs the host a fault
-    /// to back again.
-    private func dropSyncedPages(throughEnd: Bool) {
-        let end = throughEnd ? writerSegmentBytes : writerSegmentBytes & ~4_095
-        guard end > writerDroppedBytes, throughEnd || end - writerDroppedBytes >= Self.dropStrideBytes else { return }
-        fileSystem.dropCachedPages(writerDescriptor, offset: writerDroppedBytes, length: end - writerDroppedBytes)
-        writerDroppedBytes = end
-    }
-
-    private func synchronizeCurrentSegment() throws(LedgerError) {
-        do {
-            try fileSystem.synchronizeData(writerDescriptor)
-        } catch {
-            throw LedgerError.poisoned("fdatasync of \(SegmentDirectory.fileName(firstSeq: writerSegmentFirstSeq)) failed: \(ErrnoName.describe(error.code))")
-        }
-    }
-
-    /// Syncs and closes the current segment, then creates the next and fsyncs the directory.
-    private func startSegment(firstSeq: UInt64) throws(LedgerError) {
-        if writerDescriptor >= 0 {
-            try synchronizeCurrentSegment()
-            dropSyncedPages(throughEnd: true)
-            fileSystem.close(writerDescriptor)
-            writerDescriptor = -1
-        }
-        writerSegmentBytes = 0
-        writerDroppedBytes = 0
-        let name = SegmentDirectory.fileName(firstSeq: firstSeq)
-        do {
-            writerDescriptor = try fileSystem.open(directory + "/" + name, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND, mode: 0o640)
-            writerSegmentFirstSeq = firstSeq
-            try fileSystem.synchronizeDirectory(directory)
-        } catch {
-            throw LedgerError.poisoned("creating segment \(name) failed: \(ErrnoName.describe(error.code))")
-        }
     }
 
     /// Before reading what an earlier run wrote, makes it durable and reads it from the device.

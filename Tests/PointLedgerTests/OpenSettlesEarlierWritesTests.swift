@@ -65,7 +65,7 @@ import Testing
             #expect(range[0] == ends[drop[2], default: 0] && range[1] > 0, "\(drop)")
             ends[drop[2]] = range[0] + range[1]
             let finishing = drop[2] != segments.last && range[0] + range[1] == size(drop[2])
-            #expect(finishing || (range[1] >= Ledger.dropStrideBytes && (range[0] + range[1]) % 4_096 == 0), "\(drop)")
+            #expect(finishing || (range[1] >= SegmentWriter.dropStrideBytes && (range[0] + range[1]) % 4_096 == 0), "\(drop)")
         }
         for finished in segments.dropLast() { #expect(ends[finished] == size(finished), "\(finished)") }
         #expect(drops.count >= 3)
