@@ -8,13 +8,13 @@ struct SegmentWriter {
     let directory: String
     let fileSystem: any LedgerFileSystem
 
-    /// The open segment, or -1 before the first one.
-    private(set) var descriptor: Int32 = -1
+    /// The open segment, or -1: before the first one, after ``close()``, after a failed start.
+    private var descriptor: Int32 = -1
     /// The open segment's first seq (its name).
-    private(set) var firstSeq: UInt64 = 0
+    private var firstSeq: UInt64 = 0
     /// Bytes of records in the open segment.
-    private(set) var recordBytes = 0
-    /// Records that have left the page cache (whole pages).
+    private var recordBytes = 0
+    /// Bytes of the open segment that have left the page cache.
     private var droppedBytes = 0
 
     /// Synced bytes left in the page cache before the writer lets them go (one call per 64 KiB).
