@@ -160,7 +160,13 @@ enum HTTPParserTarget {
             checker.check(value.first.map { $0 != " " && $0 != "\t" } ?? true, "header \(field.name) value starts with whitespace")
             checker.check(value.last.map { $0 != " " && $0 != "\t" } ?? true, "header \(field.name) value ends with whitespace")
         }
-        let wantsClose = headers.values(for: "Connection").contains { asciiLowercased($0).split(separator: ",").contains { $0.trimmingCharacters(in: " \t") == "close" } }
+        // A list splits at every comma byte (RFC 9110 §5.6.1), even one a combining mark follows,
+        // which as Characters would be one grapheme with it.
+        let wantsClose = headers.values(for: "Connection").contains { value in
+            Array(asciiLowercased(value).utf8).split(separator: 0x2C, omittingEmptySubsequences: false).contains { element in
+                Array(element.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()) == Array("close".utf8)
+            }
+        }
         if wantsClose { checker.check(!request.keepAlive, "keep-alive although Connection: close") }
         if request.version == .http1_1 && !wantsClose { checker.check(request.keepAlive, "HTTP/1.1 without Connection: close is not keep-alive") }
     }
