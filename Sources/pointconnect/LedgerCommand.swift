@@ -98,13 +98,17 @@ final class ProgressBar {
         let now = MonotonicClock.micros()
         guard now - lastPrinted > (isTerminal ? 100_000 : 2_000_000) else { return }
         lastPrinted = now
-        let mebibytes = Double(bytes) / 1_048_576
         if isTerminal {
             let spinner = ["|", "/", "-", "\\"][Int(records / 65_536) % 4]
-            FileHandleOutput.standardError("\r\(label) \(spinner) \(records) records, \(Int(mebibytes)) MiB   ")
+            FileHandleOutput.standardError("\r\(label) \(spinner) \(records) records, \(Self.sizeText(bytes))   ")
         } else {
-            FileHandleOutput.standardError("\(label): \(records) records, \(Int(mebibytes)) MiB\n")
+            FileHandleOutput.standardError("\(label): \(records) records, \(Self.sizeText(bytes))\n")
         }
+    }
+
+    /// Bytes read so far: KiB (rounded up) below one MiB, so a small ledger never reads as 0.
+    static func sizeText(_ bytes: Int64) -> String {
+        bytes < 1_048_576 ? "\((bytes + 1_023) / 1_024) KiB" : "\(bytes / 1_048_576) MiB"
     }
 
     func finish() {
