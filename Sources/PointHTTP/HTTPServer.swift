@@ -28,6 +28,10 @@ public final class HTTPServer: Sendable {
     public let host: String
     /// The requested port; 0 picks a free one (see `boundPort`).
     public let port: UInt16
+    /// A Unix-domain socket path to listen on instead of `host:port` (for a reverse proxy on the
+    /// same host); nil listens on TCP. Its peers read as 127.0.0.1, port 0: processes of this
+    /// host, as a loopback TCP client would be. The socket file is removed once the server stops.
+    public let unixSocketPath: String?
     /// The limits enforced on every client. `maxConnections` is lowered at start when the
     /// process's open-file limit can't cover it (see ``DescriptorBudget``).
     public var limits: HTTPServerLimits { state.withLock { $0.limits } }
@@ -37,12 +41,15 @@ public final class HTTPServer: Sendable {
     private let observer: (any HTTPServerObserver)?
     private let state: Mutex<State>
 
-    /// A server that will listen on `host:port` once started, with `eventLoops` loop threads
-    /// (default: one per two processors the process may use, at least 1, at most 64).
-    public init(host: String = "127.0.0.1", port: UInt16 = 8080, limits: HTTPServerLimits = HTTPServerLimits(),
-                eventLoops: Int? = nil, observer: (any HTTPServerObserver)? = nil, handler: any HTTPHandler) {
+    /// A server that will listen on `host:port` (or the Unix socket at `unixSocketPath`) once
+    /// started, with `eventLoops` loop threads (default: one per two processors the process may
+    /// use, at least 1, at most 64).
+    public init(host: String = "127.0.0.1", port: UInt16 = 8080, unixSocketPath: String? = nil,
+                limits: HTTPServerLimits = HTTPServerLimits(), eventLoops: Int? = nil, observer: (any HTTPServerObserver)? = nil,
+                handler: any HTTPHandler) {
         self.host = host
         self.port = port
+        self.unixSocketPath = unixSocketPath
         self.eventLoops = min(max(1, eventLoops ?? EventLoopGroup.defaultLoopCount), EventLoopGroup.maxLoops)
         self.state = Mutex(State(limits: limits))
         self.observer = observer
@@ -65,14 +72,22 @@ public final class HTTPServer: Sendable {
             let limits = state.limits
             let listener: Int32
             let boundPort: UInt16
-            switch SocketCalls.listen(host: host, port: port, backlog: Int32(clamping: limits.listenBacklog)) {
-            case .success(let bound): (listener, boundPort) = bound
-            case .failure(let error): throw .bindFailed(host: host, port: port, errno: error.code)
+            if let path = unixSocketPath {
+                switch SocketCalls.listenUnix(path: path, backlog: Int32(clamping: limits.listenBacklog)) {
+                case .success(let descriptor): (listener, boundPort) = (descriptor, 0)
+                case .failure(let error): throw .unixSocketFailed(path: path, errno: error.code)
+                }
+            } else {
+                switch SocketCalls.listen(host: host, port: port, backlog: Int32(clamping: limits.listenBacklog)) {
+                case .success(let bound): (listener, boundPort) = bound
+                case .failure(let error): throw .bindFailed(host: host, port: port, errno: error.code)
+                }
             }
             var loops: [EventLoop] = []
             let group: EventLoopGroup
             do throws(HTTPServerError) { group = try EventLoopGroup(count: eventLoops, observer: observer) } catch {
                 SocketCalls.close(listener)
+                removeSocketFile()
                 throw error
             }
             do throws(HTTPServerError) {
@@ -85,6 +100,7 @@ public final class HTTPServer: Sendable {
                 // Nothing was handed over yet; the loops built so far close their own epoll and spare.
                 for mailbox in group.mailboxes { _ = mailbox.close() }
                 SocketCalls.close(listener)
+                removeSocketFile()
                 throw error
             }
             state.runningLoops = loops.count
@@ -147,7 +163,15 @@ public final class HTTPServer: Sendable {
             state.runningLoops -= 1
             return state.runningLoops == 0
         }
-        if last { markStopped() }
+        if last {
+            removeSocketFile()
+            markStopped()
+        }
+    }
+
+    /// Removes the Unix socket file this server listened on, if any (the listener is closed).
+    private func removeSocketFile() {
+        if let unixSocketPath { _ = unlink(unixSocketPath) }
     }
 
     private func markStopped() {

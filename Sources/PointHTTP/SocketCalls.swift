@@ -43,8 +43,59 @@ enum SocketCalls {
         return .failure(SystemCallError(code: lastError))
     }
 
+    /// A non-blocking listening Unix-domain stream socket at `path`. A socket file left there by
+    /// a process that no longer listens is replaced; a path where a server still listens fails
+    /// with EADDRINUSE, a path holding anything but a socket with EEXIST (nothing is removed), an
+    /// empty path or one longer than a socket address holds with ENAMETOOLONG.
+    static func listenUnix(path: String, backlog: Int32) -> Result<Int32, SystemCallError> {
+        guard var address = unixAddress(path) else { return .failure(SystemCallError(code: ENAMETOOLONG)) }
+        var status = stat()
+        if lstat(path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFSOCK else { return .failure(SystemCallError(code: EEXIST)) }
+            let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            guard probe >= 0 else { return .failure(SystemCallError(code: errno)) }
+            let connected = connectUnix(probe, &address)
+            let failure = errno
+            _ = Glibc.close(probe)
+            if connected == 0 { return .failure(SystemCallError(code: EADDRINUSE)) }
+            guard failure == ECONNREFUSED || failure == ENOENT else { return .failure(SystemCallError(code: failure)) }
+            if unlink(path) != 0 && errno != ENOENT { return .failure(SystemCallError(code: errno)) }
+        } else if errno != ENOENT {
+            return .failure(SystemCallError(code: errno))
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return .failure(SystemCallError(code: errno)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, backlog) == 0, configureDescriptor(fd) else {
+            let failure = errno
+            _ = Glibc.close(fd)
+            return .failure(SystemCallError(code: failure))
+        }
+        return .success(fd)
+    }
+
+    /// Connects `fd` to the Unix socket at `address`: 0 or -1 (errno set).
+    static func connectUnix(_ fd: Int32, _ address: inout sockaddr_un) -> Int32 {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+
+    /// The socket address of `path`; nil when empty, holding a NUL byte or too long for one.
+    static func unixAddress(_ path: String) -> sockaddr_un? {
+        var address = sockaddr_un()
+        let bytes = Array(path.utf8)
+        guard !bytes.isEmpty, !bytes.contains(0), bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: bytes) }
+        return address
+    }
+
     /// Accepts one connection as a non-blocking, close-on-exec socket with TCP_NODELAY,
-    /// with the peer's numeric address and port; -EAGAIN when none is pending.
+    /// with the peer's numeric address and port; -EAGAIN when none is pending. A peer on a Unix
+    /// socket is a process of this host: it reads as 127.0.0.1, port 0 (see ``HTTPServer``).
     static func accept(_ listenDescriptor: Int32) -> Result<(descriptor: Int32, address: String, port: UInt16), SystemCallError> {
         var peer = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -82,6 +133,8 @@ enum SocketCalls {
                 var address = raw.loadUnaligned(as: sockaddr_in6.self)
                 _ = inet_ntop(AF_INET6, &address.sin6_addr, &text, socklen_t(text.count))
                 return (decode(text), UInt16(bigEndian: address.sin6_port))
+            case AF_UNIX:
+                return ("127.0.0.1", 0)
             default:
                 return ("", 0)
             }

@@ -10,6 +10,8 @@ struct HTTPBenchmarkConfiguration: Sendable {
     var host: String
     var port: UInt16
     var url: String
+    /// Connect over this Unix-domain socket; the URL then only names the Host.
+    var unixSocketPath: String?
     var connections: Int
     /// Threads of the load generator: 0 = one per connection (blocking sockets); N = N threads
     /// sharing the connections (closed loop only), as `pgbench -j N` shares its clients.
@@ -32,7 +34,7 @@ struct HTTPBenchmarkConfiguration: Sendable {
     var errorSamples: Int
 
     static let help = """
-    bench http [--url http://127.0.0.1:8080] [--connections 64] [--client-threads 2|0] [--duration 10] [--warmup 2]
+    bench http [--url http://127.0.0.1:8080] [--unix-socket PATH] [--connections 64] [--client-threads 2|0] [--duration 10] [--warmup 2]
                [--mode closed|open] [--rate N] [--batch 0|N] [--members 2000] [--points 1]
                [--defaults sandbox/sandbox.json] [--merchant ID] [--scenario ID] [--run-id HEX] [--json]
     """
@@ -55,6 +57,8 @@ struct HTTPBenchmarkConfiguration: Sendable {
             port = 80
         }
         guard !host.isEmpty, port != 0 else { throw UsageError("--url \(url) has no usable host:port") }
+        unixSocketPath = options.value("unix-socket")
+        if unixSocketPath?.isEmpty == true { throw UsageError("--unix-socket needs the path the server listens on") }
         connections = try options.integer("connections", default: 64, range: 1...4_096)
         durationSeconds = try Self.seconds(options, "duration", default: 10)
         warmupSeconds = try Self.seconds(options, "warmup", default: 2, allowZero: true)

@@ -24,6 +24,8 @@ struct HTTPBenchmarkResponse {
 final class HTTPBenchmarkConnection {
     let host: String
     let port: UInt16
+    /// A Unix-domain socket to connect to instead of `host:port` (which then only name the Host).
+    let unixSocketPath: String?
     /// The socket (-1 when not connected), for a caller that waits on several connections.
     private(set) var descriptor: Int32 = -1
     /// Bytes received and not yet consumed; responses are parsed in place.
@@ -33,9 +35,10 @@ final class HTTPBenchmarkConnection {
     /// Connections (re)opened, for the report.
     private(set) var connects = 0
 
-    init(host: String, port: UInt16) {
+    init(host: String, port: UInt16, unixSocketPath: String? = nil) {
         self.host = host
         self.port = port
+        self.unixSocketPath = unixSocketPath
         buffer = [UInt8](repeating: 0, count: 64 * 1024)
     }
 
@@ -50,6 +53,7 @@ final class HTTPBenchmarkConnection {
 
     func connect() throws(HTTPBenchmarkClientError) {
         close()
+        if let unixSocketPath { return try connectUnix(unixSocketPath) }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -77,6 +81,28 @@ final class HTTPBenchmarkConnection {
             entry = candidate.pointee.ai_next
         }
         throw HTTPBenchmarkClientError("cannot connect to \(host):\(port): \(String(cString: strerror(lastErrno)))")
+    }
+
+    private func connectUnix(_ path: String) throws(HTTPBenchmarkClientError) {
+        var address = sockaddr_un()
+        let bytes = Array(path.utf8)
+        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw HTTPBenchmarkClientError("--unix-socket \(path) is empty or longer than a socket address holds (107 bytes)")
+        }
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let socketDescriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketDescriptor >= 0 else { throw HTTPBenchmarkClientError("cannot open a Unix socket: \(String(cString: strerror(errno)))") }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let failure = errno
+            Glibc.close(socketDescriptor)
+            throw HTTPBenchmarkClientError("cannot connect to the Unix socket \(path): \(String(cString: strerror(failure)))")
+        }
+        descriptor = socketDescriptor
+        connects += 1
     }
 
     /// Sends `request` (a complete HTTP/1.1 request) and reads its response, connecting first if needed.

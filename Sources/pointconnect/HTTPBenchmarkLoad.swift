@@ -105,7 +105,7 @@ final class HTTPBenchmarkWorker: @unchecked Sendable {
         orderPrefix = Array("bench-\(String(target.run, radix: 16))-c\(index)-".utf8)
         memberBytes = target.memberIDs.map { Array($0.utf8) }
         grantSuffix = Array("\",\"points\":\(configuration.points),\"scenarioId\":\"\(target.scenarioID)\"}".utf8)
-        connection = HTTPBenchmarkConnection(host: target.host, port: target.port)
+        connection = HTTPBenchmarkConnection(host: target.host, port: target.port, unixSocketPath: target.unixSocketPath)
     }
 
     /// `{"memberId":"…","orderId":"…","points":P,"scenarioId":"…"}` appended without string formatting.

@@ -11,6 +11,7 @@ import PointLedger
 struct HTTPBenchmarkTarget: Sendable {
     var host: String
     var port: UInt16
+    var unixSocketPath: String?
     var channelID: String
     var channelSecret: String
     var scenarioID: String
@@ -41,7 +42,7 @@ enum HTTPBenchmarkSetup {
         let builder = HTTPBenchmarkRequestBuilder(channelID: merchant.channelID, channelSecret: merchant.channelSecret,
                                                   host: configuration.host, port: configuration.port)
         var random = HTTPBenchmarkRandom()
-        let connection = HTTPBenchmarkConnection(host: configuration.host, port: configuration.port)
+        let connection = HTTPBenchmarkConnection(host: configuration.host, port: configuration.port, unixSocketPath: configuration.unixSocketPath)
 
         // Readiness and the server's clock (the sandbox may run on an overridden one).
         let ready = try exchangeJSON(connection, builder.plainGet("/readyz"), what: "GET /readyz")
@@ -87,7 +88,8 @@ enum HTTPBenchmarkSetup {
             let worker = Thread {
                 defer { group.leave() }
                 var threadRandom = HTTPBenchmarkRandom()
-                let threadConnection = HTTPBenchmarkConnection(host: configuration.host, port: configuration.port)
+                let threadConnection = HTTPBenchmarkConnection(host: configuration.host, port: configuration.port,
+                                                               unixSocketPath: configuration.unixSocketPath)
                 var member = thread
                 while member < memberIDs.count {
                     let token = HTTPBenchmarkRequestBuilder.idToken(
@@ -123,7 +125,8 @@ enum HTTPBenchmarkSetup {
             throw HTTPBenchmarkClientError("\(result.failureCount) bindings failed; first: \(result.failures.joined(separator: "\n  "))")
         }
         connection.close()
-        return HTTPBenchmarkTarget(host: configuration.host, port: configuration.port, channelID: merchant.channelID,
+        return HTTPBenchmarkTarget(host: configuration.host, port: configuration.port, unixSocketPath: configuration.unixSocketPath,
+                                   channelID: merchant.channelID,
                                    channelSecret: merchant.channelSecret, scenarioID: scenarioID, memberIDs: memberIDs, run: run,
                                    serverNow: nowText)
     }

@@ -10,10 +10,11 @@ import PointHTTP
 /// `pointconnect sandbox …` and `pointconnect serve …`: run the API until SIGTERM or SIGINT,
 /// then stop accepting, finish in-flight requests and close the ledger synced.
 enum ServeCommand {
-    /// `pointconnect sandbox [--host H] [--port P] [--event-loops N] [--data-dir DIR] [--defaults FILE] [--now TIME]`
+    /// `pointconnect sandbox [--host H] [--port P | --unix-socket PATH] [--event-loops N] [--data-dir DIR] [--defaults FILE] [--now TIME]`
     static func runSandbox(_ options: CommandLineOptions) async throws -> Int32 {
         let host = options.value("host") ?? "127.0.0.1"
         let port = try options.integer("port", default: 8080, range: 0...65_535)
+        let unixSocket = try unixSocketPath(options)
         let loops = try eventLoops(options)
         let dataDirectory = options.value("data-dir") ?? "sandbox/data"
         let defaultsPath = options.value("defaults") ?? "sandbox/sandbox.json"
@@ -33,7 +34,8 @@ enum ServeCommand {
         defer { log.close() }
         let application = try await ServiceAssembly.sandbox(dataDirectory: dataDirectory, defaults: defaults, clock: clock,
                                                            metrics: metrics, requestLines: log, log: logLine(log))
-        let server = HTTPServer(host: host, port: UInt16(port), eventLoops: loops, observer: metrics, handler: application)
+        let server = HTTPServer(host: host, port: UInt16(port), unixSocketPath: unixSocket, eventLoops: loops, observer: metrics,
+                                handler: application)
         let bound = try server.start()
         noteConnectionLimit(server)
         // Merchants that opened production in this data directory bind with its Login channel now.
@@ -44,19 +46,20 @@ enum ServeCommand {
                 return (merchant.channelID, access.loginChannelID)
             })
         }
-        FileHandleOutput.standardError(banner(host: host, port: bound, dataDirectory: dataDirectory, defaults: defaults,
+        FileHandleOutput.standardError(banner(host: host, port: bound, unixSocket: unixSocket, dataDirectory: dataDirectory, defaults: defaults,
                                               defaultsPath: defaultsPath, clock: clock, overridden: options.value("now") != nil,
                                               productionLogin: productionLogin))
         noteClockBehindLedger(application, clock: clock, dataDirectory: dataDirectory, overridden: options.value("now") != nil)
         return await serveUntilSignalled(server, application, log)
     }
 
-    /// `pointconnect serve --data-dir DIR [--host H] [--port P] [--event-loops N] [--jwks FILE] [--trusted-proxies CIDR,…]`
+    /// `pointconnect serve --data-dir DIR [--host H] [--port P | --unix-socket PATH] [--event-loops N] [--jwks FILE] [--trusted-proxies CIDR,…]`
     static func runProduction(_ options: CommandLineOptions) async throws -> Int32 {
         if options.value("now") != nil { throw UsageError("--now is a sandbox option; production always runs on the system clock") }
         let dataDirectory = try options.required("data-dir")
         let host = options.value("host") ?? "0.0.0.0"
         let port = try options.integer("port", default: 8080, range: 0...65_535)
+        let unixSocket = try unixSocketPath(options)
         let loops = try eventLoops(options)
         var jwks: JSONWebKeySet?
         if let path = options.value("jwks") {
@@ -70,12 +73,25 @@ enum ServeCommand {
         defer { log.close() }
         let application = try ServiceAssembly.production(dataDirectory: dataDirectory, jwks: jwks, trustedProxies: trusted,
                                                          metrics: metrics, requestLines: log, log: logLine(log))
-        let server = HTTPServer(host: host, port: UInt16(port), eventLoops: loops, observer: metrics, handler: application)
+        let server = HTTPServer(host: host, port: UInt16(port), unixSocketPath: unixSocket, eventLoops: loops, observer: metrics,
+                                handler: application)
         let bound = try server.start()
         noteConnectionLimit(server)
-        FileHandleOutput.standardError("pointconnect: serving \(dataDirectory) on http://\(host):\(bound) (ledger at seq \(application.service.ledger.durableSeq)); SIGTERM or Ctrl-C stops gracefully\n")
+        let place = unixSocket.map { "the Unix socket \($0) (its peers count as 127.0.0.1)" } ?? "http://\(host):\(bound)"
+        FileHandleOutput.standardError("pointconnect: serving \(dataDirectory) on \(place) (ledger at seq \(application.service.ledger.durableSeq)); SIGTERM or Ctrl-C stops gracefully\n")
         noteClockBehindLedger(application, clock: .system, dataDirectory: dataDirectory, overridden: false)
         return await serveUntilSignalled(server, application, log)
+    }
+
+    /// `--unix-socket PATH`: listen on a Unix-domain socket instead of TCP (for a reverse proxy
+    /// on the same host); refused together with `--host` or `--port`, which it replaces.
+    static func unixSocketPath(_ options: CommandLineOptions) throws -> String? {
+        guard let path = options.value("unix-socket") else { return nil }
+        if options.value("host") != nil || options.value("port") != nil {
+            throw UsageError("--unix-socket replaces --host and --port: give one or the other")
+        }
+        guard !path.isEmpty else { throw UsageError("--unix-socket needs a path, like /run/pointconnect/http.sock") }
+        return path
     }
 
     /// `--event-loops N`: HTTP event loop threads (default: one per two processors).
@@ -130,13 +146,17 @@ enum ServeCommand {
 
     /// - Parameter productionLogin: the production Login channel of each test merchant that opened
     ///   production in this data directory (its users bind with that channel's ID tokens now).
-    static func banner(host: String, port: UInt16, dataDirectory: String, defaults: SandboxDefaults, defaultsPath: String,
-                       clock: ServiceClock, overridden: Bool, productionLogin: [String: String] = [:]) -> String {
+    static func banner(host: String, port: UInt16, unixSocket: String? = nil, dataDirectory: String, defaults: SandboxDefaults,
+                       defaultsPath: String, clock: ServiceClock, overridden: Bool, productionLogin: [String: String] = [:]) -> String {
         let executable = CommandLine.arguments.first ?? "pointconnect"
-        let base = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+        let base = unixSocket == nil ? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)" : "http://localhost"
+        let curl = unixSocket.map { "curl --unix-socket '\($0)'" } ?? "curl"
+        // The walkthrough speaks TCP (PC_URL): offered only when the sandbox listens on it.
+        let demo = unixSocket != nil ? "" : "\n  PC_URL=\(base) PC_DEFAULTS='\(defaultsPath)' sandbox/demo\n"
+            + "                                bind a user, grant, replay, revoke, prove — with curl, openssl and jq only"
         var text = """
 
-        PointConnect sandbox on \(base)
+        PointConnect sandbox on \(unixSocket.map { "the Unix socket \($0) (its peers count as 127.0.0.1)" } ?? base)
           data:   \(dataDirectory) (delete it to start over)
           clock:  \(CivilTime.formatUTC(clock.now()))\(overridden ? " (overridden with --now; it runs on from there)" : "")
 
@@ -154,11 +174,9 @@ enum ServeCommand {
         text += """
 
         Try first:
-          curl -s \(base)/healthz
-          PC_URL=\(base) PC_DEFAULTS='\(defaultsPath)' sandbox/demo
-                                        bind a user, grant, replay, revoke, prove — with curl, openssl and jq only
+          \(curl) -s \(base)/healthz\(demo)
           export PC_SECRET=$(jq -r '.merchants[0].channelSecret' '\(defaultsPath)')
-          eval curl -s \(base)/v1/scenarios $(\(executable) sign --key-id \(defaults.merchants.first?.channelID ?? "CHANNEL") --secret-env PC_SECRET --method GET --path /v1/scenarios --curl)
+          eval \(curl) -s \(base)/v1/scenarios $(\(executable) sign --key-id \(defaults.merchants.first?.channelID ?? "CHANNEL") --secret-env PC_SECRET --method GET --path /v1/scenarios --curl)
 
         Ctrl-C stops it gracefully.
 

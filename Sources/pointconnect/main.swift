@@ -7,9 +7,9 @@ let usage = """
 usage: pointconnect <command> [options]
 
 commands:
-  sandbox [--host 127.0.0.1] [--port 8080] [--event-loops N] [--data-dir sandbox/data] [--defaults sandbox/sandbox.json] [--now TIME]
+  sandbox [--host 127.0.0.1] [--port 8080 | --unix-socket PATH] [--event-loops N] [--data-dir sandbox/data] [--defaults sandbox/sandbox.json] [--now TIME]
                        run the API with the sandbox's test merchants, scenarios and staff keys
-  serve --data-dir DIR [--host 0.0.0.0] [--port 8080] [--event-loops N] [--jwks FILE] [--trusted-proxies CIDR,...]
+  serve --data-dir DIR [--host 0.0.0.0] [--port 8080 | --unix-socket PATH] [--event-loops N] [--jwks FILE] [--trusted-proxies CIDR,...]
                        run the API in production mode (credentials from DIR/keys, system clock)
   credentials issue --data-dir DIR --key-id ID --role reviewer|finance|auditor
   credentials list --data-dir DIR
@@ -25,7 +25,7 @@ commands:
                        build a ledger of N records, then time a full verification
   bench core [--grants N] [--users N]
                        in-memory grant decisions per second and bytes per grant, beside a Dictionary baseline
-  bench http [--url http://127.0.0.1:8080] [--connections 64] [--duration 10] [--warmup 2] [--mode closed|open]
+  bench http [--url http://127.0.0.1:8080] [--unix-socket PATH] [--connections 64] [--duration 10] [--warmup 2] [--mode closed|open]
              [--rate N] [--batch 0|N] [--members 2000] [--defaults sandbox/sandbox.json] [--server-pid PID] [--json]
                        signed grant load against a running API over keep-alive connections: requests/s, grants/s,
                        statuses, latency p50…max (open loop: from the scheduled send time)
@@ -64,11 +64,11 @@ func usage(of command: String) -> String {
 
 /// The options each command takes (over all its subcommands).
 let acceptedOptions: [String: Set<String>] = [
-    "sandbox": ["host", "port", "event-loops", "data-dir", "defaults", "now"],
-    "serve": ["data-dir", "host", "port", "event-loops", "jwks", "trusted-proxies"],
+    "sandbox": ["host", "port", "unix-socket", "event-loops", "data-dir", "defaults", "now"],
+    "serve": ["data-dir", "host", "port", "unix-socket", "event-loops", "jwks", "trusted-proxies"],
     "credentials": ["data-dir", "key-id", "role"],
     "ledger": ["data-dir", "public-key", "origin"],
-    "bench": ["records", "appenders", "data-dir", "baseline-records", "group-wait-us", "grants", "users", "members", "url",
+    "bench": ["records", "appenders", "data-dir", "baseline-records", "group-wait-us", "grants", "users", "members", "url", "unix-socket",
               "connections", "client-threads", "duration", "warmup", "mode", "rate", "batch", "defaults", "server-pid", "json", "error-samples",
               "merchant", "points", "run-id", "scenario"],
     "settle": ["data-dir", "month", "merchant"],

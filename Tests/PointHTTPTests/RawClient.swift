@@ -60,6 +60,29 @@ final class RawClient {
         descriptor = socketDescriptor
     }
 
+    /// A client on the Unix-domain socket at `path`.
+    init(unixSocketPath path: String, receiveTimeoutSeconds: Int = 30) throws {
+        let socketDescriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketDescriptor >= 0 else { throw RawClientError(description: "socket failed") }
+        var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
+        _ = setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes.prefix($0.count - 1)) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else {
+            let failure = errno
+            Glibc.close(socketDescriptor)
+            throw RawClientError(description: "connect failed: errno \(failure)")
+        }
+        descriptor = socketDescriptor
+    }
+
     deinit {
         Glibc.close(descriptor)
     }
