@@ -22,6 +22,8 @@ public final class HTTPServer: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
         /// Loops still running; the server has stopped when the last one has.
         var runningLoops = 0
+        /// The Unix socket file this server bound, removed when it stops taking connections.
+        var socketFile: SocketFileIdentity?
     }
 
     /// The host (name or numeric address) to listen on.
@@ -30,7 +32,8 @@ public final class HTTPServer: Sendable {
     public let port: UInt16
     /// A Unix-domain socket path to listen on instead of `host:port` (for a reverse proxy on the
     /// same host); nil listens on TCP. Its peers read as 127.0.0.1, port 0: processes of this
-    /// host, as a loopback TCP client would be. The socket file is removed once the server stops.
+    /// host, as a loopback TCP client would be. The socket file (mode 0660) is removed when the
+    /// server starts its graceful stop, unless another process has put its own at the path since.
     public let unixSocketPath: String?
     /// The limits enforced on every client. `maxConnections` is lowered at start when the
     /// process's open-file limit can't cover it (see ``DescriptorBudget``).
@@ -74,7 +77,9 @@ public final class HTTPServer: Sendable {
             let boundPort: UInt16
             if let path = unixSocketPath {
                 switch SocketCalls.listenUnix(path: path, backlog: Int32(clamping: limits.listenBacklog)) {
-                case .success(let descriptor): (listener, boundPort) = (descriptor, 0)
+                case .success(let bound):
+                    (listener, boundPort) = (bound.descriptor, 0)
+                    state.socketFile = bound.file
                 case .failure(let error): throw .unixSocketFailed(path: path, errno: error.code)
                 }
             } else {
@@ -87,7 +92,7 @@ public final class HTTPServer: Sendable {
             let group: EventLoopGroup
             do throws(HTTPServerError) { group = try EventLoopGroup(count: eventLoops, observer: observer) } catch {
                 SocketCalls.close(listener)
-                removeSocketFile()
+                removeSocketFile(&state)
                 throw error
             }
             do throws(HTTPServerError) {
@@ -100,7 +105,7 @@ public final class HTTPServer: Sendable {
                 // Nothing was handed over yet; the loops built so far close their own epoll and spare.
                 for mailbox in group.mailboxes { _ = mailbox.close() }
                 SocketCalls.close(listener)
-                removeSocketFile()
+                removeSocketFile(&state)
                 throw error
             }
             state.runningLoops = loops.count
@@ -136,7 +141,10 @@ public final class HTTPServer: Sendable {
             case .notStarted:
                 state.lifecycle = .stopped
                 return (nil, true)
-            case .running(let group, _): return (group, false)
+            case .running(let group, _):
+                // No new client finds the socket once draining starts (the listener closes too).
+                removeSocketFile(&state)
+                return (group, false)
             case .stopped: return (nil, false)
             }
         }
@@ -164,14 +172,16 @@ public final class HTTPServer: Sendable {
             return state.runningLoops == 0
         }
         if last {
-            removeSocketFile()
+            state.withLock { removeSocketFile(&$0) }
             markStopped()
         }
     }
 
-    /// Removes the Unix socket file this server listened on, if any (the listener is closed).
-    private func removeSocketFile() {
-        if let unixSocketPath { _ = unlink(unixSocketPath) }
+    /// Removes the Unix socket file this server bound, if it is still there (another process
+    /// may have put its own at the path since).
+    private func removeSocketFile(_ state: inout State) {
+        if let unixSocketPath, let file = state.socketFile { file.removeIfStill(at: unixSocketPath) }
+        state.socketFile = nil
     }
 
     private func markStopped() {

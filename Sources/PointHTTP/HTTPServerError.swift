@@ -27,7 +27,7 @@ public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible
             switch errno {
             case EADDRINUSE: return "\(place): a server already listens there (EADDRINUSE); stop it or pick another --unix-socket"
             case EEXIST: return "\(place): the path exists and is not a socket (EEXIST); it was left alone — remove it or pick another --unix-socket"
-            case ENAMETOOLONG: return "\(place): the path is empty or longer than a socket address holds (at most 107 bytes); pick a shorter --unix-socket"
+            case ENAMETOOLONG: return "\(place): the path is empty, holds a NUL byte or is longer than a socket address holds (at most 107 bytes); pick another --unix-socket"
             case ENOENT: return "\(place): its directory does not exist (ENOENT)"
             case EACCES: return "\(place): not permitted (EACCES); check the directory's permissions"
             default: return "\(place) (errno \(errno))"

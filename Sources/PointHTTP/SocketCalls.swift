@@ -5,6 +5,26 @@ struct SystemCallError: Error, Equatable {
     let code: Int32
 }
 
+/// Which file a Unix socket path named when the server bound it (device and inode), so the
+/// server removes its own socket file and never one another process has put at the same path.
+struct SocketFileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    /// The identity of the file now at `path` (not following a symbolic link); nil when none.
+    init?(path: String) {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+    }
+
+    /// Removes the file at `path` when it is still this one.
+    func removeIfStill(at path: String) {
+        if SocketFileIdentity(path: path) == self { _ = unlink(path) }
+    }
+}
+
 /// The POSIX socket calls the server uses, returning negative errno values on failure.
 enum SocketCalls {
     /// A non-blocking listening TCP socket with SO_REUSEADDR on `host:port` (0 picks a free port),
@@ -43,21 +63,24 @@ enum SocketCalls {
         return .failure(SystemCallError(code: lastError))
     }
 
-    /// A non-blocking listening Unix-domain stream socket at `path`. A socket file left there by
-    /// a process that no longer listens is replaced; a path where a server still listens fails
-    /// with EADDRINUSE, a path holding anything but a socket with EEXIST (nothing is removed), an
-    /// empty path or one longer than a socket address holds with ENAMETOOLONG.
-    static func listenUnix(path: String, backlog: Int32) -> Result<Int32, SystemCallError> {
+    /// A non-blocking listening Unix-domain stream socket at `path`, its file mode 0660 (the
+    /// service's user and group may connect). A socket file left there by a process that no
+    /// longer listens is replaced; a path where a server still listens (or whose backlog is full)
+    /// fails with EADDRINUSE, a path holding anything but a socket with EEXIST (nothing is
+    /// removed), an empty path, one holding a NUL byte or one longer than a socket address holds
+    /// with ENAMETOOLONG. Returns the descriptor and the file's identity (see ``SocketFileIdentity``).
+    static func listenUnix(path: String, backlog: Int32) -> Result<(descriptor: Int32, file: SocketFileIdentity), SystemCallError> {
         guard var address = unixAddress(path) else { return .failure(SystemCallError(code: ENAMETOOLONG)) }
         var status = stat()
         if lstat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFSOCK else { return .failure(SystemCallError(code: EEXIST)) }
-            let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            // Non-blocking, so a server whose backlog is full answers EAGAIN instead of holding the start.
+            let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard probe >= 0 else { return .failure(SystemCallError(code: errno)) }
             let connected = connectUnix(probe, &address)
             let failure = errno
             _ = Glibc.close(probe)
-            if connected == 0 { return .failure(SystemCallError(code: EADDRINUSE)) }
+            if connected == 0 || failure == EAGAIN || failure == EINPROGRESS { return .failure(SystemCallError(code: EADDRINUSE)) }
             guard failure == ECONNREFUSED || failure == ENOENT else { return .failure(SystemCallError(code: failure)) }
             if unlink(path) != 0 && errno != ENOENT { return .failure(SystemCallError(code: errno)) }
         } else if errno != ENOENT {
@@ -68,12 +91,20 @@ enum SocketCalls {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard bound == 0, Glibc.listen(fd, backlog) == 0, configureDescriptor(fd) else {
+        guard bound == 0 else {
             let failure = errno
             _ = Glibc.close(fd)
             return .failure(SystemCallError(code: failure))
         }
-        return .success(fd)
+        // Nobody can connect before listen: the mode is set while the file is still unusable.
+        guard chmod(path, 0o660) == 0, Glibc.listen(fd, backlog) == 0, configureDescriptor(fd),
+              let file = SocketFileIdentity(path: path) else {
+            let failure = errno
+            _ = Glibc.close(fd)
+            _ = unlink(path)
+            return .failure(SystemCallError(code: failure))
+        }
+        return .success((fd, file))
     }
 
     /// Connects `fd` to the Unix socket at `address`: 0 or -1 (errno set).

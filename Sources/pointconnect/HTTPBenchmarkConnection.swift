@@ -86,8 +86,8 @@ final class HTTPBenchmarkConnection {
     private func connectUnix(_ path: String) throws(HTTPBenchmarkClientError) {
         var address = sockaddr_un()
         let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw HTTPBenchmarkClientError("--unix-socket \(path) is empty or longer than a socket address holds (107 bytes)")
+        guard !bytes.isEmpty, !bytes.contains(0), bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw HTTPBenchmarkClientError("--unix-socket \(path) is empty, holds a NUL byte or is longer than a socket address holds (107 bytes)")
         }
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }

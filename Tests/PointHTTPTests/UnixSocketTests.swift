@@ -45,9 +45,29 @@ struct UnixSocketTests {
         #expect(responses.map { $0.header("X-Path") } == ["/item/1", "/item/2"])
         #expect(responses.allSatisfy { $0.header("X-Remote") == "127.0.0.1:0" })
         #expect(FileManager.default.fileExists(atPath: path))
+        let mode = try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o660, "the service's user and group may connect, nobody else")
         server.shutdown()
         await server.waitUntilStopped()
         #expect(!FileManager.default.fileExists(atPath: path), "the socket file is removed once the server stops")
+    }
+
+    @Test func aStoppingServerLeavesASocketFileAnotherServerPutAtItsPath() async throws {
+        let directory = socketDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/http.sock"
+        let server = HTTPServer(unixSocketPath: path, limits: testLimits(), eventLoops: 1, handler: EchoHandler())
+        try server.start()
+        // Another process takes the path over while this server still runs.
+        _ = unlink(path)
+        guard case .success(let other) = SocketCalls.listenUnix(path: path, backlog: 1) else {
+            Issue.record("the second listener could not bind")
+            return
+        }
+        defer { SocketCalls.close(other.descriptor) }
+        server.shutdown()
+        await server.waitUntilStopped()
+        #expect(SocketFileIdentity(path: path) == other.file, "the other listener's socket file is still there")
     }
 
     @Test func replacesASocketFileNobodyListensOn() async throws {
@@ -59,7 +79,7 @@ struct UnixSocketTests {
             Issue.record("could not make the stale socket")
             return
         }
-        SocketCalls.close(stale)
+        SocketCalls.close(stale.descriptor)
         #expect(FileManager.default.fileExists(atPath: path))
         let server = HTTPServer(unixSocketPath: path, limits: testLimits(), eventLoops: 1, handler: EchoHandler())
         try server.start()
@@ -99,6 +119,13 @@ struct UnixSocketTests {
         expectUnixSocketFailure(HTTPServer(unixSocketPath: file, eventLoops: 1, handler: EchoHandler()),
                                 errno: EEXIST, mentioning: "is not a socket")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep me", "nothing but a socket is ever removed")
+        let link = directory + "/link.sock"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: file)
+        expectUnixSocketFailure(HTTPServer(unixSocketPath: link, eventLoops: 1, handler: EchoHandler()),
+                                errno: EEXIST, mentioning: "is not a socket")
+        expectUnixSocketFailure(HTTPServer(unixSocketPath: directory, eventLoops: 1, handler: EchoHandler()),
+                                errno: EEXIST, mentioning: "is not a socket")
+        #expect(FileManager.default.fileExists(atPath: link) && FileManager.default.fileExists(atPath: directory))
         let long = directory + "/" + String(repeating: "s", count: 120)
         expectUnixSocketFailure(HTTPServer(unixSocketPath: long, eventLoops: 1, handler: EchoHandler()),
                                 errno: ENAMETOOLONG, mentioning: "at most 107 bytes")
