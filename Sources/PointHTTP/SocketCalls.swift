@@ -70,14 +70,14 @@ enum SocketCalls {
     /// removed), an empty path, one holding a NUL byte or one longer than a socket address holds
     /// with ENAMETOOLONG. Returns the descriptor and the file's identity (see ``SocketFileIdentity``).
     static func listenUnix(path: String, backlog: Int32) -> Result<(descriptor: Int32, file: SocketFileIdentity), SystemCallError> {
-        guard var address = unixAddress(path) else { return .failure(SystemCallError(code: ENAMETOOLONG)) }
+        guard let address = UnixSocketAddress(path: path) else { return .failure(SystemCallError(code: ENAMETOOLONG)) }
         var status = stat()
         if lstat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFSOCK else { return .failure(SystemCallError(code: EEXIST)) }
             // Non-blocking, so a server whose backlog is full answers EAGAIN instead of holding the start.
             let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard probe >= 0 else { return .failure(SystemCallError(code: errno)) }
-            let connected = connectUnix(probe, &address)
+            let connected = address.connect(probe)
             let failure = errno
             _ = Glibc.close(probe)
             if connected == 0 || failure == EAGAIN || failure == EINPROGRESS { return .failure(SystemCallError(code: EADDRINUSE)) }
@@ -88,10 +88,7 @@ enum SocketCalls {
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return .failure(SystemCallError(code: errno)) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else {
+        guard address.bind(fd) == 0 else {
             let failure = errno
             _ = Glibc.close(fd)
             return .failure(SystemCallError(code: failure))
@@ -105,23 +102,6 @@ enum SocketCalls {
             return .failure(SystemCallError(code: failure))
         }
         return .success((fd, file))
-    }
-
-    /// Connects `fd` to the Unix socket at `address`: 0 or -1 (errno set).
-    static func connectUnix(_ fd: Int32, _ address: inout sockaddr_un) -> Int32 {
-        withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-    }
-
-    /// The socket address of `path`; nil when empty, holding a NUL byte or too long for one.
-    static func unixAddress(_ path: String) -> sockaddr_un? {
-        var address = sockaddr_un()
-        let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, !bytes.contains(0), bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: bytes) }
-        return address
     }
 
     /// Accepts one connection as a non-blocking, close-on-exec socket with TCP_NODELAY,

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PointHTTP
 
 /// A failure of the load generator's own HTTP client (not an HTTP error status).
 struct HTTPBenchmarkClientError: Error, CustomStringConvertible {
@@ -84,19 +85,12 @@ final class HTTPBenchmarkConnection {
     }
 
     private func connectUnix(_ path: String) throws(HTTPBenchmarkClientError) {
-        var address = sockaddr_un()
-        let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, !bytes.contains(0), bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+        guard let address = UnixSocketAddress(path: path) else {
             throw HTTPBenchmarkClientError("--unix-socket \(path) is empty, holds a NUL byte or is longer than a socket address holds (107 bytes)")
         }
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
         let socketDescriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard socketDescriptor >= 0 else { throw HTTPBenchmarkClientError("cannot open a Unix socket: \(String(cString: strerror(errno)))") }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
+        guard address.connect(socketDescriptor) == 0 else {
             let failure = errno
             Glibc.close(socketDescriptor)
             throw HTTPBenchmarkClientError("cannot connect to the Unix socket \(path): \(String(cString: strerror(failure)))")

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PointHTTP
 
 /// A response as read off the wire by `RawClient`.
 struct RawResponse: Sendable {
@@ -36,51 +37,45 @@ final class RawClient {
     /// class still runs `deinit`, which would close the descriptor a second time — by then
     /// perhaps another thread's freshly opened file.
     init(port: UInt16, receiveTimeoutSeconds: Int = 30, receiveBufferBytes: Int32? = nil) throws {
-        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        descriptor = try Self.connected(family: AF_INET, receiveTimeoutSeconds: receiveTimeoutSeconds,
+                                        receiveBufferBytes: receiveBufferBytes) { socketDescriptor in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+    }
+
+    /// A client on the Unix-domain socket at `path`.
+    init(unixSocketPath path: String, receiveTimeoutSeconds: Int = 30) throws {
+        guard let address = UnixSocketAddress(path: path) else { throw RawClientError(description: "unusable socket path \(path)") }
+        descriptor = try Self.connected(family: AF_UNIX, receiveTimeoutSeconds: receiveTimeoutSeconds, receiveBufferBytes: nil) {
+            address.connect($0)
+        }
+    }
+
+    /// A stream socket of `family` with the receive timeout (and buffer size) set, once `connect`
+    /// has connected it (0, or -1 with errno set).
+    private static func connected(family: Int32, receiveTimeoutSeconds: Int, receiveBufferBytes: Int32?,
+                                  connect: (Int32) -> Int32) throws -> Int32 {
+        let socketDescriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard socketDescriptor >= 0 else { throw RawClientError(description: "socket failed") }
         if var size = receiveBufferBytes {
             _ = setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
         _ = setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
+        guard connect(socketDescriptor) == 0 else {
             let failure = errno
             Glibc.close(socketDescriptor)
             throw RawClientError(description: "connect failed: errno \(failure)")
         }
-        descriptor = socketDescriptor
-    }
-
-    /// A client on the Unix-domain socket at `path`.
-    init(unixSocketPath path: String, receiveTimeoutSeconds: Int = 30) throws {
-        let socketDescriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketDescriptor >= 0 else { throw RawClientError(description: "socket failed") }
-        var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
-        _ = setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes.prefix($0.count - 1)) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let failure = errno
-            Glibc.close(socketDescriptor)
-            throw RawClientError(description: "connect failed: errno \(failure)")
-        }
-        descriptor = socketDescriptor
+        return socketDescriptor
     }
 
     deinit {

@@ -10,6 +10,15 @@ private func socketDirectory() -> String {
     return path
 }
 
+/// Sends `GET target` on a fresh connection to the socket at `path` and reads the answer.
+private func get(_ target: String, overSocketAt path: String) async throws -> RawResponse {
+    try await onThread {
+        let client = try RawClient(unixSocketPath: path)
+        try client.send("GET \(target) HTTP/1.1\r\nHost: local\r\n\r\n")
+        return try client.readResponse()
+    }
+}
+
 private func expectUnixSocketFailure(_ server: HTTPServer, errno expected: Int32, mentioning words: String,
                                      sourceLocation: SourceLocation = #_sourceLocation) {
     do {
@@ -83,11 +92,7 @@ struct UnixSocketTests {
         #expect(FileManager.default.fileExists(atPath: path))
         let server = HTTPServer(unixSocketPath: path, limits: testLimits(), eventLoops: 1, handler: EchoHandler())
         try server.start()
-        let response = try await onThread {
-            let client = try RawClient(unixSocketPath: path)
-            try client.send("GET /fresh HTTP/1.1\r\nHost: local\r\n\r\n")
-            return try client.readResponse()
-        }
+        let response = try await get("/fresh", overSocketAt: path)
         #expect(response.status == 200 && response.header("X-Path") == "/fresh")
         server.shutdown()
         await server.waitUntilStopped()
@@ -101,11 +106,7 @@ struct UnixSocketTests {
         try first.start()
         expectUnixSocketFailure(HTTPServer(unixSocketPath: path, eventLoops: 1, handler: EchoHandler()),
                                 errno: EADDRINUSE, mentioning: "a server already listens there")
-        let response = try await onThread {
-            let client = try RawClient(unixSocketPath: path)
-            try client.send("GET /still HTTP/1.1\r\nHost: local\r\n\r\n")
-            return try client.readResponse()
-        }
+        let response = try await get("/still", overSocketAt: path)
         #expect(response.status == 200)
         first.shutdown()
         await first.waitUntilStopped()
@@ -129,6 +130,13 @@ struct UnixSocketTests {
         let long = directory + "/" + String(repeating: "s", count: 120)
         expectUnixSocketFailure(HTTPServer(unixSocketPath: long, eventLoops: 1, handler: EchoHandler()),
                                 errno: ENAMETOOLONG, mentioning: "at most 107 bytes")
+        for unusable in ["", directory + "/nul\u{0}.sock"] {
+            #expect(UnixSocketAddress(path: unusable) == nil, "\(unusable.debugDescription)")
+            expectUnixSocketFailure(HTTPServer(unixSocketPath: unusable, eventLoops: 1, handler: EchoHandler()),
+                                    errno: ENAMETOOLONG, mentioning: "holds a NUL byte")
+        }
+        #expect(UnixSocketAddress(path: directory + "/" + String(repeating: "s", count: 106 - directory.utf8.count)) != nil,
+                "107 bytes with the terminating NUL fit")
         expectUnixSocketFailure(HTTPServer(unixSocketPath: directory + "/missing/http.sock", eventLoops: 1, handler: EchoHandler()),
                                 errno: ENOENT, mentioning: "does not exist")
     }
