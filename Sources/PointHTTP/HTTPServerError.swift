@@ -30,7 +30,9 @@ public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible
             case ENAMETOOLONG: return "\(place): the path is empty, holds a NUL byte or is longer than a socket address holds (at most 107 bytes); pick another --unix-socket"
             case ENOENT: return "\(place): its directory does not exist (ENOENT)"
             case EACCES: return "\(place): not permitted (EACCES); check the directory's permissions"
-            default: return "\(place) (errno \(errno))"
+            case EBUSY: return "\(place): another server kept its lock file \(path)\(UnixSocketPathLock.fileSuffix) for over 2 seconds while starting or stopping there (EBUSY); try again, or pick another --unix-socket"
+            case ELOOP, EISDIR: return "\(place): its lock file \(path)\(UnixSocketPathLock.fileSuffix) is a symbolic link or a directory (\(errno == ELOOP ? "ELOOP" : "EISDIR")); it was left alone — remove it or pick another --unix-socket"
+            default: return "\(place): \(String(cString: strerror(errno))) (errno \(errno))"
             }
         case .eventLoopSetupFailed(let errno): return "cannot set up the event loop (errno \(errno))"
         case .alreadyStarted: return "the server was already started"

@@ -19,8 +19,12 @@ struct SocketFileIdentity: Equatable {
         inode = UInt64(status.st_ino)
     }
 
-    /// Removes the file at `path` when it is still this one.
-    func removeIfStill(at path: String) {
+    /// Removes the file at `path` when it is still this one, holding the path's
+    /// ``UnixSocketPathLock`` so that no server starting there meanwhile loses its new socket.
+    /// When the lock can't be had, the file stays: a stale socket file is replaced by the next start.
+    func removeIfStill(at path: String, lockWaitNanoseconds: UInt64 = UnixSocketPathLock.defaultWaitNanoseconds) {
+        guard case .success(let lock) = UnixSocketPathLock.acquire(for: path, waitNanoseconds: lockWaitNanoseconds) else { return }
+        defer { lock.release() }
         if SocketFileIdentity(path: path) == self { _ = unlink(path) }
     }
 }
@@ -68,9 +72,23 @@ enum SocketCalls {
     /// longer listens is replaced; a path where a server still listens (or whose backlog is full)
     /// fails with EADDRINUSE, a path holding anything but a socket with EEXIST (nothing is
     /// removed), an empty path, one holding a NUL byte or one longer than a socket address holds
-    /// with ENAMETOOLONG. Returns the descriptor and the file's identity (see ``SocketFileIdentity``).
-    static func listenUnix(path: String, backlog: Int32) -> Result<(descriptor: Int32, file: SocketFileIdentity), SystemCallError> {
+    /// with ENAMETOOLONG, and with EBUSY when another server kept the path's
+    /// ``UnixSocketPathLock`` for longer than `lockWaitNanoseconds`. Returns the descriptor and
+    /// the file's identity (see ``SocketFileIdentity``).
+    ///
+    /// `readying` makes the bound socket usable — mode 0660, `listen`, non-blocking — and is
+    /// replaceable so that tests can fail it; when it fails (errno set), the file is removed.
+    static func listenUnix(path: String, backlog: Int32,
+                           lockWaitNanoseconds: UInt64 = UnixSocketPathLock.defaultWaitNanoseconds,
+                           readying: (_ descriptor: Int32, _ path: String, _ backlog: Int32) -> Bool = readyUnixListener)
+        -> Result<(descriptor: Int32, file: SocketFileIdentity), SystemCallError> {
         guard let address = UnixSocketAddress(path: path) else { return .failure(SystemCallError(code: ENAMETOOLONG)) }
+        let lock: UnixSocketPathLock
+        switch UnixSocketPathLock.acquire(for: path, waitNanoseconds: lockWaitNanoseconds) {
+        case .success(let acquired): lock = acquired
+        case .failure(let error): return .failure(error)
+        }
+        defer { lock.release() }
         var status = stat()
         if lstat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFSOCK else { return .failure(SystemCallError(code: EEXIST)) }
@@ -93,9 +111,7 @@ enum SocketCalls {
             _ = Glibc.close(fd)
             return .failure(SystemCallError(code: failure))
         }
-        // Nobody can connect before listen: the mode is set while the file is still unusable.
-        guard chmod(path, 0o660) == 0, Glibc.listen(fd, backlog) == 0, configureDescriptor(fd),
-              let file = SocketFileIdentity(path: path) else {
+        guard readying(fd, path, backlog), let file = SocketFileIdentity(path: path) else {
             let failure = errno
             _ = Glibc.close(fd)
             _ = unlink(path)
@@ -104,7 +120,13 @@ enum SocketCalls {
         return .success((fd, file))
     }
 
-    /// Accepts one connection as a non-blocking, close-on-exec socket with TCP_NODELAY,
+    /// Mode 0660, then `listen`, then non-blocking and close-on-exec; false with errno set.
+    /// Nobody can connect before `listen`: the mode is set while the file is still unusable.
+    static func readyUnixListener(_ fd: Int32, path: String, backlog: Int32) -> Bool {
+        chmod(path, 0o660) == 0 && Glibc.listen(fd, backlog) == 0 && configureDescriptor(fd)
+    }
+
+    /// Accepts one connection as a non-blocking, close-on-exec socket (with TCP_NODELAY on TCP),
     /// with the peer's numeric address and port; -EAGAIN when none is pending. A peer on a Unix
     /// socket is a process of this host: it reads as 127.0.0.1, port 0 (see ``HTTPServer``).
     static func accept(_ listenDescriptor: Int32) -> Result<(descriptor: Int32, address: String, port: UInt16), SystemCallError> {
@@ -119,8 +141,11 @@ enum SocketCalls {
             _ = Glibc.close(fd)
             return .failure(SystemCallError(code: error))
         }
-        var one: Int32 = 1
-        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let family = Int32(peer.ss_family)
+        if family == AF_INET || family == AF_INET6 {
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         let endpoint = peerEndpoint(peer)
         return .success((fd, endpoint.address, endpoint.port))
     }

@@ -41,8 +41,8 @@ import Testing
 
     @Test func acceptsSignedGetWithQueryAndTimestampNonces() throws {
         let request = HTTPRequest(method: .get, target: "/v1/grants?status=active&limit=2")
-        try authenticator.authenticate(signer.signing(request, nonce: String(Fixture.now / 1000)))
-        try authenticator.authenticate(signer.signing(request, nonce: String(Fixture.now + 120_000)))
+        #expect(try authenticator.authenticate(signer.signing(request, nonce: String(Fixture.now / 1000))).keyId == signer.keyId)
+        #expect(try authenticator.authenticate(signer.signing(request, nonce: String(Fixture.now + 120_000))).keyId == signer.keyId)
         #expect(failure(signer.signing(request, nonce: String(Fixture.now / 1000))) == .replayedNonce)
     }
 
@@ -205,9 +205,9 @@ import Testing
             replayCache: NonceReplayCache(window: .seconds(60), capacity: 1, shardCount: 1, clock: clock),
             clock: clock
         )
-        try tiny.authenticate(signer.signing(grantRequest()))
+        _ = try tiny.authenticate(signer.signing(grantRequest()))
         do {
-            try tiny.authenticate(signer.signing(grantRequest()))
+            _ = try tiny.authenticate(signer.signing(grantRequest()))
             Issue.record("a full cache must refuse")
         } catch {
             #expect(error.apiError.status.code == 503)

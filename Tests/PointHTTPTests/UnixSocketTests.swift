@@ -35,6 +35,14 @@ private func expectUnixSocketFailure(_ server: HTTPServer, errno expected: Int32
     }
 }
 
+extension Result where Failure == SystemCallError {
+    /// The errno of a failure; nil on success.
+    var failureCode: Int32? {
+        if case .failure(let error) = self { return error.code }
+        return nil
+    }
+}
+
 @Suite("HTTPServer on a Unix-domain socket", .serialized)
 struct UnixSocketTests {
     @Test func servesOnTheSocketWithPeersReadAsLoopbackAndRemovesItsFileWhenStopped() async throws {
@@ -56,8 +64,10 @@ struct UnixSocketTests {
         #expect(FileManager.default.fileExists(atPath: path))
         let mode = try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
         #expect(mode == 0o660, "the service's user and group may connect, nobody else")
+        #expect(!FileManager.default.fileExists(atPath: path + ".lock"), "the path's lock is held only while starting")
         server.shutdown()
         await server.waitUntilStopped()
+        #expect(!FileManager.default.fileExists(atPath: path + ".lock"), "nor is a lock file left by the stop")
         #expect(!FileManager.default.fileExists(atPath: path), "the socket file is removed once the server stops")
     }
 
@@ -139,5 +149,81 @@ struct UnixSocketTests {
                 "107 bytes with the terminating NUL fit")
         expectUnixSocketFailure(HTTPServer(unixSocketPath: directory + "/missing/http.sock", eventLoops: 1, handler: EchoHandler()),
                                 errno: ENOENT, mentioning: "does not exist")
+    }
+
+    /// A socket file left behind: bound, never unlinked, its socket closed.
+    private func staleSocket(at path: String) throws -> SocketFileIdentity {
+        guard case .success(let stale) = SocketCalls.listenUnix(path: path, backlog: 1) else {
+            throw SystemCallError(code: errno)
+        }
+        SocketCalls.close(stale.descriptor)
+        return stale.file
+    }
+
+    @Test func waitsWhileAnotherServerStartsOrStopsAtThePathAndGivesUpAfterItsBound() async throws {
+        let directory = socketDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/http.sock"
+        let stale = try staleSocket(at: path)
+        // Another server is between its look at the path and its bind.
+        let held = try UnixSocketPathLock.acquire(for: path).get()
+        let refused = SocketCalls.listenUnix(path: path, backlog: 1, lockWaitNanoseconds: 50_000_000)
+        #expect(refused.failureCode == EBUSY)
+        #expect(SocketFileIdentity(path: path) == stale, "nothing at the path is touched without the lock")
+        #expect(HTTPServerError.unixSocketFailed(path: path, errno: EBUSY).description.contains("lock file \(path).lock"))
+        // A start that comes while the lock is held goes on once it is released.
+        let waiting = Task { try await onThread { SocketCalls.listenUnix(path: path, backlog: 1) } }
+        try await Task.sleep(for: .milliseconds(100))
+        held.release()
+        let started = try await waiting.value
+        #expect(started.failureCode == nil)
+        if case .success(let listener) = started {
+            // The file at the path is the new listener's (the stale one's inode number may be reused).
+            let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(UnixSocketAddress(path: path)?.connect(probe) == 0, "the stale socket was replaced by a listening one")
+            _ = close(probe)
+            SocketCalls.close(listener.descriptor)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + ".lock"))
+    }
+
+    @Test func aStopRemovesItsSocketFileOnlyUnderThePathsLock() throws {
+        let directory = socketDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/http.sock"
+        let file = try staleSocket(at: path)
+        let held = try UnixSocketPathLock.acquire(for: path).get()
+        file.removeIfStill(at: path, lockWaitNanoseconds: 20_000_000)
+        #expect(SocketFileIdentity(path: path) == file, "left in place: a start may be replacing it right now")
+        held.release()
+        file.removeIfStill(at: path)
+        #expect(SocketFileIdentity(path: path) == nil)
+    }
+
+    @Test func aSocketThatCannotBeReadiedIsRemovedWithItsLock() throws {
+        let directory = socketDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/http.sock"
+        var boundFileExisted = false
+        let result = SocketCalls.listenUnix(path: path, backlog: 1) { _, boundPath, _ in
+            boundFileExisted = SocketFileIdentity(path: boundPath) != nil
+            errno = EPERM
+            return false
+        }
+        #expect(boundFileExisted, "the failure comes after the bind made the file")
+        #expect(result.failureCode == EPERM)
+        #expect(!FileManager.default.fileExists(atPath: path) && !FileManager.default.fileExists(atPath: path + ".lock"))
+    }
+
+    @Test func refusesALockPathThatIsASymbolicLinkAndLeavesItAlone() throws {
+        let directory = socketDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/http.sock"
+        let target = directory + "/elsewhere"
+        try FileManager.default.createSymbolicLink(atPath: path + ".lock", withDestinationPath: target)
+        expectUnixSocketFailure(HTTPServer(unixSocketPath: path, eventLoops: 1, handler: EchoHandler()),
+                                errno: ELOOP, mentioning: "is a symbolic link or a directory")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: path + ".lock") == target)
+        #expect(!FileManager.default.fileExists(atPath: target) && !FileManager.default.fileExists(atPath: path))
     }
 }
