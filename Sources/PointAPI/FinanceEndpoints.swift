@@ -19,10 +19,14 @@ extension APIApplication {
     }
 
     // ---------------------------------------------------------------------------------------
-    /// The signed checkpoint a close is taken against: signed now, so it covers every durable
-    /// event the invoices bill; its tree size and root hash (hex) are printed on every document
-    /// of the close. A second checkpoint, signed right after the close, covers the invoices.
-    func checkpointForClose() async throws(APIError) -> InvoiceCheckpoint {
+    /// The signed checkpoint a close of `period` is taken against, its tree size and root hash
+    /// (hex) printed on every document of the close: signed once every record the close can
+    /// bill is durable (see ``PointService/lastSeqBillable(closing:)``), so it covers them all.
+    /// A second checkpoint, signed right after the close, covers the invoices.
+    func checkpointForClose(_ period: BillingMonth) async throws(APIError) -> InvoiceCheckpoint {
+        if let lastBillable = service.lastSeqBillable(closing: period) {
+            do throws(ServiceError) { try await service.waitUntilDurable(lastBillable) } catch { throw APIError(error) }
+        }
         do throws(LedgerError) {
             let signed = try await service.store.checkpoint()
             return InvoiceCheckpoint(treeSize: signed.checkpoint.size, rootHash: signed.checkpoint.root.hex)
@@ -38,7 +42,7 @@ extension APIApplication {
             try JSONObjectReader.parse(context.request.body).finish()
         }
         let outcome: PeriodCloseOutcome
-        let checkpoint = try await checkpointForClose()
+        let checkpoint = try await checkpointForClose(period)
         do throws(ServiceError) {
             outcome = try await service.closePeriod(period, checkpoint: checkpoint)
         } catch {

@@ -291,6 +291,21 @@ extension PointService {
         state.withLock { body($0.domain, $0.settlement) }
     }
 
+    /// The last record a close of `period` can bill, fixed from now on: once the period has
+    /// ended by the service's clock, the service's time is raised to now, so no later record is
+    /// stamped inside the period (a clock stepped back included), and every record a close bills
+    /// — all of them stamped inside it — is at or before the seq returned. Nil while the period
+    /// has not ended (the close then refuses it). A close waits for this record to be durable
+    /// before it signs the checkpoint its documents state, so the checkpoint covers all it bills.
+    public func lastSeqBillable(closing period: BillingMonth) -> UInt64? {
+        state.withLock { state in
+            let now = max(clock.now(), state.lastTime)
+            guard period.hasEnded(at: now) else { return nil }
+            state.lastTime = now
+            return ledger.enqueuedSeq
+        }
+    }
+
     /// Closes a billing period at the service's current time: writes one `invoice.issued` per
     /// document and then `period.closed`, and waits until they are durable. Closing a closed
     /// period again writes nothing and answers the original documents (`receipt.isReplay`).

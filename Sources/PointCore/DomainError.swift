@@ -3,7 +3,7 @@
 public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of refusal this is; the API maps it to an HTTP status.
     public enum Kind: String, Sendable, Equatable {
-        /// The command itself is malformed or incomplete (400).
+        /// The command itself is malformed or incomplete (422, with the fields in `details`).
         case invalid
         /// The command is well formed but breaks a rule (422).
         case rejected

@@ -2,17 +2,27 @@ import Foundation
 import Synchronization
 
 /// A file system whose data syncs can be held until released, so a test keeps a write "in
-/// flight" for as long as it needs (beside ``FaultInjectingFileSystem``). With a path suffix,
-/// only syncs of files whose path ends with it are held (the checkpoint log, say).
+/// flight" for as long as it needs (beside ``FaultInjectingFileSystem``). With a path filter,
+/// only syncs of files whose path it accepts are held (the checkpoint log, or the segments, say).
 public final class SyncHoldingFileSystem: ForwardingFileSystem, @unchecked Sendable {
     public let base: any LedgerFileSystem
-    private let pathSuffix: String?
+    private let pathFilter: (@Sendable (String) -> Bool)?
     private let gate = DispatchSemaphore(value: 0)
     private let state = Mutex((holding: false, held: 0, paths: [Int32: String]()))
 
     public init(base: any LedgerFileSystem = PosixFileSystem(), holdingOnlyPathsEndingWith pathSuffix: String? = nil) {
         self.base = base
-        self.pathSuffix = pathSuffix
+        if let pathSuffix {
+            self.pathFilter = { @Sendable path in path.hasSuffix(pathSuffix) }
+        } else {
+            self.pathFilter = nil
+        }
+    }
+
+    /// Holds only syncs of files whose path `holdingOnly` accepts.
+    public init(base: any LedgerFileSystem = PosixFileSystem(), holdingOnly pathFilter: @escaping @Sendable (String) -> Bool) {
+        self.base = base
+        self.pathFilter = pathFilter
     }
 
     /// From now on every (matching) data sync waits for ``release()``.
@@ -32,14 +42,14 @@ public final class SyncHoldingFileSystem: ForwardingFileSystem, @unchecked Senda
 
     public func open(_ path: String, flags: Int32, mode: UInt32) throws(SystemError) -> Int32 {
         let descriptor = try base.open(path, flags: flags, mode: mode)
-        if pathSuffix != nil { state.withLock { $0.paths[descriptor] = path } }
+        if pathFilter != nil { state.withLock { $0.paths[descriptor] = path } }
         return descriptor
     }
 
     public func synchronizeData(_ descriptor: Int32) throws(SystemError) {
         let mustWait = state.withLock { state -> Bool in
             guard state.holding else { return false }
-            if let pathSuffix, state.paths[descriptor]?.hasSuffix(pathSuffix) != true { return false }
+            if let pathFilter, !(state.paths[descriptor].map(pathFilter) ?? false) { return false }
             state.held += 1
             return true
         }

@@ -69,8 +69,10 @@ enum SettlementBenchmark {
         print(String(format: "replay:  reopened at 2026-11-02 09:00 +08:00: %llu records (%d grants) in %.2f s = %.0f records/s (CPU %.2f s); resident %d MiB",
                      records, grantCount, openSeconds, Double(records) / openSeconds, openCPUSeconds, ResidentMemory.currentBytes() / 1_048_576))
 
-        // (a) The close, as POST /v1/finance/periods/2026-10/close does it: sign a checkpoint, close.
+        // (a) The close, as POST /v1/finance/periods/2026-10/close does it: the month's records
+        // durable, sign a checkpoint, close.
         let checkpointStart = MonotonicClock.micros()
+        if let lastBillable = service.lastSeqBillable(closing: month) { try await service.ledger.waitUntilDurable(lastBillable) }
         let signed = try await service.store.checkpoint()
         let checkpointSeconds = seconds(since: checkpointStart)
         let checkpoint = InvoiceCheckpoint(treeSize: signed.checkpoint.size, rootHash: signed.checkpoint.root.hex)

@@ -109,7 +109,7 @@ final class APIHarness: Sendable {
 
     /// A LINE Login ID token as LINE would mint it (HS256 with the Login channel secret).
     func idToken(for merchant: SandboxDefaults.MerchantDefaults, user: Int, nonce: String? = nil) -> String {
-        let now = Self.start / 1_000_000
+        let now = application.service.clock.now() / 1_000_000
         var claims: [String: JSONValue] = [
             "iss": "https://access.line.me", "sub": .string(Self.lineUser(user)), "aud": .string(merchant.loginChannelID),
             "iat": .int(now), "exp": .int(now + 3600), "amr": ["pwd"],
