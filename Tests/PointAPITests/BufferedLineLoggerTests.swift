@@ -88,9 +88,11 @@ final class ChunkCollector: Sendable {
         let sized = ChunkCollector()
         let bySize = BufferedLineLogger(capacity: 1 << 20, flushThreshold: 100, flushInterval: .seconds(60)) { sized.write($0) }
         defer { bySize.close() }
+        // 6 + 3 × 31 = 99 bytes stay under the threshold of 100; the fourth long line fills it,
+        // and everything buffered by then is written without waiting for the 60-second interval.
         bySize.append("short")
-        for _ in 0..<5 { bySize.append(String(repeating: "x", count: 30)) }
-        #expect(sized.waitFor(seconds: 5) { $0.lines.count == 6 })
+        for _ in 0..<4 { bySize.append(String(repeating: "x", count: 30)) }
+        #expect(sized.waitFor(seconds: 5) { $0.lines.count == 5 })
     }
 
     /// A logger of 1,000 bytes whose writer has taken the line `first` writes and is stuck in the
