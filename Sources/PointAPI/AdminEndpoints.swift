@@ -29,6 +29,7 @@ extension APIApplication {
             contractStartDate: body.requiredString("contractStartDate", maxLength: 10),
             unitPriceTenths: body.optionalInteger("unitPriceTenths", in: 1...1_000).map { Int($0) })
         try body.finish()
+        try refuseStaffKeyId(command.merchantID)
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(command) }
         // A resent registration never issues a credential (its secret was shown once, in the
         // first answer): rotating the credential issues a new one, one rotation at a time.
@@ -39,6 +40,17 @@ extension APIApplication {
         guard let merchant = service.read({ $0.merchant(command.merchantID) }) else { throw .notFound() }
         return Self.json(["merchant": DomainRepresentations.merchant(merchant), "receipt": self.receipt(receipt), "credential": credential],
                          status: receipt.isReplay ? .ok : .created, replay: receipt.isReplay)
+    }
+
+    /// Refuses a merchant id that is the key id of a staff credential: a merchant's key id is
+    /// its id, so registering it, or rotating "its" credential, would hand a reviewer a secret
+    /// signing with that staff role. (New staff key ids of a merchant id's form are refused where
+    /// they are issued; older vaults and configurations may still hold one.)
+    private func refuseStaffKeyId(_ merchantID: String) throws(APIError) {
+        guard let existing = authenticator.credentials.credential(forKeyId: merchantID), existing.role != .merchant else { return }
+        throw APIError(status: .conflict, code: APIErrorCode("key_id_in_use"),
+                       message: "Key id \(merchantID) belongs to a \(existing.role.rawValue) credential, and a merchant's key id is its merchant id; nothing was changed. Reissue that staff key under another key id (pointconnect credentials issue) before registering merchant \(merchantID).",
+                       details: [APIErrorDetail(property: "merchantId", message: "is the key id of a \(existing.role.rawValue) credential")])
     }
 
     private func issueCredential(merchantID: String) throws(APIError) -> String {
@@ -162,6 +174,7 @@ extension APIApplication {
                            message: "A credential rotation answers with a new secret, so it must be signed with a nonce that carries its time — a Unix time in seconds or milliseconds, or a UUID v1 — which is refused once the replay window has passed; a UUID v4 nonce could be replayed after it. Sign it again with such a nonce (pointconnect sign --nonce $(date +%s%3N)).",
                            details: [APIErrorDetail(property: RequestSignature.nonceHeader, message: "must be a Unix time or a UUID v1 for this request")])
         }
+        try refuseStaffKeyId(merchantID)
         let started = rotationsInProgress.withLock { $0.insert(merchantID).inserted }
         guard started else {
             throw APIError(status: .conflict, code: APIErrorCode("rotation_in_progress"),

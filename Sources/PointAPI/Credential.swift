@@ -1,3 +1,5 @@
+import PointCore
+
 /// Why a ``Credential`` could not be built.
 public struct CredentialError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, in words.
@@ -58,6 +60,15 @@ public struct Credential: Sendable, Hashable, CustomStringConvertible, CustomDeb
         self.merchantId = merchantId
         self.environment = environment
         self.ipAllowlist = ipAllowlist
+    }
+
+    /// Why `keyId` can't be a staff (reviewer, finance, auditor) key id, or nil. Merchants and
+    /// staff share one key-id namespace and a merchant's key id is its channel ID (10 digits),
+    /// so a staff key id of that form would be refused as a merchant id: new staff keys may not
+    /// have it (the API refuses to register or rotate a merchant over an older one).
+    public static func staffKeyIdProblem(_ keyId: String) -> String? {
+        guard Identifiers.isValidChannelID(keyId) else { return nil }
+        return "key id \(keyId) has the form of a merchant's channel ID (10 digits), which only merchants' key ids may have; choose another key id"
     }
 
     /// The same credential with another secret.

@@ -4,13 +4,16 @@ extension PointsDomain {
         merchantIndex[merchantID].map { merchants[Int($0)] }
     }
 
-    /// The environment a merchant operates in (its sandbox while it has only that) and the
-    /// sources allowed there: what every merchant request is checked against, read in place
-    /// instead of copying the whole merchant. Nil when no environment is open (or no merchant).
+    /// The environment a merchant operates in and the sources allowed there: what every
+    /// merchant request is checked against, read in place instead of copying the whole merchant.
+    /// With no active environment (terminated), the last one it operated in: production once it
+    /// went live — a terminated merchant's reads come from its production sources, never from
+    /// its sandbox allowlist — else its sandbox. Nil when no environment was opened (or no merchant).
     public func sourceAccess(merchantID: String) -> (environment: MerchantEnvironment, allowedSources: [String])? {
         guard let index = merchantIndex[merchantID] else { return nil }
         let slot = Int(index)
-        guard let environment = merchants[slot].activeEnvironment ?? (merchants[slot].sandbox != nil ? .sandbox : nil),
+        let lastOpened: MerchantEnvironment? = merchants[slot].production != nil ? .production : (merchants[slot].sandbox != nil ? .sandbox : nil)
+        guard let environment = merchants[slot].activeEnvironment ?? lastOpened,
               let access = merchants[slot].access(environment) else { return nil }
         return (environment, access.allowedSources)
     }

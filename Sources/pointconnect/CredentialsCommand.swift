@@ -17,6 +17,7 @@ enum CredentialsCommand {
             guard (1...64).contains(keyID.utf8.count), keyID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 throw UsageError("--key-id must be 1-64 visible ASCII characters")
             }
+            if let problem = Credential.staffKeyIdProblem(keyID) { throw UsageError("--key-id: \(problem)") }
             let lock = try lockAgainstRunningService(dataDirectory)
             defer { lock?.release() }
             let vault = try CredentialVault(path: ServiceAssembly.vaultPath(dataDirectory: dataDirectory))

@@ -105,4 +105,28 @@ struct APICredentialRotationTests {
             .map { String(decoding: $0, as: UTF8.self) }
         #expect(accepted == ["current-secret-0123456789abcdef", "earlier-secret-0123456789abcdef"])
     }
+
+    @Test("A merchant can't be registered, nor its credential rotated, over a staff key id: the staff key keeps its role and secret")
+    func merchantIdOverAStaffKeyId() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let (reviewer, reviewerSecret) = api.staff("reviewer")
+        // A finance key from before staff key ids of a merchant id's form were refused.
+        let staffSecret = "older-finance-secret-0123456789"
+        try api.application.authenticator.credentials.add(
+            Credential(keyId: "2000000001", secret: Array(staffSecret.utf8), role: .finance, environment: .sandbox))
+        let before = api.application.service.ledger.enqueuedSeq
+        let registered = await api.send(.post, "/v1/admin/merchants", json: [
+            "merchantId": "2000000001", "name": "Takeover Co.", "taxId": "04595257", "appliedOn": "2026-10-01", "contractStartDate": "2026-11-01",
+        ], key: reviewer, secret: reviewerSecret)
+        #expect(registered.status == 409 && registered.code == "key_id_in_use", "\(registered.body)")
+        #expect(registered.body["details"]?.arrayValue?.first?["property"]?.stringValue == "merchantId")
+        #expect(!String(decoding: registered.raw, as: UTF8.self).contains("secret\""), "no secret is issued")
+        let rotated = await api.send(.post, "/v1/admin/merchants/2000000001/credentials/rotate", key: reviewer, secret: reviewerSecret,
+                                     nonce: api.timedNonce())
+        #expect(rotated.status == 409 && rotated.code == "key_id_in_use", "\(rotated.body)")
+        #expect(api.application.service.ledger.enqueuedSeq == before, "nothing was written")
+        let asFinance = await api.send(.get, "/v1/finance/invoices?month=2026-10", key: "2000000001", secret: staffSecret)
+        #expect(asFinance.status == 200, "the staff key still signs with its own secret: \(asFinance.body)")
+    }
 }

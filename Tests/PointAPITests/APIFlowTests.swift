@@ -60,6 +60,29 @@ struct APIFlowTests {
         #expect(message.contains("sandbox"))
     }
 
+    @Test("A terminated merchant that went live is held to its production allowlist, not its sandbox one")
+    func terminatedMerchantKeepsItsProductionAllowlist() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.merchantA
+        let (reviewer, reviewerSecret) = api.staff("reviewer")
+        let live = await api.send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/environments/production", json: [
+            "officialAccountId": "@formosabooks", "loginChannelId": "2006100001", "linkedLoginChannelId": "2006100001",
+            "allowedSources": ["203.0.113.0/24"],
+            "eligibility": ["kind": "special_approval", "reference": "SA-2026-7", "approvedBy": "head office"],
+        ], key: reviewer, secret: reviewerSecret)
+        #expect(live.status == 201, "\(live.body)")
+        let terminated = await api.send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/status",
+                                        json: ["action": "terminate", "reason": "contract ended"], key: reviewer, secret: reviewerSecret)
+        #expect(terminated.status == 200, "\(terminated.body)")
+        // 127.0.0.1 is on the sandbox allowlist only.
+        let fromSandboxSource = await api.asMerchant(merchant, .get, "/v1/grants", from: "127.0.0.1")
+        #expect(fromSandboxSource.status == 403 && fromSandboxSource.code == "ip_not_allowed", "\(fromSandboxSource.body)")
+        #expect(fromSandboxSource.body["message"]?.stringValue?.contains("production") == true)
+        let fromProductionSource = await api.asMerchant(merchant, .get, "/v1/grants", from: "203.0.113.9")
+        #expect(fromProductionSource.status == 200, "a terminated merchant still reads its data: \(fromProductionSource.body)")
+    }
+
     @Test("Bind, grant, replay, conflict, read back, list, and every response carries a request id")
     func grantLifecycle() async throws {
         let api = try await APIHarness()
