@@ -209,7 +209,13 @@ extension APIApplication {
             CredentialVault.StoredCredential.PreviousSecret(secret: String(decoding: $0.secret, as: UTF8.self), validUntil: $0.validUntil)
         }
         do {
-            try vault.store(CredentialVault.StoredCredential(keyID: merchantID, secret: secret, role: .merchant, merchantID: merchantID, previous: kept))
+            // The request's nonce is remembered with the secret, so a restart can't make it new again.
+            let remembered = nonce.unixMilliseconds.flatMap { time in
+                context.credential.map { CredentialVault.RememberedNonce(keyID: $0.keyId, nonce: nonce.replayKey,
+                                                                         until: time + authenticator.timestampWindowMilliseconds) }
+            }
+            try vault.store(CredentialVault.StoredCredential(keyID: merchantID, secret: secret, role: .merchant, merchantID: merchantID, previous: kept),
+                            remembering: remembered)
         } catch {
             if let before {
                 _ = try? credentials.rotate(keyId: merchantID, newSecret: before.secret, previousSecretValidUntil: nil)

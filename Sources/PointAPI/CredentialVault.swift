@@ -33,13 +33,33 @@ public final class CredentialVault: @unchecked Sendable {
         }
     }
 
+    /// The nonce of a request whose answer carried a secret (a credential rotation), kept
+    /// until its replay window ends so that a restart, which empties the in-memory replay cache,
+    /// does not let the captured request be accepted once more.
+    public struct RememberedNonce: Sendable, Equatable {
+        /// The key id that signed the request (a reviewer's).
+        public var keyID: String
+        /// The nonce as the replay cache keys it (``RequestNonce/replayKey``).
+        public var nonce: String
+        /// Unix ms after which the nonce is refused as stale anyway.
+        public var until: Int64
+        public init(keyID: String, nonce: String, until: Int64) {
+            self.keyID = keyID
+            self.nonce = nonce
+            self.until = until
+        }
+    }
+
     private let lock = NSLock()
     private let path: String
     private var credentials: [String: StoredCredential] = [:]
     private var loginSecrets: [String: String] = [:]
+    private var rememberedNonces: [RememberedNonce] = []
 
     /// Most entries the vault holds.
     public static let maxEntries = 100_000
+    /// Most remembered nonces kept; the oldest go first (a window holds far fewer rotations).
+    public static let maxRememberedNonces = 1_000
 
     /// Opens (or starts) the vault file at `path`.
     public init(path: String) throws {
@@ -64,7 +84,17 @@ public final class CredentialVault: @unchecked Sendable {
                                                   previous: previous)
         }
         for (channel, secret) in document["loginChannelSecrets"] as? [String: String] ?? [:] { loginSecrets[channel] = secret }
+        for (index, entry) in (document["rememberedNonces"] as? [[String: Any]] ?? []).enumerated() {
+            guard let keyID = entry["keyId"] as? String, let nonce = entry["nonce"] as? String,
+                  let until = (entry["until"] as? NSNumber)?.int64Value else {
+                throw CredentialVaultError("\(path): rememberedNonces[\(index)] needs keyId, nonce and until")
+            }
+            rememberedNonces.append(RememberedNonce(keyID: keyID, nonce: nonce, until: until))
+        }
     }
+
+    /// Nonces of secret-carrying requests, kept until their `until` (see ``RememberedNonce``).
+    public var allRememberedNonces: [RememberedNonce] { lock.withLock { rememberedNonces } }
 
     public var allCredentials: [StoredCredential] { lock.withLock { credentials.values.sorted { $0.keyID < $1.keyID } } }
 
@@ -73,16 +103,28 @@ public final class CredentialVault: @unchecked Sendable {
     public var allLoginChannelSecrets: [String: String] { lock.withLock { loginSecrets } }
 
     /// Stores (or replaces) a credential and writes the file; when the write fails, the vault
-    /// keeps what it held (a later write must not put an undelivered secret on disk).
-    public func store(_ credential: StoredCredential) throws {
+    /// keeps what it held (a later write must not put an undelivered secret on disk). With
+    /// `nonce`, the request that issued the secret is remembered in the same write (see
+    /// ``RememberedNonce``); nonces whose window ended before it began are dropped.
+    public func store(_ credential: StoredCredential, remembering nonce: RememberedNonce? = nil) throws {
         try lock.withLock {
             guard credentials.count < Self.maxEntries || credentials[credential.keyID] != nil else {
                 throw CredentialVaultError("the vault holds its maximum of \(Self.maxEntries) credentials")
             }
             let previous = credentials[credential.keyID]
+            let nonces = rememberedNonces
             credentials[credential.keyID] = credential
+            if let nonce {
+                // A nonce whose `until` is an hour before this one's has been stale for long.
+                rememberedNonces.removeAll { $0.until < nonce.until - 3_600_000 }
+                rememberedNonces.append(nonce)
+                if rememberedNonces.count > Self.maxRememberedNonces {
+                    rememberedNonces.removeFirst(rememberedNonces.count - Self.maxRememberedNonces)
+                }
+            }
             do { try write() } catch {
                 credentials[credential.keyID] = previous
+                rememberedNonces = nonces
                 throw error
             }
         }
@@ -117,6 +159,7 @@ public final class CredentialVault: @unchecked Sendable {
                 return entry
             },
             "loginChannelSecrets": loginSecrets,
+            "rememberedNonces": rememberedNonces.map { ["keyId": $0.keyID, "nonce": $0.nonce, "until": NSNumber(value: $0.until)] as [String: Any] },
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
         let directory = (path as NSString).deletingLastPathComponent

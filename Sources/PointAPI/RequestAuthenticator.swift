@@ -106,7 +106,8 @@ public final class RequestAuthenticator: Sendable {
     /// timestamped nonce is always remembered for as long as it could be accepted).
     public let timestampWindow: Duration
 
-    private let timestampWindowMilliseconds: Int64
+    /// ``timestampWindow`` in milliseconds.
+    let timestampWindowMilliseconds: Int64
     private let clock: any APIClock
 
     /// An authenticator; `timestampWindow` defaults to 5 minutes.

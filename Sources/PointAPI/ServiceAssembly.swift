@@ -69,7 +69,13 @@ public enum ServiceAssembly {
                 try store.restorePrevious(keyId: stored.keyID, secrets: stored.previous.map { (Array($0.secret.utf8), $0.validUntil) })
             }
         }
-        let authenticator = RequestAuthenticator(credentials: store, replayCache: NonceReplayCache(clock: clock), clock: clock)
+        let replayCache = NonceReplayCache(clock: clock)
+        // Rotations answered before a restart stay refused as replays until their window ends.
+        let now = clock.unixMilliseconds()
+        for remembered in vault.allRememberedNonces where remembered.until > now {
+            try? replayCache.record(keyId: remembered.keyID, nonce: remembered.nonce, retainUntil: remembered.until)
+        }
+        let authenticator = RequestAuthenticator(credentials: store, replayCache: replayCache, clock: clock)
         return try APIApplication(service: service, authenticator: authenticator, vault: vault, deployment: deployment,
                                   trustedProxies: trustedProxies, jwks: jwks, metrics: metrics, requestLines: requestLines, log: log)
     }

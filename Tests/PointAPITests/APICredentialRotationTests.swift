@@ -129,4 +129,24 @@ struct APICredentialRotationTests {
         let asFinance = await api.send(.get, "/v1/finance/invoices?month=2026-10", key: "2000000001", secret: staffSecret)
         #expect(asFinance.status == 200, "the staff key still signs with its own secret: \(asFinance.body)")
     }
+
+    @Test("A rotation request replayed after a restart, inside its window, is refused: the vault remembers its nonce")
+    func rotationReplayedAfterARestart() async throws {
+        let first = try await APIHarness()
+        let (reviewer, reviewerSecret) = first.staff("reviewer")
+        let path = "/v1/admin/merchants/\(first.merchantA.register.merchantID)/credentials/rotate"
+        let nonce = first.timedNonce()
+        let rotated = await first.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: nonce)
+        #expect(rotated.status == 200, "\(rotated.body)")
+        first.stop()
+
+        let reopened = try await APIHarness(directory: first.directory)
+        defer { reopened.close() }
+        let before = reopened.application.service.ledger.enqueuedSeq
+        let replayed = await reopened.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: nonce)
+        #expect(replayed.status == 401 && replayed.code == "nonce_replayed", "\(replayed.body)")
+        #expect(reopened.application.service.ledger.enqueuedSeq == before, "no second rotation is recorded")
+        let fresh = await reopened.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: reopened.timedNonce())
+        #expect(fresh.status == 200, "a newly signed rotation is accepted: \(fresh.body)")
+    }
 }
