@@ -143,21 +143,22 @@ public enum AuditLedgerReader {
         guard let grant = folded.domain.grant(merchantID: merchantID, orderID: orderID), let grantRecord else {
             throw Failure(description: "no grant \(orderID) of merchant \(merchantID) in the ledger")
         }
-        // The newest checkpoint.
-        var newest: SignedCheckpoint?
-        do throws(LedgerError) {
-            let result = try CheckpointLog.scan(path: dataDirectory + "/" + CheckpointLog.fileName)
-            if let line = result.lastLine { newest = try? SignedCheckpoint(jsonLine: line) }
-        } catch {
-            throw Failure(description: "\(dataDirectory)/\(CheckpointLog.fileName) can't be read: \(error)")
-        }
         var proof: AuditGrantTrace.Proof?
         var note: String?
-        if let newest {
+        var damaged = false
+        if let newest = try newestCheckpoint(dataDirectory) {
             var signature: Bool?
             let keyPath = publicKeyPath ?? dataDirectory + "/" + CheckpointKeys.publicKeyPath
-            if let key = try? CheckpointKeys.loadPublicKey(path: keyPath) {
+            // A key named on the command line must be usable; the directory's own may be absent
+            // (a copy without keys/), and then the signature is reported as not checked.
+            let key: Ed25519PublicKey?
+            do throws(LedgerError) { key = try CheckpointKeys.loadPublicKey(path: keyPath) } catch {
+                throw Failure(description: "the public key \(keyPath) can't be used: \(error)")
+            }
+            if let key {
                 signature = (try? SignedNote.open(newest.note, publicKey: key)) != nil
+            } else if let publicKeyPath {
+                throw Failure(description: "the public key \(publicKeyPath) (--public-key) does not exist")
             }
             if newest.size >= grantRecord.seq, newest.size <= UInt64(leaves.count) {
                 let tree = MerkleTree(leaves: leaves.prefix(Int(newest.size)))
@@ -165,6 +166,7 @@ public enum AuditLedgerReader {
                 proof = AuditGrantTrace.Proof(checkpoint: newest, path: path, recomputedRoot: tree.root(size: newest.size),
                                               signatureVerified: signature)
             } else if newest.size > UInt64(leaves.count) {
+                damaged = true
                 note = "the newest checkpoint covers \(newest.size) records but the ledger holds \(leaves.count): the ledger is damaged"
             } else {
                 note = "the newest checkpoint (size \(newest.size)) does not cover record \(grantRecord.seq) yet; run `pointconnect ledger checkpoint` (service stopped) or ask the API"
@@ -172,16 +174,35 @@ public enum AuditLedgerReader {
         } else {
             note = "the data directory holds no checkpoint"
         }
-        return AuditGrantTrace.make(grant: grant, record: grantRecord, proof: proof, proofNote: note, domain: folded.domain,
-                                    settlement: folded.settlement)
+        var trace = AuditGrantTrace.make(grant: grant, record: grantRecord, proof: proof, proofNote: note, domain: folded.domain,
+                                         settlement: folded.settlement)
+        trace.ledgerShorterThanCheckpoint = damaged
+        return trace
+    }
+
+    /// The newest signed checkpoint in `dataDirectory` (nil when there is none): its last
+    /// complete line, which must parse, as the service requires when it opens the directory.
+    static func newestCheckpoint(_ dataDirectory: String) throws(Failure) -> SignedCheckpoint? {
+        let path = dataDirectory + "/" + CheckpointLog.fileName
+        let result: CheckpointLog.ScanResult
+        do throws(LedgerError) { result = try CheckpointLog.scan(path: path) } catch {
+            throw Failure(description: "\(path) can't be read: \(error)")
+        }
+        guard let line = result.lastLine else { return nil }
+        do { return try SignedCheckpoint(jsonLine: line) } catch {
+            throw Failure(description: "the newest line of \(path) (line \(result.lines)) is not a signed checkpoint: \(error); run `pointconnect ledger verify` on the data directory")
+        }
     }
 
     /// Scans the ledger, decoding every record (or those in `from...through`) and its domain event.
     static func scan(_ dataDirectory: String, from: UInt64 = 1, through: UInt64 = .max,
                      _ visit: (LedgerRecord, DomainEvent?) throws(DomainError) -> Void) throws(Failure) {
         var failure: Failure?
+        // Records a signed checkpoint covers are never taken for a torn write: damage to them is
+        // an error here too, as when the service opens the directory.
+        let protectedSeq = try newestCheckpoint(dataDirectory)?.size ?? 0
         do {
-            _ = try LedgerScanner(directory: dataDirectory + "/ledger").scan(repairTornTail: false) { (view, location) throws(LedgerError) in
+            _ = try LedgerScanner(directory: dataDirectory + "/ledger").scan(repairTornTail: false, protectedSeq: protectedSeq) { (view, location) throws(LedgerError) in
                 guard view.seq >= from, view.seq <= through else { return }
                 let record: LedgerRecord
                 switch view.decode() {
@@ -221,10 +242,24 @@ public struct AuditGrantTrace: Sendable {
     public var record: LedgerRecord
     public var proof: Proof?
     public var proofNote: String?
+    /// The newest signed checkpoint covers more records than the ledger holds: acknowledged,
+    /// signed records are missing.
+    public var ledgerShorterThanCheckpoint = false
     public var billing: GrantBilling?
     /// Each revocation of the grant, the document whose lines count it (nil while its month is
     /// open, and when no document counts it), and whether its month is closed.
     public var revocations: [(revocation: Revocation, billedOn: CitedDocument?, monthClosed: Bool)]
+
+    /// Whether nothing in the trace contradicts the ledger or its signed checkpoint: the ledger
+    /// is not shorter than the checkpoint, and a proof, when there is one, verifies against the
+    /// checkpoint's root, the records recompute that root, and the signature did not fail to
+    /// verify (it may be unchecked, with no public key at hand).
+    public var isConsistent: Bool {
+        if ledgerShorterThanCheckpoint { return false }
+        guard let proof else { return true }
+        return proofVerifies && proof.signatureVerified != false
+            && proof.recomputedRoot.map { $0 == proof.checkpoint.checkpoint.root } != false
+    }
 
     /// Whether the proof verifies (RFC 9162 §2.1.3.2) against the checkpoint's signed root.
     public var proofVerifies: Bool {
@@ -252,7 +287,7 @@ public struct AuditGrantTrace: Sendable {
                 "treeSize": .int(Int64(proof.checkpoint.size)), "leafIndex": .int(Int64(record.seq - 1)),
                 "rootHash": .string(proof.checkpoint.checkpoint.root.hex),
                 "rootHashBase64": .string(Base64.encode(proof.checkpoint.checkpoint.root.bytes)),
-                "proof": .array(proof.path.map { .string($0.hex) }), "verified": .bool(proofVerifies),
+                "proof": .array(proof.path.map { .string($0.hex) }), "verified": .bool(isConsistent),
                 "recomputedRootMatches": proof.recomputedRoot.map { .bool($0 == proof.checkpoint.checkpoint.root) } ?? .null,
                 "checkpoint": ["origin": .string(proof.checkpoint.checkpoint.origin), "note": .string(proof.checkpoint.note),
                                "signatureVerified": proof.signatureVerified.map(JSONValue.bool) ?? .null],

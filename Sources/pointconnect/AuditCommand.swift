@@ -123,6 +123,8 @@ enum AuditCommand {
                 print("  revocation \(revocation.revocationID): \(revocation.points) points (\(revocation.reason.rawValue)) at seq \(revocation.seq)\(revocation.finding.map { ", finding standing: \($0.note)" } ?? "")\(billing)")
             }
         }
-        return trace.proof == nil || trace.proofVerifies ? 0 : 1
+        // 1 when the ledger contradicts its checkpoint (a forged or failing signature, another
+        // root, a proof that fails, records missing); a grant not covered yet is no failure.
+        return trace.isConsistent ? 0 : 1
     }
 }
