@@ -44,8 +44,11 @@ public enum MerkleProof {
         firstSize: UInt64, secondSize: UInt64, firstRoot: SHA256Digest, secondRoot: SHA256Digest, proof: [SHA256Digest]
     ) -> Bool {
         guard firstSize <= secondSize else { return false }
+        // Every tree extends the empty one, whose root is the hash of nothing (RFC 9162 §2.1.1).
+        if firstSize == 0 {
+            return proof.isEmpty && firstRoot == MerkleHashing.emptyRoot && (secondSize > 0 || secondRoot == MerkleHashing.emptyRoot)
+        }
         if firstSize == secondSize { return proof.isEmpty && firstRoot == secondRoot }
-        if firstSize == 0 { return proof.isEmpty }
         guard !proof.isEmpty else { return false }
         var path = proof[...]
         if firstSize & (firstSize - 1) == 0 { path = ([firstRoot] + proof)[...] }

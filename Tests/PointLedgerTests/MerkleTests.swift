@@ -135,7 +135,14 @@ struct MerkleTests {
             }
         }
         let some = MerkleHashing.emptyRoot
-        #expect(MerkleProof.verifyConsistency(firstSize: 0, secondSize: 1, firstRoot: .zero, secondRoot: some, proof: []))
+        // Any tree extends the empty one, whose root is the hash of nothing; no other root is the empty tree's.
+        #expect(MerkleProof.verifyConsistency(firstSize: 0, secondSize: 1, firstRoot: MerkleHashing.emptyRoot, secondRoot: some, proof: []))
+        #expect(!MerkleProof.verifyConsistency(firstSize: 0, secondSize: 1, firstRoot: .zero, secondRoot: some, proof: []))
+        #expect(!MerkleProof.verifyConsistency(firstSize: 0, secondSize: 1, firstRoot: MerkleHashing.emptyRoot, secondRoot: some, proof: [some]))
+        #expect(MerkleProof.verifyConsistency(firstSize: 0, secondSize: 0, firstRoot: MerkleHashing.emptyRoot, secondRoot: MerkleHashing.emptyRoot, proof: []))
+        let nonEmpty = MerkleHashing.leafHash([1])
+        #expect(!MerkleProof.verifyConsistency(firstSize: 0, secondSize: 0, firstRoot: nonEmpty, secondRoot: nonEmpty, proof: []))
+        #expect(!MerkleProof.verifyConsistency(firstSize: 0, secondSize: 1, firstRoot: nonEmpty, secondRoot: nonEmpty, proof: []))
         #expect(!MerkleProof.verifyConsistency(firstSize: 2, secondSize: 1, firstRoot: some, secondRoot: some, proof: []))
         #expect(!MerkleProof.verifyConsistency(firstSize: 1, secondSize: 1, firstRoot: some, secondRoot: some, proof: [some]))
         #expect(!MerkleProof.verifyConsistency(firstSize: 1, secondSize: 1, firstRoot: .zero, secondRoot: some, proof: []))
