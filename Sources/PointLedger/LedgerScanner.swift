@@ -35,6 +35,23 @@ public struct TornTail: Sendable, Equatable {
         return memchr(base, 0, line.count) != nil
     }
 
+    /// Added to the reason of damage in the newest segment, past every signed checkpoint, that
+    /// shows unwritten (zero) bytes or a line too long to be one record's: a commit cut short by
+    /// a power loss looks like this on file systems that can leave unwritten blocks inside a file
+    /// (and it was never acknowledged), but so does damage. The operator knows which.
+    static func unfinishedCommitHint(seq: UInt64) -> String {
+        "; if the host lost power while the service was writing, this can instead be a commit cut short (on file systems that leave unwritten blocks inside a file), whose records were never acknowledged: `pointconnect ledger cut --data-dir DIR --from-seq \(seq)` cuts it off and keeps a copy of what it cuts"
+    }
+
+    /// The reason for an incomplete last line, or nil when it is a torn line: one longer than a
+    /// record's line can be (``LedgerRecordFormat/maxLineBytes``) was not written by one append
+    /// of one line, so it is damage (or an unfinished commit, see ``unfinishedCommitHint(seq:)``).
+    static func overlongIncompleteLine(bytes: Int, isNewestSegment: Bool, seq: UInt64, protectedSeq: UInt64) -> String? {
+        guard bytes > LedgerRecordFormat.maxLineBytes else { return nil }
+        let hint = isNewestSegment && seq > protectedSeq ? unfinishedCommitHint(seq: seq) : ""
+        return "the last line is incomplete (no newline) and \(bytes) bytes long, longer than one record's line can be (\(LedgerRecordFormat.maxLineBytes) bytes)\(hint)"
+    }
+
     /// Added to the reason when a complete last line is refused instead of truncated.
     static let completeLineIsDamage = "the line is complete and holds no unwritten (zero) bytes, so it is damage, not a torn write, and may have been acknowledged"
 
@@ -43,8 +60,11 @@ public struct TornTail: Sendable, Equatable {
     /// is returned; at the tail without them, it is damage and this throws; anywhere else the
     /// caller reports the returned reason as damage.
     static func reasonForBadCompleteLine(_ reason: String, isTail: Bool, unwritten: Bool, file: String, offset: Int64,
-                                         seq: UInt64) throws(LedgerError) -> String {
-        guard isTail else { return reason }
+                                         seq: UInt64, isNewestSegment: Bool, protectedSeq: UInt64) throws(LedgerError) -> String {
+        guard isTail else {
+            guard unwritten, isNewestSegment, seq > protectedSeq else { return reason }
+            return "\(reason); the line holds unwritten (zero) bytes and more bytes follow it\(unfinishedCommitHint(seq: seq))"
+        }
         guard unwritten else {
             throw LedgerError.corrupt(file: file, offset: Int(offset), seq: seq, reason: "\(reason); \(completeLineIsDamage)")
         }
@@ -192,7 +212,8 @@ public struct LedgerScanner {
                 let fileSize = try sizeOf(descriptor, segment)
                 let isTail = isLast && problem.offset + problem.lineBytes == fileSize
                 let reason = try TornTail.reasonForBadCompleteLine(problem.reason, isTail: isTail, unwritten: problem.unwritten,
-                                                                  file: segment.name, offset: problem.offset, seq: summary.lastSeq + 1)
+                                                                  file: segment.name, offset: problem.offset, seq: summary.lastSeq + 1,
+                                                                  isNewestSegment: isLast, protectedSeq: protectedSeq)
                 try handleBadTail(segment: segment, descriptor: descriptor, at: problem.offset, fileSize: fileSize,
                                   reason: reason, isTail: isTail, repair: repairTornTail,
                                   protectedSeq: protectedSeq, summary: &summary)
@@ -209,6 +230,10 @@ public struct LedgerScanner {
             if reachedEnd {
                 if filled == 0 { return validEnd }
                 // An incomplete last line (no newline).
+                if let overlong = TornTail.overlongIncompleteLine(bytes: filled, isNewestSegment: isLast, seq: summary.lastSeq + 1,
+                                                                  protectedSeq: protectedSeq) {
+                    throw LedgerError.corrupt(file: segment.name, offset: Int(validEnd), seq: summary.lastSeq + 1, reason: overlong)
+                }
                 let fileSize = try sizeOf(descriptor, segment)
                 try handleBadTail(segment: segment, descriptor: descriptor, at: validEnd, fileSize: fileSize,
                                   reason: "the last line is incomplete (no newline)", isTail: isLast, repair: repairTornTail,
@@ -216,8 +241,10 @@ public struct LedgerScanner {
                 return validEnd
             }
             if filled == buffer.count {
-                throw LedgerError.corrupt(file: segment.name, offset: Int(bufferStart), seq: summary.lastSeq + 1,
-                                          reason: "a line is longer than \(LedgerRecordFormat.maxLineBytes) bytes")
+                let seq = summary.lastSeq + 1
+                let hint = isLast && seq > protectedSeq ? TornTail.unfinishedCommitHint(seq: seq) : ""
+                throw LedgerError.corrupt(file: segment.name, offset: Int(bufferStart), seq: seq,
+                                          reason: "a line is longer than \(LedgerRecordFormat.maxLineBytes) bytes\(hint)")
             }
         }
     }

@@ -152,8 +152,10 @@ enum SegmentVerifier {
                 // Torn only when last in the newest segment and holding unwritten (zero) bytes,
                 // as ``LedgerScanner`` decides.
                 let isTail = scan.isLast && problem.offset + problem.lineBytes == fileSize
+                // (The checkpoints are checked after the segments: `ledger cut` refuses a covered record.)
                 let reason = try TornTail.reasonForBadCompleteLine(problem.reason, isTail: isTail, unwritten: problem.unwritten,
-                                                                  file: segment.name, offset: problem.offset, seq: lastSeq + 1)
+                                                                  file: segment.name, offset: problem.offset, seq: lastSeq + 1,
+                                                                  isNewestSegment: scan.isLast, protectedSeq: 0)
                 try badTail(scan, at: problem.offset, fileSize: fileSize, reason: reason, isTail: isTail, seq: lastSeq + 1)
                 return
             }
@@ -164,14 +166,18 @@ enum SegmentVerifier {
             }
             if reachedEnd {
                 if filled == 0 { return }
+                if let overlong = TornTail.overlongIncompleteLine(bytes: filled, isNewestSegment: scan.isLast, seq: lastSeq + 1, protectedSeq: 0) {
+                    throw LedgerError.corrupt(file: segment.name, offset: Int(validEnd), seq: lastSeq + 1, reason: overlong)
+                }
                 let fileSize = try sizeOf(descriptor, segment, fileSystem)
                 try badTail(scan, at: validEnd, fileSize: fileSize, reason: "the last line is incomplete (no newline)",
                             isTail: scan.isLast, seq: lastSeq + 1)
                 return
             }
             if filled == buffer.count {
+                let hint = scan.isLast ? TornTail.unfinishedCommitHint(seq: lastSeq + 1) : ""
                 throw LedgerError.corrupt(file: segment.name, offset: Int(bufferStart), seq: lastSeq + 1,
-                                          reason: "a line is longer than \(LedgerRecordFormat.maxLineBytes) bytes")
+                                          reason: "a line is longer than \(LedgerRecordFormat.maxLineBytes) bytes\(hint)")
             }
         }
     }

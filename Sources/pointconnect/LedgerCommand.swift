@@ -5,10 +5,11 @@ import PointLedger
 /// `pointconnect ledger …`: offline tools over a data directory.
 enum LedgerCommand {
     static func run(_ options: CommandLineOptions) async throws -> Int32 {
-        guard let what = options.positional.first else { throw UsageError("ledger needs a subcommand: verify or checkpoint") }
+        guard let what = options.positional.first else { throw UsageError("ledger needs a subcommand: verify, checkpoint or cut") }
         switch what {
         case "verify": return try verify(options)
         case "checkpoint": return try await checkpoint(options)
+        case "cut": return try cut(options)
         default: throw UsageError("unknown ledger subcommand \"\(what)\"")
         }
     }
@@ -61,6 +62,25 @@ enum LedgerCommand {
 }
 
 extension LedgerCommand {
+    /// `ledger cut --data-dir DIR --from-seq S`: after a power loss, cuts the commit it left
+    /// unfinished off the newest segment (see ``UnfinishedCommitCut``), keeping a copy.
+    static func cut(_ options: CommandLineOptions) throws -> Int32 {
+        let dataDirectory = try options.required("data-dir")
+        guard let text = options.value("from-seq"), let seq = UInt64(text), seq > 0 else {
+            throw UsageError("ledger cut needs --from-seq N: the seq of the first damaged record, as the service's refusal or `pointconnect ledger verify` names it")
+        }
+        do {
+            let outcome = try UnfinishedCommitCut.cut(dataDirectory: dataDirectory, fromSeq: seq)
+            print("cut \(outcome.bytes) bytes off \(outcome.segment) at byte \(outcome.offset): the records from seq \(seq) on, a commit the power loss left unfinished (never acknowledged)")
+            print("a copy of the bytes cut is in \(outcome.copyPath)")
+            print("next: pointconnect ledger verify --data-dir \(dataDirectory)")
+            return 0
+        } catch {
+            FileHandleOutput.standardError("ledger cut: \(error)\n")
+            return 1
+        }
+    }
+
     /// `ledger checkpoint --data-dir DIR [--origin O]`: signs and stores a checkpoint of every
     /// record now, then prints the signed note. The service must not be running (the data
     /// directory is locked while it is). Signs under the origin of the directory's checkpoints;

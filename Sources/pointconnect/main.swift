@@ -18,6 +18,9 @@ commands:
                        recompute the hash chain, the Merkle root and every checkpoint signature
   ledger checkpoint --data-dir DIR [--origin ORIGIN]
                        sign and store a checkpoint of every record now (service stopped); print it
+  ledger cut --data-dir DIR --from-seq N
+                       after a power loss, cut the commit it left unfinished off the newest segment
+                       (service stopped; only records no checkpoint covers; a copy is kept)
   bench ledger [--records N] [--appenders N] [--data-dir DIR]
                        durable append throughput with concurrent appenders, beside one fdatasync per record,
                        N records per fdatasync and a bare group commit with no record work

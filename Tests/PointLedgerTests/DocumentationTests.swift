@@ -186,5 +186,19 @@ struct DocumentationTests {
         try (original + "{\"seq\":46,\"ti").write(toFile: segment, atomically: true, encoding: .utf8)
         let (tornStatus, tornOutput) = try Documentation.run(python, [script, directory.path], in: work.path)
         #expect(tornStatus == 0 && tornOutput.contains("torn line of 13 bytes") && tornOutput.contains("45 records"), "\(tornOutput)")
+
+        // The same torn-write rule as the service's, case by case: a last line holding zero
+        // bytes with nothing after it is torn; with a fragment after it, or an incomplete tail
+        // longer than a record's line, it is damage.
+        let zeroLine = "{\"seq\":46,\u{0}\u{0}\u{0}}\n"
+        for (tail, torn) in [(zeroLine, true), (zeroLine + "{\"seq\":47", false),
+                             (String(repeating: "x", count: LedgerRecordFormat.maxLineBytes + 1), false)] {
+            try (original + tail).write(toFile: segment, atomically: true, encoding: .utf8)
+            let (status, output) = try Documentation.run(python, [script, directory.path], in: work.path)
+            let service = Result { () throws(LedgerError) in try LedgerVerification.verify(dataDirectory: directory.path, publicKey: nil, progress: nil) }
+            let serviceAccepts = (try? service.get()) != nil
+            #expect((status == 0) == torn && serviceAccepts == torn, "\(tail.prefix(24).debugDescription): \(output)")
+        }
+        try original.write(toFile: segment, atomically: true, encoding: .utf8)
     }
 }
