@@ -23,6 +23,9 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case checkpointInvalid(line: Int, size: UInt64?, reason: String)
     /// The checkpoint signing or verification key is missing, unreadable or inconsistent.
     case checkpointKey(path: String, reason: String)
+    /// `ledger cut` refused: what it was asked to cut is not a commit a power loss left
+    /// unfinished (see ``UnfinishedCommitCut``); nothing was changed.
+    case cutRefused(String)
 
     public var description: String {
         switch self {
@@ -49,6 +52,8 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             return "checkpoint on line \(line) of checkpoints.jsonl\(sizeText) is invalid: \(reason)"
         case .checkpointKey(let path, let reason):
             return "checkpoint key \(path): \(reason)"
+        case .cutRefused(let reason):
+            return "nothing was cut: \(reason)"
         }
     }
 }

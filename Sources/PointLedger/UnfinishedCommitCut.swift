@@ -84,7 +84,7 @@ public enum UnfinishedCommitCut {
     }
 
     private static func refusal(_ reason: String) -> LedgerError {
-        .invalidEntry("nothing was cut: \(reason)")
+        .cutRefused(reason)
     }
 
     /// The size of the newest signed checkpoint (0 when none), as the service reads it.

@@ -70,7 +70,7 @@ let acceptedOptions: [String: Set<String>] = [
     "sandbox": ["host", "port", "unix-socket", "event-loops", "data-dir", "defaults", "now"],
     "serve": ["data-dir", "host", "port", "unix-socket", "event-loops", "jwks", "trusted-proxies"],
     "credentials": ["data-dir", "key-id", "role"],
-    "ledger": ["data-dir", "public-key", "origin"],
+    "ledger": ["data-dir", "public-key", "origin", "from-seq"],
     "bench": ["records", "appenders", "data-dir", "baseline-records", "group-wait-us", "grants", "users", "members", "url", "unix-socket",
               "connections", "client-threads", "duration", "warmup", "mode", "rate", "batch", "defaults", "server-pid", "json", "error-samples",
               "merchant", "points", "run-id", "scenario"],
