@@ -410,8 +410,13 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         connection.state = .reading
-        connection.observedPhase = .idle
-        connection.phaseStartedAt = now
+        connection.becameIdle(now: now)
+        // A keep-alive answer sent before the drain began finishes here: the connection is idle,
+        // and a draining loop closes idle connections instead of waiting out the drain timeout.
+        if draining && connection.isIdle {
+            close(connection)
+            return
+        }
         parseBuffered(connection, now: now)
     }
 

@@ -48,6 +48,10 @@ final class HTTPConnection {
     /// The parser phase last seen, and when it began (for header/body/idle timeouts).
     var observedPhase: HTTPParsePhase = .idle
     var phaseStartedAt: UInt64
+    /// When the connection last became idle (accept, or the end of its last request), and how
+    /// many requests had started then: empty lines consumed before a request leave it idle since
+    /// then, so trickling CR and LF can't restart the idle time.
+    var idleSince: (time: UInt64, requestsStarted: Int)
     var lingeredBytes = 0
     /// Input arrived while the connection was not reading (handling or writing): readable
     /// interest is off until it reads again.
@@ -70,6 +74,7 @@ final class HTTPConnection {
         self.remotePort = remotePort
         self.acceptedAt = now
         self.phaseStartedAt = now
+        self.idleSince = (now, 0)
         self.parser = HTTPRequestParser(limits: limits)
         self.registeredInterest = registeredInterest
     }
@@ -86,7 +91,15 @@ final class HTTPConnection {
         let phase = parser.phase
         if phase != observedPhase {
             observedPhase = phase
-            phaseStartedAt = (phase == .head && requestsStarted == 0) ? acceptedAt : now
+            if phase == .idle && idleSince.requestsStarted == requestsStarted {
+                // Back to idle with no request since (only empty lines were read): still idle
+                // since then. Otherwise a client sending CR, then LF, then CR… one byte before each
+                // deadline would hold the connection forever.
+                phaseStartedAt = idleSince.time
+            } else {
+                phaseStartedAt = (phase == .head && requestsStarted == 0) ? acceptedAt : now
+                if phase == .idle { idleSince = (now, requestsStarted) }
+            }
         }
         switch phase {
         case .idle:
@@ -99,6 +112,13 @@ final class HTTPConnection {
             setDeadline(after: limits.bodyTimeout, from: phaseStartedAt,
                         action: .respondRequestTimeout(message: "request body not received in time"))
         }
+    }
+
+    /// The last response is sent: the connection is idle from `now`.
+    func becameIdle(now: UInt64) {
+        observedPhase = .idle
+        phaseStartedAt = now
+        idleSince = (now, requestsStarted)
     }
 
     func setDeadline(after duration: Duration, from start: UInt64, action: TimeoutAction) {

@@ -281,10 +281,11 @@ struct HTTPRequestParser {
                 .map { $0.trimmingASCIIWhitespace() }
             if codings.contains(where: \.isEmpty) { return .fail(.badRequest("empty transfer coding")) }
             let chunkedCount = codings.filter { HTTPHeaders.namesMatch($0, "chunked") }.count
+            // RFC 9112 §6.3: without chunked as the final coding the body's length can't be
+            // known, which must be 400 (and close); a coding not understood before a final
+            // chunked is 501 (§6.1).
             guard chunkedCount == 1, let last = codings.last, HTTPHeaders.namesMatch(last, "chunked") else {
-                return .fail(chunkedCount == 0
-                    ? .notImplemented("only the chunked transfer coding is supported")
-                    : .badRequest("chunked must be the final transfer coding, applied once"))
+                return .fail(.badRequest("chunked must be the final transfer coding, applied once (the body's length can't be known otherwise)"))
             }
             if codings.count > 1 { return .fail(.notImplemented("only the chunked transfer coding is supported")) }
             chunked = true

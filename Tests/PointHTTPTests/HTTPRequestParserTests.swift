@@ -182,7 +182,9 @@ struct HTTPRequestParserTests {
 
     @Test func refusesTransferEncodingInHTTP10AndUnknownCodings() {
         #expect(failureStatus(parse("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")) == 400)
-        #expect(failureStatus(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n")) == 501)
+        // Chunked not final: the length can't be known, 400 (RFC 9112 §6.3); an unknown coding
+        // before a final chunked: not implemented, 501 (§6.1).
+        #expect(failureStatus(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n")) == 400)
         #expect(failureStatus(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")) == 501)
     }
 

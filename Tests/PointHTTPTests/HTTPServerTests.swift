@@ -70,6 +70,25 @@ struct HTTPServerTests {
         #expect(observer.connectionCounts.withLock { $0.last } == 0)
     }
 
+    @Test func aKeepAliveAnswerFinishedDuringTheDrainClosesItsConnectionAtOnce() async throws {
+        // The drain timeout is 3 s: the connection must not be left idle until then.
+        try await withServer(eventLoops: 1) { server, port in
+            let (response, closedAfter) = try await onThread {
+                let client = try RawClient(port: port, receiveBufferBytes: 4096)
+                try client.send("GET /huge HTTP/1.1\r\nHost: t\r\n\r\n")
+                Thread.sleep(forTimeInterval: 0.3)  // The answer is stuck in the full socket buffers.
+                server.shutdown()
+                let started = Date()
+                let response = try client.readResponse()
+                return (response, client.isClosedByPeer() ? Date().timeIntervalSince(started) : nil)
+            }
+            #expect(response.body.count == hugeBodyBytes, "the answer in flight is finished")
+            let seconds = try #require(closedAfter, "the connection was not closed")
+            #expect(seconds < 1.5, "closed only after \(seconds) s")
+            await server.waitUntilStopped()
+        }
+    }
+
     @Test func decodesAChunkedBody() async throws {
         try await withServer { _, port in
             let response = try await exchange(
@@ -227,6 +246,32 @@ struct HTTPServerTests {
             #expect(head.errorCode == "request_timeout")
             #expect(body.status == 408)
             #expect(idleClosed)
+        }
+    }
+
+    @Test func trickledEmptyLinesDoNotRestartTheIdleTime() async throws {
+        let limits = testLimits {
+            $0.headerTimeout = .milliseconds(300)
+            $0.idleTimeout = .milliseconds(400)
+        }
+        try await withServer(limits: limits) { _, port in
+            let (answered, closedWithin) = try await onThread {
+                let client = try RawClient(port: port)
+                try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                let answered = try client.readResponse().status
+                // CR, then LF, then CR… each byte well before the deadline it would restart.
+                let started = Date()
+                for index in 0..<40 {
+                    do { try client.send(index % 2 == 0 ? "\r" : "\n") } catch { break }
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+                return (answered, client.isClosedByPeer() ? Date().timeIntervalSince(started) : nil)
+            }
+            #expect(answered == 200)
+            // Idle for 400 ms (plus at most one 300 ms head of a stray CR), then closed — never
+            // held for the whole two seconds of trickling.
+            let closedAfter = try #require(closedWithin, "the connection was not closed")
+            #expect(closedAfter < 1.5, "closed only after \(closedAfter) s")
         }
     }
 
