@@ -22,6 +22,10 @@ extension APIApplication {
         let nonce = body.optionalString("nonce", maxLength: 256)
         try body.finish()
         guard let loginChannel = service.read({ $0.loginChannelID(merchantID: merchantID) }) else {
+            if service.read({ $0.merchant(merchantID)?.status }) == .terminated {
+                throw APIError(status: .forbidden, code: APIErrorCode("merchant_terminated"),
+                               message: "Merchant \(merchantID) is terminated; its data can only be read.")
+            }
             throw APIError(status: .forbidden, code: APIErrorCode("merchant_not_onboarded"),
                            message: "Merchant \(merchantID) has no active environment with a LINE Login channel; users can't be bound yet.")
         }

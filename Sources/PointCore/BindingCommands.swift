@@ -36,13 +36,15 @@ extension PointsDomain {
             return .replay(seq: existing.seq, time: existing.boundAt)
         }
         _ = try operatingMerchant(merchantID, action: "bind users")
-        if binding(merchantID: merchantID, memberID: memberID) != nil {
-            throw DomainError(.conflict, code: "member_already_bound",
-                              message: "Member \(memberID) is already bound to another LINE user; unbind it first if the member changed LINE accounts.")
-        }
+        // A LINE user claimed by a second member is the fraud signal, whether or not the claiming
+        // member is bound already, so it is checked first.
         if binding(merchantID: merchantID, lineUserID: login.lineUserID) != nil {
             throw DomainError(.conflict, code: "line_user_bound_to_other_member",
                               message: "This LINE user is already bound to another of your members; one LINE user can be bound to only one member. The attempt has been logged.")
+        }
+        if binding(merchantID: merchantID, memberID: memberID) != nil {
+            throw DomainError(.conflict, code: "member_already_bound",
+                              message: "Member \(memberID) is already bound to another LINE user; unbind it first if the member changed LINE accounts.")
         }
         if bindings.count >= limits.maxBindings {
             throw DomainError(.rejected, code: "limit_reached", message: "The service holds its maximum of \(limits.maxBindings) bindings.")

@@ -81,6 +81,9 @@ struct APIFlowTests {
         #expect(fromSandboxSource.body["message"]?.stringValue?.contains("production") == true)
         let fromProductionSource = await api.asMerchant(merchant, .get, "/v1/grants", from: "203.0.113.9")
         #expect(fromProductionSource.status == 200, "a terminated merchant still reads its data: \(fromProductionSource.body)")
+        let binding = await api.asMerchant(merchant, .post, "/v1/bindings", json: ["memberId": "m-9", "idToken": .string(api.idToken(for: merchant, user: 9))],
+                                           from: "203.0.113.9")
+        #expect(binding.status == 403 && binding.code == "merchant_terminated", "\(binding.body)")
     }
 
     @Test("Bind, grant, replay, conflict, read back, list, and every response carries a request id")

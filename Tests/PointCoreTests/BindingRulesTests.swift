@@ -23,6 +23,10 @@ struct BindingRulesTests {
         #expect(errorCode { try harness.bind("m-2", 1) } == "line_user_bound_to_other_member")
         // The member bound to another LINE user: refused until unbound.
         #expect(errorCode { try harness.bind("m-1", 2) } == "member_already_bound")
+        // A bound member claiming a LINE user bound to another member: the claim is the fraud
+        // signal, whatever binding the claiming member has.
+        try harness.bind("m-3", 3)
+        #expect(errorCode { try harness.bind("m-3", 1) } == "line_user_bound_to_other_member")
         // Another merchant may bind the same LINE user.
         try harness.bind("other-1", 1, merchant: DomainHarness.merchantB, login: DomainHarness.loginB)
         #expect(harness.domain.binding(merchantID: DomainHarness.merchantB, lineUserID: DomainHarness.lineUser(1))?.memberID == "other-1")

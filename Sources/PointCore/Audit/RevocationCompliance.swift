@@ -161,25 +161,38 @@ public enum RevocationCompliance {
         guard granted > 0, let sharePPM else { return ["revoked_without_grants"] }
         var flags: [String] = []
         if revoked * 5 > granted { flags.append("share_above_20_percent") }
-        if scenariosWithGrants >= minimumScenariosForMedian, let medianPPM, sharePPM >= medianRuleFloorPPM, sharePPM > 3 * medianPPM {
+        if scenariosWithGrants >= minimumScenariosForMedian, let medianPPM, sharePPM >= medianRuleFloorPPM,
+           exceedsThreeTimes(sharePPM, medianPPM) {
             flags.append("above_3x_median")
         }
         return flags
     }
 
-    /// Parts per million, rounded down (points are at most 10^13 here, so no overflow).
-    public static func ppm(_ part: Int64, of whole: Int64) -> Int64? {
-        guard whole > 0 else { return nil }
-        let (high, low) = part.multipliedFullWidth(by: 1_000_000)
-        return high == 0 ? Int64(low / UInt64(whole)) : Int64.max
+    /// Whether `share` > 3 × `median`, without overflowing.
+    static func exceedsThreeTimes(_ share: Int64, _ median: Int64) -> Bool {
+        let (tripled, overflow) = median.multipliedReportingOverflow(by: 3)
+        return overflow ? false : share > tripled
     }
 
-    /// The median of `values` (the mean of the two middle ones, rounded down, for an even count).
+    /// Parts per million, rounded down; `Int64.max` when that does not fit (a share of more than
+    /// about 9.2 × 10^12 ppm: revoked points in a month can far exceed the month's grants).
+    public static func ppm(_ part: Int64, of whole: Int64) -> Int64? {
+        guard whole > 0, part >= 0 else { return whole > 0 ? 0 : nil }
+        let (high, low) = part.multipliedFullWidth(by: 1_000_000)
+        guard high == 0 else { return Int64.max }
+        let quotient = low / UInt64(whole)
+        return quotient > UInt64(Int64.max) ? Int64.max : Int64(quotient)
+    }
+
+    /// The median of `values` (the mean of the two middle ones, rounded down, for an even count;
+    /// computed without overflowing).
     public static func median(_ values: [Int64]) -> Int64? {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
         let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        guard sorted.count % 2 == 0 else { return sorted[middle] }
+        let (low, high) = (sorted[middle - 1], sorted[middle])
+        return low / 2 + high / 2 + (low % 2 + high % 2) / 2
     }
 
     static func percent(_ ppm: Int64) -> String {

@@ -91,5 +91,16 @@ struct RevocationComplianceTests {
         #expect(RevocationCompliance.median([30, 10, 20]) == 20)
         #expect(RevocationCompliance.median([40, 10, 20, 30]) == 25)
         #expect(RevocationCompliance.ppm(1, of: 3) == 333_333)
+        // Far more revoked than granted in a month (revocations of earlier grants): the share
+        // saturates instead of trapping, and so do the median and the 3× rule.
+        let huge = RevocationCompliance.ppm(9_300_000_000_000, of: 1)
+        #expect(huge == Int64.max)
+        #expect(RevocationCompliance.ppm(9_000_000_000_000, of: 1) == 9_000_000_000_000_000_000)
+        #expect(RevocationCompliance.median([Int64.max, Int64.max]) == Int64.max)
+        #expect(RevocationCompliance.median([Int64.max, Int64.max - 1]) == Int64.max - 1)
+        #expect(RevocationCompliance.flags(granted: 1, revoked: 9_300_000_000_000, sharePPM: huge, medianPPM: Int64.max, scenariosWithGrants: 3)
+                == ["share_above_20_percent"])
+        #expect(RevocationCompliance.flags(granted: 1, revoked: 9_300_000_000_000, sharePPM: huge, medianPPM: 10, scenariosWithGrants: 3)
+                == ["share_above_20_percent", "above_3x_median"])
     }
 }
