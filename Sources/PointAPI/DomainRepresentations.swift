@@ -6,7 +6,8 @@ import PointJSON
 enum DomainRepresentations {
     static func grant(_ grant: Grant) -> JSONValue {
         [
-            "orderId": .string(grant.orderID), "memberId": .string(grant.memberID), "lineUserId": .string(grant.lineUserID),
+            "orderId": .string(grant.orderID), "environment": .string(grant.environment.rawValue),
+            "memberId": .string(grant.memberID), "lineUserId": .string(grant.lineUserID),
             "scenarioId": .string(grant.scenarioID), "points": .int(Int64(grant.points)),
             "revokedPoints": .int(Int64(grant.revokedPoints)), "remainingPoints": .int(Int64(grant.remainingPoints)),
             "grantedAt": .string(CivilTime.formatUTC(grant.grantedAt)), "seq": .int(Int64(grant.seq)),
@@ -122,7 +123,8 @@ enum CanonicalBytes {
 
     /// ``DomainRepresentations/grant(_:)`` as bytes.
     static func appendGrant(_ grant: Grant, to output: inout [UInt8]) {
-        literal(#"{"grantedAt":"#, to: &output)
+        literal(grant.environment == .production ? #"{"environment":"production","grantedAt":"# : #"{"environment":"sandbox","grantedAt":"#,
+                to: &output)
         appendUTC(grant.grantedAt, to: &output)
         literal(#","lineUserId":"#, to: &output)
         CanonicalJSON.appendString(grant.lineUserID, to: &output)

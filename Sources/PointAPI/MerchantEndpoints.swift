@@ -289,9 +289,8 @@ extension APIApplication {
         // The grant as the durable records leave it: this revocation, and none still being written.
         let durable = service.ledger.durableSeq
         let found = service.read { domain -> (Revocation, Grant)? in
-            guard let revocation = domain.revocation(merchantID: merchantID, revocationID: revocationID),
-                let grant = domain.grant(merchantID: merchantID, orderID: revocation.orderID)
-            else { return nil }
+            guard let revocation = domain.revocation(merchantID: merchantID, revocationID: revocationID) else { return nil }
+            let grant = domain.grant(revokedBy: revocation)
             return (revocation, domain.grant(grant, asOf: durable))
         }
         guard let (revocation, grant) = found else { throw .notFound() }

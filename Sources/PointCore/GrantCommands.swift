@@ -46,7 +46,7 @@ extension PointsDomain {
             if !Identifiers.isValidLineUserID(lineUserID) { problems.add("lineUserId", "must be U followed by 32 lowercase hex digits") }
         }
         try problems.throwIfAny()
-        if let slot = grants.find(merchant: merchantSlot, orderID: command.orderID) {
+        if let slot = grants.find(merchant: merchantSlot, environment: grantEnvironment(ofMerchant: merchantSlot), orderID: command.orderID) {
             return try replayOrConflict(command, slot: slot)
         }
         let status = merchants[Int(merchantSlot)].status

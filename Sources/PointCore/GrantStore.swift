@@ -3,6 +3,9 @@ import PointCollections
 /// A grant as callers see it.
 public struct Grant: Sendable, Equatable {
     public let merchantID: String
+    /// The environment the grant was made in: an orderId is unique per merchant and
+    /// environment, so a production grant never answers as a replay of a sandbox test grant.
+    public let environment: MerchantEnvironment
     public let orderID: String
     public let memberID: String
     public let lineUserID: String
@@ -17,7 +20,7 @@ public struct Grant: Sendable, Equatable {
 }
 
 /// Every grant ever made, stored compactly: one fixed-size slot per grant, order IDs packed in
-/// an arena, and an open-addressing index from (merchant, orderId) to slot. About 80 bytes per
+/// an arena, and an open-addressing index from (merchant, environment, orderId) to slot. About 80 bytes per
 /// retained grant, so ten million grants fit in well under 1.5 GB. Every part grows in bounded
 /// steps (chunked slots and arena, an index that grows incrementally), so no grant waits for
 /// the store to copy or rehash what it already holds.
@@ -32,6 +35,21 @@ struct GrantStore: Sendable {
         var scenario: UInt32
         var orderReference: UInt32
         var orderLength: UInt8
+        /// ``GrantStore/environmentCode(_:)`` of the environment the grant was made in.
+        var environment: UInt8
+    }
+
+    /// The compact code of an environment in a slot and in the index key.
+    @inline(__always)
+    static func environmentCode(_ environment: MerchantEnvironment) -> UInt8 {
+        environment == .production ? 1 : 0
+    }
+
+    /// The index key's merchant part: the merchant slot with the environment in its top bit
+    /// (merchants are far fewer than 2^31).
+    @inline(__always)
+    private static func indexKey(_ merchant: UInt32, _ environment: UInt8) -> UInt32 {
+        merchant | UInt32(environment) << 31
     }
 
     /// Explicit limits: order IDs live in a 4 GiB arena; positions come from 32-bit
@@ -44,15 +62,18 @@ struct GrantStore: Sendable {
 
     var count: Int { slots.count }
 
-    /// The slot index of `orderID` for `merchant`, if granted.
-    func find(merchant: UInt32, orderID: String) -> Int? {
+    /// The slot index of `orderID` for `merchant` in `environment`, if granted.
+    func find(merchant: UInt32, environment: MerchantEnvironment, orderID: String) -> Int? {
         var orderID = orderID
-        return orderID.withUTF8 { bytes in find(merchant: merchant, orderIDBytes: bytes) }
+        return orderID.withUTF8 { bytes in find(merchant: merchant, environment: environment, orderIDBytes: bytes) }
     }
 
-    /// The slot index of the order ID with these UTF-8 bytes for `merchant`, if granted.
-    func find(merchant: UInt32, orderIDBytes bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        index.find(fingerprint: KeyFingerprint.of(merchant: merchant, bytes)) { slot in matches(slot, merchant, bytes) }
+    /// The slot index of the order ID with these UTF-8 bytes for `merchant` in `environment`, if granted.
+    func find(merchant: UInt32, environment: MerchantEnvironment, orderIDBytes bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let code = Self.environmentCode(environment)
+        return index.find(fingerprint: KeyFingerprint.of(merchant: Self.indexKey(merchant, code), bytes)) { slot in
+            matches(slot, merchant, code, bytes)
+        }
     }
 
     /// Whether another grant fits within the explicit limits.
@@ -62,34 +83,36 @@ struct GrantStore: Sendable {
 
     /// Adds a grant unless `orderID` is already granted for `merchant` (then returns nil and
     /// changes nothing visible). The caller has checked that there is room.
-    mutating func addIfAbsent(merchant: UInt32, orderID: String, binding: UInt32, scenario: UInt32,
+    mutating func addIfAbsent(merchant: UInt32, environment: MerchantEnvironment, orderID: String, binding: UInt32, scenario: UInt32,
                               points: UInt32, seq: UInt64, time: Int64) -> Int? {
         var orderID = orderID
         return orderID.withUTF8 { bytes -> Int? in
-            addIfAbsent(merchant: merchant, orderIDBytes: bytes, binding: binding, scenario: scenario, points: points, seq: seq, time: time)
+            addIfAbsent(merchant: merchant, environment: environment, orderIDBytes: bytes, binding: binding, scenario: scenario,
+                        points: points, seq: seq, time: time)
         }
     }
 
-    /// ``addIfAbsent(merchant:orderID:binding:scenario:points:seq:time:)`` for an order ID given
-    /// as its UTF-8 bytes (at most 255 of them, as order IDs are).
-    mutating func addIfAbsent(merchant: UInt32, orderIDBytes bytes: UnsafeBufferPointer<UInt8>, binding: UInt32, scenario: UInt32,
-                              points: UInt32, seq: UInt64, time: Int64) -> Int? {
+    /// ``addIfAbsent(merchant:environment:orderID:binding:scenario:points:seq:time:)`` for an
+    /// order ID given as its UTF-8 bytes (at most 255 of them, as order IDs are).
+    mutating func addIfAbsent(merchant: UInt32, environment: MerchantEnvironment, orderIDBytes bytes: UnsafeBufferPointer<UInt8>,
+                              binding: UInt32, scenario: UInt32, points: UInt32, seq: UInt64, time: Int64) -> Int? {
         precondition(hasRoom(forOrderIDBytes: bytes.count) && bytes.count <= Int(UInt8.max), "grant store limits checked by the caller")
         index.reserveOne()
-        let fingerprint = KeyFingerprint.of(merchant: merchant, bytes)
-        if index.find(fingerprint: fingerprint, matches: { slot in matches(slot, merchant, bytes) }) != nil { return nil }
+        let code = Self.environmentCode(environment)
+        let fingerprint = KeyFingerprint.of(merchant: Self.indexKey(merchant, code), bytes)
+        if index.find(fingerprint: fingerprint, matches: { slot in matches(slot, merchant, code, bytes) }) != nil { return nil }
         let reference = orderIDs.append(bytes)
         let slotIndex = slots.count
         slots.append(Slot(seq: seq, time: time, points: points, revoked: 0, merchant: merchant, binding: binding,
-                          scenario: scenario, orderReference: reference, orderLength: UInt8(bytes.count)))
+                          scenario: scenario, orderReference: reference, orderLength: UInt8(bytes.count), environment: code))
         index.insert(fingerprint: fingerprint, slot: slotIndex)
         return slotIndex
     }
 
     /// The slot of the grant `revoked` takes its points from, for a replay: throws
     /// `ledger_event_inconsistent` when there is no such grant or the points exceed what it has left.
-    func revocationSlot(merchant: UInt32, _ revoked: PointsRevoked, seq: UInt64) throws(DomainError) -> Int {
-        guard let slot = find(merchant: merchant, orderID: revoked.orderID) else {
+    func revocationSlot(merchant: UInt32, environment: MerchantEnvironment, _ revoked: PointsRevoked, seq: UInt64) throws(DomainError) -> Int {
+        guard let slot = find(merchant: merchant, environment: environment, orderID: revoked.orderID) else {
             throw .inconsistent(seq, "revocation of unknown grant \(revoked.orderID)")
         }
         let grant = slots[slot]
@@ -109,8 +132,9 @@ struct GrantStore: Sendable {
     }
 
     @inline(__always)
-    private func matches(_ slotIndex: Int, _ merchant: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    private func matches(_ slotIndex: Int, _ merchant: UInt32, _ environment: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let slot = slots[slotIndex]
-        return slot.merchant == merchant && orderIDs.equals(slot.orderReference, length: Int(slot.orderLength), bytes)
+        return slot.merchant == merchant && slot.environment == environment
+            && orderIDs.equals(slot.orderReference, length: Int(slot.orderLength), bytes)
     }
 }

@@ -192,8 +192,8 @@ public struct PointsDomain: Sendable {
         else { throw .inconsistent(seq, "member \(granted.memberID) is not bound to \(granted.lineUserID)") }
         guard granted.points > 0, granted.points <= limits.maxPointsPerGrant,
             grants.hasRoom(forOrderIDBytes: granted.orderID.utf8.count),
-            let slot = grants.addIfAbsent(merchant: merchant, orderID: granted.orderID, binding: binding, scenario: scenario,
-                                          points: UInt32(granted.points), seq: seq, time: time)
+            let slot = grants.addIfAbsent(merchant: merchant, environment: grantEnvironment(ofMerchant: merchant), orderID: granted.orderID,
+                                          binding: binding, scenario: scenario, points: UInt32(granted.points), seq: seq, time: time)
         else { throw .inconsistent(seq, "grant \(granted.orderID) is a duplicate or out of range") }
         grantsByMerchant[Int(merchant)].append(UInt32(slot))
         scenarios[Int(scenario)].grantedPoints += Int64(granted.points)
@@ -205,16 +205,24 @@ public struct PointsDomain: Sendable {
 
     private mutating func applyRevocation(_ revoked: PointsRevoked, seq: UInt64, time: Int64) throws(DomainError) {
         let merchant = try merchantSlot(revoked.merchantID, seq)
-        let slot = try grants.revocationSlot(merchant: merchant, revoked, seq: seq)
+        let slot = try grants.revocationSlot(merchant: merchant, environment: grantEnvironment(ofMerchant: merchant), revoked, seq: seq)
         let key = MerchantScoped(merchant: merchant, id: revoked.revocationID)
         guard revocationIndex[key] == nil else { throw .inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
         let revocation = UInt32(revocations.count)
         revocations.append(Revocation(merchantID: revoked.merchantID, revocationID: revoked.revocationID, orderID: revoked.orderID,
                                       points: revoked.points, evidence: revoked.evidence, seq: seq, revokedAt: time,
-                                      finding: nil, findingsRecorded: 0))
+                                      grantSlot: UInt32(slot), finding: nil, findingsRecorded: 0))
         revocationIndex[key] = revocation
         revocationsByGrant[UInt32(slot), default: []].append(revocation)
         grants.addRevoked(slot, points: UInt32(revoked.points))
+    }
+
+    /// The environment a merchant's grants are made, found and revoked in: production once its
+    /// production environment was opened (a one-way step), its sandbox before. OrderIds are
+    /// unique per merchant and environment, so a merchant's test orders never collide with the
+    /// real ones it sends after going live.
+    func grantEnvironment(ofMerchant merchant: UInt32) -> MerchantEnvironment {
+        merchants[Int(merchant)].production != nil ? .production : .sandbox
     }
 
     func merchantSlot(_ merchantID: String, _ seq: UInt64) throws(DomainError) -> UInt32 {

@@ -62,9 +62,17 @@ extension PointsDomain {
         return merchant.access(environment)?.loginChannelID
     }
 
+    /// The merchant's grant of `orderID` in the environment it grants in now (see
+    /// ``grantEnvironment(ofMerchant:)``): after going live, its production grant.
     public func grant(merchantID: String, orderID: String) -> Grant? {
-        guard let merchant = merchantIndex[merchantID], let slot = grants.find(merchant: merchant, orderID: orderID) else { return nil }
+        guard let merchant = merchantIndex[merchantID],
+              let slot = grants.find(merchant: merchant, environment: grantEnvironment(ofMerchant: merchant), orderID: orderID) else { return nil }
         return grant(atSlot: slot)
+    }
+
+    /// The grant a revocation takes its points from.
+    public func grant(revokedBy revocation: Revocation) -> Grant {
+        grant(atSlot: Int(revocation.grantSlot))
     }
 
     /// The grant the record `seq` made, when it is the newest grant (as right after the record
@@ -151,22 +159,35 @@ extension PointsDomain {
     /// `grant` as the records up to `throughSeq` leave it: revoked points of revocations
     /// recorded after that seq left out (for answers that show only durable records).
     public func grant(_ grant: Grant, asOf throughSeq: UInt64) -> Grant {
-        let pending = revocations(merchantID: grant.merchantID, orderID: grant.orderID).filter { $0.seq > throughSeq }.reduce(0) { $0 + $1.points }
+        let pending = revocations(of: grant).filter { $0.seq > throughSeq }.reduce(0) { $0 + $1.points }
         guard pending > 0 else { return grant }
-        return Grant(merchantID: grant.merchantID, orderID: grant.orderID, memberID: grant.memberID, lineUserID: grant.lineUserID,
+        return Grant(merchantID: grant.merchantID, environment: grant.environment, orderID: grant.orderID, memberID: grant.memberID,
+                     lineUserID: grant.lineUserID,
                      scenarioID: grant.scenarioID, points: grant.points, revokedPoints: max(0, grant.revokedPoints - pending),
                      seq: grant.seq, grantedAt: grant.grantedAt)
     }
 
     /// The seq of the last record that changed the grant (its own, or its newest revocation's).
     public func lastChangeSeq(of grant: Grant) -> UInt64 {
-        revocations(merchantID: grant.merchantID, orderID: grant.orderID).reduce(grant.seq) { max($0, $1.seq) }
+        revocations(of: grant).reduce(grant.seq) { max($0, $1.seq) }
     }
 
     /// The revocations of one grant, oldest first.
     public func revocations(merchantID: String, orderID: String) -> [Revocation] {
-        guard let merchant = merchantIndex[merchantID], let slot = grants.find(merchant: merchant, orderID: orderID) else { return [] }
-        return (revocationsByGrant[UInt32(slot)] ?? []).map { revocations[Int($0)] }
+        guard let merchant = merchantIndex[merchantID],
+              let slot = grants.find(merchant: merchant, environment: grantEnvironment(ofMerchant: merchant), orderID: orderID) else { return [] }
+        return revocations(ofGrantAt: slot)
+    }
+
+    /// The revocations of a grant, oldest first.
+    public func revocations(of grant: Grant) -> [Revocation] {
+        guard let merchant = merchantIndex[grant.merchantID],
+              let slot = grants.find(merchant: merchant, environment: grant.environment, orderID: grant.orderID) else { return [] }
+        return revocations(ofGrantAt: slot)
+    }
+
+    private func revocations(ofGrantAt slot: Int) -> [Revocation] {
+        (revocationsByGrant[UInt32(slot)] ?? []).map { revocations[Int($0)] }
     }
 
     /// Points granted to a binding's LINE user (through any of its bindings at the merchant)
@@ -178,7 +199,8 @@ extension PointsDomain {
     func grant(atSlot slot: Int) -> Grant {
         let stored = grants.slots[slot]
         let binding = bindings[Int(stored.binding)]
-        return Grant(merchantID: merchants[Int(stored.merchant)].id, orderID: grants.orderID(of: slot),
+        return Grant(merchantID: merchants[Int(stored.merchant)].id, environment: stored.environment == 1 ? .production : .sandbox,
+                     orderID: grants.orderID(of: slot),
                      memberID: binding.memberID, lineUserID: binding.lineUserID, scenarioID: scenarios[Int(stored.scenario)].id,
                      points: Int(stored.points), revokedPoints: Int(stored.revoked), seq: stored.seq, grantedAt: stored.time)
     }

@@ -75,6 +75,9 @@ public struct Revocation: Sendable, Equatable {
     public let evidence: RevocationEvidence
     public let seq: UInt64
     public let revokedAt: Int64
+    /// The slot of the grant it takes points from (an orderId alone is ambiguous across a
+    /// merchant's sandbox and production grants).
+    let grantSlot: UInt32
     /// The standing non-compliance finding, if any.
     public var finding: ComplianceFinding?
     /// How many findings were ever recorded (withdrawn ones included).

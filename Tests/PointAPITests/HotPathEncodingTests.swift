@@ -10,7 +10,8 @@ import Testing
 @Suite struct HotPathEncodingTests {
     static func grant(_ orderID: String, seq: UInt64, points: Int = 20, revoked: Int = 0, time: Int64 = 1_793_521_920_123_456,
                       member: String = "M-1", lineUser: String = "U0123456789abcdef0123456789abcdef") -> Grant {
-        Grant(merchantID: "MER-1", orderID: orderID, memberID: member, lineUserID: lineUser, scenarioID: "SCN-\"1\"",
+        Grant(merchantID: "MER-1", environment: orderID.hasSuffix("p") ? .production : .sandbox, orderID: orderID, memberID: member,
+              lineUserID: lineUser, scenarioID: "SCN-\"1\"",
               points: points, revokedPoints: revoked, seq: seq, grantedAt: time)
     }
 
@@ -76,7 +77,9 @@ import Testing
     @Test("The single-grant answer writer, its receipt included, matches CanonicalJSON")
     func grantAnswerMatchesCanonicalJSON() {
         let hash = SHA256.hash(Array("a leaf".utf8))
+        // (An orderId ending in "p" makes a production grant here.)
         for (grant, replay, leafHash) in [(Self.grant("O-1", seq: 45), false, hash as SHA256Digest?),
+                                          (Self.grant("O-1p", seq: 46), false, hash as SHA256Digest?),
                                           (Self.grant(Self.awkward, seq: 1, revoked: 5, time: 0, member: Self.awkward), true, nil)] {
             let receipt: JSONValue = ["seq": .int(Int64(grant.seq)), "time": .string(CivilTime.formatUTC(grant.grantedAt)),
                                       "leafHash": leafHash.map { .string($0.hex) } ?? .null,

@@ -88,19 +88,26 @@ struct DomainStorageTests {
         var store = GrantStore()
         let total = 150_000
         for index in 0..<total {
-            let slot = store.addIfAbsent(merchant: UInt32(index % 3), orderID: "ORD-\(index)", binding: 1, scenario: 2,
+            let slot = store.addIfAbsent(merchant: UInt32(index % 3), environment: .sandbox, orderID: "ORD-\(index)", binding: 1, scenario: 2,
                                          points: 5, seq: UInt64(index + 1), time: Int64(index))
             #expect(slot == index)
         }
         #expect(store.count == total)
         for index in stride(from: 0, to: total, by: 1_009) {
-            #expect(store.find(merchant: UInt32(index % 3), orderID: "ORD-\(index)") == index)
-            #expect(store.find(merchant: UInt32((index + 1) % 3), orderID: "ORD-\(index)") == nil, "another merchant's order")
+            #expect(store.find(merchant: UInt32(index % 3), environment: .sandbox, orderID: "ORD-\(index)") == index)
+            #expect(store.find(merchant: UInt32((index + 1) % 3), environment: .sandbox, orderID: "ORD-\(index)") == nil, "another merchant's order")
+            #expect(store.find(merchant: UInt32(index % 3), environment: .production, orderID: "ORD-\(index)") == nil, "another environment's order")
             #expect(store.orderID(of: index) == "ORD-\(index)")
-            #expect(store.addIfAbsent(merchant: UInt32(index % 3), orderID: "ORD-\(index)", binding: 1, scenario: 2,
+            #expect(store.addIfAbsent(merchant: UInt32(index % 3), environment: .sandbox, orderID: "ORD-\(index)", binding: 1, scenario: 2,
                                       points: 5, seq: 0, time: 0) == nil)
         }
         #expect(store.count == total)
+        // The same merchant and orderId in production is another grant.
+        let production = store.addIfAbsent(merchant: 0, environment: .production, orderID: "ORD-0", binding: 1, scenario: 2,
+                                           points: 5, seq: UInt64(total + 1), time: 0)
+        #expect(production == total)
+        #expect(store.find(merchant: 0, environment: .production, orderID: "ORD-0") == total)
+        #expect(store.find(merchant: 0, environment: .sandbox, orderID: "ORD-0") == 0)
         store.addRevoked(7, points: 3)
         #expect(store.slots[7].revoked == 3)
     }

@@ -151,7 +151,7 @@ public struct InvoiceLineTracer: Sendable {
             }
             guard inSpan, line.type == (standing ? .lateFindingCharge : .withdrawnFindingCredit),
                   let revocation = domain.revocation(merchantID: merchantID, revocationID: revocationID),
-                  let grant = domain.grant(merchantID: merchantID, orderID: revocation.orderID), billable(grant: grant),
+                  case let grant = domain.grant(revokedBy: revocation), billable(grant: grant),
                   let period = try? BillingMonth(containingLedgerTime: revocation.revokedAt),
                   let close = closes[period], close.seq < seq, let number = close.documents[merchantID],
                   CitedDocument(period: period, invoiceNumber: number) == line.cites

@@ -265,7 +265,8 @@ extension PointsDomain {
             byReason[revocation.reason, default: .init()].add(revocation.points)
             var purpose: ScenarioPurpose?
             var grantedAt: Int64?
-            if let slot = grants.find(merchant: merchant, orderID: revocation.orderID) {
+            do {
+                let slot = Int(revocation.grantSlot)
                 let scenario = grants.slots[slot].scenario
                 grantedAt = grants.slots[slot].time
                 revoked[scenario, default: .init()].add(revocation.points)

@@ -45,6 +45,9 @@ public struct BillingReplay: Sendable {
     /// The merchant of the last grant read from bytes (grants come in runs for one merchant).
     private var lastGrantMerchant: (bytes: [UInt8], slot: UInt32)?
     private var grants = GrantStore()
+    /// Merchants whose production environment is open: their grants are production grants
+    /// (``PointsDomain/grantEnvironment(ofMerchant:)``).
+    private var liveMerchants = Set<UInt32>()
     /// Every revocation, and whether a finding stands on it.
     private var findingStands: [SettlementBook.RevocationKey: Bool] = [:]
 
@@ -101,7 +104,9 @@ public struct BillingReplay: Sendable {
             guard merchantSlots[registered.merchantID] == nil else { throw .inconsistent(seq, "merchant \(registered.merchantID) registered twice") }
             merchantSlots[registered.merchantID] = UInt32(merchantIDs.count)
             merchantIDs.append(registered.merchantID)
-        case .productionOpened(let merchantID, _, _), .merchantTerminated(let merchantID, _):
+        case .productionOpened(let merchantID, _, _):
+            liveMerchants.insert(try merchantSlot(merchantID, seq))
+        case .merchantTerminated(let merchantID, _):
             _ = try merchantSlot(merchantID, seq)
         case .pointsGranted(let granted):
             let merchant = try merchantSlot(granted.merchantID, seq)
@@ -112,7 +117,7 @@ public struct BillingReplay: Sendable {
             return
         case .pointsRevoked(let revoked):
             let merchant = try merchantSlot(revoked.merchantID, seq)
-            let slot = try grants.revocationSlot(merchant: merchant, revoked, seq: seq)
+            let slot = try grants.revocationSlot(merchant: merchant, environment: environment(of: merchant), revoked, seq: seq)
             let key = SettlementBook.RevocationKey(merchantID: revoked.merchantID, revocationID: revoked.revocationID)
             guard findingStands[key] == nil else { throw .inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
             findingStands[key] = false
@@ -193,8 +198,12 @@ public struct BillingReplay: Sendable {
     /// was granted before (nothing changes then).
     private mutating func addGrant(merchant: UInt32, orderIDBytes: UnsafeBufferPointer<UInt8>, points: Int, seq: UInt64, time: Int64) -> Bool {
         guard points > 0, points <= maxPointsPerGrant, grants.hasRoom(forOrderIDBytes: orderIDBytes.count) else { return false }
-        return grants.addIfAbsent(merchant: merchant, orderIDBytes: orderIDBytes, binding: 0, scenario: 0,
-                                  points: UInt32(points), seq: seq, time: time) != nil
+        return grants.addIfAbsent(merchant: merchant, environment: environment(of: merchant), orderIDBytes: orderIDBytes, binding: 0,
+                                  scenario: 0, points: UInt32(points), seq: seq, time: time) != nil
+    }
+
+    private func environment(of merchant: UInt32) -> MerchantEnvironment {
+        liveMerchants.contains(merchant) ? .production : .sandbox
     }
 
     private func merchantSlot(_ merchantID: String, _ seq: UInt64) throws(DomainError) -> UInt32 {

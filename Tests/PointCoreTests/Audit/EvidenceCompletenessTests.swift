@@ -8,7 +8,7 @@ struct EvidenceCompletenessTests {
     static func mistake(notifiedAt: String) -> Revocation {
         Revocation(merchantID: "1650000001", revocationID: "r-1", orderID: "o-1", points: 10,
                    evidence: .mistakenIssuance(notifiedAt: CivilTime.parseRFC3339(notifiedAt) ?? 0, channel: .email, message: "Sorry"),
-                   seq: 9, revokedAt: grantedAt + 7_200_000_000, finding: nil, findingsRecorded: 0)
+                   seq: 9, revokedAt: grantedAt + 7_200_000_000, grantSlot: 0, finding: nil, findingsRecorded: 0)
     }
 
     @Test func aNoticeBeforeTheGrantIsIncompleteEvidence() {

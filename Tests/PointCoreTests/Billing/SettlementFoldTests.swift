@@ -176,29 +176,48 @@ struct SettlementFoldTests {
         #expect(clean.lines.first == "2026-10: reproduced 1 invoices exactly (closed 2026-11-02T01:00:00.000000Z, seq \(closed.seq))")
     }
 
-    @Test("Going live mid-month: sandbox grants of that month and their revocations reach no invoice")
+    @Test("Going live mid-month: sandbox grants of that month and their revocations reach no invoice; their orderIds are free for real grants")
     func goLive() throws {
         var (settlement, scenario) = try S.ready()
-        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-sandbox", 500, scenario: scenario), now: settlement.harness.now))
-        try settlement.commit(settlement.harness.domain.decide(S.production()))
-        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-live", 10, scenario: scenario), now: settlement.harness.now))
-        try settlement.commit(settlement.harness.domain.decide(RevocationRulesTests.revoke("r-s", order: "o-sandbox", points: 100, reason: "fraud",
-                                                                                           RevocationRulesTests.fraud), now: settlement.harness.now))
-        try settlement.commit(settlement.harness.domain.decide(finding: "r-s", merchantID: DomainHarness.merchantA, record: true, note: "late"))
+        let harness = { settlement.harness }
+        try settlement.commit(harness().domain.decide(harness().grant("o-sandbox", 500, scenario: scenario), now: harness().now))
+        try settlement.commit(harness().domain.decide(RevocationRulesTests.revoke("r-s", order: "o-sandbox", points: 100, reason: "fraud",
+                                                                                  RevocationRulesTests.fraud), now: harness().now))
+        try settlement.commit(harness().domain.decide(S.production()))
+        try settlement.commit(harness().domain.decide(finding: "r-s", merchantID: DomainHarness.merchantA, record: true, note: "late"))
+        try settlement.commit(harness().domain.decide(harness().grant("o-live", 10, scenario: scenario), now: harness().now))
+        // The test order's id, sent again for a real order after going live: a new production
+        // grant, not a replay of the sandbox test.
+        let reused = try harness().domain.decide(harness().grant("o-sandbox", 7, scenario: scenario), now: harness().now)
+        #expect(!reused.isReplay)
+        try settlement.commit(reused)
+        let live = try #require(harness().domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-sandbox"))
+        #expect(live.environment == .production && live.points == 7)
+        let all = harness().domain.grants(merchantID: DomainHarness.merchantA, filter: .init(), after: nil, limit: 10).grants
+        #expect(all.map { "\($0.orderID) \($0.environment.rawValue) \($0.points)-\($0.revokedPoints)" }
+                == ["o-sandbox sandbox 500-100", "o-live production 10-0", "o-sandbox production 7-0"])
         settlement.harness.now = S.november2
         let invoices = try settlement.close("2026-10")
         #expect(invoices.count == 1)
-        #expect(BillingFixture.summary(invoices.first) == ["platform_fee 1×1000000 = 100000", "points_granted 10×11 = 11"])
+        #expect(BillingFixture.summary(invoices.first) == ["platform_fee 1×1000000 = 100000", "points_granted 17×11 = 19"])
         #expect(invoices.first?.status == .issued)
         // No line of the invoice counts the sandbox grant's revocation, so no document claims it;
         // a credited one names its invoice.
         #expect(settlement.fold.book.document(countingRevocation: "r-s", merchantID: DomainHarness.merchantA) == nil)
-        try settlement.commit(settlement.harness.domain.decide(RevocationRulesTests.revoke("r-l", order: "o-live", points: 5, reason: "fraud",
-                                                                                           RevocationRulesTests.fraud), now: settlement.harness.now))
+        try settlement.commit(harness().domain.decide(RevocationRulesTests.revoke("r-l", order: "o-live", points: 5, reason: "fraud",
+                                                                                  RevocationRulesTests.fraud), now: harness().now))
+        // A revocation of the reused orderId takes points from the production grant.
+        try settlement.commit(harness().domain.decide(RevocationRulesTests.revoke("r-p", order: "o-sandbox", points: 2, reason: "fraud",
+                                                                                  RevocationRulesTests.fraud), now: harness().now))
+        #expect(harness().domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-sandbox")?.revokedPoints == 2)
         settlement.harness.now = S.december2
         _ = try settlement.close("2026-11")
         #expect(settlement.fold.book.document(countingRevocation: "r-l", merchantID: DomainHarness.merchantA)?.invoiceNumber?.description == "PC-2026-000002")
+        #expect(settlement.fold.book.document(countingRevocation: "r-p", merchantID: DomainHarness.merchantA)?.invoiceNumber?.description == "PC-2026-000002")
         #expect(settlement.fold.book.document(countingRevocation: "r-s", merchantID: DomainHarness.merchantA) == nil)
+        // Replaying the records rebuilds the same state, and settling from the files alike.
+        #expect(try settlement.harness.replayed() == harness().domain)
+        #expect(try S.replay(settlement.harness.records).settlement.closed.keys.count == 2)
     }
 
     @Test("A close taken against a checkpoint prints it on every document; it round-trips and replays")
