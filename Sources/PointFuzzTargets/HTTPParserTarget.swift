@@ -11,7 +11,7 @@
 /// - Every accepted request respects the limits: body ≤ maxBodyBytes, ≤ maxHeaderCount fields,
 ///   request line ≤ maxRequestLineBytes.
 /// - Framing: at most one of Content-Length / Transfer-Encoding; with Content-Length the body is
-///   exactly that long; POST/PUT/PATCH declare a length; HTTP/1.1 has exactly one Host;
+///   exactly that long; POST/PUT/PATCH declare a length; HTTP/1.1 has exactly one Host, of host characters;
 ///   Transfer-Encoding only in HTTP/1.1; Expect: 100-continue only as the sole expectation.
 /// - Syntax: method is supported; target is visible ASCII without '#', origin-, absolute- or
 ///   asterisk-form (asterisk only for OPTIONS); header names are tokens; values carry no control
@@ -140,6 +140,9 @@ enum HTTPParserTarget {
         }
         checker.check(hosts.count <= 1, "accepted \(hosts.count) Host fields")
         if request.version == .http1_1 { checker.check(hosts.count == 1, "accepted an HTTP/1.1 request without Host") }
+        // RFC 3986 host and port characters only (checked here byte by byte, not with the parser's table).
+        let hostCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=:[]".utf8)
+        for host in hosts { checker.check(host.utf8.allSatisfy(hostCharacters.contains), "accepted Host \(host.debugDescription)") }
         if request.expectsContinue {
             checker.check(request.version == .http1_1 && headers.values(for: "Expect").map(asciiLowercased) == ["100-continue"],
                           "expectsContinue without a single Expect: 100-continue in HTTP/1.1")

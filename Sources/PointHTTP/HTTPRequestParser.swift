@@ -261,9 +261,12 @@ struct HTTPRequestParser {
     /// Applies the framing rules (RFC 9112 §6) and moves to the body, or completes the request.
     private mutating func finishHead(_ current: PartialHead) -> Step {
         let headers = current.headers
-        let hostCount = headers.occurrences(of: "Host").count
-        if hostCount > 1 { return .fail(.badRequest("duplicate Host header")) }
-        if current.version == .http1_1 && hostCount == 0 { return .fail(.badRequest("missing Host header")) }
+        let host = headers.occurrences(of: "Host")
+        if host.count > 1 { return .fail(.badRequest("duplicate Host header")) }
+        if current.version == .http1_1 && host.count == 0 { return .fail(.badRequest("missing Host header")) }
+        if let value = host.first, !value.utf8.allSatisfy(HTTPSyntax.isHostByte) {
+            return .fail(.badRequest("Host must be a host name or address with an optional port"))
+        }
 
         // The arrays of values are made only when a field is repeated or a coding is given.
         let transferEncodings = headers.contains("Transfer-Encoding") ? headers.values(for: "Transfer-Encoding") : []

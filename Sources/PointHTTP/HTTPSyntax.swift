@@ -31,6 +31,20 @@ enum HTTPSyntax {
     }
 
     /// Optional whitespace (OWS) around values and list members.
+    /// A byte of a `Host` value (RFC 9112 §3.2: uri-host [":" port]): unreserved, percent,
+    /// sub-delims, ":" and the brackets of an IP literal.
+    @inline(__always) static func isHostByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: "!"),
+             UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"),
+             UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "["),
+             UInt8(ascii: "]"):
+            return true
+        default: return false
+        }
+    }
+
     @inline(__always) static func isSpaceOrTab(_ byte: UInt8) -> Bool { byte == space || byte == tab }
 
     @inline(__always) static func lowercased(_ byte: UInt8) -> UInt8 {

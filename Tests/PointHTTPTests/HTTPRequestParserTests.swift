@@ -143,6 +143,9 @@ struct HTTPRequestParserTests {
         ("G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400),  // invalid method token
         ("GET / HTTP/1.1\r\n\r\n", 400),  // missing Host
         ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),  // not a host
+        ("GET / HTTP/1.1\r\nHost: x/y@z\r\n\r\n", 400),
+        ("GET / HTTP/1.0\r\nHost: x?y\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", 400),  // obs-fold
         ("GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400),  // space before colon
         ("GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", 400),
@@ -156,6 +159,17 @@ struct HTTPRequestParserTests {
         ("PATCH / HTTP/1.0\r\n\r\n", 411),
     ])
     func refusesMalformedRequests(request: String, status: Int) {
+        refusesMalformed(request, status: status)
+    }
+
+    @Test(arguments: ["example.com", "127.0.0.1:8080", "[::1]:8080", "", "a_b.local", "%65x.test", "host;v=1"])
+    func acceptsHostValues(host: String) {
+        let events = parse("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+        #expect(failureStatus(events) == nil, "\(host.debugDescription)")
+        #expect(events.contains { if case .request = $0 { true } else { false } })
+    }
+
+    private func refusesMalformed(_ request: String, status: Int) {
         #expect(failureStatus(parse(request)) == status, "\(request.debugDescription)")
         let splits = [Int](repeating: 1, count: request.utf8.count)
         #expect(failureStatus(parse(request, splits: splits)) == status, "byte by byte: \(request.debugDescription)")
