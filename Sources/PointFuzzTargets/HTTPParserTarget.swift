@@ -141,7 +141,6 @@ enum HTTPParserTarget {
         checker.check(hosts.count <= 1, "accepted \(hosts.count) Host fields")
         if request.version == .http1_1 { checker.check(hosts.count == 1, "accepted an HTTP/1.1 request without Host") }
         // RFC 3986 host and port characters only (checked here byte by byte, not with the parser's table).
-        let hostCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=:[]".utf8)
         for host in hosts { checker.check(host.utf8.allSatisfy(hostCharacters.contains), "accepted Host \(host.debugDescription)") }
         if request.expectsContinue {
             checker.check(request.version == .http1_1 && headers.values(for: "Expect").map(asciiLowercased) == ["100-continue"],
@@ -204,3 +203,6 @@ extension Substring {
         return result
     }
 }
+
+/// RFC 3986 host and port characters (the oracle's own list, not the parser's table).
+private let hostCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=:[]".utf8)
