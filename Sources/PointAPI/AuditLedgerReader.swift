@@ -69,12 +69,12 @@ public enum AuditLedgerReader {
     }
 
     /// Folds every record (``SettlementFold`` as an audit fold: differences are kept, not refused).
-    public static func fold(dataDirectory: String, visit: (LedgerRecord) -> Void = { _ in }) throws(Failure) -> Folded {
+    public static func fold(dataDirectory: String, protectedSeq: UInt64? = nil, visit: (LedgerRecord) -> Void = { _ in }) throws(Failure) -> Folded {
         var domain = PointsDomain()
         var settlement = SettlementFold(strict: false)
         var goLive: [String: Int64] = [:]
         var count: UInt64 = 0
-        try scan(dataDirectory) { (record, event) throws(DomainError) in
+        try scan(dataDirectory, protectedSeq: protectedSeq) { (record, event) throws(DomainError) in
             count += 1
             visit(record)
             guard let event else { return }
@@ -131,22 +131,27 @@ public enum AuditLedgerReader {
     /// revocations. The Merkle tree is built from the scanned leaf hashes (about 64 bytes per record).
     public static func traceGrant(dataDirectory: String, merchantID: String, orderID: String,
                                   publicKeyPath: String? = nil) throws(Failure) -> AuditGrantTrace {
+        // The checkpoint is read before the records: the service may sign newer ones while the
+        // scan runs, and every record this one covers is on disk already.
+        let newestSigned = try newestCheckpoint(dataDirectory)
         var leaves: [SHA256Digest] = []
-        var grantRecord: LedgerRecord?
-        let folded = try fold(dataDirectory: dataDirectory) { record in
+        // The order's grant records: its sandbox one and, once live, its production one.
+        var grantRecords: [LedgerRecord] = []
+        let folded = try fold(dataDirectory: dataDirectory, protectedSeq: newestSigned?.size ?? 0) { record in
             leaves.append(record.leafHash)
-            if grantRecord == nil, record.type == "grant.issued", record.data["merchantId"]?.stringValue == merchantID,
+            if record.type == "grant.issued", record.data["merchantId"]?.stringValue == merchantID,
                record.data["orderId"]?.stringValue == orderID {
-                grantRecord = record
+                grantRecords.append(record)
             }
         }
-        guard let grant = folded.domain.grant(merchantID: merchantID, orderID: orderID), let grantRecord else {
+        guard let grant = folded.domain.grant(merchantID: merchantID, orderID: orderID),
+              let grantRecord = grantRecords.first(where: { $0.seq == grant.seq }) else {
             throw Failure(description: "no grant \(orderID) of merchant \(merchantID) in the ledger")
         }
         var proof: AuditGrantTrace.Proof?
         var note: String?
         var damaged = false
-        if let newest = try newestCheckpoint(dataDirectory) {
+        if let newest = newestSigned {
             var signature: Bool?
             let keyPath = publicKeyPath ?? dataDirectory + "/" + CheckpointKeys.publicKeyPath
             // A key named on the command line must be usable; the directory's own may be absent
@@ -195,14 +200,16 @@ public enum AuditLedgerReader {
     }
 
     /// Scans the ledger, decoding every record (or those in `from...through`) and its domain event.
-    static func scan(_ dataDirectory: String, from: UInt64 = 1, through: UInt64 = .max,
+    /// `protectedSeq` is the newest signed checkpoint's size, read here when not given.
+    static func scan(_ dataDirectory: String, from: UInt64 = 1, through: UInt64 = .max, protectedSeq: UInt64? = nil,
                      _ visit: (LedgerRecord, DomainEvent?) throws(DomainError) -> Void) throws(Failure) {
         var failure: Failure?
         // Records a signed checkpoint covers are never taken for a torn write: damage to them is
         // an error here too, as when the service opens the directory.
-        let protectedSeq = try newestCheckpoint(dataDirectory)?.size ?? 0
+        let covered: UInt64
+        if let protectedSeq { covered = protectedSeq } else { covered = try newestCheckpoint(dataDirectory)?.size ?? 0 }
         do {
-            _ = try LedgerScanner(directory: dataDirectory + "/ledger").scan(repairTornTail: false, protectedSeq: protectedSeq) { (view, location) throws(LedgerError) in
+            _ = try LedgerScanner(directory: dataDirectory + "/ledger").scan(repairTornTail: false, protectedSeq: covered) { (view, location) throws(LedgerError) in
                 guard view.seq >= from, view.seq <= through else { return }
                 let record: LedgerRecord
                 switch view.decode() {

@@ -45,14 +45,13 @@ extension APIApplication {
         }
         let service = self.service
         let lookup = LedgerExportMatcher.Lookup(
-            grantOwner: { merchantID, orderID in
+            revocationOwner: { merchantID, revocationID in
                 service.read { domain in
-                    domain.grant(merchantID: merchantID, orderID: orderID)
-                        .map { LedgerExportMatcher.Owner(orderID: orderID, memberID: $0.memberID, lineUserID: $0.lineUserID) }
+                    domain.revocation(merchantID: merchantID, revocationID: revocationID).map { revocation in
+                        let grant = domain.grant(revokedBy: revocation)
+                        return LedgerExportMatcher.Owner(orderID: grant.orderID, memberID: grant.memberID, lineUserID: grant.lineUserID)
+                    }
                 }
-            },
-            revocationOrder: { merchantID, revocationID in
-                service.read { $0.revocation(merchantID: merchantID, revocationID: revocationID)?.orderID }
             },
             scenarioMerchant: { scenarioID in service.read { $0.scenario(scenarioID)?.merchantID } })
         var matcher = LedgerExportMatcher(filter: filter, lookup: lookup)

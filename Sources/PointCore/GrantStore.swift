@@ -109,10 +109,11 @@ struct GrantStore: Sendable {
         return slotIndex
     }
 
-    /// The slot of the grant `revoked` takes its points from, for a replay: throws
+    /// The slot of the grant `revoked` takes its points from (`found`, looked up by the caller's
+    /// rule), for a replay: throws
     /// `ledger_event_inconsistent` when there is no such grant or the points exceed what it has left.
-    func revocationSlot(merchant: UInt32, environment: MerchantEnvironment, _ revoked: PointsRevoked, seq: UInt64) throws(DomainError) -> Int {
-        guard let slot = find(merchant: merchant, environment: environment, orderID: revoked.orderID) else {
+    func revocationSlot(_ found: Int?, _ revoked: PointsRevoked, seq: UInt64) throws(DomainError) -> Int {
+        guard let slot = found else {
             throw .inconsistent(seq, "revocation of unknown grant \(revoked.orderID)")
         }
         let grant = slots[slot]

@@ -205,7 +205,7 @@ public struct PointsDomain: Sendable {
 
     private mutating func applyRevocation(_ revoked: PointsRevoked, seq: UInt64, time: Int64) throws(DomainError) {
         let merchant = try merchantSlot(revoked.merchantID, seq)
-        let slot = try grants.revocationSlot(merchant: merchant, environment: grantEnvironment(ofMerchant: merchant), revoked, seq: seq)
+        let slot = try grants.revocationSlot(grantSlot(merchant: merchant, orderID: revoked.orderID), revoked, seq: seq)
         let key = MerchantScoped(merchant: merchant, id: revoked.revocationID)
         guard revocationIndex[key] == nil else { throw .inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
         let revocation = UInt32(revocations.count)
@@ -223,6 +223,17 @@ public struct PointsDomain: Sendable {
     /// real ones it sends after going live.
     func grantEnvironment(ofMerchant merchant: UInt32) -> MerchantEnvironment {
         merchants[Int(merchant)].production != nil ? .production : .sandbox
+    }
+
+    /// The grant an orderId names for reads and revocations: the merchant's grant in the
+    /// environment it grants in now, else — once live — its sandbox grant, so a test grant can
+    /// still be read and revoked after going live (as ledgers written before environments were
+    /// told apart record it). A new grant is looked up in the current environment only.
+    func grantSlot(merchant: UInt32, orderID: String) -> Int? {
+        let environment = grantEnvironment(ofMerchant: merchant)
+        if let slot = grants.find(merchant: merchant, environment: environment, orderID: orderID) { return slot }
+        guard environment == .production else { return nil }
+        return grants.find(merchant: merchant, environment: .sandbox, orderID: orderID)
     }
 
     func merchantSlot(_ merchantID: String, _ seq: UInt64) throws(DomainError) -> UInt32 {

@@ -63,10 +63,16 @@ extension PointsDomain {
     }
 
     /// The merchant's grant of `orderID` in the environment it grants in now (see
-    /// ``grantEnvironment(ofMerchant:)``): after going live, its production grant.
+    /// ``grantEnvironment(ofMerchant:)``), else, once live, its sandbox grant of it.
     public func grant(merchantID: String, orderID: String) -> Grant? {
+        guard let merchant = merchantIndex[merchantID], let slot = grantSlot(merchant: merchant, orderID: orderID) else { return nil }
+        return grant(atSlot: slot)
+    }
+
+    /// The merchant's grant of `orderID` made in `environment`, if any.
+    public func grant(merchantID: String, environment: MerchantEnvironment, orderID: String) -> Grant? {
         guard let merchant = merchantIndex[merchantID],
-              let slot = grants.find(merchant: merchant, environment: grantEnvironment(ofMerchant: merchant), orderID: orderID) else { return nil }
+              let slot = grants.find(merchant: merchant, environment: environment, orderID: orderID) else { return nil }
         return grant(atSlot: slot)
     }
 
@@ -174,8 +180,7 @@ extension PointsDomain {
 
     /// The revocations of one grant, oldest first.
     public func revocations(merchantID: String, orderID: String) -> [Revocation] {
-        guard let merchant = merchantIndex[merchantID],
-              let slot = grants.find(merchant: merchant, environment: grantEnvironment(ofMerchant: merchant), orderID: orderID) else { return [] }
+        guard let merchant = merchantIndex[merchantID], let slot = grantSlot(merchant: merchant, orderID: orderID) else { return [] }
         return revocations(ofGrantAt: slot)
     }
 

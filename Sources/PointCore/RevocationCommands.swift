@@ -51,11 +51,20 @@ extension PointsDomain {
 
     /// Checks a revocation: only the three permitted reasons, each with its evidence; partial
     /// and repeated revocations while the total stays within the granted points; the
-    /// revocationId is idempotent like an orderId. Allowed while the merchant is suspended (the
+    /// revocationId is idempotent like an orderId (unique per merchant, across environments). Allowed while the merchant is suspended (the
     /// fraud case must stay possible); refused once it is terminated.
     public func decide(_ command: RevokePointsCommand, now: Int64) throws(DomainError) -> Decision {
         let merchant = try existingMerchant(command.merchantID)
         if let existing = revocation(merchantID: command.merchantID, revocationID: command.revocationID) {
+            // The same content revoking another grant than the original did (the production
+            // grant of an orderId whose sandbox grant the original revoked) is a new revocation,
+            // never a replay of the test.
+            if let slot = merchantIndex[command.merchantID], existing.orderID == command.orderID,
+               let target = grantSlot(merchant: slot, orderID: command.orderID), target != Int(existing.grantSlot) {
+                throw DomainError(.conflict, code: "revocation_id_conflict",
+                                  message: "revocationId \(command.revocationID) was used for the sandbox grant of order \(command.orderID); revoking its production grant needs a new revocationId.",
+                                  details: [DomainError.Detail(property: "revocationId", message: "was used for a sandbox grant")])
+            }
             return try replayOrConflict(command, existing: existing)
         }
         guard merchant.status != .terminated, merchant.status != .applied else {

@@ -40,7 +40,7 @@ public struct TornTail: Sendable, Equatable {
     /// a power loss looks like this on file systems that can leave unwritten blocks inside a file
     /// (and it was never acknowledged), but so does damage. The operator knows which.
     static func unfinishedCommitHint(seq: UInt64) -> String {
-        "; if the host lost power while the service was writing, this can instead be a commit cut short (on file systems that leave unwritten blocks inside a file), whose records were never acknowledged: `pointconnect ledger cut --data-dir DIR --from-seq \(seq)` cuts it off and keeps a copy of what it cuts"
+        "; if the host lost power while the service was writing and no signed checkpoint covers seq \(seq), this can instead be a commit cut short (on file systems that leave unwritten blocks inside a file), whose records were never acknowledged: `pointconnect ledger cut --data-dir DIR --from-seq \(seq)` cuts it off and keeps a copy of what it cuts (it refuses records a checkpoint covers)"
     }
 
     /// The reason for an incomplete last line, or nil when it is a torn line: one longer than a

@@ -72,13 +72,14 @@ public enum UnfinishedCommitCut {
         guard tail.contains(0) else {
             throw refusal("the \(removed) bytes from seq \(seq) on hold no zero bytes, the mark of a write that never reached the device: they were written, so they are damage, not an unfinished commit. Restore the segment from a replica or backup")
         }
-        let copyPath = dataDirectory + "/cut-\(newest.name.dropLast(6))-at-\(damage.offset).bin"
-        try keepCopy(tail, at: copyPath, directory: dataDirectory, fileSystem: fileSystem)
+        let copyPath = try keepCopy(tail, named: dataDirectory + "/cut-\(newest.name.dropLast(6))-at-\(damage.offset)",
+                                    directory: dataDirectory, fileSystem: fileSystem)
         do {
             try fileSystem.truncate(descriptor, length: Int64(damage.offset))
             try fileSystem.synchronizeAll(descriptor)
         } catch {
-            throw LedgerError.io(operation: "cutting", path: newest.path, errno: error.code)
+            throw LedgerError.io(operation: "cutting (a copy of the bytes to cut is in \(copyPath)) at byte \(damage.offset) of", path: newest.path,
+                                 errno: error.code)
         }
         return Outcome(segment: newest.name, offset: Int64(damage.offset), bytes: Int64(removed), copyPath: copyPath)
     }
@@ -124,20 +125,37 @@ public enum UnfinishedCommitCut {
         return Array(UnsafeRawBufferPointer(rebasing: buffer[..<filled]))
     }
 
-    /// Writes the bytes to be cut to a new file (never over an existing one) and syncs it and
-    /// its directory before anything is cut.
-    private static func keepCopy(_ bytes: [UInt8], at path: String, directory: String, fileSystem: any LedgerFileSystem) throws(LedgerError) {
-        do throws(SystemError) {
-            let descriptor = try fileSystem.open(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
-            defer { fileSystem.close(descriptor) }
-            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
-            defer { copy.deallocate() }
-            copy.copyBytes(from: bytes)
-            try fileSystem.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: copy[..<bytes.count]))
-            try fileSystem.synchronizeAll(descriptor)
-            try fileSystem.synchronizeDirectory(directory)
-        } catch {
-            throw LedgerError.io(operation: "keeping a copy of what would be cut in", path: path, errno: error.code)
+    /// Writes the bytes to be cut to a new file `<base>.bin` (or `<base>-2.bin`… when an earlier
+    /// attempt left one: never over an existing file) and syncs it and its directory before
+    /// anything is cut; a copy that could not be written whole is removed. Returns its path.
+    private static func keepCopy(_ bytes: [UInt8], named base: String, directory: String,
+                                 fileSystem: any LedgerFileSystem) throws(LedgerError) -> String {
+        var attempt = 1
+        while true {
+            let path = attempt == 1 ? base + ".bin" : base + "-\(attempt).bin"
+            let descriptor: Int32
+            do throws(SystemError) {
+                descriptor = try fileSystem.open(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
+            } catch {
+                guard error.code == EEXIST, attempt < 100 else {
+                    throw LedgerError.io(operation: "keeping a copy of what would be cut in", path: path, errno: error.code)
+                }
+                attempt += 1
+                continue
+            }
+            do throws(SystemError) {
+                defer { fileSystem.close(descriptor) }
+                let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+                defer { copy.deallocate() }
+                copy.copyBytes(from: bytes)
+                try fileSystem.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: copy[..<bytes.count]))
+                try fileSystem.synchronizeAll(descriptor)
+                try fileSystem.synchronizeDirectory(directory)
+            } catch {
+                _ = unlink(path)
+                throw LedgerError.io(operation: "keeping a copy of what would be cut in", path: path, errno: error.code)
+            }
+            return path
         }
     }
 }

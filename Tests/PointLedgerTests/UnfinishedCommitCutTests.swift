@@ -61,7 +61,13 @@ struct UnfinishedCommitCutTests {
         #expect(throws: LedgerError.self) { try UnfinishedCommitCut.cut(dataDirectory: directory.path, fromSeq: 112) }
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: segment))) == damaged, "a refused cut changes nothing")
 
+        // A copy an earlier, interrupted attempt left is never written over.
+        let segmentName = (segment as NSString).lastPathComponent
+        let earlier = directory.path + "/cut-\(segmentName.dropLast(6))-at-\(offset).bin"
+        try Data("earlier attempt".utf8).write(to: URL(fileURLWithPath: earlier))
         let outcome = try UnfinishedCommitCut.cut(dataDirectory: directory.path, fromSeq: 111)
+        #expect(outcome.copyPath == directory.path + "/cut-\(segmentName.dropLast(6))-at-\(offset)-2.bin")
+        #expect(try String(contentsOfFile: earlier, encoding: .utf8) == "earlier attempt")
         #expect(outcome.offset == Int64(offset) && outcome.bytes == Int64(damaged.count - offset))
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: outcome.copyPath))) == Array(damaged[offset...]), "every byte cut is kept")
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: segment))) == Array(damaged[..<offset]))

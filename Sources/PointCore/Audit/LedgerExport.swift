@@ -126,17 +126,15 @@ public struct LedgerExportMatcher: Sendable {
     }
 
     /// Looks up facts the matcher did not see itself (an API page that starts in the middle of
-    /// the ledger): the owner of a grant, the grant of a revocation.
+    /// the ledger): the owner of the grant a revocation took its points from, the merchant of a
+    /// scenario.
     public struct Lookup: Sendable {
-        public var grantOwner: @Sendable (_ merchantID: String, _ orderID: String) -> Owner?
-        public var revocationOrder: @Sendable (_ merchantID: String, _ revocationID: String) -> String?
+        public var revocationOwner: @Sendable (_ merchantID: String, _ revocationID: String) -> Owner?
         public var scenarioMerchant: @Sendable (_ scenarioID: String) -> String?
 
-        public init(grantOwner: @escaping @Sendable (String, String) -> Owner?,
-                    revocationOrder: @escaping @Sendable (String, String) -> String?,
+        public init(revocationOwner: @escaping @Sendable (String, String) -> Owner?,
                     scenarioMerchant: @escaping @Sendable (String) -> String?) {
-            self.grantOwner = grantOwner
-            self.revocationOrder = revocationOrder
+            self.revocationOwner = revocationOwner
             self.scenarioMerchant = scenarioMerchant
         }
     }
@@ -158,8 +156,12 @@ public struct LedgerExportMatcher: Sendable {
     /// and findings the export keeps (see ``LedgerExportOwnerPrepass``).
     let ownersOf: Set<Key>
     private var scenarios: Set<String> = []
+    /// Owners of remembered grants, by merchant, environment and orderId (see ``grantKey``).
     private var grants: [Key: Owner] = [:]
     private var revocations: [Key: Owner] = [:]
+    /// Merchants whose production environment is open: their grants are production grants, and
+    /// an orderId may name a sandbox grant and a production one.
+    private var liveMerchants: Set<String> = []
 
     public init(filter: LedgerExportFilter, lookup: Lookup? = nil, ownersOf: Set<Key> = []) {
         self.filter = filter
@@ -170,6 +172,7 @@ public struct LedgerExportMatcher: Sendable {
     /// Whether the record is kept; with the owner of the grant it concerns, when known.
     public mutating func match(type: String, time: Int64, data: JSONValue) -> (keep: Bool, owner: Owner?) {
         let merchantID = data["merchantId"]?.stringValue
+        if type == "merchant.production_opened", let merchantID { liveMerchants.insert(merchantID) }
         // Remember what later records need, whatever the type and month criteria say.
         if let wanted = filter.merchantID, type == "scenario.submitted", merchantID == wanted, let scenario = data["scenarioId"]?.stringValue {
             scenarios.insert(scenario)
@@ -189,6 +192,11 @@ public struct LedgerExportMatcher: Sendable {
             }
         }
         return (true, owner)
+    }
+
+    /// The key of a merchant's grant of `order` in one environment.
+    private static func grantKey(_ merchantID: String, _ order: String, production: Bool) -> Key {
+        Key(merchantID: merchantID, id: (production ? "p:" : "s:") + order)
     }
 
     private func isPerson(memberID: String, lineUserID: String) -> Bool {
@@ -216,14 +224,24 @@ public struct LedgerExportMatcher: Sendable {
         case "grant.issued":
             guard let order = data["orderId"]?.stringValue else { return nil }
             let owner = Owner(orderID: order, memberID: data["memberId"]?.stringValue ?? "", lineUserID: data["lineUserId"]?.stringValue ?? "")
-            let key = Key(merchantID: merchantID, id: order)
-            if (filter.concernsPerson && isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID)) || ownersOf.contains(key) {
-                grants[key] = owner
+            let live = liveMerchants.contains(merchantID)
+            // A production grant whose orderId names a remembered sandbox grant too is remembered
+            // as well (however few such twins there are), so a later revocation of the orderId is
+            // told to be this grant's, as the service tells it.
+            let twin = live && grants[Self.grantKey(merchantID, order, production: false)] != nil
+            if (filter.concernsPerson && isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID))
+                || ownersOf.contains(Key(merchantID: merchantID, id: order)) || twin {
+                grants[Self.grantKey(merchantID, order, production: live)] = owner
             }
             return owner
         case "revocation.recorded":
             guard let order = data["orderId"]?.stringValue, let revocation = data["revocationId"]?.stringValue else { return nil }
-            let owner = grants[Key(merchantID: merchantID, id: order)] ?? lookup?.grantOwner(merchantID, order)
+            // The grant the service takes the points from: the production grant of the orderId
+            // once live, else the sandbox one (``PointsDomain/grant(merchantID:orderID:)``).
+            let remembered = liveMerchants.contains(merchantID)
+                ? grants[Self.grantKey(merchantID, order, production: true)] ?? grants[Self.grantKey(merchantID, order, production: false)]
+                : grants[Self.grantKey(merchantID, order, production: false)]
+            let owner = remembered ?? lookup?.revocationOwner(merchantID, revocation)
             if let owner, (filter.concernsPerson && isPerson(memberID: owner.memberID, lineUserID: owner.lineUserID))
                 || ownersOf.contains(Key(merchantID: merchantID, id: order)) {
                 revocations[Key(merchantID: merchantID, id: revocation)] = owner
@@ -231,9 +249,7 @@ public struct LedgerExportMatcher: Sendable {
             return owner
         case "finding.recorded", "finding.withdrawn":
             guard let revocation = data["revocationId"]?.stringValue else { return nil }
-            if let owner = revocations[Key(merchantID: merchantID, id: revocation)] { return owner }
-            guard let order = lookup?.revocationOrder(merchantID, revocation) else { return nil }
-            return grants[Key(merchantID: merchantID, id: order)] ?? lookup?.grantOwner(merchantID, order)
+            return revocations[Key(merchantID: merchantID, id: revocation)] ?? lookup?.revocationOwner(merchantID, revocation)
         default:
             return nil
         }

@@ -65,8 +65,9 @@ struct LedgerExportTests {
     @Test("a page starting mid-ledger resolves owners through the lookup")
     func lookup() {
         let lookup = LedgerExportMatcher.Lookup(
-            grantOwner: { merchant, order in merchant == "M-A" && order == "o-1" ? .init(orderID: "o-1", memberID: "m-1", lineUserID: "U1") : nil },
-            revocationOrder: { _, revocation in revocation == "r-1" ? "o-1" : nil },
+            revocationOwner: { merchant, revocation in
+                merchant == "M-A" && revocation == "r-1" ? .init(orderID: "o-1", memberID: "m-1", lineUserID: "U1") : nil
+            },
             scenarioMerchant: { $0 == "SCN-A" ? "M-A" : nil })
         var matcher = LedgerExportMatcher(filter: LedgerExportFilter(memberID: "m-1"), lookup: lookup)
         #expect(matcher.match(type: "finding.recorded", time: Self.march, data: Self.history[10].2).keep)
@@ -74,6 +75,29 @@ struct LedgerExportTests {
         var byMerchant = LedgerExportMatcher(filter: LedgerExportFilter(merchantID: "M-A"), lookup: lookup)
         #expect(byMerchant.match(type: "scenario.approved", time: Self.february, data: Self.history[2].2).keep)
         #expect(!byMerchant.match(type: "scenario.approved", time: Self.february, data: Self.history[3].2).keep)
+    }
+
+    @Test("an orderId granted in sandbox and again in production: each revocation is the grant's the service revoked")
+    func orderIDReusedAfterGoingLive() {
+        let records: [(String, Int64, JSONValue)] = [
+            ("grant.issued", Self.february, ["merchantId": "M-A", "orderId": "o-1", "memberId": "test-1", "lineUserId": "U1", "scenarioId": "SCN-A", "points": 100]),
+            ("grant.issued", Self.february, ["merchantId": "M-A", "orderId": "o-5", "memberId": "test-1", "lineUserId": "U1", "scenarioId": "SCN-A", "points": 20]),
+            ("merchant.production_opened", Self.february, ["merchantId": "M-A"]),
+            ("grant.issued", Self.march, ["merchantId": "M-A", "orderId": "o-1", "memberId": "real-2", "lineUserId": "U2", "scenarioId": "SCN-A", "points": 7]),
+            ("revocation.recorded", Self.march, ["merchantId": "M-A", "revocationId": "r-9", "orderId": "o-1", "points": 2, "reason": "fraud"]),
+            ("revocation.recorded", Self.march, ["merchantId": "M-A", "revocationId": "r-5", "orderId": "o-5", "points": 3, "reason": "fraud"]),
+        ]
+        func kept(_ member: String) -> [String] {
+            var matcher = LedgerExportMatcher(filter: LedgerExportFilter(memberID: member))
+            return records.compactMap { type, time, data in
+                let (keep, owner) = matcher.match(type: type, time: time, data: data)
+                guard keep, type == "revocation.recorded" else { return nil }
+                return "\(data["revocationId"]?.stringValue ?? "") \(owner?.memberID ?? "-")"
+            }
+        }
+        // r-9 revoked the production grant of o-1 (real-2's), r-5 the only grant of o-5 (a test one).
+        #expect(kept("test-1") == ["r-5 test-1"])
+        #expect(kept("real-2") == ["r-9 real-2"])
     }
 
     @Test("CSV: fixed columns, RFC 4180 quoting, owner columns for revocations")

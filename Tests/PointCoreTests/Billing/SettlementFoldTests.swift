@@ -181,9 +181,16 @@ struct SettlementFoldTests {
         var (settlement, scenario) = try S.ready()
         let harness = { settlement.harness }
         try settlement.commit(harness().domain.decide(harness().grant("o-sandbox", 500, scenario: scenario), now: harness().now))
+        try settlement.commit(harness().domain.decide(harness().grant("o-test", 40, scenario: scenario), now: harness().now))
         try settlement.commit(harness().domain.decide(RevocationRulesTests.revoke("r-s", order: "o-sandbox", points: 100, reason: "fraud",
                                                                                   RevocationRulesTests.fraud), now: harness().now))
         try settlement.commit(harness().domain.decide(S.production()))
+        // A test grant no production grant shares an orderId with is still read and revoked
+        // after going live (as ledgers from before environments were told apart record it).
+        #expect(harness().domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-test")?.environment == .sandbox)
+        try settlement.commit(harness().domain.decide(RevocationRulesTests.revoke("r-t", order: "o-test", points: 5, reason: "fraud",
+                                                                                  RevocationRulesTests.fraud), now: harness().now))
+        #expect(harness().domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-test")?.revokedPoints == 5)
         try settlement.commit(harness().domain.decide(finding: "r-s", merchantID: DomainHarness.merchantA, record: true, note: "late"))
         try settlement.commit(harness().domain.decide(harness().grant("o-live", 10, scenario: scenario), now: harness().now))
         // The test order's id, sent again for a real order after going live: a new production
@@ -195,7 +202,14 @@ struct SettlementFoldTests {
         #expect(live.environment == .production && live.points == 7)
         let all = harness().domain.grants(merchantID: DomainHarness.merchantA, filter: .init(), after: nil, limit: 10).grants
         #expect(all.map { "\($0.orderID) \($0.environment.rawValue) \($0.points)-\($0.revokedPoints)" }
-                == ["o-sandbox sandbox 500-100", "o-live production 10-0", "o-sandbox production 7-0"])
+                == ["o-sandbox sandbox 500-100", "o-test sandbox 40-5", "o-live production 10-0", "o-sandbox production 7-0"])
+        // The sandbox revocation's id, resent for the production grant of the same orderId, is
+        // not answered as a replay of the test: a new revocation needs a new id.
+        let reusedID = errorCode {
+            try harness().domain.decide(RevocationRulesTests.revoke("r-s", order: "o-sandbox", points: 100, reason: "fraud",
+                                                                    RevocationRulesTests.fraud), now: harness().now)
+        }
+        #expect(reusedID == "revocation_id_conflict")
         settlement.harness.now = S.november2
         let invoices = try settlement.close("2026-10")
         #expect(invoices.count == 1)
@@ -215,6 +229,7 @@ struct SettlementFoldTests {
         #expect(settlement.fold.book.document(countingRevocation: "r-l", merchantID: DomainHarness.merchantA)?.invoiceNumber?.description == "PC-2026-000002")
         #expect(settlement.fold.book.document(countingRevocation: "r-p", merchantID: DomainHarness.merchantA)?.invoiceNumber?.description == "PC-2026-000002")
         #expect(settlement.fold.book.document(countingRevocation: "r-s", merchantID: DomainHarness.merchantA) == nil)
+        #expect(settlement.fold.book.document(countingRevocation: "r-t", merchantID: DomainHarness.merchantA) == nil)
         // Replaying the records rebuilds the same state, and settling from the files alike.
         #expect(try settlement.harness.replayed() == harness().domain)
         #expect(try S.replay(settlement.harness.records).settlement.closed.keys.count == 2)
