@@ -76,7 +76,13 @@ final class EventLoop: @unchecked Sendable {
     /// Runs until a requested shutdown has drained every connection. Loop thread only.
     func run() {
         var events = EpollEventBuffer(capacity: EventLoop.eventBatchSize)
-        while !(draining && connections.isEmpty) {
+        while true {
+            if draining && connections.isEmpty && group.hasStoppedAccepting {
+                // A connection handed over before the accepting loop stopped may still wait in the
+                // mailbox: it is served (its request answered, with close) before this loop leaves.
+                drainMailbox(now: SocketCalls.monotonicNanoseconds())
+                if connections.isEmpty { break }
+            }
             let timeoutMilliseconds = Int32(EventLoop.sweepIntervalNanoseconds / 1_000_000)
             let count = epoll.wait(into: &events, timeoutMilliseconds: timeoutMilliseconds)
             if count < 0 { break }
@@ -154,6 +160,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func stopListening() {
+        defer { if index == 0 { group.stopAccepting() } }
         guard listenDescriptor >= 0 else { return }
         _ = epoll.remove(listenDescriptor)
         SocketCalls.close(listenDescriptor)

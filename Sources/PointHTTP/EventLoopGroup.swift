@@ -18,6 +18,8 @@ final class EventLoopGroup: Sendable {
     /// sees the counts in the order they happened.
     private let open = Mutex(0)
     private let observer: (any HTTPServerObserver)?
+    /// Set once the accepting loop has closed its listener: no connection is handed over after.
+    private let acceptingStopped = Atomic<Bool>(false)
 
     /// `count` fresh mailboxes (the server keeps it within 1...``maxLoops``); `observer` hears
     /// every change of the open-connection count.
@@ -34,6 +36,12 @@ final class EventLoopGroup: Sendable {
     }
 
     /// Counts a connection in unless `limit` are already open; false when over the limit.
+    /// The accepting loop has closed its listener (it hands over nothing more).
+    func stopAccepting() { acceptingStopped.store(true, ordering: .releasing) }
+
+    /// Whether the accepting loop has closed its listener.
+    var hasStoppedAccepting: Bool { acceptingStopped.load(ordering: .acquiring) }
+
     func admitConnection(limit: Int) -> Bool {
         open.withLock { open in
             guard open < limit else { return false }
