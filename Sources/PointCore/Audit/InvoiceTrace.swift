@@ -136,7 +136,10 @@ public struct InvoiceLineTracer: Sendable {
                                      points: Int64(granted.points)))
         case .pointsRevoked(let revoked) where inSpan && revoked.merchantID == merchantID
             && (line.type == .revocationCredit || line.type == .revocationNotCredited):
-            guard let grant = domain.grant(merchantID: merchantID, orderID: revoked.orderID), billable(grant: grant),
+            // The grant the revocation took its points from (not the orderId's grant at the end of
+            // the ledger: a production grant of the same orderId may come later).
+            guard let revocation = domain.revocation(merchantID: merchantID, revocationID: revoked.revocationID),
+                  case let grant = domain.grant(revokedBy: revocation), billable(grant: grant),
                   citedDocument(forGrantAt: grant.grantedAt) == line.cites
             else { return }
             pendingIndex[revoked.revocationID] = pending.count

@@ -11,7 +11,7 @@ import Darwin
 /// ``settlement``), every grant's time and points by merchant and orderId, and whether a
 /// finding stands on each revocation — and refuses, as `ledger_event_inconsistent`, every
 /// record that would make an amount wrong: a grant or revocation for an unregistered merchant, a
-/// merchant registered twice, an orderId granted twice, points out of range, a revocation of an
+/// merchant registered twice, an orderId granted twice in one environment, points out of range, a revocation of an
 /// unknown grant or beyond its remaining points, a revocation ID used twice, a finding on an
 /// unknown revocation, recorded twice or withdrawn when none stands. The usage rules behind
 /// each event (bindings, scenarios, caps) are not checked again: ``PointsDomain`` checks them
