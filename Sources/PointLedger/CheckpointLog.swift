@@ -22,6 +22,24 @@ public enum CheckpointLog {
         public var lastLine: String?
     }
 
+    /// Syncs what an earlier run appended to the file at `path` and drops its cached pages, so
+    /// that a line written but not yet synced when that run stopped is either on the device or
+    /// not read at all — never published as a checkpoint the device may not hold. A missing file
+    /// is nothing to settle.
+    public static func settle(path: String, fileSystem: any LedgerFileSystem) throws(LedgerError) {
+        let descriptor: Int32
+        do { descriptor = try fileSystem.open(path, flags: O_RDONLY, mode: 0) } catch {
+            if error.code == ENOENT { return }
+            throw LedgerError.io(operation: "opening", path: path, errno: error.code)
+        }
+        defer { fileSystem.close(descriptor) }
+        do { try fileSystem.synchronizeData(descriptor) } catch {
+            throw LedgerError.io(operation: "syncing what the previous run appended to (refusing to open: a checkpoint may not be on the device)",
+                                 path: path, errno: error.code)
+        }
+        fileSystem.dropCachedPages(descriptor)
+    }
+
     /// Streams the complete lines of the file at `path` to `visit` (1-based line number, text).
     /// A missing file reads as empty. Memory is bounded by the read buffer.
     public static func scan(

@@ -182,6 +182,15 @@ public final class Ledger: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         try checkAcceptingLocked()
+        // The whole call counts against the limit, not only what waited before it.
+        var incoming = 0
+        for (offset, entry) in entries.enumerated() {
+            incoming += LedgerRecordFormat.lineLength(seq: lastEnqueuedSeq + UInt64(offset) + 1, typeLength: entry.type.utf8.count,
+                                                      dataLength: entry.canonicalData.count)
+        }
+        guard queued.lineBytes + incoming <= options.maxPendingBytes else {
+            throw LedgerError.overloaded("\(queued.lineBytes) bytes are waiting for the disk and this append adds \(incoming) (limit \(options.maxPendingBytes))")
+        }
         var appended: [AppendedRecord] = []
         appended.reserveCapacity(entries.count)
         // Entries queued before one that fails stay queued: wake the writer for them too.
@@ -495,7 +504,8 @@ public final class Ledger: @unchecked Sendable {
     /// answered as a replay. So the newest two segments (a crash can fall between syncing one
     /// and starting the next) are `fdatasync`ed first — a failure refuses to open, naming the
     /// file — and their clean pages dropped: after a failed write-back the kernel may have kept
-    /// pages that never reached the device, and the scan must see what the device holds.
+    /// pages that never reached the device, and the scan must see what the device holds. The
+    /// directory is synced too (a segment created just before a crash may be continued).
     static func settleEarlierWrites(directory: String, fileSystem: any LedgerFileSystem) throws(LedgerError) {
         for segment in try SegmentDirectory.list(directory, fileSystem: fileSystem).suffix(2) {
             let descriptor = try segment.open(with: fileSystem, flags: O_RDONLY)
@@ -507,6 +517,12 @@ public final class Ledger: @unchecked Sendable {
                                      path: segment.path, errno: error.code)
             }
             fileSystem.dropCachedPages(descriptor)
+        }
+        // The newest segment may have been created by a run that stopped before syncing its
+        // directory entry; records acknowledged into it must not depend on that entry surviving.
+        do { try fileSystem.synchronizeDirectory(directory) } catch {
+            throw LedgerError.io(operation: "syncing the segment directory (refusing to open: a segment's entry may not be on the device)",
+                                 path: directory, errno: error.code)
         }
     }
 }

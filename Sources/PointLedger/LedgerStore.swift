@@ -49,6 +49,7 @@ public final class LedgerStore: Sendable {
             throw LedgerError.io(operation: "creating directory", path: dataDirectory, errno: error.code)
         }
         let checkpointPath = dataDirectory + "/" + CheckpointLog.fileName
+        try CheckpointLog.settle(path: checkpointPath, fileSystem: fileSystem)
         let scan = try CheckpointLog.scan(path: checkpointPath, fileSystem: fileSystem)
         let key = try CheckpointKeys.loadOrCreate(dataDirectory: dataDirectory, fileSystem: fileSystem,
                                                   inUse: try keyDependence(dataDirectory, checkpointLines: scan.lines, fileSystem: fileSystem),

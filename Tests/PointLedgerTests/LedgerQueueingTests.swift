@@ -194,4 +194,24 @@ import PointJSON
         }
         ledger.wakeWriter()
     }
+
+    @Test("An append of many entries counts them all against the limit: past it, none is queued")
+    func aManyEntryAppendCountsAllItsLines() throws {
+        let directory = TemporaryDirectory()
+        var line: [UInt8] = []
+        LedgerRecordFormat.encodeLine(seq: 1, entry: sampleEntry(1), prev: .zero, into: &line)
+        let (ledger, _) = try Self.open(directory, maxPendingBytes: 3 * (line.count + 1))
+        defer { ledger.close() }
+        _ = try ledger.enqueue(sampleEntry(1), wakingWriter: false)
+        // One line waits; three more would pass the room for three.
+        #expect {
+            _ = try ledger.enqueue([sampleEntry(2), sampleEntry(3), sampleEntry(4)])
+        } throws: { error in
+            guard case LedgerError.overloaded(let reason) = error else { return false }
+            return reason.contains("this append adds")
+        }
+        #expect(ledger.enqueuedSeq == 1, "nothing of the refused append was queued")
+        #expect(try ledger.enqueue([sampleEntry(2), sampleEntry(3)]).map(\.seq) == [2, 3])
+        ledger.wakeWriter()
+    }
 }

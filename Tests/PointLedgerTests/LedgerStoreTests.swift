@@ -167,9 +167,10 @@ struct LedgerStoreTests {
     func failedCheckpointLogRepairClosesOnce() async throws {
         let directory = try await checkpointedThreeRecords()
         try appendTornCheckpointLine(directory)
-        // Sync 1 settles the ledger's segment; sync 2 is the log's repair. (Debug builds stop at a
-        // second close of the log's descriptor, which the failed repair used to make.)
-        let failing = FaultInjectingFileSystem(faults: [.syncError(onCall: 2, errno: EIO)])
+        // Sync 1 settles the checkpoint log, sync 2 the ledger's segment; sync 3 is the log's
+        // repair. (Debug builds stop at a second close of the log's descriptor, which the failed
+        // repair used to make.)
+        let failing = FaultInjectingFileSystem(faults: [.syncError(onCall: 3, errno: EIO)])
         #expect {
             _ = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints, fileSystem: failing)
         } throws: { error in
@@ -289,5 +290,42 @@ struct LedgerStoreTests {
         let reopened = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints)
         reopened.close()
         #expect(try LedgerStore.checkpointOrigin(dataDirectory: TemporaryDirectory().path) == nil)
+    }
+
+    @Test("Opening settles what an earlier run left: the checkpoint log and the newest segments are synced, and the segment directory")
+    func openingSyncsTheLogTheSegmentsAndTheirDirectory() async throws {
+        let directory = try await checkpointedThreeRecords()
+        let recorder = SyncRecordingFileSystem()
+        let store = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: manualCheckpoints, fileSystem: recorder)
+        store.close()
+        let synced = recorder.syncedPaths
+        let log = try #require(synced.firstIndex { $0.hasSuffix("/" + CheckpointLog.fileName) }, "\(synced)")
+        let segment = try #require(synced.firstIndex { $0.hasSuffix(".jsonl") && $0.contains("/ledger/") }, "\(synced)")
+        let ledgerDirectory = try #require(synced.firstIndex { $0 == directory.ledgerPath }, "\(synced)")
+        #expect(log < segment && segment < ledgerDirectory, "\(synced)")
+    }
+}
+
+/// Records the path of every file or directory synced (data or all), in order.
+final class SyncRecordingFileSystem: ForwardingFileSystem, @unchecked Sendable {
+    let base: any LedgerFileSystem = PosixFileSystem()
+    private let state = Mutex((paths: [Int32: String](), synced: [String]()))
+
+    var syncedPaths: [String] { state.withLock { $0.synced } }
+
+    func open(_ path: String, flags: Int32, mode: UInt32) throws(SystemError) -> Int32 {
+        let descriptor = try base.open(path, flags: flags, mode: mode)
+        state.withLock { $0.paths[descriptor] = path }
+        return descriptor
+    }
+
+    func synchronizeData(_ descriptor: Int32) throws(SystemError) {
+        state.withLock { $0.synced.append($0.paths[descriptor] ?? "?") }
+        try base.synchronizeData(descriptor)
+    }
+
+    func synchronizeAll(_ descriptor: Int32) throws(SystemError) {
+        state.withLock { $0.synced.append($0.paths[descriptor] ?? "?") }
+        try base.synchronizeAll(descriptor)
     }
 }
