@@ -26,9 +26,6 @@ public enum CheckpointKeys {
         let directory = dataDirectory + "/keys"
         let privatePath = dataDirectory + "/" + privateKeyPath
         let publicPath = dataDirectory + "/" + publicKeyPath
-        do { try fileSystem.makeDirectory(directory) } catch {
-            throw LedgerError.io(operation: "creating directory", path: directory, errno: error.code)
-        }
         let key: Ed25519PrivateKey
         if let pem = try readFile(privatePath) {
             do { key = try Ed25519PrivateKey(pem: pem) } catch {
@@ -42,6 +39,10 @@ public enum CheckpointKeys {
                     your backup (with \(publicKeyPath)) — a new key would not verify what the old one signed. \
                     Nothing was created
                     """)
+            }
+            // Only a new key needs the directory made (and nothing is made before a refusal).
+            do { try fileSystem.makeDirectory(directory) } catch {
+                throw LedgerError.io(operation: "creating directory", path: directory, errno: error.code)
             }
             do { key = try Ed25519PrivateKey() } catch { throw LedgerError.checkpointKey(path: privatePath, reason: "generating a key failed: \(error)") }
             let pem: String

@@ -250,6 +250,9 @@ struct LedgerStoreTests {
                 && reason.contains("restore the key") && reason.contains("Nothing was created")
         }
         #expect(!FileManager.default.fileExists(atPath: privatePath))
+        if history == "records only" {
+            #expect(!FileManager.default.fileExists(atPath: directory.path + "/keys"), "not even an empty keys/ directory")
+        }
         #expect((try? String(contentsOfFile: publicPath, encoding: .utf8)) == publicBefore)
         #expect((try? String(contentsOfFile: directory.path + "/checkpoints.jsonl", encoding: .utf8)) == checkpointsBefore)
         #expect(!logged.contains { $0.contains("created signing key") })
