@@ -50,10 +50,19 @@ public enum Identifiers {
         }
     }
 
-    /// Free text (names, titles, notes): 1…`maxLength` characters, no control characters.
+    /// Free text (names, titles, notes): 1…`maxLength` characters, no control characters — C0
+    /// but `\n`, DEL, C1 — no line or paragraph separator (U+2028, U+2029: line breaks to some
+    /// readers of JSON lines) and no bidirectional formatting characters (they can make a name
+    /// read as something else).
     public static func isValidText(_ value: String, maxLength: Int) -> Bool {
         guard !value.isEmpty, value.count <= maxLength else { return false }
-        return value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F || $0 == "\n" }
+        return value.unicodeScalars.allSatisfy { scalar in
+            switch scalar.value {
+            case 0x0A: return true
+            case 0x00..<0x20, 0x7F...0x9F, 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return false
+            default: return true
+            }
+        }
     }
 
     private static func isLowerHex(_ byte: UInt8) -> Bool {

@@ -79,4 +79,15 @@ struct IdentityRulesTests {
             day += 97
         }
     }
+
+    @Test("Free text: letters of any script and line breaks; no control, separator or bidirectional formatting characters")
+    func freeText() {
+        for good in ["Formosa Books 書店", "line one\nline two", "Café — 5% off", "emoji 🎁"] {
+            #expect(Identifiers.isValidText(good, maxLength: 100), "\(good.debugDescription)")
+        }
+        for bad in ["tab\there", "bell\u{7}", "del\u{7F}", "next line\u{85}", "c1\u{9B}", "sep\u{2028}", "para\u{2029}",
+                    "rtl\u{202E}kcab", "isolate\u{2066}x\u{2069}", "mark\u{200F}", "", String(repeating: "x", count: 101)] {
+            #expect(!Identifiers.isValidText(bad, maxLength: 100), "\(bad.debugDescription)")
+        }
+    }
 }

