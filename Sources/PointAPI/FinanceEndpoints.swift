@@ -125,8 +125,14 @@ extension APIApplication {
         var note: String?
     }
 
-    /// A month's documents: as issued when closed, else drafts computed now.
+    /// A month's documents: as issued when closed, else drafts computed now. A month that has
+    /// not begun has none (and costs nothing: a draft is computed month by month from the last
+    /// close, so a far-off month would cost one settlement per month up to it).
     func monthView(_ period: BillingMonth, _ include: @escaping @Sendable (Invoice) -> Bool) throws(APIError) -> MonthView {
+        if let current = try? BillingMonth(containingLedgerTime: service.clock.now()), period > current {
+            return MonthView(closed: false, draft: false, documents: [],
+                             note: "\(period) has not begun (it is \(current) in Asia/Taipei); drafts exist up to the current month.")
+        }
         let result = service.readSettlement { _, settlement -> Result<MonthView, DraftFailure> in
             if let closed = settlement.closed[period] {
                 return .success(MonthView(closed: true, draft: false, closedAt: closed.closedAt, documents: closed.issued.filter(include)))

@@ -18,6 +18,9 @@ public struct PointsDomain: Sendable {
         public var maxScenarios = 1_000_000
         public var maxBindings = 50_000_000
         public var maxRevocations = 50_000_000
+        /// Revocations of one grant (a grant is revoked in a few parts at most; the answers that
+        /// show a grant list them all).
+        public var maxRevocationsPerGrant = 100
         public var maxPointsPerGrant = 10_000_000
         public init() {}
     }

@@ -117,9 +117,15 @@ extension PointsDomain {
     /// Longest page of ``grants(merchantID:filter:after:limit:)``.
     public static let maxPageSize = 1_000
 
+    /// Most grants one page looks at: a filter that matches few of a merchant's grants answers
+    /// a short page with a cursor to go on from, instead of scanning them all at once.
+    public static let maxGrantsScannedPerPage = 100_000
+
     /// A page of the merchant's grants in ledger order, after the grant with seq `after`;
-    /// `next` is the cursor for the following page (nil at the end).
-    public func grants(merchantID: String, filter: GrantFilter, after: UInt64?, limit: Int) -> (grants: [Grant], next: UInt64?) {
+    /// `next` is the cursor for the following page (nil at the end). A page may be short with a
+    /// `next` when ``maxGrantsScannedPerPage`` grants were looked at first.
+    public func grants(merchantID: String, filter: GrantFilter, after: UInt64?, limit: Int,
+                       maxScanned: Int = maxGrantsScannedPerPage) -> (grants: [Grant], next: UInt64?) {
         guard let merchant = merchantIndex[merchantID] else { return ([], nil) }
         let list = grantsByMerchant[Int(merchant)]
         let pageSize = min(max(limit, 1), Self.maxPageSize)
@@ -132,26 +138,40 @@ extension PointsDomain {
                 if grants.slots[Int(list[middle])].seq <= after { low = middle + 1 } else { high = middle }
             }
         }
+        // Seq order is time order: skip the grants before `from` by binary search too.
+        if let from = filter.from {
+            var high = list.count
+            while low < high {
+                let middle = (low + high) / 2
+                if grants.slots[Int(list[middle])].time < from { low = middle + 1 } else { high = middle }
+            }
+        }
         var page: [Grant] = []
         var position = low
+        var lastScannedSeq: UInt64?
         while position < list.count, page.count < pageSize {
             let slot = Int(list[position])
-            position += 1
             let stored = grants.slots[slot]
             if let through = filter.throughSeq, stored.seq > through {
                 // Seq order: nothing after this one is durable either.
                 position = list.count
                 break
             }
-            if let from = filter.from, stored.time < from { continue }
-            if let until = filter.until, stored.time >= until { continue }
+            // Time order: nothing after this one is before `until` either.
+            if let until = filter.until, stored.time >= until {
+                position = list.count
+                break
+            }
+            guard position - low < maxScanned else { break }
+            position += 1
+            lastScannedSeq = stored.seq
             let binding = bindings[Int(stored.binding)]
             if let memberID = filter.memberID, binding.memberID != memberID { continue }
             if let lineUserID = filter.lineUserID, binding.lineUserID != lineUserID { continue }
             if let scenarioID = filter.scenarioID, scenarios[Int(stored.scenario)].id != scenarioID { continue }
             page.append(grant(atSlot: slot))
         }
-        let next = page.count == pageSize && position < list.count ? page.last?.seq : nil
+        let next = position < list.count ? (page.count == pageSize ? page.last?.seq : lastScannedSeq) : nil
         return (page, next)
     }
 

@@ -207,4 +207,15 @@ struct DomainStorageTests {
         #expect(MemoryLayout<DomainEvent>.size <= MemoryLayout<PointsGranted>.size + 1)
         #expect(MemoryLayout<ScenarioSubmitted>.size > MemoryLayout<PointsGranted>.size, "the boxed cases are the larger ones")
     }
+
+    @Test func fingerprintsAreSeededPerProcess() {
+        // The same key hashed without the seed: FNV-1a and the same finishing mix as KeyFingerprint.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ 7
+        for byte in "ORD-1".utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        hash ^= hash >> 33
+        hash = hash &* 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 33
+        #expect(KeyFingerprint.of(merchant: 7, "ORD-1") != UInt32(truncatingIfNeeded: hash), "positions can't be computed outside the process")
+        #expect(KeyFingerprint.of(merchant: 7, "ORD-1") == KeyFingerprint.of(merchant: 7, "ORD-1"))
+    }
 }

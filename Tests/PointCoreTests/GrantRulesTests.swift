@@ -222,4 +222,26 @@ struct GrantBatchTests {
         #expect(errorCode { try harness.domain.grantBatch(two, now: harness.now) { _ throws(DomainError) in throw unavailable } } == "ledger_unavailable")
         #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "y-1") == nil)
     }
+
+    @Test("Listing looks at a bounded number of grants per page (short pages carry a cursor) and skips by time before from and after until")
+    func listingIsBounded() throws {
+        var (harness, scenario) = try DomainHarness.ready()
+        let start = harness.now
+        for number in 1...9 {
+            harness.now = start + Int64(number) * 60_000_000
+            try harness.commit(harness.domain.decide(harness.grant("o-\(number)", number, scenario: scenario, member: number == 8 ? "m-2" : "m-1"),
+                                                     now: harness.now))
+        }
+        var pages: [[String]] = []
+        var cursor: UInt64?
+        repeat {
+            let page = harness.domain.grants(merchantID: DomainHarness.merchantA, filter: .init(memberID: "m-2"), after: cursor, limit: 10, maxScanned: 3)
+            pages.append(page.grants.map(\.orderID))
+            cursor = page.next
+        } while cursor != nil && pages.count < 10
+        #expect(pages == [[], [], ["o-8"]], "three grants looked at per page")
+        let window = harness.domain.grants(merchantID: DomainHarness.merchantA,
+                                           filter: .init(from: start + 3 * 60_000_000, until: start + 6 * 60_000_000), after: nil, limit: 10, maxScanned: 3)
+        #expect(window.grants.map(\.orderID) == ["o-3", "o-4", "o-5"] && window.next == nil)
+    }
 }

@@ -131,4 +131,19 @@ struct RevocationRulesTests {
         #expect(revocation.finding == nil)
         #expect(revocation.findingsRecorded == 1)
     }
+
+    @Test("A grant is revoked in at most 100 parts; the rest goes in one")
+    func revocationsPerGrantAreBounded() throws {
+        var harness = try Self.granted()
+        let scenario = try harness.approvedScenario(purpose: "purchase_cashback")
+        try harness.commit(harness.domain.decide(harness.grant("o-big", 1_000, scenario: scenario), now: harness.now))
+        for part in 1...harness.domain.limits.maxRevocationsPerGrant {
+            try harness.commit(harness.domain.decide(Self.revoke("r-\(part)", order: "o-big", points: 1, reason: "fraud", Self.fraud), now: harness.now))
+        }
+        let refused = domainError { try harness.domain.decide(Self.revoke("r-more", order: "o-big", points: 1, reason: "fraud", Self.fraud), now: harness.now) }
+        #expect(refused?.code == "limit_reached" && refused?.message.contains("its remaining 900 points in one revocation") == true, "\(String(describing: refused))")
+        // A resend of an earlier part is still its replay.
+        #expect(try harness.domain.decide(Self.revoke("r-7", order: "o-big", points: 1, reason: "fraud", Self.fraud), now: harness.now).isReplay)
+        #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-big")?.revokedPoints == 100)
+    }
 }
