@@ -16,6 +16,8 @@ public struct PointsDomain: Sendable {
     public struct Limits: Sendable, Equatable {
         public var maxMerchants = 100_000
         public var maxScenarios = 1_000_000
+        /// Scenarios of one merchant (`GET /v1/scenarios` answers them all at once).
+        public var maxScenariosPerMerchant = 500
         public var maxBindings = 50_000_000
         public var maxRevocations = 50_000_000
         /// Revocations of one grant (a grant is revoked in a few parts at most; the answers that
@@ -42,6 +44,8 @@ public struct PointsDomain: Sendable {
     var activeBindings = BindingDirectory()
     var grants = GrantStore()
     var grantsByMerchant: [ChunkedArray<UInt32>] = []
+    /// Each merchant's scenarios (slots), in submission order.
+    var scenariosByMerchant: [[UInt32]] = []
     var userMonthPoints = UserMonthTotals()
     var revocations: [Revocation] = []
     var revocationIndex: [MerchantScoped: UInt32] = [:]
@@ -74,6 +78,7 @@ public struct PointsDomain: Sendable {
                                       appliedOn: registered.appliedOn, contract: registered.contract, status: .applied,
                                       statusBeforeSuspension: nil, sandbox: nil, production: nil, eligibility: nil, registered: RecordReference(seq: seq, time: time)))
             grantsByMerchant.append(ChunkedArray())
+            scenariosByMerchant.append([])
         case .sandboxOpened(let merchantID, let access):
             let merchant = try merchantSlot(merchantID, seq)
             loginChannels[access.loginChannelID] = (merchant, .sandbox)
@@ -123,6 +128,7 @@ public struct PointsDomain: Sendable {
                 scenarioSubmissions[key] = UInt32(scenarios.count)
             }
             scenarioIndex[submitted.scenarioID] = UInt32(scenarios.count)
+            scenariosByMerchant[Int(merchant)].append(UInt32(scenarios.count))
             scenarios.append(Scenario(
                 id: submitted.scenarioID, merchantID: submitted.merchantID, title: submitted.title, purpose: submitted.purpose,
                 description: submitted.description, grantConditions: submitted.grantConditions,

@@ -37,7 +37,8 @@ extension PointsDomain {
 
     /// A merchant's scenarios in submission order.
     public func scenarios(merchantID: String) -> [Scenario] {
-        scenarios.filter { $0.merchantID == merchantID }
+        guard let merchant = merchantIndex[merchantID] else { return [] }
+        return scenariosByMerchant[Int(merchant)].map { scenarios[Int($0)] }
     }
 
     /// The merchant's active binding of `memberID`.
@@ -239,7 +240,7 @@ extension PointsDomain: Equatable {
             left.scenarios == right.scenarios, left.scenarioIndex == right.scenarioIndex,
             left.scenarioSubmissions == right.scenarioSubmissions,
             left.bindings == right.bindings, left.activeBindings == right.activeBindings, left.grants.slots == right.grants.slots,
-            left.grantsByMerchant == right.grantsByMerchant, left.userMonthPoints == right.userMonthPoints,
+            left.grantsByMerchant == right.grantsByMerchant, left.scenariosByMerchant == right.scenariosByMerchant, left.userMonthPoints == right.userMonthPoints,
             left.revocations == right.revocations, left.revocationIndex == right.revocationIndex,
             left.revocationsByGrant == right.revocationsByGrant, left.lastSeq == right.lastSeq, left.lastUnbinding == right.lastUnbinding, left.lastTime == right.lastTime, left.firstTime == right.firstTime,
             left.loginChannels.count == right.loginChannels.count

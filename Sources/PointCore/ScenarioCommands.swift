@@ -124,6 +124,10 @@ extension PointsDomain {
         if scenarios.count >= limits.maxScenarios {
             throw DomainError(.rejected, code: "limit_reached", message: "The service holds its maximum of \(limits.maxScenarios) scenarios.")
         }
+        if let slot = merchantIndex[command.merchantID], scenariosByMerchant[Int(slot)].count >= limits.maxScenariosPerMerchant {
+            throw DomainError(.rejected, code: "limit_reached",
+                              message: "Merchant \(command.merchantID) has \(limits.maxScenariosPerMerchant) scenarios, the most one merchant holds; ask the platform operator.")
+        }
         return .append(.scenarioSubmitted(submitted))
     }
 

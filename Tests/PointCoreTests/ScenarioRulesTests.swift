@@ -133,4 +133,25 @@ struct ScenarioRulesTests {
         #expect(errorCode { try harness.domain.decide(reviewOf: second.scenarioID, approve: true, note: "ok") } == "merchant_terminated")
         try harness.commit(harness.domain.decide(reviewOf: second.scenarioID, approve: false, note: "merchant left"))
     }
+
+    @Test("A merchant holds at most 500 scenarios; a resend of one of them is still its replay, and another merchant is not held back")
+    func scenariosPerMerchantAreBounded() throws {
+        var harness = DomainHarness()
+        try harness.registerMerchant()
+        try harness.openSandbox()
+        func submission(_ number: Int, merchant: String = DomainHarness.merchantA) -> SubmitScenarioCommand {
+            SubmitScenarioCommand(merchantID: merchant, title: "Survey \(number)", purpose: "survey", description: "a survey",
+                                  grantConditions: "answered", purchaseChannels: [], caps: ScenarioCaps(),
+                                  activeFrom: "2026-10-01T00:00:00+08:00", activeUntil: "2027-10-01T00:00:00+08:00", submissionID: "s-\(number)")
+        }
+        for number in 1...harness.domain.limits.maxScenariosPerMerchant { try harness.commit(harness.domain.decide(submission(number))) }
+        let refused = domainError { try harness.domain.decide(submission(501)) }
+        #expect(refused?.code == "limit_reached" && refused?.message.contains("500 scenarios") == true, "\(String(describing: refused))")
+        #expect(try harness.domain.decide(submission(7)).isReplay)
+        #expect(harness.domain.scenarios(merchantID: DomainHarness.merchantA).count == 500)
+        try harness.registerMerchant(DomainHarness.merchantB)
+        try harness.openSandbox(DomainHarness.merchantB, login: DomainHarness.loginB)
+        #expect(try !harness.domain.decide(submission(1, merchant: DomainHarness.merchantB)).isReplay)
+        #expect(try harness.replayed() == harness.domain)
+    }
 }
