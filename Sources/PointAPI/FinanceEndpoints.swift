@@ -129,13 +129,14 @@ extension APIApplication {
     /// not begun has none (and costs nothing: a draft is computed month by month from the last
     /// close, so a far-off month would cost one settlement per month up to it).
     func monthView(_ period: BillingMonth, _ include: @escaping @Sendable (Invoice) -> Bool) throws(APIError) -> MonthView {
-        if let current = try? BillingMonth(containingLedgerTime: service.clock.now()), period > current {
-            return MonthView(closed: false, draft: false, documents: [],
-                             note: "\(period) has not begun (it is \(current) in Asia/Taipei); drafts exist up to the current month.")
-        }
+        let current = try? BillingMonth(containingLedgerTime: service.serviceTime)
         let result = service.readSettlement { _, settlement -> Result<MonthView, DraftFailure> in
             if let closed = settlement.closed[period] {
                 return .success(MonthView(closed: true, draft: false, closedAt: closed.closedAt, documents: closed.issued.filter(include)))
+            }
+            if let current, period > current {
+                return .success(MonthView(closed: false, draft: false, documents: [],
+                                          note: "\(period) has not begun (it is \(current) in Asia/Taipei); drafts exist up to the current month."))
             }
             if let last = settlement.lastClosed, period <= last {
                 return .success(MonthView(closed: false, draft: false, documents: [],

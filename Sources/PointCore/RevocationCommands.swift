@@ -108,7 +108,8 @@ extension PointsDomain {
         if revocations.count >= limits.maxRevocations {
             throw DomainError(.rejected, code: "limit_reached", message: "The service holds its maximum of \(limits.maxRevocations) revocations.")
         }
-        if revocations(of: grant).count >= limits.maxRevocationsPerGrant {
+        // The last part may always take all that is left.
+        if command.points < grant.remainingPoints, revocations(of: grant).count >= limits.maxRevocationsPerGrant {
             throw DomainError(.rejected, code: "limit_reached",
                               message: "Grant \(grant.orderID) has been revoked in \(limits.maxRevocationsPerGrant) parts already, the most one grant takes; revoke its remaining \(grant.remainingPoints) points in one revocation.",
                               details: [DomainError.Detail(property: "orderId", message: "has \(limits.maxRevocationsPerGrant) revocations")])

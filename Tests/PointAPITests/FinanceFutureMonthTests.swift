@@ -24,4 +24,20 @@ struct FinanceFutureMonthTests {
         let current = await api.asMerchant(merchant, .get, "/v1/statements/2026-10")
         #expect(current.body["draft"] == .bool(true) && current.body["statement"]?["status"] != nil, "\(current.body)")
     }
+
+    @Test("With the clock behind the ledger, a closed month still shows its invoices and the ledger's month its drafts")
+    func clockBehindTheLedger() async throws {
+        let october = try await FinanceFlowTests.october()
+        october.stop()
+        let november = try await APIHarness(start: FinanceFlowTests.november2, directory: october.directory)
+        #expect(await FinanceFlowTests.finance(november, .post, "/v1/finance/periods/2026-10/close").status == 201)
+        november.stop()
+        // Reopened with the clock back in October (an earlier --now, or a clock stepped back).
+        let behind = try await APIHarness(directory: october.directory)
+        defer { behind.close() }
+        let closed = await FinanceFlowTests.finance(behind, .get, "/v1/finance/invoices?month=2026-10")
+        #expect(closed.body["closed"] == .bool(true) && closed.body["invoices"]?.arrayValue?.isEmpty == false, "\(closed.body)")
+        let open = await FinanceFlowTests.finance(behind, .get, "/v1/finance/invoices?month=2026-11")
+        #expect(open.body["draft"] == .bool(true), "the ledger already runs in November: \(open.body)")
+    }
 }

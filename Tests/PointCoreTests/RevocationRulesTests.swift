@@ -145,5 +145,8 @@ struct RevocationRulesTests {
         // A resend of an earlier part is still its replay.
         #expect(try harness.domain.decide(Self.revoke("r-7", order: "o-big", points: 1, reason: "fraud", Self.fraud), now: harness.now).isReplay)
         #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-big")?.revokedPoints == 100)
+        // All that is left, in one revocation, is still taken.
+        try harness.commit(harness.domain.decide(Self.revoke("r-rest", order: "o-big", points: 900, reason: "fraud", Self.fraud), now: harness.now))
+        #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-big")?.remainingPoints == 0)
     }
 }
