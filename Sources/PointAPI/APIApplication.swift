@@ -26,8 +26,9 @@ public final class APIApplication: HTTPHandler, Sendable {
     let requestLines: any RequestLineSink
     private let allowlists = Mutex<[String: (sources: [String], list: IPAllowlist)]>([:])
     private let requestIDs = RequestIDGenerator()
-    /// Merchants whose credential is being rotated: one rotation at a time per merchant, so the
-    /// secret in force is the one of the last rotation recorded.
+    /// Merchants with a write in progress that stores secrets beside its record (registration,
+    /// environment opening, credential rotation): one at a time per merchant, so the secret in
+    /// force is the one of the last write recorded.
     let rotationsInProgress = Mutex<Set<String>>([])
 
     /// - Parameters:

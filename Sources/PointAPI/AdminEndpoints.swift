@@ -30,6 +30,10 @@ extension APIApplication {
             unitPriceTenths: body.optionalInteger("unitPriceTenths", in: 1...1_000).map { Int($0) })
         try body.finish()
         try refuseStaffKeyId(command.merchantID)
+        // The credential's turn: a rotation sent meanwhile (the documented answer to a lost
+        // registration answer) waits for it, so neither secret replaces the other unseen.
+        try takeCredentialTurn(command.merchantID, for: "registration")
+        defer { finishCredentialTurn(command.merchantID) }
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(command) }
         // A resent registration never issues a credential (its secret was shown once, in the
         // first answer): rotating the credential issues a new one, one rotation at a time.
@@ -51,6 +55,20 @@ extension APIApplication {
         throw APIError(status: .conflict, code: APIErrorCode("key_id_in_use"),
                        message: "Key id \(merchantID) belongs to a \(existing.role.rawValue) credential, and a merchant's key id is its merchant id; nothing was changed. Reissue that staff key under another key id (pointconnect credentials issue) before registering merchant \(merchantID).",
                        details: [APIErrorDetail(property: "merchantId", message: "is the key id of a \(existing.role.rawValue) credential")])
+    }
+
+    /// Takes the merchant's turn for a write that stores secrets beside its record (registration,
+    /// environment opening, rotation): one at a time per merchant, the others refused with 409
+    /// `rotation_in_progress` to retry once it has answered.
+    private func takeCredentialTurn(_ merchantID: String, for operation: String) throws(APIError) {
+        guard rotationsInProgress.withLock({ $0.insert(merchantID).inserted }) else {
+            throw APIError(status: .conflict, code: APIErrorCode("rotation_in_progress"),
+                           message: "A registration, environment opening or credential rotation of merchant \(merchantID) is in progress; this \(operation) was not made — retry once that one has answered.")
+        }
+    }
+
+    private func finishCredentialTurn(_ merchantID: String) {
+        _ = rotationsInProgress.withLock { $0.remove(merchantID) }
     }
 
     private func issueCredential(merchantID: String) throws(APIError) -> String {
@@ -102,6 +120,10 @@ extension APIApplication {
                                              loginChannelID: loginChannelID, linkedLoginChannelID: linkedLoginChannelID,
                                              allowedSources: sources, eligibility: eligibility)
         try Self.checkAllowlist(sources)
+        // One opening of a merchant's environment at a time, so two resends with different Login
+        // channel secrets can't both be acknowledged (the second sees the first's stored secret).
+        try takeCredentialTurn(merchantID, for: "environment opening")
+        defer { finishCredentialTurn(merchantID) }
         let receipt = try await execute { domain, _ throws(DomainError) in try domain.decide(command) }
         if receipt.isReplay, let loginChannelSecret, let stored = vault.loginChannelSecret(loginChannelID), stored != loginChannelSecret {
             throw APIError(status: .conflict, code: .loginChannelSecretConflict,
@@ -175,12 +197,8 @@ extension APIApplication {
                            details: [APIErrorDetail(property: RequestSignature.nonceHeader, message: "must be a Unix time or a UUID v1 for this request")])
         }
         try refuseStaffKeyId(merchantID)
-        let started = rotationsInProgress.withLock { $0.insert(merchantID).inserted }
-        guard started else {
-            throw APIError(status: .conflict, code: APIErrorCode("rotation_in_progress"),
-                           message: "A rotation of merchant \(merchantID)'s credential is in progress; retry once it has answered.")
-        }
-        defer { _ = rotationsInProgress.withLock { $0.remove(merchantID) } }
+        try takeCredentialTurn(merchantID, for: "credential rotation")
+        defer { finishCredentialTurn(merchantID) }
         let secret: String
         do { secret = try CredentialVault.newSecret() } catch {
             throw .unavailable("A new secret could not be generated (\(error)); nothing changed, try again.")

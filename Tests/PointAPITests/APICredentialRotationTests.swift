@@ -149,4 +149,34 @@ struct APICredentialRotationTests {
         let fresh = await reopened.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: reopened.timedNonce())
         #expect(fresh.status == 200, "a newly signed rotation is accepted: \(fresh.body)")
     }
+
+    @Test("A rotation sent while the merchant's registration waits for the disk is refused with 409; the registration's secret stays in force")
+    func rotationDuringRegistration() async throws {
+        let disk = SyncHoldingFileSystem()
+        let api = try await APIHarness(fileSystem: disk)
+        defer { api.close() }
+        let (reviewer, reviewerSecret) = api.staff("reviewer")
+        let merchantID = "1650000088"
+        let before = api.application.service.ledger.enqueuedSeq
+        disk.hold()
+        let registration = Task {
+            await api.send(.post, "/v1/admin/merchants", json: [
+                "merchantId": .string(merchantID), "name": "Late Answer Co.", "taxId": "04595257", "appliedOn": "2026-10-01",
+                "contractStartDate": "2026-11-01",
+            ], key: reviewer, secret: reviewerSecret)
+        }
+        var waited = 0
+        while api.application.service.ledger.enqueuedSeq == before && waited < 1_000 {
+            try await Task.sleep(for: .milliseconds(5))
+            waited += 1
+        }
+        let rotation = await api.send(.post, "/v1/admin/merchants/\(merchantID)/credentials/rotate", key: reviewer, secret: reviewerSecret,
+                                      nonce: api.timedNonce())
+        #expect(rotation.status == 409 && rotation.code == "rotation_in_progress", "\(rotation.body)")
+        disk.release()
+        let registered = await registration.value
+        #expect(registered.status == 201, "\(registered.body)")
+        let secret = try #require(registered.body["credential"]?["secret"]?.stringValue)
+        #expect(api.application.authenticator.credentials.credential(forKeyId: merchantID)?.secret == Array(secret.utf8))
+    }
 }
