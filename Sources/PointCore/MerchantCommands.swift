@@ -204,7 +204,13 @@ extension PointsDomain {
             throw DomainError.invalid([DomainError.Detail(property: "reason", message: "must be 1–\(Self.maxNoteLength) characters explaining the change")])
         }
         // The same change sent again, while it is still the last one, is answered by its record.
-        if let last = merchant.lastStatusChange, last.change == statusChange, last.note == note { return .replay(last.record) }
+        if let last = merchant.lastStatusChange, last.change == statusChange {
+            if last.note == note { return .replay(last.record) }
+            // The same change with another reason: a resend that differs, named as such.
+            throw DomainError(.conflict, code: "merchant_status_conflict",
+                              message: "Merchant \(merchant.id)'s last status change, \(statusChange.rawValue), was recorded with another reason; resend it with the original reason to get the original answer.",
+                              details: [DomainError.Detail(property: "reason", message: "differs from the last \(statusChange.rawValue)'s")])
+        }
         switch statusChange {
         case .suspend:
             guard merchant.status == .sandbox || merchant.status == .production else {

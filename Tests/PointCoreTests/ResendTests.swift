@@ -94,6 +94,9 @@ struct ResendTests {
         #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid") == Self.replay(of: suspended, harness))
         #expect(errorCode { try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "other") }
                 == "merchant_status_conflict")
+        // The differing field is named.
+        #expect(domainError { try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "other") }?
+            .details.map(\.property) == ["reason"])
         try harness.commit(harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .reinstate, note: "paid"))
         // After the reinstatement, a suspension is a new one.
         #expect(try harness.domain.decide(merchantID: DomainHarness.merchantA, statusChange: .suspend, note: "unpaid").event != nil)
