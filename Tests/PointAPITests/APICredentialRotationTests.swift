@@ -4,6 +4,7 @@ import PointHTTP
 import PointJSON
 import PointCrypto
 import PointLedger
+import Synchronization
 import Testing
 
 /// Credential rotation through the API: the overlap of old and new secrets, one rotation at a
@@ -170,10 +171,19 @@ struct APICredentialRotationTests {
             try await Task.sleep(for: .milliseconds(5))
             waited += 1
         }
-        let rotation = await api.send(.post, "/v1/admin/merchants/\(merchantID)/credentials/rotate", key: reviewer, secret: reviewerSecret,
-                                      nonce: api.timedNonce())
-        #expect(rotation.status == 409 && rotation.code == "rotation_in_progress", "\(rotation.body)")
+        // Refused at once; a rotation that went ahead would wait for the held disk instead.
+        let rotationTask = Task {
+            await api.send(.post, "/v1/admin/merchants/\(merchantID)/credentials/rotate", key: reviewer, secret: reviewerSecret,
+                           nonce: api.timedNonce())
+        }
+        let answered = Mutex(false)
+        let watcher = Task { _ = await rotationTask.value; answered.withLock { $0 = true } }
+        for _ in 0..<400 where !answered.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(answered.withLock { $0 }, "the rotation was not refused while the registration waited for the disk")
         disk.release()
+        _ = await watcher.value
+        let rotation = await rotationTask.value
+        #expect(rotation.status == 409 && rotation.code == "rotation_in_progress", "\(rotation.body)")
         let registered = await registration.value
         #expect(registered.status == 201, "\(registered.body)")
         let secret = try #require(registered.body["credential"]?["secret"]?.stringValue)

@@ -86,4 +86,20 @@ struct AuditTamperTests {
             #expect(error.description.contains("can't be read"), "\(error)")
         }
     }
+
+    @Test("A ledger shorter than its newest checkpoint makes the grant trace inconsistent")
+    func ledgerShorterThanItsCheckpoint() async throws {
+        let directory = try await Toolkit.twoClosedMonths()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory + "/ledger").filter { $0.hasSuffix(".jsonl") }.sorted()
+        let path = directory + "/ledger/" + (try #require(segments.last))
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        // Drop the last record, which the newest checkpoint covers (a clean cut at a line end).
+        let lastLineStart = (bytes.dropLast().lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+        bytes.removeSubrange(lastLineStart...)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let trace = try AuditLedgerReader.traceGrant(dataDirectory: directory, merchantID: Toolkit.merchantA, orderID: "o-1")
+        #expect(trace.ledgerShorterThanCheckpoint && !trace.isConsistent)
+        #expect(trace.proofNote?.contains("the ledger is damaged") == true, "\(trace.proofNote ?? "")")
+    }
 }

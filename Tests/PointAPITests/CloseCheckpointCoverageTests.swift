@@ -29,8 +29,13 @@ struct CloseCheckpointCoverageTests {
         #expect(api.application.service.ledger.durableSeq < grantSeq, "the grant is not durable yet")
         while clock.now() <= Self.novemberStart { try await Task.sleep(for: .milliseconds(10)) }
 
+        let signedBefore = api.application.service.store.latestCheckpoint?.size
         let close = Task { await FinanceFlowTests.finance(api, .post, "/v1/finance/periods/2026-10/close") }
-        try await Task.sleep(for: .milliseconds(100))
+        // A close that did not wait for the month's records would sign its checkpoint now; one
+        // that waits signs nothing while the disk is held. Give it two seconds either way.
+        for _ in 0..<200 where api.application.service.store.latestCheckpoint?.size == signedBefore {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         syncs.release()
         let granted = await grant.value
         #expect(granted.status == 201, "\(granted.body)")
@@ -47,14 +52,14 @@ struct CloseCheckpointCoverageTests {
     /// A sandbox with merchant B's member m-1 bound, reopened shortly before November begins
     /// (Asia/Taipei) over `syncs`; the margin grows when opening took longer than it.
     static func openJustBeforeNovember(syncs: SyncHoldingFileSystem) async throws -> APIHarness {
-        for marginMicros: Int64 in [1_000_000, 2_000_000, 4_000_000, 8_000_000, 16_000_000] {
+        for marginMicros: Int64 in [2_000_000, 4_000_000, 8_000_000, 16_000_000, 32_000_000] {
             let setUp = try await APIHarness()
             let bound = await setUp.bind(setUp.merchantB, member: "m-1", user: 2)
             #expect(bound.status == 201, "\(bound.body)")
             setUp.stop()
             let api = try await APIHarness(start: novemberStart - marginMicros, directory: setUp.directory, fileSystem: syncs)
             // Time left to queue the grant inside October, however busy the machine.
-            if api.application.service.clock.now() < novemberStart - 400_000 { return api }
+            if api.application.service.clock.now() < novemberStart - 1_500_000 { return api }
             api.close()
         }
         throw CancellationError()

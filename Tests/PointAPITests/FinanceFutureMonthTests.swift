@@ -1,5 +1,6 @@
 import Foundation
 import PointAPI
+import PointCore
 import Testing
 
 /// Drafts are computed month by month from the last close; a month that has not begun has none.
@@ -32,8 +33,10 @@ struct FinanceFutureMonthTests {
         let november = try await APIHarness(start: FinanceFlowTests.november2, directory: october.directory)
         #expect(await FinanceFlowTests.finance(november, .post, "/v1/finance/periods/2026-10/close").status == 201)
         november.stop()
-        // Reopened with the clock back in October (an earlier --now, or a clock stepped back).
-        let behind = try await APIHarness(directory: october.directory)
+        // Reopened with the clock back in September (an earlier --now, or a clock stepped back):
+        // by the clock alone, October would not have begun.
+        let september = CivilTime.parseRFC3339("2026-09-20T10:00:00+08:00") ?? 0
+        let behind = try await APIHarness(start: september, directory: october.directory)
         defer { behind.close() }
         let closed = await FinanceFlowTests.finance(behind, .get, "/v1/finance/invoices?month=2026-10")
         #expect(closed.body["closed"] == .bool(true) && closed.body["invoices"]?.arrayValue?.isEmpty == false, "\(closed.body)")

@@ -108,6 +108,16 @@ final class RawClient {
     }
 
     /// Reads one response (an interim 1xx included) framed by Content-Length.
+    /// Reads exactly `count` bytes (after a head read with `forHead: true`).
+    func readBytes(_ count: Int) throws -> [UInt8] {
+        while pending.count < count {
+            if try !fill() { throw RawClientError(description: "connection closed after \(pending.count) of \(count) bytes") }
+        }
+        let bytes = Array(pending[0..<count])
+        pending.removeFirst(count)
+        return bytes
+    }
+
     func readResponse(forHead: Bool = false) throws -> RawResponse {
         let terminator: [UInt8] = [13, 10, 13, 10]
         var headEnd: Int?

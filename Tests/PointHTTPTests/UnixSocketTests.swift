@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 @testable import PointHTTP
 import Testing
 
@@ -172,8 +173,16 @@ struct UnixSocketTests {
         #expect(SocketFileIdentity(path: path) == stale, "nothing at the path is touched without the lock")
         #expect(HTTPServerError.unixSocketFailed(path: path, errno: EBUSY).description.contains("lock file \(path).lock"))
         // A start that comes while the lock is held goes on once it is released.
-        let waiting = Task { try await onThread { SocketCalls.listenUnix(path: path, backlog: 1) } }
+        let returned = Mutex(false)
+        let waiting = Task {
+            try await onThread {
+                let result = SocketCalls.listenUnix(path: path, backlog: 1)
+                returned.withLock { $0 = true }
+                return result
+            }
+        }
         try await Task.sleep(for: .milliseconds(100))
+        #expect(!returned.withLock { $0 }, "the start waited for the lock")
         held.release()
         let started = try await waiting.value
         #expect(started.failureCode == nil)

@@ -90,6 +90,18 @@ struct UnfinishedCommitCutTests {
             }
             #expect(Array(try Data(contentsOf: URL(fileURLWithPath: segment))) == bytes, sourceLocation: sourceLocation)
         }
+        // More than one commit writes (here 10 bytes and a line): not an unfinished commit.
+        do {
+            let tooLong = Self.zeroing(111...113, in: lines) + [UInt8](repeating: 0, count: LedgerRecordFormat.maxLineBytes + 100)
+            try Data(tooLong).write(to: URL(fileURLWithPath: segment))
+            do {
+                _ = try UnfinishedCommitCut.cut(dataDirectory: directory.path, fromSeq: 111, maxCommitBytes: 10)
+                Issue.record("more than one commit was cut")
+            } catch {
+                #expect(error.description.contains("more than one commit writes"), "\(error)")
+            }
+            #expect(Array(try Data(contentsOf: URL(fileURLWithPath: segment))) == tooLong)
+        }
         // Covered by the checkpoint of size 100: acknowledged.
         let covered = Self.zeroing(95...97, in: lines)
         try expectRefused(covered, fromSeq: 95, mentioning: "covered by the newest signed checkpoint")
@@ -114,5 +126,18 @@ struct UnfinishedCommitCutTests {
         let outcome = try UnfinishedCommitCut.cut(dataDirectory: directory.path, fromSeq: 121)
         #expect(outcome.bytes == Int64(zeros.count))
         #expect(Self.openFailure(directory) == nil)
+    }
+
+    @Test("a copy that can't be written whole is removed, and nothing is cut")
+    func aFailedCopyIsRemoved() async throws {
+        let (directory, segment, lines) = try await Self.ledger()
+        let damaged = Self.zeroing(111...113, in: lines)
+        try Data(damaged).write(to: URL(fileURLWithPath: segment))
+        let full = FaultInjectingFileSystem(faults: [.writeError(onCall: 1, errno: ENOSPC)])
+        #expect(throws: LedgerError.self) { try UnfinishedCommitCut.cut(dataDirectory: directory.path, fromSeq: 111, fileSystem: full) }
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("cut-") }
+        #expect(left.isEmpty, "\(left)")
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: segment))) == damaged)
+        #expect(try UnfinishedCommitCut.cut(dataDirectory: directory.path, fromSeq: 111).copyPath.hasSuffix("-at-\(Self.offset(ofSeq: 111, in: lines)).bin"))
     }
 }
