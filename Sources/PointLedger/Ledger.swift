@@ -92,16 +92,21 @@ public final class Ledger: @unchecked Sendable {
         commitObserver: (@Sendable (CommitStatistics) -> Void)? = nil,
         idleObserver: (@Sendable () -> Void)? = nil,
         poisonObserver: (@Sendable (LedgerError) -> Void)? = nil,
-        replay: (ReplayedRecord) throws(LedgerError) -> Void = { _ in }
+        replay: (ReplayedRecord) throws(LedgerError) -> Void = { _ in },
+        heldLock: LedgerDirectoryLock? = nil
     ) throws(LedgerError) -> Ledger {
         do { try fileSystem.makeDirectory(directory) } catch {
             throw LedgerError.io(operation: "creating directory", path: directory, errno: error.code)
         }
-        let lock = try LedgerDirectoryLock.acquire(directory)
+        // A lock the caller holds stays the caller's to release (a store keeps it past the
+        // ledger's close, for its last checkpoint); one taken here is released by `close`.
+        let lock: LedgerDirectoryLock
+        if let heldLock { lock = heldLock } else { lock = try LedgerDirectoryLock.acquire(directory) }
+        let ownsLock = heldLock == nil
         do {
             try settleEarlierWrites(directory: directory, fileSystem: fileSystem)
         } catch {
-            lock.release()
+            if ownsLock { lock.release() }
             throw error
         }
         var merkle = MerkleTree()
@@ -118,7 +123,7 @@ public final class Ledger: @unchecked Sendable {
                 }
             }
         } catch {
-            lock.release()
+            if ownsLock { lock.release() }
             switch error {
             case .ledger(let failure), .consumer(let failure): throw failure
             }
@@ -129,12 +134,12 @@ public final class Ledger: @unchecked Sendable {
         let ledger = Ledger(directory: directory, options: options, fileSystem: fileSystem, summary: summary,
                             merkle: merkle, commitObserver: commitObserver, idleObserver: idleObserver,
                             poisonObserver: poisonObserver)
-        ledger.directoryLock = lock
+        if ownsLock { ledger.directoryLock = lock }
         if let last = summary.segments.last {
             do {
                 try ledger.segmentWriter.continueSegment(last, recordBytes: Int(summary.lastSegmentBytes))
             } catch {
-                lock.release()
+                if ownsLock { lock.release() }
                 throw error
             }
         }

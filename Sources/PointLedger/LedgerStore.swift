@@ -22,6 +22,9 @@ public final class LedgerStore: Sendable {
     public let keyName: String
     /// The checkpoint origin line.
     public let origin: String
+    /// The data directory's lock, held from before the checkpoint log is read until the last
+    /// checkpoint is written at close.
+    private let directoryLock: LedgerDirectoryLock
 
     /// Opens (creating when needed) the data directory, replaying every record through `replay`.
     ///
@@ -48,6 +51,29 @@ public final class LedgerStore: Sendable {
         do { try fileSystem.makeDirectory(dataDirectory) } catch {
             throw LedgerError.io(operation: "creating directory", path: dataDirectory, errno: error.code)
         }
+        // The directory's lock before anything is read: a store still closing elsewhere appends
+        // its last checkpoint after its ledger closed, and reading the log before that would cut
+        // those lines off. It is held until this store's own last checkpoint is written.
+        let ledgerDirectory = dataDirectory + "/ledger"
+        do { try fileSystem.makeDirectory(ledgerDirectory) } catch {
+            throw LedgerError.io(operation: "creating directory", path: ledgerDirectory, errno: error.code)
+        }
+        let directoryLock = try LedgerDirectoryLock.acquire(ledgerDirectory)
+        do {
+            return try openLocked(dataDirectory: dataDirectory, options: options, checkpointOptions: checkpointOptions, fileSystem: fileSystem,
+                                  log: log, commitObserver: commitObserver, idleObserver: idleObserver, replay: replay,
+                                  keyName: keyName, directoryLock: directoryLock)
+        } catch {
+            directoryLock.release()
+            throw error
+        }
+    }
+
+    private static func openLocked(
+        dataDirectory: String, options: LedgerOptions, checkpointOptions: CheckpointOptions, fileSystem: any LedgerFileSystem,
+        log: (String) -> Void, commitObserver: (@Sendable (CommitStatistics) -> Void)?, idleObserver: (@Sendable () -> Void)?,
+        replay: (ReplayedRecord) throws(LedgerError) -> Void, keyName: String, directoryLock: LedgerDirectoryLock
+    ) throws(LedgerError) -> LedgerStore {
         let checkpointPath = dataDirectory + "/" + CheckpointLog.fileName
         try CheckpointLog.settle(path: checkpointPath, fileSystem: fileSystem)
         let scan = try CheckpointLog.scan(path: checkpointPath, fileSystem: fileSystem)
@@ -81,7 +107,7 @@ public final class LedgerStore: Sendable {
             poisonObserver: { [log = checkpointOptions.log] error in
                 log("ledger: refusing every write until restart: \(error)")
             },
-            replay: replay)
+            replay: replay, heldLock: directoryLock)
         do throws(LedgerError) {
             if let latest {
                 guard latest.size <= ledger.durableSeq else {
@@ -100,14 +126,16 @@ public final class LedgerStore: Sendable {
             box.set(checkpointer)
             checkpointer.start(ledger: ledger)
             return LedgerStore(dataDirectory: dataDirectory, ledger: ledger, checkpointer: checkpointer, publicKey: key.publicKey,
-                               keyName: keyName, origin: checkpointOptions.origin)
+                               keyName: keyName, origin: checkpointOptions.origin, directoryLock: directoryLock)
         } catch {
             ledger.close()
             throw error
         }
     }
 
-    private init(dataDirectory: String, ledger: Ledger, checkpointer: Checkpointer, publicKey: Ed25519PublicKey, keyName: String, origin: String) {
+    private init(dataDirectory: String, ledger: Ledger, checkpointer: Checkpointer, publicKey: Ed25519PublicKey, keyName: String, origin: String,
+                 directoryLock: LedgerDirectoryLock) {
+        self.directoryLock = directoryLock
         self.dataDirectory = dataDirectory
         self.ledger = ledger
         self.checkpointer = checkpointer
@@ -147,6 +175,8 @@ public final class LedgerStore: Sendable {
     public func close() {
         ledger.close()
         checkpointer.stop()
+        // Only now may another process open the directory: the last checkpoint is written.
+        directoryLock.release()
     }
 }
 

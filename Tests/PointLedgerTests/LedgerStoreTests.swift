@@ -295,6 +295,32 @@ struct LedgerStoreTests {
         #expect(try LedgerStore.checkpointOrigin(dataDirectory: TemporaryDirectory().path) == nil)
     }
 
+    @Test("A store opening while another closes waits for it to write its last checkpoint, and keeps that checkpoint")
+    func openingWaitsForAClosingStore() async throws {
+        let directory = TemporaryDirectory()
+        // Automatic checkpoints that come only at close (no count or interval is reached).
+        let atClose = CheckpointOptions(origin: "pointconnect.test/ledger", everyRecords: 1_000_000, intervalMilliseconds: 3_600_000,
+                                        clock: { 1_795_000_000_000_000 })
+        let first = try LedgerStore.open(dataDirectory: directory.path, checkpointOptions: atClose)
+        try await appendSamples(first, 0..<3)
+        let opened = Mutex<(store: LedgerStore?, error: String?)>((nil, nil))
+        let path = directory.path
+        let second = Thread {
+            do { let store = try LedgerStore.open(dataDirectory: path, checkpointOptions: atClose); opened.withLock { $0.store = store } }
+            catch { opened.withLock { $0.error = "\(error)" } }
+        }
+        second.start()
+        usleep(200_000)  // the second store waits for the directory
+        #expect(opened.withLock { $0.store == nil && $0.error == nil }, "the second store opened while the first was open")
+        first.close()
+        for _ in 0..<500 where opened.withLock({ $0.store == nil && $0.error == nil }) { usleep(10_000) }
+        let reopened = try #require(opened.withLock { $0.store }, "\(opened.withLock { $0.error ?? "not opened" })")
+        defer { reopened.close() }
+        #expect(reopened.latestCheckpoint?.size == 3, "the closing store's last checkpoint is read, not cut off")
+        let lines = try String(contentsOfFile: directory.path + "/" + CheckpointLog.fileName, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1)
+    }
+
     @Test("Opening settles what an earlier run left: the checkpoint log and the newest segments are synced, and the segment directory")
     func openingSyncsTheLogTheSegmentsAndTheirDirectory() async throws {
         let directory = try await checkpointedThreeRecords()
