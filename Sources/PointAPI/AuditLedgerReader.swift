@@ -189,13 +189,11 @@ public enum AuditLedgerReader {
     /// complete line, which must parse, as the service requires when it opens the directory.
     static func newestCheckpoint(_ dataDirectory: String) throws(Failure) -> SignedCheckpoint? {
         let path = dataDirectory + "/" + CheckpointLog.fileName
-        let result: CheckpointLog.ScanResult
-        do throws(LedgerError) { result = try CheckpointLog.scan(path: path) } catch {
+        do throws(LedgerError) { return try CheckpointLog.newest(dataDirectory: dataDirectory) } catch {
+            if case .checkpointInvalid(let line, _, let reason) = error {
+                throw Failure(description: "the newest line of \(path) (line \(line)) is not a signed checkpoint: \(reason)")
+            }
             throw Failure(description: "\(path) can't be read: \(error)")
-        }
-        guard let line = result.lastLine else { return nil }
-        do { return try SignedCheckpoint(jsonLine: line) } catch {
-            throw Failure(description: "the newest line of \(path) (line \(result.lines)) is not a signed checkpoint: \(error); run `pointconnect ledger verify` on the data directory")
         }
     }
 

@@ -129,12 +129,13 @@ extension APIApplication {
     /// not begun has none (and costs nothing: a draft is computed month by month from the last
     /// close, so a far-off month would cost one settlement per month up to it).
     func monthView(_ period: BillingMonth, _ include: @escaping @Sendable (Invoice) -> Bool) throws(APIError) -> MonthView {
-        let current = try? BillingMonth(containingLedgerTime: service.serviceTime)
-        let result = service.readSettlement { _, settlement -> Result<MonthView, DraftFailure> in
+        let now = service.clock.now()
+        let result = service.readSettlement { domain, settlement -> Result<MonthView, DraftFailure> in
             if let closed = settlement.closed[period] {
                 return .success(MonthView(closed: true, draft: false, closedAt: closed.closedAt, documents: closed.issued.filter(include)))
             }
-            if let current, period > current {
+            // The service's time: the clock, or the newest record's time when the clock is behind it.
+            if let current = try? BillingMonth(containingLedgerTime: max(now, domain.lastTime)), period > current {
                 return .success(MonthView(closed: false, draft: false, documents: [],
                                           note: "\(period) has not begun (it is \(current) in Asia/Taipei); drafts exist up to the current month."))
             }

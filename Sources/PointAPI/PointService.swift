@@ -286,12 +286,6 @@ public struct PeriodCloseOutcome: Sendable, Equatable {
 }
 
 extension PointService {
-    /// The service's time: its clock, or the newest record's time when the clock is behind it
-    /// (records are stamped so; a close decides whether a month ended by it too).
-    public var serviceTime: Int64 {
-        state.withLock { max(clock.now(), $0.lastTime) }
-    }
-
     /// Reads the domain and the settlement under the lock. Keep `body` short: writes wait for it.
     public func readSettlement<Result: Sendable>(_ body: (borrowing PointsDomain, borrowing SettlementFold) -> Result) -> Result {
         state.withLock { body($0.domain, $0.settlement) }

@@ -76,6 +76,15 @@ struct GrantStore: Sendable {
         }
     }
 
+    /// The grant an orderId names for reads and revocations of a merchant that grants in
+    /// `environment` now: its grant there, else — once in production — its sandbox test grant.
+    /// (A new grant is looked up in `environment` only.)
+    func findForReading(merchant: UInt32, environment: MerchantEnvironment, orderID: String) -> Int? {
+        if let slot = find(merchant: merchant, environment: environment, orderID: orderID) { return slot }
+        guard environment == .production else { return nil }
+        return find(merchant: merchant, environment: .sandbox, orderID: orderID)
+    }
+
     /// Whether another grant fits within the explicit limits.
     func hasRoom(forOrderIDBytes length: Int) -> Bool {
         slots.count < Self.maxGrants && orderIDs.hasRoom(forBytes: length)

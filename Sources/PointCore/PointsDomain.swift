@@ -239,10 +239,7 @@ public struct PointsDomain: Sendable {
     /// still be read and revoked after going live (as ledgers written before environments were
     /// told apart record it). A new grant is looked up in the current environment only.
     func grantSlot(merchant: UInt32, orderID: String) -> Int? {
-        let environment = grantEnvironment(ofMerchant: merchant)
-        if let slot = grants.find(merchant: merchant, environment: environment, orderID: orderID) { return slot }
-        guard environment == .production else { return nil }
-        return grants.find(merchant: merchant, environment: .sandbox, orderID: orderID)
+        grants.findForReading(merchant: merchant, environment: grantEnvironment(ofMerchant: merchant), orderID: orderID)
     }
 
     func merchantSlot(_ merchantID: String, _ seq: UInt64) throws(DomainError) -> UInt32 {

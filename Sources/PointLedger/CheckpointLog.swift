@@ -40,6 +40,21 @@ public enum CheckpointLog {
         fileSystem.dropCachedPages(descriptor)
     }
 
+    /// The newest checkpoint of a scanned log, parsed (its signature unchecked); nil when there is
+    /// none. Its last complete line must parse, as the service requires when it opens the directory.
+    public static func newest(in scan: ScanResult) throws(LedgerError) -> SignedCheckpoint? {
+        guard let line = scan.lastLine else { return nil }
+        do { return try SignedCheckpoint(jsonLine: line) } catch {
+            throw LedgerError.checkpointInvalid(line: scan.lines, size: nil, reason: "\(error). Run 'pointconnect ledger verify' on the data directory")
+        }
+    }
+
+    /// The newest checkpoint in `dataDirectory/checkpoints.jsonl` (see ``newest(in:)``); nil when
+    /// the file is missing or holds none.
+    public static func newest(dataDirectory: String, fileSystem: any LedgerFileSystem = PosixFileSystem()) throws(LedgerError) -> SignedCheckpoint? {
+        try newest(in: scan(path: dataDirectory + "/" + fileName, fileSystem: fileSystem))
+    }
+
     /// Streams the complete lines of the file at `path` to `visit` (1-based line number, text).
     /// A missing file reads as empty. Memory is bounded by the read buffer.
     public static func scan(

@@ -81,7 +81,7 @@ public final class LedgerStore: Sendable {
                                                   inUse: try keyDependence(dataDirectory, checkpointLines: scan.lines, fileSystem: fileSystem),
                                                   log: log)
         var latest: SignedCheckpoint?
-        if let parsed = try newest(scan) {
+        if let parsed = try CheckpointLog.newest(in: scan) {
             do { _ = try SignedNote.open(parsed.note, publicKey: key.publicKey) } catch {
                 throw LedgerError.checkpointInvalid(line: scan.lines, size: nil, reason: "\(error). Run 'pointconnect ledger verify' on the data directory")
             }
@@ -192,15 +192,7 @@ extension LedgerStore {
     /// The origin of the newest checkpoint in `dataDirectory` (unverified: opening checks its
     /// signature), or nil when there is none — what a tool signs under when not told otherwise.
     public static func checkpointOrigin(dataDirectory: String, fileSystem: any LedgerFileSystem = PosixFileSystem()) throws(LedgerError) -> String? {
-        try newest(CheckpointLog.scan(path: dataDirectory + "/" + CheckpointLog.fileName, fileSystem: fileSystem))?.checkpoint.origin
-    }
-
-    /// The newest checkpoint of a scanned log, parsed (its signature unchecked); nil when there is none.
-    private static func newest(_ scan: CheckpointLog.ScanResult) throws(LedgerError) -> SignedCheckpoint? {
-        guard let line = scan.lastLine else { return nil }
-        do { return try SignedCheckpoint(jsonLine: line) } catch {
-            throw LedgerError.checkpointInvalid(line: scan.lines, size: nil, reason: "\(error). Run 'pointconnect ledger verify' on the data directory")
-        }
+        try CheckpointLog.newest(dataDirectory: dataDirectory, fileSystem: fileSystem)?.checkpoint.origin
     }
 
     /// What in `dataDirectory` was made with its signing key: signed checkpoints or ledger

@@ -34,7 +34,7 @@ public enum UnfinishedCommitCut {
         let ledgerDirectory = dataDirectory + "/ledger"
         let lock = try LedgerDirectoryLock.acquire(ledgerDirectory)
         defer { lock.release() }
-        let protectedSeq = try newestCheckpointSize(dataDirectory, fileSystem: fileSystem)
+        let protectedSeq = try CheckpointLog.newest(dataDirectory: dataDirectory, fileSystem: fileSystem)?.size ?? 0
         guard seq > protectedSeq else {
             throw refusal("record \(seq) is covered by the newest signed checkpoint (tree size \(protectedSeq)), so it was acknowledged: cutting it would lose it. Restore the segment from a replica or backup")
         }
@@ -88,17 +88,6 @@ public enum UnfinishedCommitCut {
         .cutRefused(reason)
     }
 
-    /// The size of the newest signed checkpoint (0 when none), as the service reads it.
-    private static func newestCheckpointSize(_ dataDirectory: String, fileSystem: any LedgerFileSystem) throws(LedgerError) -> UInt64 {
-        let path = dataDirectory + "/" + CheckpointLog.fileName
-        guard FileManager.default.fileExists(atPath: path) else { return 0 }
-        let scan = try CheckpointLog.scan(path: path, fileSystem: fileSystem)
-        guard let line = scan.lastLine else { return 0 }
-        do { return try SignedCheckpoint(jsonLine: line).size } catch {
-            throw LedgerError.checkpointInvalid(line: scan.lines, size: nil, reason: "\(error). Run 'pointconnect ledger verify' on the data directory")
-        }
-    }
-
     /// Reads `count` bytes at `offset` of a descriptor just opened (at offset 0): the bytes before
     /// are read through and dropped (the file system protocol has no seek).
     private static func read(_ descriptor: Int32, from offset: Int64, count: Int, path: String,
@@ -145,10 +134,7 @@ public enum UnfinishedCommitCut {
             }
             do throws(SystemError) {
                 defer { fileSystem.close(descriptor) }
-                let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
-                defer { copy.deallocate() }
-                copy.copyBytes(from: bytes)
-                try fileSystem.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: copy[..<bytes.count]))
+                try bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try fileSystem.writeAll(descriptor, raw) } }.get()
                 try fileSystem.synchronizeAll(descriptor)
                 try fileSystem.synchronizeDirectory(directory)
             } catch {

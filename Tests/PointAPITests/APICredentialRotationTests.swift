@@ -65,11 +65,7 @@ struct APICredentialRotationTests {
         let before = api.application.service.ledger.enqueuedSeq
         disk.hold()
         let first = Task { await api.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: api.timedNonce()) }
-        var waited = 0
-        while api.application.service.ledger.enqueuedSeq == before && waited < 1_000 {
-            try await Task.sleep(for: .milliseconds(5))
-            waited += 1
-        }
+        try await api.waitUntilEnqueued(beyond: before)
         let second = await api.send(.post, path, key: reviewer, secret: reviewerSecret, nonce: api.timedNonce())
         #expect(second.status == 409 && second.code == "rotation_in_progress", "\(second.body)")
         disk.release()
@@ -166,11 +162,7 @@ struct APICredentialRotationTests {
                 "contractStartDate": "2026-11-01",
             ], key: reviewer, secret: reviewerSecret)
         }
-        var waited = 0
-        while api.application.service.ledger.enqueuedSeq == before && waited < 1_000 {
-            try await Task.sleep(for: .milliseconds(5))
-            waited += 1
-        }
+        try await api.waitUntilEnqueued(beyond: before)
         // Refused at once; a rotation that went ahead would wait for the held disk instead.
         let rotationTask = Task {
             await api.send(.post, "/v1/admin/merchants/\(merchantID)/credentials/rotate", key: reviewer, secret: reviewerSecret,

@@ -66,11 +66,7 @@ struct APIFlowTests {
         defer { api.close() }
         let merchant = api.merchantA
         let (reviewer, reviewerSecret) = api.staff("reviewer")
-        let live = await api.send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/environments/production", json: [
-            "officialAccountId": "@formosabooks", "loginChannelId": "2006100001", "linkedLoginChannelId": "2006100001",
-            "allowedSources": ["203.0.113.0/24"],
-            "eligibility": ["kind": "special_approval", "reference": "SA-2026-7", "approvedBy": "head office"],
-        ], key: reviewer, secret: reviewerSecret)
+        let live = await api.openProduction(merchant, allowedSources: ["203.0.113.0/24"])
         #expect(live.status == 201, "\(live.body)")
         let terminated = await api.send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/status",
                                         json: ["action": "terminate", "reason": "contract ended"], key: reviewer, secret: reviewerSecret)

@@ -124,6 +124,25 @@ final class APIHarness: Sendable {
         return "U" + String(repeating: "0", count: 32 - hex.count) + hex
     }
 
+    /// Waits (at most 5 s) until the ledger has queued a record past `seq`: a write sent in a Task
+    /// has been decided (with syncs held, it is not durable yet).
+    func waitUntilEnqueued(beyond seq: UInt64) async throws {
+        for _ in 0..<1_000 where application.service.ledger.enqueuedSeq == seq {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Opens `merchant`'s production environment as the reviewer (its Official Account and Login
+    /// channel, a special approval), allowing `allowedSources`.
+    func openProduction(_ merchant: SandboxDefaults.MerchantDefaults, allowedSources: [String] = ["127.0.0.1"]) async -> Reply {
+        let (reviewer, reviewerSecret) = staff("reviewer")
+        return await send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/environments/production", json: [
+            "officialAccountId": "@formosabooks", "loginChannelId": "2006100001", "linkedLoginChannelId": "2006100001",
+            "allowedSources": .array(allowedSources.map(JSONValue.string)),
+            "eligibility": ["kind": "special_approval", "reference": "SA-2026-7", "approvedBy": "head office"],
+        ], key: reviewer, secret: reviewerSecret)
+    }
+
     /// Binds member `member` of `merchant` to LINE user `user`.
     @discardableResult
     func bind(_ merchant: SandboxDefaults.MerchantDefaults, member: String, user: Int) async -> Reply {

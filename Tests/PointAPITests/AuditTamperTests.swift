@@ -23,6 +23,14 @@ struct AuditTamperTests {
         return try SignedCheckpoint(jsonLine: line)
     }
 
+    /// The newest segment of the data directory's ledger: its path, its bytes, and where its last line starts.
+    static func newestSegment(in directory: String) throws -> (path: String, bytes: [UInt8], lastLineStart: Int) {
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory + "/ledger").filter { $0.hasSuffix(".jsonl") }.sorted()
+        let path = directory + "/ledger/" + (try #require(segments.last))
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        return (path, bytes, (bytes.dropLast().lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1)
+    }
+
     @Test("A checkpoint whose signature does not verify makes the grant trace fail, however well its proof folds")
     func forgedSignature() async throws {
         let directory = try await Toolkit.twoClosedMonths()
@@ -70,10 +78,7 @@ struct AuditTamperTests {
         let directory = try await Toolkit.twoClosedMonths()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let newest = try Self.newestCheckpoint(in: directory)
-        let segments = try FileManager.default.contentsOfDirectory(atPath: directory + "/ledger").filter { $0.hasSuffix(".jsonl") }.sorted()
-        let path = directory + "/ledger/" + (try #require(segments.last))
-        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        let lastLineStart = (bytes.dropLast().lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+        var (path, bytes, lastLineStart) = try Self.newestSegment(in: directory)
         let lastSeq = try AuditLedgerReader.fold(dataDirectory: directory).records
         try #require(newest.size == lastSeq, "the newest checkpoint covers the last record (\(newest.size) of \(lastSeq))")
         for index in (lastLineStart + 10)..<(lastLineStart + 20) { bytes[index] = 0 }
@@ -91,11 +96,8 @@ struct AuditTamperTests {
     func ledgerShorterThanItsCheckpoint() async throws {
         let directory = try await Toolkit.twoClosedMonths()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let segments = try FileManager.default.contentsOfDirectory(atPath: directory + "/ledger").filter { $0.hasSuffix(".jsonl") }.sorted()
-        let path = directory + "/ledger/" + (try #require(segments.last))
-        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        var (path, bytes, lastLineStart) = try Self.newestSegment(in: directory)
         // Drop the last record, which the newest checkpoint covers (a clean cut at a line end).
-        let lastLineStart = (bytes.dropLast().lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
         bytes.removeSubrange(lastLineStart...)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let trace = try AuditLedgerReader.traceGrant(dataDirectory: directory, merchantID: Toolkit.merchantA, orderID: "o-1")

@@ -20,12 +20,7 @@ struct FinanceFlowTests {
         let b = api.merchantB
         #expect(await api.bind(a, member: "m-1", user: 1).status == 201)
         #expect(await api.bind(b, member: "m-1", user: 2).status == 201)
-        let (reviewerKey, reviewerSecret) = api.staff("reviewer")
-        let live = await api.send(.post, "/v1/admin/merchants/\(a.register.merchantID)/environments/production", json: [
-            "officialAccountId": "@formosabooks", "loginChannelId": "2006100001", "linkedLoginChannelId": "2006100001",
-            "allowedSources": ["127.0.0.1"],
-            "eligibility": ["kind": "special_approval", "reference": "SA-2026-7", "approvedBy": "head office"],
-        ], key: reviewerKey, secret: reviewerSecret)
+        let live = await api.openProduction(a)
         #expect(live.status == 200 || live.status == 201, "\(live.body)")
         let cashback = api.scenarioID(a, purpose: "purchase_cashback")
         for (order, points) in [("o-1", Int64(1_000)), ("o-2", 200)] {

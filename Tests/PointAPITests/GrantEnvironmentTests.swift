@@ -15,12 +15,7 @@ struct GrantEnvironmentTests {
         let cashback = api.scenarioID(merchant, purpose: "purchase_cashback")
         let test = await api.asMerchant(merchant, .post, "/v1/grants", json: APIFlowTests.grantBody("o-reused", scenario: cashback, points: 30))
         #expect(test.status == 201 && test.body["grant"]?["environment"] == "sandbox", "\(test.body)")
-        let (reviewerKey, reviewerSecret) = api.staff("reviewer")
-        let live = await api.send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/environments/production", json: [
-            "officialAccountId": "@formosabooks", "loginChannelId": "2006100001", "linkedLoginChannelId": "2006100001",
-            "allowedSources": ["127.0.0.1"],
-            "eligibility": ["kind": "special_approval", "reference": "SA-2026-7", "approvedBy": "head office"],
-        ], key: reviewerKey, secret: reviewerSecret)
+        let live = await api.openProduction(merchant)
         #expect(live.status == 201, "\(live.body)")
 
         let real = await api.asMerchant(merchant, .post, "/v1/grants", json: APIFlowTests.grantBody("o-reused", scenario: cashback, points: 40))
@@ -55,12 +50,7 @@ struct GrantEnvironmentTests {
             #expect(answer.status == 201, "\(answer.body)")
         }
         await grant("ORD-1", 100)
-        let (reviewerKey, reviewerSecret) = api.staff("reviewer")
-        let live = await api.send(.post, "/v1/admin/merchants/\(merchant.register.merchantID)/environments/production", json: [
-            "officialAccountId": "@formosabooks", "loginChannelId": "2006100001", "linkedLoginChannelId": "2006100001",
-            "allowedSources": ["127.0.0.1"],
-            "eligibility": ["kind": "special_approval", "reference": "SA-2026-7", "approvedBy": "head office"],
-        ], key: reviewerKey, secret: reviewerSecret)
+        let live = await api.openProduction(merchant)
         #expect(live.status == 201, "\(live.body)")
         await grant("ORD-A", 50)
         await revoke("RA1", "ORD-A", 10)

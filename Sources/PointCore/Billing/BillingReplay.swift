@@ -117,12 +117,8 @@ public struct BillingReplay: Sendable {
             return
         case .pointsRevoked(let revoked):
             let merchant = try merchantSlot(revoked.merchantID, seq)
-            // As ``PointsDomain/grantSlot(merchant:orderID:)`` finds it: the current environment's
-            // grant, else — once live — the sandbox one.
-            var found = grants.find(merchant: merchant, environment: environment(of: merchant), orderID: revoked.orderID)
-            if found == nil, environment(of: merchant) == .production {
-                found = grants.find(merchant: merchant, environment: .sandbox, orderID: revoked.orderID)
-            }
+            // As the points domain finds it (``GrantStore/findForReading(merchant:environment:orderID:)``).
+            let found = grants.findForReading(merchant: merchant, environment: environment(of: merchant), orderID: revoked.orderID)
             let slot = try grants.revocationSlot(found, revoked, seq: seq)
             let key = SettlementBook.RevocationKey(merchantID: revoked.merchantID, revocationID: revoked.revocationID)
             guard findingStands[key] == nil else { throw .inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
