@@ -55,17 +55,34 @@ public enum Identifiers {
     /// readers of JSON lines) and no bidirectional formatting characters (they can make a name
     /// read as something else).
     public static func isValidText(_ value: String, maxLength: Int) -> Bool {
-        guard !value.isEmpty, value.count <= maxLength else { return false }
-        return value.unicodeScalars.allSatisfy { scalar in
+        textProblem(value, maxLength: maxLength) == nil
+    }
+
+    /// What makes `value` unfit as free text (see ``isValidText(_:maxLength:)``), naming the first
+    /// character at fault; nil when it is fine.
+    public static func textProblem(_ value: String, maxLength: Int) -> String? {
+        if value.isEmpty { return "it is empty" }
+        let count = value.count
+        if count > maxLength { return "it has \(count) characters" }
+        for (position, scalar) in value.unicodeScalars.enumerated() {
+            let kind: String
             switch scalar.value {
-            case 0x0A: return true
-            case 0x00..<0x20, 0x7F...0x9F, 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return false
-            default: return true
+            case 0x0A: continue
+            case 0x00..<0x20, 0x7F...0x9F: kind = "a control character"
+            case 0x2028, 0x2029: kind = "a line or paragraph separator"
+            case 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: kind = "a bidirectional formatting character"
+            default: continue
             }
+            return "it holds U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)), \(kind), at position \(position + 1)"
         }
+        return nil
     }
 
     private static func isLowerHex(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -58,7 +58,9 @@ extension PointsDomain {
     public func decide(_ command: RegisterMerchantCommand) throws(DomainError) -> Decision {
         var problems = FieldProblems()
         if !Identifiers.isValidChannelID(command.merchantID) { problems.add("merchantId", "must be the 10-digit POINT Connect channel ID") }
-        if !Identifiers.isValidText(command.name, maxLength: Self.maxNameLength) { problems.add("name", "must be 1–\(Self.maxNameLength) characters without control characters") }
+        if let problem = Identifiers.textProblem(command.name, maxLength: Self.maxNameLength) {
+            problems.add("name", "must be 1–\(Self.maxNameLength) characters without control characters: \(problem)")
+        }
         if !UnifiedBusinessNumber.isValid(command.taxID) {
             problems.add("taxId", "must be an 8-digit Unified Business Number (統一編號) with a valid checksum")
         }
@@ -200,8 +202,8 @@ extension PointsDomain {
 
     public func decide(merchantID: String, statusChange: MerchantStatusChange, note: String) throws(DomainError) -> Decision {
         let merchant = try existingMerchant(merchantID)
-        if !Identifiers.isValidText(note, maxLength: Self.maxNoteLength) {
-            throw DomainError.invalid([DomainError.Detail(property: "reason", message: "must be 1–\(Self.maxNoteLength) characters explaining the change")])
+        if let problem = Identifiers.textProblem(note, maxLength: Self.maxNoteLength) {
+            throw DomainError.invalid([DomainError.Detail(property: "reason", message: "must be 1–\(Self.maxNoteLength) characters explaining the change: \(problem)")])
         }
         // The same change sent again, while it is still the last one, is answered by its record.
         if let last = merchant.lastStatusChange, last.change == statusChange {
@@ -307,7 +309,9 @@ extension PointsDomain {
         case .specialApproval(let reference, let approvedBy):
             var problems = FieldProblems()
             if !Identifiers.isValidExternalID(reference) { problems.add("eligibility.reference", "must be the approval's reference, \(Identifiers.externalIDRule)") }
-            if !Identifiers.isValidText(approvedBy, maxLength: Self.maxNameLength) { problems.add("eligibility.approvedBy", "must name who approved the special case") }
+            if let problem = Identifiers.textProblem(approvedBy, maxLength: Self.maxNameLength) {
+                problems.add("eligibility.approvedBy", "must name who approved the special case in 1–\(Self.maxNameLength) characters: \(problem)")
+            }
             try problems.throwIfAny()
         case .messagingSpend(let months):
             guard let applied = CivilTime.parseDate(appliedOn) else { return }

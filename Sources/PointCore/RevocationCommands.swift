@@ -124,8 +124,8 @@ extension PointsDomain {
         guard let existing = revocation(merchantID: merchantID, revocationID: revocationID) else {
             throw DomainError(.notFound, code: "revocation_not_found", message: "No revocation \(revocationID) for merchant \(merchantID).")
         }
-        if !Identifiers.isValidText(note, maxLength: Self.maxNoteLength) {
-            throw DomainError.invalid([DomainError.Detail(property: "note", message: "must be 1–\(Self.maxNoteLength) characters explaining the finding")])
+        if let problem = Identifiers.textProblem(note, maxLength: Self.maxNoteLength) {
+            throw DomainError.invalid([DomainError.Detail(property: "note", message: "must be 1–\(Self.maxNoteLength) characters explaining the finding: \(problem)")])
         }
         // The same finding (or withdrawal) sent again is answered by the record it made.
         if record, let finding = existing.finding, finding.note == note { return .replay(seq: finding.seq, time: finding.recordedAt) }
@@ -173,8 +173,8 @@ extension PointsDomain {
                 problems.add("evidence.\(property)", "is required for \(reason.rawValue): \(what)")
                 return nil
             }
-            guard Identifiers.isValidText(value, maxLength: maxEvidenceTextLength) else {
-                problems.add("evidence.\(property)", "must be 1–\(maxEvidenceTextLength) characters")
+            if let problem = Identifiers.textProblem(value, maxLength: maxEvidenceTextLength) {
+                problems.add("evidence.\(property)", "must be 1–\(maxEvidenceTextLength) characters: \(problem)")
                 return nil
             }
             return value

@@ -60,12 +60,14 @@ extension PointsDomain {
         if let submissionID = command.submissionID, !Identifiers.isValidExternalID(submissionID) {
             problems.add("submissionId", "must be \(Identifiers.externalIDRule)")
         }
-        if !Identifiers.isValidText(command.title, maxLength: Self.maxTitleLength) { problems.add("title", "must be 1–\(Self.maxTitleLength) characters") }
-        if !Identifiers.isValidText(command.description, maxLength: Self.maxDescriptionLength) {
-            problems.add("description", "must be 1–\(Self.maxDescriptionLength) characters describing how and why points are granted")
+        if let problem = Identifiers.textProblem(command.title, maxLength: Self.maxTitleLength) {
+            problems.add("title", "must be 1–\(Self.maxTitleLength) characters: \(problem)")
         }
-        if !Identifiers.isValidText(command.grantConditions, maxLength: Self.maxDescriptionLength) {
-            problems.add("grantConditions", "must be 1–\(Self.maxDescriptionLength) characters stating when a member qualifies")
+        if let problem = Identifiers.textProblem(command.description, maxLength: Self.maxDescriptionLength) {
+            problems.add("description", "must be 1–\(Self.maxDescriptionLength) characters describing how and why points are granted: \(problem)")
+        }
+        if let problem = Identifiers.textProblem(command.grantConditions, maxLength: Self.maxDescriptionLength) {
+            problems.add("grantConditions", "must be 1–\(Self.maxDescriptionLength) characters stating when a member qualifies: \(problem)")
         }
         let purpose = ScenarioPurpose(rawValue: command.purpose)
         if purpose == nil {
@@ -89,8 +91,8 @@ extension PointsDomain {
                 problems.add("campaignRules[\(position)].kind", "must be one of \(CampaignRuleKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 continue
             }
-            if !Identifiers.isValidText(rule.text, maxLength: Self.maxDescriptionLength) {
-                problems.add("campaignRules[\(position)].text", "must be 1–\(Self.maxDescriptionLength) characters")
+            if let problem = Identifiers.textProblem(rule.text, maxLength: Self.maxDescriptionLength) {
+                problems.add("campaignRules[\(position)].text", "must be 1–\(Self.maxDescriptionLength) characters: \(problem)")
             }
             rules.append(CampaignRule(kind: kind, text: rule.text))
         }
@@ -161,9 +163,9 @@ extension PointsDomain {
         guard let scenario = scenario(scenarioID) else {
             throw DomainError(.notFound, code: "scenario_not_found", message: "No scenario \(scenarioID); check the scenario ID.")
         }
-        if !Identifiers.isValidText(note, maxLength: Self.maxNoteLength) {
+        if let problem = Identifiers.textProblem(note, maxLength: Self.maxNoteLength) {
             throw DomainError.invalid([DomainError.Detail(property: approve ? "note" : "reason",
-                                                          message: "must be 1–\(Self.maxNoteLength) characters explaining the decision")])
+                                                          message: "must be 1–\(Self.maxNoteLength) characters explaining the decision: \(problem)")])
         }
         // The same review sent again (after a lost answer) is answered by the record it made.
         if scenario.status == (approve ? .approved : .rejected), scenario.reviewNote == note, let reviewed = scenario.reviewed {

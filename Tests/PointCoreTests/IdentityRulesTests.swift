@@ -88,6 +88,14 @@ struct IdentityRulesTests {
         for bad in ["tab\there", "bell\u{7}", "del\u{7F}", "next line\u{85}", "c1\u{9B}", "sep\u{2028}", "para\u{2029}",
                     "rtl\u{202E}kcab", "isolate\u{2066}x\u{2069}", "mark\u{200F}", "", String(repeating: "x", count: 101)] {
             #expect(!Identifiers.isValidText(bad, maxLength: 100), "\(bad.debugDescription)")
+            #expect(Identifiers.textProblem(bad, maxLength: 100) != nil, "\(bad.debugDescription)")
         }
+        // The refusal names what is wrong, and where.
+        #expect(Identifiers.textProblem("rtl\u{202E}kcab", maxLength: 100) == "it holds U+202E, a bidirectional formatting character, at position 4")
+        #expect(Identifiers.textProblem("tab\there", maxLength: 100) == "it holds U+0009, a control character, at position 4")
+        #expect(Identifiers.textProblem("sep\u{2028}", maxLength: 100) == "it holds U+2028, a line or paragraph separator, at position 4")
+        #expect(Identifiers.textProblem("", maxLength: 100) == "it is empty")
+        #expect(Identifiers.textProblem(String(repeating: "x", count: 101), maxLength: 100) == "it has 101 characters")
+        #expect(Identifiers.textProblem("line one\nline two", maxLength: 100) == nil)
     }
 }
