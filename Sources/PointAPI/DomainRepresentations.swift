@@ -35,7 +35,8 @@ enum DomainRepresentations {
             ],
             "activeFrom": .string(CivilTime.formatUTC(scenario.activeFrom)), "activeUntil": .string(CivilTime.formatUTC(scenario.activeUntil)),
             "status": .string(scenario.status.rawValue), "reviewNote": scenario.reviewNote.map(JSONValue.string) ?? .null,
-            "grantedPoints": .int(scenario.grantedPoints), "submissionId": scenario.submissionID.map(JSONValue.string) ?? .null,
+            "grantedPoints": .int(scenario.grantedPoints), "sandboxGrantedPoints": .int(scenario.sandboxGrantedPoints),
+            "submissionId": scenario.submissionID.map(JSONValue.string) ?? .null,
         ]
     }
 

@@ -92,7 +92,8 @@ extension PointsDomain {
                               details: [DomainError.Detail(property: "points", message: "at most \(cap)")])
         }
         if let cap = caps.maxPointsPerUserPerMonth {
-            let already = pointsThisMonth(binding: bindingSlot, scenario: scenarioSlot, time: now)
+            let already = pointsThisMonth(binding: bindingSlot, scenario: scenarioSlot, time: now,
+                                          environment: grantEnvironment(ofMerchant: merchantSlot))
             if already + Int64(command.points) > Int64(cap) {
                 throw DomainError(.rejected, code: "cap_points_per_user_per_month",
                                   message: "Scenario \(scenarioID) allows at most \(cap) points per user per month; this user already has \(already) this month (Asia/Taipei).",

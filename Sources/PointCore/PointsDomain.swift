@@ -46,7 +46,10 @@ public struct PointsDomain: Sendable {
     var grantsByMerchant: [ChunkedArray<UInt32>] = []
     /// Each merchant's scenarios (slots), in submission order.
     var scenariosByMerchant: [[UInt32]] = []
+    /// Points per LINE user, scenario and month of production grants (what a monthly cap limits
+    /// once the merchant is live) and of sandbox test grants (what it limits before).
     var userMonthPoints = UserMonthTotals()
+    var sandboxUserMonthPoints = UserMonthTotals()
     var revocations: [Revocation] = []
     var revocationIndex: [MerchantScoped: UInt32] = [:]
     var revocationsByGrant: [UInt32: [UInt32]] = [:]
@@ -94,6 +97,9 @@ public struct PointsDomain: Sendable {
             merchants[Int(merchant)].openedRecords[.production] = RecordReference(seq: seq, time: time)
             merchants[Int(merchant)].eligibility = eligibility
             merchants[Int(merchant)].status = .production
+            // From now on a budget counts production grants only; the test grants' points stay
+            // in `sandboxGrantedPoints` (monthly caps read the production totals from now on).
+            for scenario in scenariosByMerchant[Int(merchant)] { scenarios[Int(scenario)].grantedPoints = 0 }
         case .merchantSuspended(let merchantID, let note):
             let merchant = Int(try merchantSlot(merchantID, seq))
             merchants[merchant].statusBeforeSuspension = merchants[merchant].status
@@ -199,16 +205,21 @@ public struct PointsDomain: Sendable {
         guard let binding = activeBindings.binding(merchant: merchant, memberID: granted.memberID, in: bindings),
             bindings[Int(binding)].lineUserID == granted.lineUserID
         else { throw .inconsistent(seq, "member \(granted.memberID) is not bound to \(granted.lineUserID)") }
+        let environment = grantEnvironment(ofMerchant: merchant)
         guard granted.points > 0, granted.points <= limits.maxPointsPerGrant,
             grants.hasRoom(forOrderIDBytes: granted.orderID.utf8.count),
-            let slot = grants.addIfAbsent(merchant: merchant, environment: grantEnvironment(ofMerchant: merchant), orderID: granted.orderID,
+            let slot = grants.addIfAbsent(merchant: merchant, environment: environment, orderID: granted.orderID,
                                           binding: binding, scenario: scenario, points: UInt32(granted.points), seq: seq, time: time)
         else { throw .inconsistent(seq, "grant \(granted.orderID) is a duplicate or out of range") }
         grantsByMerchant[Int(merchant)].append(UInt32(slot))
         scenarios[Int(scenario)].grantedPoints += Int64(granted.points)
+        if environment == .sandbox { scenarios[Int(scenario)].sandboxGrantedPoints += Int64(granted.points) }
         if scenarios[Int(scenario)].caps.maxPointsPerUserPerMonth != nil {
-            userMonthPoints.add(Int64(granted.points), binding: activeBindings.userKey(of: binding), scenario: scenario,
-                                month: CivilTime.taipeiMonthNumber(time))
+            let user = activeBindings.userKey(of: binding), month = CivilTime.taipeiMonthNumber(time)
+            switch environment {
+            case .production: userMonthPoints.add(Int64(granted.points), binding: user, scenario: scenario, month: month)
+            case .sandbox: sandboxUserMonthPoints.add(Int64(granted.points), binding: user, scenario: scenario, month: month)
+            }
         }
     }
 

@@ -217,9 +217,13 @@ extension PointsDomain {
     }
 
     /// Points granted to a binding's LINE user (through any of its bindings at the merchant)
-    /// under a scenario in the Asia/Taipei month of `time`.
-    func pointsThisMonth(binding: UInt32, scenario: UInt32, time: Int64) -> Int64 {
-        userMonthPoints.points(binding: activeBindings.userKey(of: binding), scenario: scenario, month: CivilTime.taipeiMonthNumber(time))
+    /// under a scenario in the Asia/Taipei month of `time`, by grants in `environment`.
+    func pointsThisMonth(binding: UInt32, scenario: UInt32, time: Int64, environment: MerchantEnvironment) -> Int64 {
+        let user = activeBindings.userKey(of: binding), month = CivilTime.taipeiMonthNumber(time)
+        switch environment {
+        case .production: return userMonthPoints.points(binding: user, scenario: scenario, month: month)
+        case .sandbox: return sandboxUserMonthPoints.points(binding: user, scenario: scenario, month: month)
+        }
     }
 
     func grant(atSlot slot: Int) -> Grant {
@@ -241,6 +245,7 @@ extension PointsDomain: Equatable {
             left.scenarioSubmissions == right.scenarioSubmissions,
             left.bindings == right.bindings, left.activeBindings == right.activeBindings, left.grants.slots == right.grants.slots,
             left.grantsByMerchant == right.grantsByMerchant, left.scenariosByMerchant == right.scenariosByMerchant, left.userMonthPoints == right.userMonthPoints,
+            left.sandboxUserMonthPoints == right.sandboxUserMonthPoints,
             left.revocations == right.revocations, left.revocationIndex == right.revocationIndex,
             left.revocationsByGrant == right.revocationsByGrant, left.lastSeq == right.lastSeq, left.lastUnbinding == right.lastUnbinding, left.lastTime == right.lastTime, left.firstTime == right.firstTime,
             left.loginChannels.count == right.loginChannels.count

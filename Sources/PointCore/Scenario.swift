@@ -93,8 +93,13 @@ public struct Scenario: Sendable, Equatable {
     public var activeUntil: Int64
     public var status: ScenarioStatus
     public var reviewNote: String?
-    /// Points granted under the scenario so far.
+    /// Points granted under the scenario in the environment its merchant grants in now: the
+    /// merchant's test grants until it goes live, its production grants from then on. This is
+    /// what `caps.totalBudget` limits; test grants never use up the production budget.
     public var grantedPoints: Int64
+    /// Points granted under the scenario by test grants in the merchant's sandbox (before it
+    /// went live), kept after going live for the record.
+    public var sandboxGrantedPoints: Int64 = 0
     /// The merchant's ID for the submission, when it gave one.
     public var submissionID: String? = nil
     /// The `scenario.submitted` record.

@@ -123,6 +123,40 @@ struct GrantRulesTests {
         #expect(harness.domain.scenario(scenario)?.grantedPoints == 400)
     }
 
+    @Test("Test grants don't use up production: once live, the budget and the monthly cap count production grants only")
+    func testGrantsLeaveProductionWhole() throws {
+        var harness = DomainHarness()
+        try harness.registerMerchant()
+        try harness.openSandbox()
+        let scenario = try harness.approvedScenario(caps: ScenarioCaps(maxPointsPerGrant: 100, maxPointsPerUserPerMonth: 150, totalBudget: 200))
+        try harness.bind("m-1", 1)
+        try harness.bind("m-2", 2)
+        // In the sandbox the caps hold for test grants, so a merchant can try them.
+        try harness.commit(harness.domain.decide(harness.grant("t-1", 100, scenario: scenario), now: harness.now))
+        try harness.commit(harness.domain.decide(harness.grant("t-2", 50, scenario: scenario), now: harness.now))
+        #expect(errorCode { try harness.domain.decide(harness.grant("t-3", 1, scenario: scenario), now: harness.now) } == "cap_points_per_user_per_month")
+        try harness.commit(harness.domain.decide(harness.grant("t-3", 50, scenario: scenario, member: "m-2"), now: harness.now))
+        #expect(errorCode { try harness.domain.decide(harness.grant("t-4", 1, scenario: scenario, member: "m-2"), now: harness.now) } == "cap_total_budget")
+        #expect(harness.domain.scenario(scenario)?.grantedPoints == 200)
+        #expect(harness.domain.scenario(scenario)?.sandboxGrantedPoints == 200)
+        // Live in the same month: the whole budget and each user's whole monthly allowance are there.
+        let live = OpenEnvironmentCommand(merchantID: DomainHarness.merchantA, environment: .production, officialAccountID: "@shop",
+                                          loginChannelID: "2000000100", linkedLoginChannelID: "2000000100", allowedSources: ["203.0.113.0/24"],
+                                          eligibility: .specialApproval(reference: "SP-1", approvedBy: "Reviewer"))
+        try harness.commit(harness.domain.decide(live))
+        #expect(harness.domain.scenario(scenario)?.grantedPoints == 0)
+        #expect(harness.domain.scenario(scenario)?.sandboxGrantedPoints == 200, "what the tests granted stays on record")
+        try harness.commit(harness.domain.decide(harness.grant("p-1", 100, scenario: scenario), now: harness.now))
+        #expect(errorCode { try harness.domain.decide(harness.grant("p-2", 51, scenario: scenario), now: harness.now) } == "cap_points_per_user_per_month")
+        try harness.commit(harness.domain.decide(harness.grant("p-2", 50, scenario: scenario), now: harness.now))
+        try harness.commit(harness.domain.decide(harness.grant("p-3", 50, scenario: scenario, member: "m-2"), now: harness.now))
+        #expect(errorCode { try harness.domain.decide(harness.grant("p-4", 1, scenario: scenario, member: "m-2"), now: harness.now) } == "cap_total_budget")
+        #expect(harness.domain.scenario(scenario)?.grantedPoints == 200)
+        #expect(harness.domain.scenario(scenario)?.sandboxGrantedPoints == 200)
+        #expect(harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "p-3")?.environment == .production)
+        #expect(try harness.replayed() == harness.domain)
+    }
+
     @Test("The monthly cap is per LINE user: unbinding and binding again, as another member or the same, doesn't reset it")
     func capSurvivesRebinding() throws {
         var harness = DomainHarness()
