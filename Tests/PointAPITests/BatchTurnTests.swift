@@ -167,7 +167,7 @@ struct BatchTurnTests {
         var folded = SettlementFold()
         let ledger = try Ledger.open(directory: directory + "/ledger", replay: { (record) throws(LedgerError) in
             guard let event = try? DomainEvent.decode(type: record.type, canonicalData: record.data) else { return }
-            try? folded.apply(event, seq: record.seq, time: record.time, revokedGrantTime: nil)
+            try? folded.apply(event, seq: record.seq, time: record.time, revokedGrant: nil)
         })
         ledger.close()
         let expected = try folded.preview(month)

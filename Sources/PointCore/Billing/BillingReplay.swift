@@ -98,7 +98,7 @@ public struct BillingReplay: Sendable {
     /// Folds one event.
     public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64) throws(DomainError) {
         flushGrantRun()
-        var revokedGrantTime: Int64?
+        var revokedGrant: SettlementFold.RevokedGrant?
         switch event {
         case .merchantRegistered(let registered):
             guard merchantSlots[registered.merchantID] == nil else { throw .inconsistent(seq, "merchant \(registered.merchantID) registered twice") }
@@ -124,7 +124,8 @@ public struct BillingReplay: Sendable {
             guard findingStands[key] == nil else { throw .inconsistent(seq, "revocation \(revoked.revocationID) recorded twice") }
             findingStands[key] = false
             grants.addRevoked(slot, points: UInt32(revoked.points))
-            revokedGrantTime = grants.slots[slot].time
+            revokedGrant = SettlementFold.RevokedGrant(time: grants.slots[slot].time,
+                                                       environment: grants.slots[slot].environment == GrantStore.environmentCode(.production) ? .production : .sandbox)
         case .findingRecorded(let merchantID, let revocationID, _), .findingWithdrawn(let merchantID, let revocationID, _):
             let key = SettlementBook.RevocationKey(merchantID: merchantID, revocationID: revocationID)
             guard let standing = findingStands[key] else { throw .inconsistent(seq, "unknown revocation \(revocationID) of merchant \(merchantID)") }
@@ -137,7 +138,7 @@ public struct BillingReplay: Sendable {
              .scenarioApproved, .scenarioRejected, .userBound, .userUnbound, .invoiceIssued, .periodClosed:
             break
         }
-        try fold.apply(event, seq: seq, time: time, revokedGrantTime: revokedGrantTime)
+        try fold.apply(event, seq: seq, time: time, revokedGrant: revokedGrant)
     }
 
     private mutating func applyGrant(_ fields: CanonicalGrantReader.Fields, _ data: UnsafeRawBufferPointer, seq: UInt64, time: Int64) throws(DomainError) {

@@ -54,6 +54,12 @@ public struct EventSpan: Sendable, Hashable {
         }
     }
 
+    /// Every field, also for one event: `1 event, first seq 100 (ord-1), last seq 100 (ord-1)`
+    /// (what a comparison of a recorded span with a recomputed one prints).
+    public var detail: String {
+        "\(count) event\(count == 1 ? "" : "s"), first seq \(firstSeq) (\(firstID)), last seq \(lastSeq) (\(lastID))"
+    }
+
     /// `12 events, seq 100 (ord-1) … 250 (ord-9)`.
     public var summary: String {
         if count == 1 { return "1 event, seq \(firstSeq) (\(firstID))" }

@@ -26,6 +26,10 @@ public struct SettlementFold: Sendable {
         public let recomputed: [Invoice]
         /// Every difference between ``issued`` and ``recomputed`` (empty when reproduced exactly).
         public let differences: [String]
+        /// Those of ``differences`` about the close as a whole rather than one merchant's
+        /// document: a close that does not replay, records of another period, a `period.closed`
+        /// whose list differs from the `invoice.issued` records.
+        public let closeDifferences: [String]
     }
 
     /// A problem recording an event (e.g. a month's points past the supported bound); it blocks
@@ -60,7 +64,6 @@ public struct SettlementFold: Sendable {
     /// written, or, in files read after the service stopped, an interrupted one.
     public var unclosedIssues: [InterruptedIssue] { pendingIssued.map { InterruptedIssue(seq: $0.seq, invoice: $0.invoice) } }
     private var invoicePeriods: [InvoiceNumber: BillingMonth] = [:]
-    private var goLiveAt: [String: Int64] = [:]
     private var unbilledRevocations: Set<SettlementBook.RevocationKey> = []
     private var pendingIssued: [(seq: UInt64, invoice: Invoice)] = []
 
@@ -77,16 +80,28 @@ public struct SettlementFold: Sendable {
     /// supplies the time of a revoked grant). Throws `ledger_event_inconsistent` only for
     /// billing records that contradict the rules (strict folds) or each other.
     public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64, domain: borrowing PointsDomain) throws(DomainError) {
-        var revokedGrantTime: Int64?
-        if case .pointsRevoked(let revoked) = event {
-            revokedGrantTime = domain.grant(merchantID: revoked.merchantID, orderID: revoked.orderID)?.grantedAt
+        var revokedGrant: RevokedGrant?
+        if case .pointsRevoked(let revoked) = event, let grant = domain.grant(merchantID: revoked.merchantID, orderID: revoked.orderID) {
+            revokedGrant = RevokedGrant(time: grant.grantedAt, environment: grant.environment)
         }
-        try apply(event, seq: seq, time: time, revokedGrantTime: revokedGrantTime)
+        try apply(event, seq: seq, time: time, revokedGrant: revokedGrant)
     }
 
-    /// Folds one event without a points domain: for a `revocation.recorded`, `revokedGrantTime`
-    /// is the ledger time of the revoked grant (nil when there is no such grant).
-    public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64, revokedGrantTime: Int64?) throws(DomainError) {
+    /// The grant a revocation takes points from: when it was made (the period its points were
+    /// billed in) and in which environment (a sandbox test grant was never billed).
+    public struct RevokedGrant: Sendable, Equatable {
+        public var time: Int64
+        public var environment: MerchantEnvironment
+
+        public init(time: Int64, environment: MerchantEnvironment) {
+            self.time = time
+            self.environment = environment
+        }
+    }
+
+    /// Folds one event without a points domain: for a `revocation.recorded`, `revokedGrant` is
+    /// the revoked grant (nil when there is no such grant).
+    public mutating func apply(_ event: DomainEvent, seq: UInt64, time: Int64, revokedGrant: RevokedGrant?) throws(DomainError) {
         switch event {
         case .merchantRegistered(let registered):
             do throws(BillingError) {
@@ -109,7 +124,6 @@ public struct SettlementFold: Sendable {
             profile.mode = .billable
             profile.billableFrom = goLiveMonth
             book.setProfile(profile)
-            goLiveAt[merchantID] = time
         case .merchantTerminated(let merchantID, _):
             guard var profile = book.profiles[merchantID] else { return }
             profile.terminatedAt = time
@@ -117,13 +131,17 @@ public struct SettlementFold: Sendable {
         case .pointsGranted(let granted):
             recordGrant(merchantID: granted.merchantID, orderID: granted.orderID, points: granted.points, seq: seq, time: time)
         case .pointsRevoked(let revoked):
-            guard let grantedAt = revokedGrantTime,
+            guard let grant = revokedGrant,
                   let profile = book.profiles[revoked.merchantID]
             else {
                 fault(nil, seq, "revocation \(revoked.revocationID) of merchant \(revoked.merchantID) has no grant or billing profile")
                 return
             }
-            if profile.mode == .billable, let goLive = goLiveAt[revoked.merchantID], grantedAt < goLive {
+            let grantedAt = grant.time
+            // A live merchant's revocation of a test grant made before it went live: the grant
+            // was never billed, so there is nothing to credit. Told by the grant's environment
+            // (ledger order), not by comparing times, which a clock stepped back could mislead.
+            if profile.mode == .billable, grant.environment == .sandbox {
                 unbilledRevocations.insert(SettlementBook.RevocationKey(merchantID: revoked.merchantID, revocationID: revoked.revocationID))
                 return
             }
@@ -204,12 +222,14 @@ public struct SettlementFold: Sendable {
         if documents != event.documents {
             differences.append("period.closed lists \(Self.describe(event.documents)) but the invoice.issued records are \(Self.describe(documents))")
         }
+        let closeDifferences = differences
         differences += SettlementComparison.differences(recorded: issued.map(\.invoice), recomputed: recomputed)
         if strict, !differences.isEmpty {
             throw .inconsistent(seq, "the close of \(event.period) does not reproduce: " + differences.prefix(3).joined(separator: "; "))
         }
         closed[event.period] = ClosedPeriod(period: event.period, closedAt: event.closedAt, seq: seq, issued: issued.map(\.invoice),
-                                            issuedSeqs: issued.map(\.seq), recomputed: recomputed, differences: differences)
+                                            issuedSeqs: issued.map(\.seq), recomputed: recomputed, differences: differences,
+                                            closeDifferences: closeDifferences)
         for (_, invoice) in issued {
             if let number = invoice.number { invoicePeriods[number] = event.period }
         }
@@ -379,7 +399,8 @@ public enum SettlementComparison {
             check("quantity", left.quantity, right.quantity, at)
             check("unitPriceTenths", left.unitPriceTenths, right.unitPriceTenths, at)
             check("netAmount", left.netAmount, right.netAmount, at)
-            check("events", left.events?.summary ?? "none", right.events?.summary ?? "none", at)
+            // Every field of the span, not its summary: a one-event summary leaves out lastSeq.
+            check("events", left.events?.detail ?? "none", right.events?.detail ?? "none", at)
             check("cites", left.cites?.description ?? "none", right.cites?.description ?? "none", at)
             check("contractYear", left.contractYear.map(String.init) ?? "none", right.contractYear.map(String.init) ?? "none", at)
         }
