@@ -60,11 +60,10 @@ public enum AuditLedgerReader {
         return ExportSummary(records: written, merchantFound: merchantFound)
     }
 
-    /// The folded ledger: domain, settlement, and when each merchant went live.
+    /// The folded ledger: domain and settlement.
     public struct Folded: Sendable {
         public var domain: PointsDomain
         public var settlement: SettlementFold
-        public var goLiveAt: [String: Int64]
         public var records: UInt64
     }
 
@@ -72,17 +71,15 @@ public enum AuditLedgerReader {
     public static func fold(dataDirectory: String, protectedSeq: UInt64? = nil, visit: (LedgerRecord) -> Void = { _ in }) throws(Failure) -> Folded {
         var domain = PointsDomain()
         var settlement = SettlementFold(strict: false)
-        var goLive: [String: Int64] = [:]
         var count: UInt64 = 0
         try scan(dataDirectory, protectedSeq: protectedSeq) { (record, event) throws(DomainError) in
             count += 1
             visit(record)
             guard let event else { return }
-            if case .productionOpened(let merchantID, _, _) = event, goLive[merchantID] == nil { goLive[merchantID] = record.time }
             try domain.apply(event, seq: record.seq, time: record.time)
             try settlement.apply(event, seq: record.seq, time: record.time, domain: domain)
         }
-        return Folded(domain: domain, settlement: settlement, goLiveAt: goLive, records: count)
+        return Folded(domain: domain, settlement: settlement, records: count)
     }
 
     /// Compliance reports of one month: for `merchantID`, or for every merchant with a grant or
@@ -110,8 +107,7 @@ public enum AuditLedgerReader {
         var tracers: [InvoiceLineTracer] = []
         for number in numbers {
             do throws(InvoiceLineTracer.TraceError) {
-                tracers.append(try InvoiceLineTracer(invoice: invoice, lineNumber: number, closes: closes,
-                                                     goLiveAt: folded.goLiveAt[invoice.merchantID]))
+                tracers.append(try InvoiceLineTracer(invoice: invoice, lineNumber: number, closes: closes))
             } catch {
                 throw Failure(description: "\(invoice.number?.description ?? "the invoice"): \(error)")
             }

@@ -4,7 +4,8 @@ import PointCore
 /// `pointconnect settle --data-dir DIR --month YYYY-MM [--merchant ID]`: recomputes a month's
 /// invoices from the ledger files alone and compares them with the ledger's `invoice.issued`
 /// records. Exit 0 when they are reproduced exactly (or, for an open month, after printing the
-/// drafts); 1 on any difference or when the ledger can't be read.
+/// drafts when every record of the month could be billed); 1 on any difference, on a record of
+/// an open month that can't be billed, or when the ledger can't be read.
 enum SettleCommand {
     static func run(_ options: CommandLineOptions) throws -> Int32 {
         let dataDirectory = try options.required("data-dir")

@@ -85,7 +85,6 @@ public struct InvoiceLineTracer: Sendable {
     public let line: InvoiceLine
     public let span: EventSpan
     let closes: [BillingMonth: Close]
-    let goLiveAt: Int64?
     /// Revocations of the span waiting for the close: their finding state decides the line.
     private var pending: [(event: TracedEvent, standing: Bool)] = []
     private var pendingIndex: [String: Int] = [:]
@@ -94,8 +93,7 @@ public struct InvoiceLineTracer: Sendable {
     /// - Parameters:
     ///   - lineNumber: 1-based, in print order.
     ///   - closes: every closed period (see ``closes(of:)``).
-    ///   - goLiveAt: when the merchant went live (`merchant.production_opened`), if it did.
-    public init(invoice: Invoice, lineNumber: Int, closes: [BillingMonth: Close], goLiveAt: Int64?) throws(TraceError) {
+    public init(invoice: Invoice, lineNumber: Int, closes: [BillingMonth: Close]) throws(TraceError) {
         guard lineNumber >= 1, lineNumber <= invoice.lines.count else { throw .noSuchLine(lineNumber, lines: invoice.lines.count) }
         let line = invoice.lines[lineNumber - 1]
         guard let span = line.events else { throw .lineWithoutEvents(line.type) }
@@ -104,7 +102,6 @@ public struct InvoiceLineTracer: Sendable {
         self.line = line
         self.span = span
         self.closes = closes
-        self.goLiveAt = goLiveAt
     }
 
     /// The closed periods of a settlement fold.
@@ -175,10 +172,11 @@ public struct InvoiceLineTracer: Sendable {
                       points: events.reduce(0) { $0 + $1.points })
     }
 
-    /// A grant made in the sandbox before go-live never reaches an invoice.
+    /// A test grant made in the sandbox before go-live never reaches an invoice: told by the
+    /// grant's environment (ledger order), as the settlement tells it, not by comparing times.
     private func billable(grant: Grant) -> Bool {
-        guard invoice.mode == .billable, let goLiveAt else { return true }
-        return grant.grantedAt >= goLiveAt
+        guard invoice.mode == .billable else { return true }
+        return grant.environment == .production
     }
 
     /// The document a revocation line cites for a grant made at `time`: none in the invoice's

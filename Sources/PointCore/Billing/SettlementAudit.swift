@@ -3,11 +3,12 @@ public struct SettlementAuditReport: Sendable, Equatable {
     public var month: BillingMonth
     /// Whether the month is closed in the ledger.
     public var closed: Bool
-    /// Closed: the recorded invoices equal the recomputed ones. Open: the drafts could be computed.
+    /// Closed: the recorded invoices equal the recomputed ones. Open: the drafts could be
+    /// computed and every record of the month could be billed.
     public var reproduced: Bool
     /// The recorded invoices (closed) or the drafts (open), filtered to the merchant when given.
     public var invoices: [Invoice]
-    /// Every difference (closed months only).
+    /// Every difference (closed months), or the records of an open month that can't be billed.
     public var differences: [String]
     /// The report as printed, one line each.
     public var lines: [String]

@@ -71,23 +71,40 @@ struct SettlementAuditTests {
         #expect(report.lines.contains("  - record 999: revocation r-9 of merchant \(DomainHarness.merchantA) has no grant or billing profile"))
     }
 
-    @Test("A revocation of a production grant stamped before the go-live (a clock stepped back) is credited: ledger order decides")
+    @Test("A test grant stamped at the go-live's own time is not credited when revoked: ledger order decides, in settle and in the trace")
     func goLiveCreditByLedgerOrder() throws {
         var (settlement, scenario) = try S.ready()
+        // The ledger never goes back in time, but a clock stepped back gives records one time:
+        // the test grant and the go-live share a timestamp.
+        let instant = settlement.harness.now
+        try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-s", 300, scenario: scenario), now: instant))
+        settlement.harness.now = instant
         try settlement.commit(settlement.harness.domain.decide(S.production()))
-        let goLive = settlement.harness.now
-        settlement.harness.now = goLive - 60_000_000
+        #expect(settlement.harness.records.suffix(2).map(\.time) == [instant, instant])
         try settlement.commit(settlement.harness.domain.decide(settlement.harness.grant("o-p", 200, scenario: scenario), now: settlement.harness.now))
-        let grant = try #require(settlement.harness.domain.grant(merchantID: DomainHarness.merchantA, orderID: "o-p"))
-        #expect(grant.environment == .production && grant.grantedAt < goLive)
-        try settlement.commit(settlement.harness.domain.decide(RevocationRulesTests.revoke("r-p", order: "o-p", points: 50, reason: "fraud",
-                                                                                           RevocationRulesTests.fraud), now: settlement.harness.now))
+        #expect(settlement.harness.domain.grant(merchantID: DomainHarness.merchantA, environment: .sandbox, orderID: "o-s")?.grantedAt == instant)
+        // The test grant's revocation falls between two of the production grant's, inside the credit line's span.
+        for (revocation, order, points) in [("r-p", "o-p", 20), ("r-s", "o-s", 50), ("r-q", "o-p", 10)] {
+            try settlement.commit(settlement.harness.domain.decide(RevocationRulesTests.revoke(revocation, order: order, points: points, reason: "fraud",
+                                                                                               RevocationRulesTests.fraud), now: settlement.harness.now))
+        }
         settlement.harness.now = S.november2
         let invoices = try settlement.close("2026-10")
+        // The test grant was never billed, so its revocation credits nothing; the production one's does.
         #expect(BillingFixture.summary(invoices.first) == ["platform_fee 1×1000000 = 100000", "points_granted 200×11 = 220",
-                                                            "revocation_credit 50×11 = -55"])
-        // Settling from the records (the lean replay without a points domain) agrees.
+                                                            "revocation_credit 30×11 = -33"])
+        // Settling from the records (without a points domain) agrees.
         let lean = try BillingReplayTests.lean(settlement.harness.records)
         #expect(lean.settlement.closed == settlement.fold.closed)
+        // The trace of the credit line finds the production grant's revocations only.
+        let invoice = try #require(invoices.first)
+        var tracer = try InvoiceLineTracer(invoice: invoice, lineNumber: 3, closes: InvoiceLineTracer.closes(of: settlement.fold))
+        for record in settlement.harness.records {
+            guard let event = try DomainEvent.decode(type: record.type, data: try JSONParser.parse(record.data)) else { continue }
+            tracer.feed(event, seq: record.seq, time: record.time, domain: settlement.harness.domain)
+        }
+        let traced = tracer.finish()
+        #expect(traced.events.map(\.id) == ["r-p", "r-q"])
+        #expect(traced.points == 30)
     }
 }
