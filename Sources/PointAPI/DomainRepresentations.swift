@@ -36,6 +36,7 @@ enum DomainRepresentations {
             "activeFrom": .string(CivilTime.formatUTC(scenario.activeFrom)), "activeUntil": .string(CivilTime.formatUTC(scenario.activeUntil)),
             "status": .string(scenario.status.rawValue), "reviewNote": scenario.reviewNote.map(JSONValue.string) ?? .null,
             "grantedPoints": .int(scenario.grantedPoints), "sandboxGrantedPoints": .int(scenario.sandboxGrantedPoints),
+            "inAppPurchaseStatement": scenario.inAppPurchaseStatement.map(JSONValue.string) ?? .null,
             "submissionId": scenario.submissionID.map(JSONValue.string) ?? .null,
         ]
     }

@@ -330,7 +330,8 @@ extension APIApplication {
                              totalBudget: caps.optionalInteger("totalBudget", in: 1...Int64(Int32.max) * 1_000).map { Int($0) })
             } ?? ScenarioCaps(),
             activeFrom: body.requiredString("activeFrom", maxLength: 40), activeUntil: body.requiredString("activeUntil", maxLength: 40),
-            submissionID: body.optionalString("submissionId", maxLength: Identifiers.maxExternalIDLength))
+            submissionID: body.optionalString("submissionId", maxLength: Identifiers.maxExternalIDLength),
+            inAppPurchaseStatement: body.optionalString("inAppPurchaseStatement", maxLength: PointsDomain.maxDescriptionLength))
         try body.finish()
         var scenarioID: String?
         let receipt = try await execute { domain, _ throws(DomainError) in

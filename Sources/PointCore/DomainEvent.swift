@@ -97,6 +97,9 @@ public struct ScenarioSubmitted: Sendable, Equatable {
     /// The merchant's own ID for this submission, when it gave one: a resend with the same ID
     /// answers this scenario instead of submitting another. Absent from records without one.
     public var submissionID: String? = nil
+    /// The merchant's statement that an in-app-only purchase reward does not affect app
+    /// downloads or ranking (usage rule 3's exception). Absent from records without one.
+    public var inAppPurchaseStatement: String? = nil
 }
 
 /// Points granted to a bound user under an approved scenario.

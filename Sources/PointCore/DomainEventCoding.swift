@@ -68,9 +68,10 @@ extension DomainEvent {
                 ],
                 "activeFrom": .time(event.activeFrom), "activeUntil": .time(event.activeUntil),
             ]
-            // Only when given, so a submission without one has the bytes it always had.
-            if let submissionID = event.submissionID, case .object(var members) = data {
-                members["submissionId"] = .string(submissionID)
+            // Only when given, so a submission without them has the bytes it always had.
+            if case .object(var members) = data {
+                if let submissionID = event.submissionID { members["submissionId"] = .string(submissionID) }
+                if let statement = event.inAppPurchaseStatement { members["inAppPurchaseStatement"] = .string(statement) }
                 data = .object(members)
             }
             return data
@@ -261,7 +262,8 @@ extension DomainEvent {
                                maxPointsPerUserPerMonth: try caps.optionalInt("maxPointsPerUserPerMonth"),
                                totalBudget: try caps.optionalInt("totalBudget")),
             activeFrom: try reader.time("activeFrom"), activeUntil: try reader.time("activeUntil"),
-            submissionID: try reader.optionalString("submissionId"))
+            submissionID: try reader.optionalString("submissionId"),
+            inAppPurchaseStatement: try reader.optionalString("inAppPurchaseStatement"))
     }
 
     private static func decodeEvidence(_ reason: RevocationReason, _ reader: EventFieldReader) throws(DomainError) -> RevocationEvidence {

@@ -140,7 +140,8 @@ public struct PointsDomain: Sendable {
                 description: submitted.description, grantConditions: submitted.grantConditions,
                 purchaseChannels: submitted.purchaseChannels, campaignRules: submitted.campaignRules, caps: submitted.caps,
                 activeFrom: submitted.activeFrom, activeUntil: submitted.activeUntil, status: .submitted, reviewNote: nil,
-                grantedPoints: 0, submissionID: submitted.submissionID, submitted: RecordReference(seq: seq, time: time)))
+                grantedPoints: 0, submissionID: submitted.submissionID, inAppPurchaseStatement: submitted.inAppPurchaseStatement,
+                submitted: RecordReference(seq: seq, time: time)))
         case .scenarioApproved(let scenarioID, let note), .scenarioRejected(let scenarioID, let note):
             guard let scenario = scenarioIndex[scenarioID] else { throw .inconsistent(seq, "unknown scenario \(scenarioID)") }
             if case .scenarioApproved = event { scenarios[Int(scenario)].status = .approved } else { scenarios[Int(scenario)].status = .rejected }

@@ -102,6 +102,9 @@ public struct Scenario: Sendable, Equatable {
     public var sandboxGrantedPoints: Int64 = 0
     /// The merchant's ID for the submission, when it gave one.
     public var submissionID: String? = nil
+    /// Why an in-app-only purchase reward does not affect app downloads or ranking (usage rule
+    /// 3's exception), when the merchant gave it; for the reviewer to judge.
+    public var inAppPurchaseStatement: String? = nil
     /// The `scenario.submitted` record.
     public var submitted = RecordReference(seq: 0, time: 0)
     /// The review record (`scenario.approved` / `scenario.rejected`), once reviewed.

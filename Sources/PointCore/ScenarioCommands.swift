@@ -24,11 +24,16 @@ public struct SubmitScenarioCommand: Sendable, Equatable {
     /// The merchant's own ID for this submission (an external ID), so a resend after a lost
     /// answer is recognised: the same submission again answers the scenario it created.
     public var submissionID: String?
+    /// Why a purchase reward sold in the merchant's app only does not affect app downloads or
+    /// app-store ranking: usage rule 3 allows such a reward then, and the reviewer judges the
+    /// statement. Only for a purchase reward whose only channel is `in_app`.
+    public var inAppPurchaseStatement: String?
 
     public init(merchantID: String, title: String, purpose: String, description: String, grantConditions: String,
                 purchaseChannels: [String] = [], campaignRules: [Rule] = [], caps: ScenarioCaps = ScenarioCaps(),
-                activeFrom: String, activeUntil: String, submissionID: String? = nil) {
+                activeFrom: String, activeUntil: String, submissionID: String? = nil, inAppPurchaseStatement: String? = nil) {
         self.submissionID = submissionID
+        self.inAppPurchaseStatement = inAppPurchaseStatement
         self.merchantID = merchantID
         self.title = title
         self.purpose = purpose
@@ -84,6 +89,14 @@ extension PointsDomain {
         if let purpose, purpose.isPurchaseReward, command.purchaseChannels.isEmpty {
             problems.add("purchaseChannels", "must list where qualifying purchases are made for a purchase-reward scenario")
         }
+        if let statement = command.inAppPurchaseStatement {
+            if let problem = Identifiers.textProblem(statement, maxLength: Self.maxDescriptionLength) {
+                problems.add("inAppPurchaseStatement", "must be 1–\(Self.maxDescriptionLength) characters: \(problem)")
+            } else if purpose.map({ !$0.isPurchaseReward }) ?? false || (!channels.isEmpty && channels != [.inApp]) {
+                problems.add("inAppPurchaseStatement",
+                             "is only for a purchase reward whose only purchase channel is in_app (usage rule 3's exception); leave it out")
+            }
+        }
         var rules: [CampaignRule] = []
         if command.campaignRules.count > Self.maxCampaignRules { problems.add("campaignRules", "may list at most \(Self.maxCampaignRules) rules") }
         for (position, rule) in command.campaignRules.prefix(Self.maxCampaignRules).enumerated() {
@@ -109,7 +122,8 @@ extension PointsDomain {
         let submitted = ScenarioSubmitted(
             scenarioID: Self.scenarioID(number: scenarios.count + 1), merchantID: merchant.id, title: command.title, purpose: purpose,
             description: command.description, grantConditions: command.grantConditions, purchaseChannels: channels,
-            campaignRules: rules, caps: command.caps, activeFrom: from, activeUntil: until, submissionID: command.submissionID)
+            campaignRules: rules, caps: command.caps, activeFrom: from, activeUntil: until, submissionID: command.submissionID,
+            inAppPurchaseStatement: command.inAppPurchaseStatement)
         if let submissionID = command.submissionID, let earlier = scenario(merchantID: merchant.id, submissionID: submissionID) {
             return try Self.resubmission(submitted, of: earlier)
         }
@@ -117,7 +131,8 @@ extension PointsDomain {
             throw DomainError(.forbidden, code: "merchant_\(merchant.status.rawValue)",
                               message: "Merchant \(merchant.id) is \(merchant.status.rawValue) and can't submit scenarios; contact the platform.")
         }
-        if let violation = Self.usageRuleViolation(purpose: purpose, channels: channels, rules: rules) {
+        if let violation = Self.usageRuleViolation(purpose: purpose, channels: channels, rules: rules,
+                                                   inAppPurchaseStatement: command.inAppPurchaseStatement) {
             throw DomainError(.rejected, code: violation.code,
                               message: "This scenario breaks LINE POINTS usage rule \(violation.rule): \(violation.explanation) Change the scenario; it can't be approved as submitted.",
                               details: [DomainError.Detail(property: violation.rule == 6 ? "campaignRules" : "purpose",
@@ -150,6 +165,7 @@ extension PointsDomain {
         compare("caps", submitted.caps, earlier.caps)
         compare("activeFrom", submitted.activeFrom, earlier.activeFrom)
         compare("activeUntil", submitted.activeUntil, earlier.activeUntil)
+        compare("inAppPurchaseStatement", submitted.inAppPurchaseStatement, earlier.inAppPurchaseStatement)
         guard differences.isEmpty else {
             throw DomainError(.conflict, code: "submission_id_conflict",
                               message: "Submission \(submitted.submissionID ?? "") was already used for scenario \(earlier.id) with different content; send a new submissionId for a new scenario.",
@@ -182,8 +198,11 @@ extension PointsDomain {
         return .append(approve ? .scenarioApproved(scenarioID: scenarioID, note: note) : .scenarioRejected(scenarioID: scenarioID, reason: note))
     }
 
-    /// The usage rule a scenario breaks, if any.
-    public static func usageRuleViolation(purpose: ScenarioPurpose, channels: [PurchaseChannel], rules: [CampaignRule]) -> UsageRuleViolation? {
+    /// The usage rule a scenario breaks, if any. A purchase reward sold in-app only keeps to
+    /// rule 3 when it comes with a statement that the purchase does not affect app downloads or
+    /// ranking (the rule's exception; the reviewer judges the statement).
+    public static func usageRuleViolation(purpose: ScenarioPurpose, channels: [PurchaseChannel], rules: [CampaignRule],
+                                          inAppPurchaseStatement: String? = nil) -> UsageRuleViolation? {
         switch purpose {
         case .resale:
             return UsageRuleViolation(rule: 1, code: "usage_rule_resale", explanation: "LINE POINTS may not be sold or resold.")
@@ -197,9 +216,9 @@ extension PointsDomain {
             return UsageRuleViolation(rule: 4, code: "usage_rule_exchange_medium",
                                       explanation: "LINE POINTS may not be the exchange medium between two kinds of the merchant's own points.")
         case .purchaseThreshold, .purchaseCashback:
-            if channels == [.inApp] {
+            if channels == [.inApp], inAppPurchaseStatement == nil {
                 return UsageRuleViolation(rule: 3, code: "usage_rule_in_app_purchase",
-                                          explanation: "LINE POINTS may not reward a pure in-app purchase; the same reward must also apply to mobile web or physical goods.")
+                                          explanation: "LINE POINTS may not reward a pure in-app purchase: apply the same reward to mobile web or physical goods too, or, if the purchase does not affect app downloads or app-store ranking, say why in inAppPurchaseStatement for the reviewer to judge.")
             }
         case .memberRegistration, .survey, .pointsConversion, .eventParticipation:
             break

@@ -40,6 +40,51 @@ struct ScenarioRulesTests {
         #expect(try harness.domain.decide(Self.submission(purpose: "purchase_cashback", channels: channels)).event != nil)
     }
 
+    @Test("An in-app-only purchase reward with a statement that it doesn't affect app downloads or ranking goes to review (rule 3's exception)")
+    func inAppException() throws {
+        var harness = try Self.registered()
+        let statement = "Coins bought in the app pay for physical deliveries only; they do not unlock app content or count toward store ranking."
+        var command = Self.submission(purpose: "purchase_cashback", channels: ["in_app"])
+        command.inAppPurchaseStatement = statement
+        command.submissionID = "SUB-IN-APP"
+        let decision = try harness.domain.decide(command)
+        guard case .append(.scenarioSubmitted(let submitted)) = decision else {
+            Issue.record("expected a submission, got \(decision)")
+            return
+        }
+        #expect(submitted.inAppPurchaseStatement == statement)
+        // The statement is recorded: it round-trips through the ledger's canonical form and replays.
+        let data = CanonicalJSON.encode(DomainEvent.scenarioSubmitted(submitted).ledgerData)
+        #expect(try DomainEvent.decode(type: "scenario.submitted", data: try JSONParser.parse(data)) == .scenarioSubmitted(submitted))
+        try harness.commit(decision)
+        let scenario = try #require(harness.domain.scenario(submitted.scenarioID))
+        #expect(scenario.inAppPurchaseStatement == statement && scenario.status == .submitted)
+        #expect(try harness.replayed() == harness.domain)
+        // A resend without the statement is other content under the same submissionId.
+        var without = command
+        without.inAppPurchaseStatement = nil
+        #expect(domainError { try harness.domain.decide(without) }?.details.map(\.property) == ["inAppPurchaseStatement"])
+        // A submission without a statement has the bytes it always had (no new member).
+        let plain = try harness.domain.decide(Self.submission(purpose: "purchase_cashback", channels: ["online_store"]))
+        let plainData = try #require(plain.event.map { String(decoding: CanonicalJSON.encode($0.ledgerData), as: UTF8.self) })
+        #expect(!plainData.contains("inAppPurchaseStatement"))
+    }
+
+    @Test("The in-app statement is refused where it does not apply, or empty", arguments: [
+        ("purchase_cashback", ["in_app", "mobile_web"], "only for a purchase reward"),
+        ("member_registration", [], "only for a purchase reward"),
+        ("purchase_threshold", ["in_app"], "must be 1–4000 characters"),
+    ])
+    func inAppStatementMisplaced(purpose: String, channels: [String], message: String) throws {
+        let harness = try Self.registered()
+        var command = Self.submission(purpose: purpose, channels: channels)
+        command.inAppPurchaseStatement = message.hasPrefix("must") ? "" : "It does not affect the ranking."
+        let error = domainError { try harness.domain.decide(command) }
+        #expect(error?.code == "validation_failed")
+        #expect(error?.details.map(\.property) == ["inAppPurchaseStatement"])
+        #expect(error?.details.first?.message.contains(message) == true)
+    }
+
     @Test("Point recovery as a campaign rule is refused (rule 6)")
     func recoveryAsRule() throws {
         let harness = try Self.registered()
