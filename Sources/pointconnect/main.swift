@@ -68,7 +68,8 @@ func usage(of command: String) -> String {
 /// The options each command takes (over all its subcommands).
 let acceptedOptions: [String: Set<String>] = [
     "sandbox": ["host", "port", "unix-socket", "event-loops", "data-dir", "defaults", "now"],
-    "serve": ["data-dir", "host", "port", "unix-socket", "event-loops", "jwks", "trusted-proxies"],
+    // `now` only to refuse it with its own reason (production runs on the system clock).
+    "serve": ["data-dir", "host", "port", "unix-socket", "event-loops", "jwks", "trusted-proxies", "now"],
     "credentials": ["data-dir", "key-id", "role"],
     "ledger": ["data-dir", "public-key", "origin", "from-seq"],
     "bench": ["records", "appenders", "data-dir", "baseline-records", "group-wait-us", "grants", "users", "members", "url", "unix-socket",
