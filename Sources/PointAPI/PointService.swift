@@ -169,10 +169,22 @@ public final class PointService: Sendable {
     /// ``batchChunkGrants`` items at a time, so single grants and reads — every merchant
     /// request reads its allowlist — wait at most one chunk, not a whole batch. Items are
     /// decided in order either way; requests between two chunks are decided between them.
+    ///
+    /// A batch is granted in one environment: if its merchant goes live between two of its
+    /// chunks, the items not decided yet are refused (`environment_changed`) instead of becoming
+    /// production grants — a repeated orderId among them would otherwise be a second, billed
+    /// grant rather than a replay of the test grant made earlier in the same batch.
     public func grantBatch(_ commands: [GrantPointsCommand]) async throws(ServiceError) -> [GrantOutcome] {
+        try await grantBatch(commands, betweenChunks: nil)
+    }
+
+    /// ``grantBatch(_:)`` with `betweenChunks` run before every chunk after the first (tests
+    /// make a change between two chunks with it).
+    func grantBatch(_ commands: [GrantPointsCommand], betweenChunks: (() async -> Void)?) async throws(ServiceError) -> [GrantOutcome] {
+        var environment: MerchantEnvironment?
         guard !commands.isEmpty, commands.count <= PointsDomain.maxBatchGrants else {
             defer { ledger.wakeWriter() }
-            return try grantChunk(commands[...]).outcomes   // the domain refuses the batch's size
+            return try grantChunk(commands[...], environment: &environment).outcomes   // the domain refuses the batch's size
         }
         do {
             try await batchTurns.takeTurn()
@@ -186,7 +198,8 @@ public final class PointService: Sendable {
             var start = commands.startIndex
             while start < commands.endIndex {
                 let end = min(start + Self.batchChunkGrants, commands.endIndex)
-                let chunk = try grantChunk(commands[start..<end])
+                if start > commands.startIndex, let betweenChunks { await betweenChunks() }
+                let chunk = try grantChunk(commands[start..<end], environment: &environment)
                 outcomes.append(contentsOf: chunk.outcomes)
                 if let chunkLast = chunk.lastSeq { lastSeq = max(lastSeq ?? 0, chunkLast) }
                 start = end
@@ -209,8 +222,19 @@ public final class PointService: Sendable {
     /// Decides, writes and applies one chunk of a batch under the state lock; `lastSeq` is the
     /// highest record its answers depend on (a replayed item's original record included). The
     /// records are queued without waking the ledger's writer: the caller wakes it after the last chunk.
-    private func grantChunk(_ commands: ArraySlice<GrantPointsCommand>) throws(ServiceError) -> (outcomes: [GrantOutcome], lastSeq: UInt64?) {
+    /// `environment` is the one the batch's first chunk granted in (set by that chunk); a later
+    /// chunk finding its merchant in another one refuses all its items.
+    private func grantChunk(_ commands: ArraySlice<GrantPointsCommand>,
+                            environment: inout MerchantEnvironment?) throws(ServiceError) -> (outcomes: [GrantOutcome], lastSeq: UInt64?) {
         try state.withLock { (state) throws(ServiceError) -> ([GrantOutcome], UInt64?) in
+            if let merchantID = commands.first?.merchantID, let current = state.domain.grantEnvironment(merchantID: merchantID) {
+                if let batchEnvironment = environment, batchEnvironment != current {
+                    let refusal = DomainError(.conflict, code: "environment_changed",
+                                              message: "Merchant \(merchantID) went live while this batch was being granted: its earlier items were granted in the \(batchEnvironment.rawValue); this item and those after it were not decided. Send them again (a new batch) to grant them in \(current.rawValue).")
+                    return (commands.map { _ in .refused(refusal) }, nil)
+                }
+                environment = current
+            }
             let now = max(clock.now(), state.lastTime)
             var lastSeq: UInt64?
             var ledgerFailure: LedgerError?

@@ -63,6 +63,12 @@ extension PointsDomain {
         return merchant.access(environment)?.loginChannelID
     }
 
+    /// The environment the merchant grants in now (see ``grantEnvironment(ofMerchant:)``), or
+    /// nil for an unknown merchant.
+    public func grantEnvironment(merchantID: String) -> MerchantEnvironment? {
+        merchantIndex[merchantID].map(grantEnvironment(ofMerchant:))
+    }
+
     /// The merchant's grant of `orderID` in the environment it grants in now (see
     /// ``grantEnvironment(ofMerchant:)``), else, once live, its sandbox grant of it.
     public func grant(merchantID: String, orderID: String) -> Grant? {

@@ -122,6 +122,42 @@ struct BatchTurnTests {
         #expect(service.ledger.durableSeq == service.ledger.enqueuedSeq)
     }
 
+    @Test("A merchant that goes live between two chunks of a batch: the rest of the batch is refused, not granted in production")
+    func goLiveBetweenChunks() async throws {
+        let directory = PointServiceTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let service = try PointService.open(dataDirectory: directory)
+        defer { service.close() }
+        let scenario = try await PointServiceTests.onboard(service)
+        let chunk = PointService.batchChunkGrants
+        var orderIDs = (0..<(chunk + 10)).map { "live-\($0)" }
+        orderIDs[chunk + 2] = "live-3"   // repeats item 3, same points: a replay if decided in the sandbox
+        let commands = Self.commands(orderIDs, scenario: scenario, points: { _ in 2 })
+        let outcomes = try await service.grantBatch(commands, betweenChunks: {
+            _ = try? await service.execute { domain, _ throws(DomainError) in
+                try domain.decide(OpenEnvironmentCommand(merchantID: PointServiceTests.merchant, environment: .production, officialAccountID: "@shop-live",
+                                                         loginChannelID: "2000000002", linkedLoginChannelID: "2000000002", allowedSources: ["127.0.0.1"],
+                                                         eligibility: .specialApproval(reference: "SP-1", approvedBy: "Reviewer")))
+            }
+        })
+        #expect(service.read { $0.grantEnvironment(merchantID: PointServiceTests.merchant) } == .production, "the merchant went live mid-batch")
+        #expect(outcomes.count == commands.count)
+        #expect(outcomes.prefix(chunk).allSatisfy { if case .granted = $0 { true } else { false } })
+        for outcome in outcomes.suffix(from: chunk) {
+            guard case .refused(let error) = outcome else { Issue.record("an item after the go-live was decided: \(outcome)"); continue }
+            #expect(error.code == "environment_changed")
+            #expect(error.kind == .conflict)
+        }
+        // Nothing of the second chunk was written: the repeated orderId has its sandbox grant only.
+        #expect(service.read { $0.grant(merchantID: PointServiceTests.merchant, environment: .sandbox, orderID: "live-3") } != nil)
+        #expect(service.read { $0.grant(merchantID: PointServiceTests.merchant, environment: .production, orderID: "live-3") } == nil)
+        #expect(service.read { $0.grant(merchantID: PointServiceTests.merchant, environment: .sandbox, orderID: "live-\(chunk)") } == nil)
+        // Sent again as a new batch, the undecided items are granted in production.
+        let again = try await service.grantBatch(Array(commands.suffix(from: chunk)))
+        #expect(again.allSatisfy { if case .granted = $0 { true } else { false } })
+        #expect(service.read { $0.grant(merchantID: PointServiceTests.merchant, environment: .production, orderID: "live-3") }?.points == 2)
+    }
+
     @Test("A batch over several chunks holds its records until its last chunk: one commit, not one per chunk")
     func aBatchSharesOneCommit() async throws {
         let directory = PointServiceTests.scratch()
