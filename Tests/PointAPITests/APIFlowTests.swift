@@ -142,6 +142,29 @@ struct APIFlowTests {
         }
     }
 
+    @Test("An in-app-only purchase reward goes to review with a statement that it doesn't affect app downloads or ranking, and is refused without")
+    func inAppPurchaseStatement() async throws {
+        let api = try await APIHarness()
+        defer { api.close() }
+        let merchant = api.defaults.merchants[0]
+        let statement = "Coin packs pay for physical deliveries only; they unlock nothing in the app and don't count toward ranking."
+        var submission: JSONValue = ["title": "Coin cashback", "purpose": "purchase_cashback", "description": "5% back in LINE POINTS.",
+                                     "grantConditions": "A coin pack was paid.", "purchaseChannels": ["in_app"],
+                                     "activeFrom": "2026-10-01T00:00:00+08:00", "activeUntil": "2027-10-01T00:00:00+08:00"]
+        let refused = await api.asMerchant(merchant, .post, "/v1/scenarios", json: submission)
+        #expect(refused.status == 422 && refused.code == "usage_rule_in_app_purchase")
+        #expect(refused.body["message"]?.stringValue?.contains("inAppPurchaseStatement") == true)
+        if case .object(var members) = submission { members["inAppPurchaseStatement"] = .string(statement); submission = .object(members) }
+        let submitted = await api.asMerchant(merchant, .post, "/v1/scenarios", json: submission)
+        #expect(submitted.status == 201)
+        #expect(submitted.body["scenario"]?["status"]?.stringValue == "submitted")
+        #expect(submitted.body["scenario"]?["inAppPurchaseStatement"]?.stringValue == statement)
+        let listed = await api.asMerchant(merchant, .get, "/v1/scenarios")
+        let scenarios = listed.body["scenarios"]?.arrayValue ?? []
+        #expect(scenarios.contains { $0["inAppPurchaseStatement"]?.stringValue == statement })
+        #expect(scenarios.contains { $0["inAppPurchaseStatement"] == .null }, "scenarios without one show null")
+    }
+
     @Test("A scenario submission with a submissionId is safe to resend: the same one replays, other content under it conflicts")
     func scenarioSubmissionResend() async throws {
         let api = try await APIHarness()

@@ -413,6 +413,11 @@ struct OpenAPIConformanceTests {
             "grantConditions": "Checked in.", "activeFrom": "2026-10-01T00:00:00+08:00", "activeUntil": "2027-10-01T00:00:00+08:00",
         ], as: merchant)
         await recorder.send(.post, "/v1/scenarios", json: [
+            "title": "Coins", "purpose": "purchase_cashback", "description": "Cashback on coin packs.", "grantConditions": "Paid.",
+            "purchaseChannels": ["in_app"], "inAppPurchaseStatement": "Coin packs pay for deliveries only; no effect on downloads or ranking.",
+            "activeFrom": "2026-10-01T00:00:00+08:00", "activeUntil": "2027-10-01T00:00:00+08:00",
+        ], as: merchant)
+        await recorder.send(.post, "/v1/scenarios", json: [
             "title": "Resell", "purpose": "resale", "description": "x", "grantConditions": "x",
             "activeFrom": "2026-10-01T00:00:00+08:00", "activeUntil": "2027-10-01T00:00:00+08:00",
         ], as: merchant)
