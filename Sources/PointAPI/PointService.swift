@@ -170,7 +170,8 @@ public final class PointService: Sendable {
     /// request reads its allowlist — wait at most one chunk, not a whole batch. Items are
     /// decided in order either way; requests between two chunks are decided between them.
     ///
-    /// A batch is granted in one environment: if its merchant goes live between two of its
+    /// A batch holds one merchant's grants (the API builds every item with the signed merchant's
+    /// ID) and is granted in one environment: if its merchant goes live between two of its
     /// chunks, the items not decided yet are refused (`environment_changed`) instead of becoming
     /// production grants — a repeated orderId among them would otherwise be a second, billed
     /// grant rather than a replay of the test grant made earlier in the same batch.
@@ -230,7 +231,7 @@ public final class PointService: Sendable {
             if let merchantID = commands.first?.merchantID, let current = state.domain.grantEnvironment(merchantID: merchantID) {
                 if let batchEnvironment = environment, batchEnvironment != current {
                     let refusal = DomainError(.conflict, code: "environment_changed",
-                                              message: "Merchant \(merchantID) went live while this batch was being granted: its earlier items were granted in the \(batchEnvironment.rawValue); this item and those after it were not decided. Send them again (a new batch) to grant them in \(current.rawValue).")
+                                              message: "Merchant \(merchantID) went live while this batch was being granted: its earlier items were decided in the \(batchEnvironment.rawValue); this item and those after it were not decided. Send only these again (a new batch) to grant them in \(current.rawValue).")
                     return (commands.map { _ in .refused(refusal) }, nil)
                 }
                 environment = current
