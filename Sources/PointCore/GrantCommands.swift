@@ -46,7 +46,8 @@ extension PointsDomain {
             if !Identifiers.isValidLineUserID(lineUserID) { problems.add("lineUserId", "must be U followed by 32 lowercase hex digits") }
         }
         try problems.throwIfAny()
-        if let slot = grants.find(merchant: merchantSlot, environment: grantEnvironment(ofMerchant: merchantSlot), orderID: command.orderID) {
+        let environment = grantEnvironment(ofMerchant: merchantSlot)
+        if let slot = grants.find(merchant: merchantSlot, environment: environment, orderID: command.orderID) {
             return try replayOrConflict(command, slot: slot)
         }
         let status = merchants[Int(merchantSlot)].status
@@ -92,8 +93,7 @@ extension PointsDomain {
                               details: [DomainError.Detail(property: "points", message: "at most \(cap)")])
         }
         if let cap = caps.maxPointsPerUserPerMonth {
-            let already = pointsThisMonth(binding: bindingSlot, scenario: scenarioSlot, time: now,
-                                          environment: grantEnvironment(ofMerchant: merchantSlot))
+            let already = pointsThisMonth(binding: bindingSlot, scenario: scenarioSlot, time: now, environment: environment)
             if already + Int64(command.points) > Int64(cap) {
                 throw DomainError(.rejected, code: "cap_points_per_user_per_month",
                                   message: "Scenario \(scenarioID) allows at most \(cap) points per user per month; this user already has \(already) this month (Asia/Taipei).",

@@ -45,6 +45,12 @@ struct GrantStore: Sendable {
         environment == .production ? 1 : 0
     }
 
+    /// The environment a slot's code stands for (the inverse of ``environmentCode(_:)``).
+    @inline(__always)
+    static func environment(ofCode code: UInt8) -> MerchantEnvironment {
+        code == 1 ? .production : .sandbox
+    }
+
     /// The index key's merchant part: the merchant slot with the environment in its top bit
     /// (merchants are far fewer than 2^31).
     @inline(__always)

@@ -235,7 +235,7 @@ extension PointsDomain {
     func grant(atSlot slot: Int) -> Grant {
         let stored = grants.slots[slot]
         let binding = bindings[Int(stored.binding)]
-        return Grant(merchantID: merchants[Int(stored.merchant)].id, environment: stored.environment == 1 ? .production : .sandbox,
+        return Grant(merchantID: merchants[Int(stored.merchant)].id, environment: GrantStore.environment(ofCode: stored.environment),
                      orderID: grants.orderID(of: slot),
                      memberID: binding.memberID, lineUserID: binding.lineUserID, scenarioID: scenarios[Int(stored.scenario)].id,
                      points: Int(stored.points), revokedPoints: Int(stored.revoked), seq: stored.seq, grantedAt: stored.time)

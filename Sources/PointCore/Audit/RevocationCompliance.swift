@@ -263,15 +263,8 @@ extension PointsDomain {
         for revocation in revocations where revocation.merchantID == merchantID && month.contains(ledgerTime: revocation.revokedAt) {
             total.add(revocation.points)
             byReason[revocation.reason, default: .init()].add(revocation.points)
-            var purpose: ScenarioPurpose?
-            var grantedAt: Int64?
-            do {
-                let slot = Int(revocation.grantSlot)
-                let scenario = grants.slots[slot].scenario
-                grantedAt = grants.slots[slot].time
-                revoked[scenario, default: .init()].add(revocation.points)
-                purpose = scenarios[Int(scenario)].purpose
-            }
+            let revokedGrant = grants.slots[Int(revocation.grantSlot)]
+            revoked[revokedGrant.scenario, default: .init()].add(revocation.points)
             if let finding = revocation.finding {
                 standing.add(revocation.points)
                 findings.append(.init(revocationID: revocation.revocationID, orderID: revocation.orderID, points: revocation.points,
@@ -281,7 +274,8 @@ extension PointsDomain {
                 findings.append(.init(revocationID: revocation.revocationID, orderID: revocation.orderID, points: revocation.points,
                                       status: "withdrawn", note: revocation.withdrawalNote, findingsRecorded: revocation.findingsRecorded))
             }
-            let problems = RevocationCompliance.evidenceProblems(revocation, scenarioPurpose: purpose, grantedAt: grantedAt)
+            let problems = RevocationCompliance.evidenceProblems(revocation, scenarioPurpose: scenarios[Int(revokedGrant.scenario)].purpose,
+                                                                 grantedAt: revokedGrant.time)
             if problems.isEmpty {
                 complete += 1
             } else {

@@ -125,7 +125,7 @@ public struct BillingReplay: Sendable {
             findingStands[key] = false
             grants.addRevoked(slot, points: UInt32(revoked.points))
             revokedGrant = SettlementFold.RevokedGrant(time: grants.slots[slot].time,
-                                                       environment: grants.slots[slot].environment == GrantStore.environmentCode(.production) ? .production : .sandbox)
+                                                       environment: GrantStore.environment(ofCode: grants.slots[slot].environment))
         case .findingRecorded(let merchantID, let revocationID, _), .findingWithdrawn(let merchantID, let revocationID, _):
             let key = SettlementBook.RevocationKey(merchantID: merchantID, revocationID: revocationID)
             guard let standing = findingStands[key] else { throw .inconsistent(seq, "unknown revocation \(revocationID) of merchant \(merchantID)") }
